@@ -1,0 +1,64 @@
+// Bindings for simulation and FORCE training: argument conversion and GIL release only.
+#include <string>
+
+#include <pybind11/eigen.h>
+#include <pybind11/pybind11.h>
+
+#include <rnndyn/network.hpp>
+
+namespace py = pybind11;
+using namespace pybind11::literals;
+
+namespace {
+
+using Scalar = double;
+using Matrix = rnndyn::MatrixRef<Scalar>;
+using ConstMatrix = rnndyn::ConstMatrixRef<Scalar>;
+using ConstVector = rnndyn::ConstVectorRef<Scalar>;
+
+rnndyn::Network<Scalar> make_network(const ConstMatrix& recurrent, const ConstMatrix& feedback,
+                                     const ConstMatrix& input, const ConstVector& bias,
+                                     const ConstVector& leak, const std::string& activation) {
+    return {recurrent, feedback, input, bias, leak, rnndyn::activation_from_name(activation)};
+}
+
+void simulate(const ConstMatrix& recurrent, const ConstMatrix& feedback, const ConstMatrix& input,
+              const ConstVector& bias, const ConstVector& leak, const std::string& activation,
+              Matrix readout, rnndyn::VectorRef<Scalar> state, const ConstMatrix& inputs,
+              const ConstMatrix& targets, bool teacher_forcing, const ConstVector& previous_target,
+              Matrix states, Matrix outputs) {
+    auto net = make_network(recurrent, feedback, input, bias, leak, activation);
+    rnndyn::RowMatrix<Scalar> no_errors(0, 0);
+    rnndyn::run<Scalar>(net, readout, state, inputs, targets, teacher_forcing, previous_target,
+                        nullptr, {states, outputs, no_errors});
+}
+
+void train_force(const ConstMatrix& recurrent, const ConstMatrix& feedback,
+                 const ConstMatrix& input, const ConstVector& bias, const ConstVector& leak,
+                 const std::string& activation, Matrix readout, rnndyn::VectorRef<Scalar> state,
+                 const ConstMatrix& inputs, const ConstMatrix& targets, bool teacher_forcing,
+                 const ConstVector& previous_target, Matrix inverse_correlation,
+                 Eigen::Index train_every, Eigen::Index step_offset, Matrix states,
+                 Matrix outputs, Matrix errors) {
+    auto net = make_network(recurrent, feedback, input, bias, leak, activation);
+    rnndyn::Rls<Scalar> rls(inverse_correlation, train_every, step_offset);
+    rnndyn::run<Scalar>(net, readout, state, inputs, targets, teacher_forcing, previous_target,
+                        &rls, {states, outputs, errors});
+}
+
+}  // namespace
+
+void bind_network(py::module_& m) {
+    m.def("simulate", &simulate, py::call_guard<py::gil_scoped_release>(), "recurrent"_a,
+          "feedback"_a, "input"_a, "bias"_a, "leak"_a, "activation"_a, "readout"_a.noconvert(),
+          "state"_a.noconvert(), "inputs"_a, "targets"_a, "teacher_forcing"_a,
+          "previous_target"_a, "states"_a.noconvert(), "outputs"_a.noconvert(),
+          "Runs the network in place; writes states (T x N) and outputs (T x O).");
+    m.def("train_force", &train_force, py::call_guard<py::gil_scoped_release>(), "recurrent"_a,
+          "feedback"_a, "input"_a, "bias"_a, "leak"_a, "activation"_a, "readout"_a.noconvert(),
+          "state"_a.noconvert(), "inputs"_a, "targets"_a, "teacher_forcing"_a,
+          "previous_target"_a, "inverse_correlation"_a.noconvert(), "train_every"_a,
+          "step_offset"_a, "states"_a.noconvert(), "outputs"_a.noconvert(),
+          "errors"_a.noconvert(),
+          "FORCE-trains the readout in place; P's lower triangle is updated in place.");
+}

@@ -1,0 +1,76 @@
+"""Saving and loading results as `.npz` archives with JSON metadata, never pickle.
+
+An archive holds named arrays plus `__meta__`, a JSON string with the result's `kind`, the
+`format` version and any scalar settings. Saving writes a temporary file in the same folder
+and renames it, so an interrupted save never leaves a half-written file in place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+FORMAT_VERSION = 1
+_META = "__meta__"
+
+
+def save_archive(
+    path: str | os.PathLike[str], kind: str, arrays: dict[str, np.ndarray], meta: dict[str, Any]
+) -> Path:
+    """Write `arrays` and `meta` to `path` (".npz" appended if missing); returns the path."""
+    target = Path(path)
+    if target.suffix != ".npz":
+        target = target.with_name(target.name + ".npz")
+    header = {"kind": kind, "format": FORMAT_VERSION, **meta}
+    payload = {name: np.asarray(value) for name, value in arrays.items()}
+    payload[_META] = np.array(json.dumps(header))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez_compressed(handle, **payload)
+        os.replace(tmp, target)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return target
+
+
+def load_archive(
+    path: str | os.PathLike[str], kind: str
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Read an archive written by `save_archive` for `kind`; returns (arrays, meta).
+
+    Raises FileNotFoundError for a missing file and ValueError for one that is not such an
+    archive, is of another kind, is truncated or corrupt, or comes from a newer format.
+    """
+    source = Path(path)
+    if not source.exists() and source.suffix != ".npz":
+        source = source.with_name(source.name + ".npz")
+    if not source.exists():
+        raise FileNotFoundError(f"no such file: {path}")
+    try:
+        with np.load(source, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as exc:
+        raise ValueError(f"{source} is not a readable rnndyn archive: {exc}") from None
+    if _META not in arrays:
+        raise ValueError(f"{source} is not an rnndyn archive (no metadata)")
+    try:
+        meta = json.loads(str(arrays.pop(_META)))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{source} has corrupt metadata: {exc}") from None
+    if meta.get("kind") != kind:
+        raise ValueError(f"{source} holds a {meta.get('kind')!r}, not a {kind!r}")
+    if not isinstance(meta.get("format"), int) or meta["format"] > FORMAT_VERSION:
+        raise ValueError(
+            f"{source} has format {meta.get('format')!r}; this rnndyn reads up to "
+            f"{FORMAT_VERSION}: upgrade rnndyn"
+        )
+    return arrays, meta

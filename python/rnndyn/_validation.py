@@ -1,0 +1,68 @@
+"""Checks at the public boundary: every failure names the argument and what was expected."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+
+import numpy as np
+
+Shape = Sequence[int | None]
+
+
+def as_array(name: str, value: object, shape: Shape, *, dtype: type = np.float64) -> np.ndarray:
+    """`value` as a C-contiguous array of `dtype` with the given shape (None: any length).
+
+    Raises TypeError when it is not numeric, ValueError for a wrong shape or a non-finite entry.
+    """
+    try:
+        array = np.asarray(value)
+    except Exception as exc:  # ragged lists and other oddities
+        raise TypeError(f"{name} must be an array of numbers: {exc}") from None
+    if array.dtype == object or not (
+        np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_
+    ):
+        raise TypeError(f"{name} must be an array of numbers, got dtype {array.dtype}")
+    if np.iscomplexobj(array):
+        raise TypeError(f"{name} must be real, got dtype {array.dtype}")
+    expected = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
+    if array.ndim != len(shape) or any(
+        s is not None and s != actual for s, actual in zip(shape, array.shape, strict=False)
+    ):
+        raise ValueError(f"{name} must have shape {expected}, got {array.shape}")
+    array = np.ascontiguousarray(array, dtype=dtype)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite (it contains NaN or inf)")
+    return array
+
+
+def as_int(name: str, value: object, *, minimum: int) -> int:
+    """`value` as an int ≥ minimum (bools are refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def as_float(
+    name: str, value: object, *, positive: bool = False, minimum: float | None = None
+) -> float:
+    """`value` as a finite float; `positive` demands > 0, `minimum` demands ≥ minimum."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    result = float(value)
+    if not np.isfinite(result):
+        raise ValueError(f"{name} must be finite, got {result}")
+    if positive and result <= 0:
+        raise ValueError(f"{name} must be > 0, got {result}")
+    if minimum is not None and result < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {result}")
+    return result
+
+
+def as_choice(name: str, value: object, choices: Sequence[str]) -> str:
+    """`value` if it is one of `choices`."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
+    return str(value)

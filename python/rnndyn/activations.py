@@ -1,0 +1,47 @@
+"""The rate nonlinearities φ of DESIGN.md with their first and second derivatives."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+ACTIVATIONS = ("tanh", "logistic")
+
+Elementwise = Callable[[np.ndarray], np.ndarray]
+
+
+def _logistic(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _tanh_slope(x: np.ndarray) -> np.ndarray:
+    return 1.0 - np.tanh(x) ** 2
+
+
+def _logistic_slope(x: np.ndarray) -> np.ndarray:
+    r = _logistic(x)
+    return r * (1.0 - r)
+
+
+def _tanh_curvature(x: np.ndarray) -> np.ndarray:
+    r = np.tanh(x)
+    return -2.0 * r * (1.0 - r**2)
+
+
+def _logistic_curvature(x: np.ndarray) -> np.ndarray:
+    r = _logistic(x)
+    return r * (1.0 - r) * (1.0 - 2.0 * r)
+
+
+_TABLE: dict[str, tuple[Elementwise, Elementwise, Elementwise]] = {
+    "tanh": (np.tanh, _tanh_slope, _tanh_curvature),
+    "logistic": (_logistic, _logistic_slope, _logistic_curvature),
+}
+
+
+def activation_functions(name: str) -> tuple[Elementwise, Elementwise, Elementwise]:
+    """(φ, φ', φ'') for `name` in ACTIVATIONS."""
+    if name not in _TABLE:
+        raise ValueError(f"activation must be one of {list(ACTIVATIONS)}, got {name!r}")
+    return _TABLE[name]

@@ -1,0 +1,329 @@
+"""The Echo State Network with output feedback (DESIGN.md) and its simulation."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import _core
+from ._io import load_archive, save_archive
+from ._progress import chunks
+from ._validation import as_array, as_choice, as_float, as_int
+from .activations import ACTIVATIONS
+from .spectral import spectral_radius as _spectral_radius
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A simulated trajectory.
+
+    states: (T, N) activations x_t after each step.
+    outputs: (T, O) readouts z_t after each step.
+    targets: (T, O) the targets given to the run, or None.
+    """
+
+    states: np.ndarray
+    outputs: np.ndarray
+    targets: np.ndarray | None = None
+
+    @property
+    def mse(self) -> float | None:
+        """Mean squared error of outputs against targets over all steps and channels."""
+        if self.targets is None:
+            return None
+        return float(np.mean((self.outputs - self.targets) ** 2))
+
+
+def split_sample(inputs: Any, targets: Any) -> tuple[Any, Any]:
+    """Accept `(inputs, targets)` as returned by a task's `sample` in place of `inputs`."""
+    if targets is None and isinstance(inputs, tuple) and len(inputs) == 2:
+        return inputs
+    return inputs, targets
+
+
+class _Weight:
+    """A weight array attribute: float64, C-contiguous, finite, and of the shape it had."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+        self.slot = "_" + name
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
+        return self if obj is None else getattr(obj, self.slot)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        current = getattr(obj, self.slot)
+        setattr(obj, self.slot, as_array(self.name, value, current.shape))
+
+
+class ESN:
+    """A continuous-time rate network with output feedback, integrated by forward Euler.
+
+        τ dx/dt = -x + W_r φ(x) + W_fb z + B u + b,   z = W_o φ(x)
+
+    Parameters
+    ----------
+    n, inputs, outputs:
+        Numbers of units N, input channels I (0 for autonomous generators) and outputs O.
+    g:
+        Gain: W_r has entries N(0, g²/(pN)), each kept with probability `p`.
+    p:
+        Connection probability of W_r, in (0, 1].
+    tau, dt:
+        Time constant (a scalar, or one per unit, shape (N,)) and Euler step, in the same
+        time unit; the step is x ← x + (dt/τ) F(x, u).
+    activation:
+        "tanh" or "logistic".
+    spectral_radius:
+        If given, W_r is rescaled to exactly this spectral radius (then `g` only sets the
+        draw's scale).
+    bias:
+        False for none; True (or a positive scale s) draws b uniform in [-s, s], s = 1 for True.
+    seed:
+        int or numpy Generator. Draws happen in this order: W_r values, W_r mask (p < 1),
+        W_fb, B, b, x(0); W_fb and B are uniform in [-1, 1], W_o = 0, x(0) ~ N(0, 0.5²).
+    """
+
+    recurrent = _Weight()
+    feedback = _Weight()
+    input = _Weight()
+    readout = _Weight()
+    state = _Weight()
+
+    def __init__(
+        self,
+        n: int,
+        inputs: int,
+        outputs: int,
+        g: float = 1.5,
+        p: float = 1.0,
+        tau: float | np.ndarray = 10.0,
+        dt: float = 1.0,
+        activation: str = "tanh",
+        spectral_radius: float | None = None,
+        bias: bool | float = False,
+        seed: int | np.random.Generator | None = None,
+    ) -> None:
+        n = as_int("n", n, minimum=1)
+        inputs = as_int("inputs", inputs, minimum=0)
+        outputs = as_int("outputs", outputs, minimum=1)
+        g = as_float("g", g, positive=True)
+        p = as_float("p", p, positive=True)
+        if p > 1:
+            raise ValueError(f"p must be in (0, 1], got {p}")
+        if spectral_radius is not None:
+            spectral_radius = as_float("spectral_radius", spectral_radius, positive=True)
+        bias_scale = _bias_scale(bias)
+        rng = np.random.default_rng(seed)
+
+        recurrent = rng.normal(0.0, g / np.sqrt(p * n), size=(n, n))
+        if p < 1:
+            recurrent *= rng.random((n, n)) < p
+        if spectral_radius is not None:
+            radius = _spectral_radius(recurrent)
+            if radius == 0:
+                raise ValueError("spectral_radius: the drawn W_r is zero; raise p or n")
+            recurrent *= spectral_radius / radius
+        feedback = rng.uniform(-1.0, 1.0, size=(n, outputs))
+        input_weights = rng.uniform(-1.0, 1.0, size=(n, inputs))
+        bias_vector = rng.uniform(-bias_scale, bias_scale, size=n) if bias_scale else None
+        state = 0.5 * rng.standard_normal(n)
+        self._assign(
+            recurrent, feedback, input_weights, np.zeros((outputs, n)), bias_vector,
+            tau, dt, activation, state,
+        )
+
+    @classmethod
+    def from_weights(
+        cls,
+        recurrent: np.ndarray,
+        feedback: np.ndarray,
+        input: np.ndarray,
+        readout: np.ndarray,
+        bias: np.ndarray | None = None,
+        tau: float | np.ndarray = 10.0,
+        dt: float = 1.0,
+        activation: str = "tanh",
+        state: np.ndarray | None = None,
+    ) -> ESN:
+        """A network from given weights: recurrent (N, N), feedback (N, O), input (N, I),
+        readout (O, N), bias (N,) or None, state (N,) (zeros if None)."""
+        net = cls.__new__(cls)
+        net._assign(recurrent, feedback, input, readout, bias, tau, dt, activation, state)
+        return net
+
+    def _assign(
+        self,
+        recurrent: Any,
+        feedback: Any,
+        input: Any,
+        readout: Any,
+        bias: Any,
+        tau: Any,
+        dt: Any,
+        activation: Any,
+        state: Any,
+    ) -> None:
+        self._recurrent = as_array("recurrent", recurrent, (None, None))
+        n = self._recurrent.shape[0]
+        if self._recurrent.shape != (n, n) or n == 0:
+            raise ValueError(f"recurrent must be square (N, N), N >= 1, got {recurrent.shape}")
+        self._feedback = as_array("feedback", feedback, (n, None))
+        n_out = self._feedback.shape[1]
+        if n_out == 0:
+            raise ValueError("feedback must have at least one output column, got (N, 0)")
+        self._input = as_array("input", input, (n, None))
+        self._readout = as_array("readout", readout, (n_out, n))
+        self.bias = None if bias is None else as_array("bias", bias, (n,))
+        self.dt = as_float("dt", dt, positive=True)
+        self.tau = _as_tau(tau, n)
+        self.activation = as_choice("activation", activation, ACTIVATIONS)
+        self._state = np.zeros(n) if state is None else as_array("state", state, (n,))
+
+    # -- sizes and derived quantities ----------------------------------------------------------
+    @property
+    def size(self) -> int:
+        """Number of units N."""
+        return self._recurrent.shape[0]
+
+    @property
+    def n_inputs(self) -> int:
+        """Number of input channels I."""
+        return self._input.shape[1]
+
+    @property
+    def n_outputs(self) -> int:
+        """Number of outputs O."""
+        return self._feedback.shape[1]
+
+    @property
+    def leak(self) -> np.ndarray:
+        """dt/τ per unit, shape (N,)."""
+        return np.broadcast_to(self.dt / np.asarray(self.tau), (self.size,)).copy()
+
+    def closed_loop_matrix(self) -> np.ndarray:
+        """W_c = W_r + W_fb W_o (N, N): the recurrence seen with the readout fed back."""
+        return self._recurrent + self._feedback @ self._readout
+
+    def copy(self) -> ESN:
+        """An independent copy (arrays copied)."""
+        return ESN.from_weights(
+            self._recurrent.copy(), self._feedback.copy(), self._input.copy(),
+            self._readout.copy(), None if self.bias is None else self.bias.copy(),
+            np.copy(self.tau) if np.ndim(self.tau) else self.tau, self.dt, self.activation,
+            self._state.copy(),
+        )
+
+    def core_weights(self) -> tuple[Any, ...]:
+        """The fixed arguments of the core's calls (recurrent, feedback, input, bias, leak,
+        activation)."""
+        bias = np.zeros(0) if self.bias is None else self.bias
+        return (self._recurrent, self._feedback, self._input, bias, self.leak, self.activation)
+
+    # -- simulation ----------------------------------------------------------------------------
+    def run(
+        self,
+        inputs: np.ndarray | int | tuple[np.ndarray, np.ndarray],
+        targets: np.ndarray | None = None,
+        teacher_forcing: bool = False,
+        progress: bool = False,
+    ) -> RunResult:
+        """Simulate T steps from `self.state`, which advances to the last state.
+
+        inputs: (T, I) array; an int T for a network without inputs; or a task's
+            `(inputs, targets)` pair.
+        targets: (T, O) or None. Needed for `teacher_forcing`, where step t feeds back
+            f_{t-1} (0 at t = 0) instead of the network's output.
+        Returns states (T, N), outputs (T, O) and the targets.
+        """
+        inputs, targets = split_sample(inputs, targets)
+        u, f = self.check_sequence(inputs, targets)
+        if teacher_forcing and f is None:
+            raise ValueError("teacher_forcing=True needs targets of shape (T, O)")
+        steps = u.shape[0]
+        states = np.empty((steps, self.size))
+        outputs = np.empty((steps, self.n_outputs))
+        state = self._state.copy()
+        empty_targets = np.zeros((0, self.n_outputs))
+        for start, stop in chunks(steps, progress=progress, desc="run"):
+            _core.simulate(
+                *self.core_weights(), self._readout, state, u[start:stop],
+                empty_targets if f is None else f[start:stop], bool(teacher_forcing),
+                previous_target(f, start, self.n_outputs), states[start:stop],
+                outputs[start:stop],
+            )
+        self._state = state
+        return RunResult(states, outputs, f)
+
+    def check_sequence(self, inputs: Any, targets: Any) -> tuple[np.ndarray, np.ndarray | None]:
+        """Validate (T, I) inputs (or an int T when I = 0) and optional (T, O) targets."""
+        if isinstance(inputs, int | np.integer) and not isinstance(inputs, bool):
+            if self.n_inputs != 0:
+                raise ValueError(
+                    f"inputs: an int (step count) needs a network without inputs; this one "
+                    f"has {self.n_inputs}: pass an array of shape (T, {self.n_inputs})"
+                )
+            u = np.zeros((as_int("inputs", inputs, minimum=1), 0))
+        else:
+            u = as_array("inputs", inputs, (None, self.n_inputs))
+        if u.shape[0] == 0:
+            raise ValueError("inputs must have at least one step (T >= 1)")
+        f = None if targets is None else as_array("targets", targets, (u.shape[0], self.n_outputs))
+        return u, f
+
+    # -- persistence ---------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save weights, state and settings to `path` (.npz, no pickle); returns the path."""
+        arrays = {
+            "recurrent": self._recurrent, "feedback": self._feedback, "input": self._input,
+            "readout": self._readout, "state": self._state, "tau": np.asarray(self.tau),
+        }
+        if self.bias is not None:
+            arrays["bias"] = self.bias
+        return save_archive(path, "ESN", arrays, {"dt": self.dt, "activation": self.activation})
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> ESN:
+        """Load a network written by `save`."""
+        arrays, meta = load_archive(path, "ESN")
+        try:
+            tau = arrays["tau"]
+            return cls.from_weights(
+                arrays["recurrent"], arrays["feedback"], arrays["input"], arrays["readout"],
+                arrays.get("bias"), tau if tau.ndim else float(tau), meta["dt"],
+                meta["activation"], arrays["state"],
+            )
+        except KeyError as exc:
+            raise ValueError(f"{path}: the ESN archive lacks {exc}") from None
+
+    def __repr__(self) -> str:
+        return (
+            f"ESN(n={self.size}, inputs={self.n_inputs}, outputs={self.n_outputs}, "
+            f"activation={self.activation!r}, dt={self.dt}, bias={self.bias is not None})"
+        )
+
+
+def previous_target(targets: np.ndarray | None, start: int, n_outputs: int) -> np.ndarray:
+    """The teacher signal fed back at step `start`: f_{start-1}, or 0 at the first step."""
+    if targets is None or start == 0:
+        return np.zeros(n_outputs)
+    return targets[start - 1]
+
+
+def _bias_scale(bias: bool | float) -> float:
+    if isinstance(bias, bool):
+        return 1.0 if bias else 0.0
+    return as_float("bias", bias, positive=True)
+
+
+def _as_tau(tau: Any, n: int) -> float | np.ndarray:
+    if np.ndim(tau) == 0:
+        return as_float("tau", tau, positive=True)
+    values = as_array("tau", tau, (n,))
+    if np.any(values <= 0):
+        raise ValueError("tau must be > 0 for every unit")
+    return values

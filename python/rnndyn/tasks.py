@@ -1,0 +1,125 @@
+"""Tasks: input and target sequences, time-major (T, channels).
+
+FlipFlop is the memory task of the study (Sussillo & Barak 2013; the paper's sections 6–7);
+SumOfSines is Sussillo & Abbott's (2009) periodic pattern for an autonomous generator.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import as_array, as_float, as_int
+
+
+class FlipFlop:
+    """The n-bit flip-flop: each output must hold the sign of its input channel's last pulse.
+
+    Conventions (per channel, independently):
+    - an input pulse is `pulse_width` steps of +1 or -1 (sign drawn with equal odds), 0 else;
+    - pulse onsets are at least `min_interval` steps apart; beyond that the wait to the next
+      onset is geometric with `pulse_rate` per step, so the mean onset interval is
+      min_interval + 1/pulse_rate - 1 steps; the first onset comes after a geometric wait;
+    - the target switches to the pulse's sign at its onset and holds it until the next onset
+      (a pulse of the same sign leaves it unchanged); it is 0 before the channel's first pulse.
+
+    The defaults (20-step pulses, onsets ≥ 100 steps apart, about one per 300 steps) let the
+    paper's network (N = 1000, g = 1.5, τ = 10, 30,000 FORCE steps) learn 3 and 4 bits: a pulse
+    lasts two time constants and a memory is held for at least ten.
+
+    `sample(T)` draws a fresh sequence from the task's generator: the same seed gives the
+    same sequence of samples.
+    """
+
+    def __init__(
+        self,
+        bits: int,
+        pulse_rate: float = 0.005,
+        pulse_width: int = 20,
+        min_interval: int = 100,
+        seed: int | np.random.Generator | None = None,
+    ) -> None:
+        self.bits = as_int("bits", bits, minimum=1)
+        self.pulse_rate = as_float("pulse_rate", pulse_rate, positive=True)
+        if self.pulse_rate > 1:
+            raise ValueError(f"pulse_rate must be in (0, 1] per step, got {pulse_rate}")
+        self.pulse_width = as_int("pulse_width", pulse_width, minimum=1)
+        self.min_interval = as_int("min_interval", min_interval, minimum=self.pulse_width)
+        self.rng = np.random.default_rng(seed)
+
+    def sample(self, steps: int) -> tuple[np.ndarray, np.ndarray]:
+        """Draw `steps` steps: returns inputs (T, bits) and targets (T, bits), values in {-1, 0, 1}."""
+        steps = as_int("steps", steps, minimum=1)
+        inputs = np.zeros((steps, self.bits))
+        targets = np.zeros((steps, self.bits))
+        for channel in range(self.bits):
+            onsets = self._onsets(steps)
+            signs = self.rng.choice([-1.0, 1.0], size=onsets.size)
+            stops = np.append(onsets[1:], steps)[: onsets.size]
+            for onset, stop, sign in zip(onsets, stops, signs, strict=True):
+                inputs[onset : onset + self.pulse_width, channel] = sign
+                targets[onset:stop, channel] = sign
+        return inputs, targets
+
+    def _onsets(self, steps: int) -> np.ndarray:
+        """Onset steps in [0, steps) for one channel."""
+        mean_gap = self.min_interval + 1.0 / self.pulse_rate
+        count = int(2 * steps / mean_gap) + 8
+        while True:
+            gaps = self.min_interval + self.rng.geometric(self.pulse_rate, size=count) - 1
+            gaps[0] -= self.min_interval  # the first onset needs no spacing before it
+            onsets = np.cumsum(gaps)
+            if onsets[-1] >= steps:
+                return onsets[onsets < steps]
+            count *= 2
+
+    @staticmethod
+    def accuracy(outputs: np.ndarray, targets: np.ndarray, settle: int = 20) -> float:
+        """Share of steps on which every bit is held: sign(z_i) = f_i for all channels.
+
+        Counted over the steps at least `settle` steps after the last change of any target
+        channel, and with every target non-zero (before a channel's first pulse there is no
+        bit to hold). outputs, targets: (T, bits). Returns a number in [0, 1], NaN-free: a
+        sequence without such steps raises ValueError.
+        """
+        targets = as_array("targets", targets, (None, None))
+        outputs = as_array("outputs", outputs, targets.shape)
+        settle = as_int("settle", settle, minimum=0)
+        changed = np.zeros(targets.shape[0], dtype=bool)
+        changed[0] = True
+        changed[1:] = np.any(targets[1:] != targets[:-1], axis=1)
+        last_change = np.maximum.accumulate(np.where(changed, np.arange(changed.size), 0))
+        eligible = (np.arange(changed.size) - last_change >= settle) & np.all(targets != 0, axis=1)
+        if not np.any(eligible):
+            raise ValueError("targets have no settled step with every bit set; sample longer")
+        held = np.all(np.sign(outputs) == targets, axis=1)
+        return float(np.mean(held[eligible]))
+
+
+class SumOfSines:
+    """Sussillo & Abbott's (2009) periodic target for an autonomous network (no inputs).
+
+    f(t) = scale · Σ_k a_k sin(2π h_k t / period), t in steps. The defaults are theirs:
+    harmonics 1–4 with amplitudes 1, 1/2, 1/6, 1/3, scale 1.3/1.5, and a period of 1200 steps
+    (120 time units at dt = 0.1, for dt/τ = 0.1 with τ = 1).
+    """
+
+    def __init__(
+        self,
+        period: float = 1200.0,
+        harmonics: tuple[float, ...] = (1.0, 2.0, 3.0, 4.0),
+        amplitudes: tuple[float, ...] = (1.0, 1.0 / 2.0, 1.0 / 6.0, 1.0 / 3.0),
+        scale: float = 1.3 / 1.5,
+    ) -> None:
+        self.period = as_float("period", period, positive=True)
+        self.harmonics = as_array("harmonics", harmonics, (None,))
+        self.amplitudes = as_array("amplitudes", amplitudes, (self.harmonics.size,))
+        self.scale = as_float("scale", scale)
+
+    def sample(self, steps: int, start: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Steps start .. start+steps-1: inputs (T, 0) and targets (T, 1)."""
+        steps = as_int("steps", steps, minimum=1)
+        start = as_int("start", start, minimum=0)
+        t = np.arange(start, start + steps, dtype=float)[:, None]
+        phases = 2.0 * np.pi * t * self.harmonics / self.period
+        target = self.scale * np.sin(phases) @ self.amplitudes
+        return np.zeros((steps, 0)), target[:, None]

@@ -1,0 +1,210 @@
+"""Training the readout: FORCE (recursive least squares, online) and ridge regression."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.linalg
+
+from . import _core
+from ._io import load_archive, save_archive
+from ._progress import chunks
+from ._validation import as_array, as_float, as_int
+from .activations import activation_functions
+from .network import ESN, RunResult, previous_target, split_sample
+
+
+class DivergenceError(ValueError):
+    """Training produced a non-finite state, output or P; the network is left unchanged."""
+
+
+@dataclass(frozen=True)
+class TrainingHistory:
+    """What FORCE training recorded.
+
+    errors: (T, O) output error z_t - f_t before each step's update.
+    outputs: (T, O) outputs after each step (after the update, where there was one).
+    running_mse: (T,) mean squared error over outputs, averaged over the trailing
+        `mse_window` steps (fewer at the start).
+    snapshot_steps: (K,) steps after which the readout was recorded (0: before training).
+    readouts: (K, O, N) the readout W_o at those steps.
+    mean_abs_readout: (K,) mean |W_o| at those steps (the paper's figure 5d).
+    inverse_correlation: (N, N) P at the end of training, symmetric.
+    states: (T, N) states after each step, if recorded.
+    """
+
+    errors: np.ndarray
+    outputs: np.ndarray
+    running_mse: np.ndarray
+    snapshot_steps: np.ndarray
+    readouts: np.ndarray
+    mean_abs_readout: np.ndarray
+    inverse_correlation: np.ndarray
+    states: np.ndarray | None = None
+    train_every: int = 2
+    alpha: float = 1.0
+    mse_window: int = 100
+
+    @property
+    def mse(self) -> float:
+        """Mean squared pre-update error over the whole run."""
+        return float(np.mean(self.errors**2))
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save to `path` (.npz, no pickle); returns the path."""
+        arrays = {
+            name: getattr(self, name)
+            for name in (
+                "errors", "outputs", "running_mse", "snapshot_steps", "readouts",
+                "mean_abs_readout", "inverse_correlation", "states",
+            )
+            if getattr(self, name) is not None
+        }
+        meta = {"train_every": self.train_every, "alpha": self.alpha,
+                "mse_window": self.mse_window}
+        return save_archive(path, "TrainingHistory", arrays, meta)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> TrainingHistory:
+        """Load a history written by `save`."""
+        arrays, meta = load_archive(path, "TrainingHistory")
+        try:
+            return cls(**arrays, **meta)
+        except TypeError as exc:
+            raise ValueError(f"{path}: not a valid TrainingHistory archive: {exc}") from None
+
+
+def train_force(
+    net: ESN,
+    inputs: Any,
+    targets: Any = None,
+    train_every: int = 2,
+    alpha: float = 1.0,
+    snapshot_every: int | None = None,
+    teacher_forcing: bool = False,
+    inverse_correlation: np.ndarray | None = None,
+    record_states: bool = False,
+    mse_window: int = 100,
+    progress: bool = False,
+) -> TrainingHistory:
+    """Train `net.readout` in place by FORCE (DESIGN.md), continuing from `net.state`.
+
+    inputs: (T, I) array, an int T for a network without inputs, or a task's
+        `(inputs, targets)` pair; targets: (T, O).
+    train_every: steps between updates (an update ends step t when (t+1) % train_every == 0).
+    alpha: P(0) = I/alpha, unless `inverse_correlation` (N, N, symmetric positive definite)
+        continues an earlier run's P.
+    snapshot_every: record the readout every this many steps (and at 0 and T); None records
+        only the readout before and after training.
+    teacher_forcing: feed back the target f_{t-1} instead of the output while training.
+    record_states: keep the (T, N) states in the history.
+
+    The network's readout and state change only if the whole run succeeds; a non-finite
+    state, output or P raises DivergenceError.
+    """
+    inputs, targets = split_sample(inputs, targets)
+    if targets is None:
+        raise ValueError("targets (T, O) are required to train")
+    u, f = net.check_sequence(inputs, targets)
+    assert f is not None
+    train_every = as_int("train_every", train_every, minimum=1)
+    alpha = as_float("alpha", alpha, positive=True)
+    mse_window = as_int("mse_window", mse_window, minimum=1)
+    steps, n = u.shape[0], net.size
+    if snapshot_every is not None:
+        snapshot_every = as_int("snapshot_every", snapshot_every, minimum=1)
+    if inverse_correlation is None:
+        P = np.eye(n) / alpha
+    else:
+        P = as_array("inverse_correlation", inverse_correlation, (n, n)).copy()
+
+    readout = net.readout.copy()
+    state = net.state.copy()
+    outputs = np.empty((steps, net.n_outputs))
+    errors = np.empty((steps, net.n_outputs))
+    states = np.empty((steps, n)) if record_states else np.empty((0, n))
+    snapshot_steps, readouts = [0], [readout.copy()]
+    for start, stop in chunks(steps, every=snapshot_every, progress=progress, desc="FORCE"):
+        _core.train_force(
+            *net.core_weights(), readout, state, u[start:stop], f[start:stop],
+            bool(teacher_forcing), previous_target(f, start, net.n_outputs), P, train_every,
+            start, states[start:stop] if record_states else states, outputs[start:stop],
+            errors[start:stop],
+        )
+        if not (np.all(np.isfinite(state)) and np.all(np.isfinite(readout))):
+            raise DivergenceError(
+                f"FORCE diverged within steps {start}..{stop - 1}: non-finite state or readout; "
+                "the network is unchanged (try a larger alpha or a smaller g)"
+            )
+        if snapshot_every is not None and (stop % snapshot_every == 0 or stop == steps):
+            snapshot_steps.append(stop)
+            readouts.append(readout.copy())
+    if snapshot_steps[-1] != steps:
+        snapshot_steps.append(steps)
+        readouts.append(readout.copy())
+    P = symmetrized(P)
+    if not np.all(np.isfinite(P)):
+        raise DivergenceError("FORCE diverged: P became non-finite; the network is unchanged")
+
+    net.readout = readout
+    net.state = state
+    readout_stack = np.stack(readouts)
+    return TrainingHistory(
+        errors=errors,
+        outputs=outputs,
+        running_mse=trailing_mean(np.mean(errors**2, axis=1), mse_window),
+        snapshot_steps=np.asarray(snapshot_steps),
+        readouts=readout_stack,
+        mean_abs_readout=np.mean(np.abs(readout_stack), axis=(1, 2)),
+        inverse_correlation=P,
+        states=states if record_states else None,
+        train_every=train_every,
+        alpha=alpha,
+        mse_window=mse_window,
+    )
+
+
+def train_ridge(
+    net: ESN, inputs: Any, targets: Any = None, ridge: float = 1e-6, washout: int = 100
+) -> RunResult:
+    """Fit `net.readout` offline by ridge regression, the classic ESN way.
+
+    The network runs with its feedback clamped to the targets (teacher forcing) from
+    `net.state`; after `washout` steps, W_o minimises Σ_t |W_o r_t - f_t|² + ridge |W_o|²
+    over the rates r_t = φ(x_t). Returns the teacher-forced run with outputs recomputed by the
+    new readout (T - washout steps), so `result.mse` is the training error.
+    """
+    inputs, targets = split_sample(inputs, targets)
+    if targets is None:
+        raise ValueError("targets (T, O) are required to train")
+    u, f = net.check_sequence(inputs, targets)
+    assert f is not None
+    ridge = as_float("ridge", ridge, minimum=0.0)
+    washout = as_int("washout", washout, minimum=0)
+    if washout >= u.shape[0]:
+        raise ValueError(f"washout must be < T = {u.shape[0]}, got {washout}")
+    run = net.run(u, f, teacher_forcing=True)
+    phi = activation_functions(net.activation)[0]
+    rates = phi(run.states[washout:])
+    kept = f[washout:]
+    gram = rates.T @ rates + ridge * np.eye(net.size)
+    net.readout = scipy.linalg.solve(gram, rates.T @ kept, assume_a="sym").T
+    return RunResult(run.states[washout:], rates @ net.readout.T, kept)
+
+
+def symmetrized(lower: np.ndarray) -> np.ndarray:
+    """The symmetric matrix whose lower triangle is that of `lower` (the core updates only it)."""
+    return np.tril(lower) + np.tril(lower, -1).T
+
+
+def trailing_mean(values: np.ndarray, window: int) -> np.ndarray:
+    """Mean of each value with up to `window - 1` before it, shape of `values`."""
+    sums = np.cumsum(values)
+    result = sums.copy()
+    result[window:] = sums[window:] - sums[:-window]
+    counts = np.minimum(np.arange(1, values.size + 1), window)
+    return result / counts
