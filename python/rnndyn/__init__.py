@@ -1,9 +1,10 @@
 """rnndyn: train recurrent rate networks with FORCE and analyse them as dynamical systems."""
 
 from . import reference, tasks
+from .errors import DivergenceError
 from .network import ESN, RunResult
 from .spectral import spectral_radius
-from .training import DivergenceError, TrainingHistory, train_force, train_ridge
+from .training import TrainingHistory, train_force, train_ridge
 
 __all__ = [
     "ESN",

@@ -45,7 +45,9 @@ def save_archive(
 def load_archive(
     path: str | os.PathLike[str], kind: str
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Read an archive written by `save_archive` for `kind`; returns (arrays, meta).
+    """Read an archive written by `save_archive` for `kind`; returns (arrays, settings).
+
+    `settings` is the metadata less its `kind` and `format`.
 
     Raises FileNotFoundError for a missing file and ValueError for one that is not such an
     archive, is of another kind, is truncated or corrupt, or comes from a newer format.
@@ -73,4 +75,4 @@ def load_archive(
             f"{source} has format {meta.get('format')!r}; this rnndyn reads up to "
             f"{FORMAT_VERSION}: upgrade rnndyn"
         )
-    return arrays, meta
+    return arrays, {key: value for key, value in meta.items() if key not in ("kind", "format")}

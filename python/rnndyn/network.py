@@ -14,6 +14,7 @@ from ._io import load_archive, save_archive
 from ._progress import chunks
 from ._validation import as_array, as_choice, as_float, as_int
 from .activations import ACTIVATIONS
+from .errors import DivergenceError
 from .spectral import spectral_radius as _spectral_radius
 
 
@@ -256,6 +257,11 @@ class ESN:
                 previous_target(f, start, self.n_outputs), states[start:stop],
                 outputs[start:stop],
             )
+            if not np.all(np.isfinite(state)):
+                raise DivergenceError(
+                    f"the simulation diverged within steps {start}..{stop - 1} (a non-finite "
+                    "state); the network's state is unchanged"
+                )
         self._state = state
         return RunResult(states, outputs, f)
 

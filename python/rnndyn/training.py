@@ -15,11 +15,8 @@ from ._io import load_archive, save_archive
 from ._progress import chunks
 from ._validation import as_array, as_float, as_int
 from .activations import activation_functions
+from .errors import DivergenceError
 from .network import ESN, RunResult, previous_target, split_sample
-
-
-class DivergenceError(ValueError):
-    """Training produced a non-finite state, output or P; the network is left unchanged."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +118,10 @@ def train_force(
         P = np.eye(n) / alpha
     else:
         P = as_array("inverse_correlation", inverse_correlation, (n, n)).copy()
+        try:
+            np.linalg.cholesky(symmetrized(P))
+        except np.linalg.LinAlgError:
+            raise ValueError("inverse_correlation must be symmetric positive definite") from None
 
     readout = net.readout.copy()
     state = net.state.copy()
@@ -135,10 +136,10 @@ def train_force(
             start, states[start:stop] if record_states else states, outputs[start:stop],
             errors[start:stop],
         )
-        if not (np.all(np.isfinite(state)) and np.all(np.isfinite(readout))):
+        if not all(np.all(np.isfinite(a)) for a in (state, readout, errors[start:stop])):
             raise DivergenceError(
-                f"FORCE diverged within steps {start}..{stop - 1}: non-finite state or readout; "
-                "the network is unchanged (try a larger alpha or a smaller g)"
+                f"FORCE diverged within steps {start}..{stop - 1}: a non-finite state, output "
+                "or readout; the network is unchanged"
             )
         if snapshot_every is not None and (stop % snapshot_every == 0 or stop == steps):
             snapshot_steps.append(stop)

@@ -1,0 +1,74 @@
+"""Time per FORCE step at N = 1000: the C++ core against the plain NumPy reference.
+
+    python benchmarks/force_step.py [--n 1000] [--repeats 5]
+
+Prints the median time per step of each over `repeats` runs and their ratio. NumPy's BLAS is
+held to one thread (OPENBLAS_NUM_THREADS=1) because multithreaded BLAS is erratic on a
+2-core machine; the core runs on one thread.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import rnndyn as rd  # noqa: E402
+from rnndyn import reference  # noqa: E402
+
+
+def per_step(function, steps: int, repeats: int) -> list[float]:
+    """Seconds per step of `function(steps)` over `repeats` runs (one warm-up first)."""
+    function(min(steps, 50))
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function(steps)
+        times.append((time.perf_counter() - start) / steps)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--core-steps", type=int, default=4000)
+    parser.add_argument("--reference-steps", type=int, default=200)
+    args = parser.parse_args()
+
+    net = rd.ESN(args.n, 3, 3, seed=0)
+    inputs, targets = rd.tasks.FlipFlop(3, seed=0).sample(max(args.core_steps, 1000))
+
+    def core(steps: int) -> None:
+        rd.train_force(net.copy(), inputs[:steps], targets[:steps], train_every=2)
+
+    def plain(steps: int) -> None:
+        reference.run_network(
+            net.recurrent, net.feedback, net.input, net.readout, net.state, inputs[:steps],
+            targets[:steps], dt_over_tau=0.1, train_every=2,
+        )
+
+    core_times = per_step(core, args.core_steps, args.repeats)
+    reference_times = per_step(plain, args.reference_steps, args.repeats)
+    core_median = statistics.median(core_times)
+    reference_median = statistics.median(reference_times)
+    print(f"FORCE step, N = {args.n}, float64, train every 2, one thread, "
+          f"median of {args.repeats}")
+    print(f"  C++ core   {core_median * 1e6:9.1f} µs/step   "
+          f"(Table 1's 35,000 steps: {core_median * 35_000:.1f} s)")
+    print(f"  reference  {reference_median * 1e6:9.1f} µs/step   "
+          f"(Table 1's 35,000 steps: {reference_median * 35_000:.1f} s)")
+    print(f"  speed-up   {reference_median / core_median:9.1f}x")
+    spread = np.ptp(core_times) / core_median
+    print(f"  C++ spread over repeats: {spread:.0%}")
+
+
+if __name__ == "__main__":
+    main()

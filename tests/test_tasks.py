@@ -1,0 +1,78 @@
+"""The tasks' conventions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import rnndyn as rd
+
+
+def _pulses(channel: np.ndarray) -> list[tuple[int, int, float]]:
+    """(onset, length, sign) of each run of non-zero input."""
+    runs, t = [], 0
+    while t < channel.size:
+        if channel[t] != 0:
+            start, sign = t, channel[t]
+            while t < channel.size and channel[t] == sign:
+                t += 1
+            runs.append((start, t - start, sign))
+        else:
+            t += 1
+    return runs
+
+
+def test_flipflop_conventions():
+    task = rd.tasks.FlipFlop(3, pulse_rate=0.01, pulse_width=7, min_interval=40, seed=0)
+    inputs, targets = task.sample(20_000)
+    assert inputs.shape == targets.shape == (20_000, 3)
+    assert set(np.unique(inputs)) == {-1.0, 0.0, 1.0}
+    for c in range(3):
+        pulses = _pulses(inputs[:, c])
+        onsets = np.array([p[0] for p in pulses])
+        # pulses are 7 steps long (the last may be cut by the end of the sequence)
+        assert all(length == 7 for _, length, _ in pulses[:-1])
+        assert np.all(np.diff(onsets) >= 40)
+        # mean spacing: min_interval + 1/rate - 1 steps (geometric wait)
+        assert np.mean(np.diff(onsets)) == pytest.approx(40 + 100 - 1, rel=0.1)
+        # target: 0 before the first onset, then the sign of the latest onset
+        assert np.all(targets[: onsets[0], c] == 0)
+        for (onset, _, sign), stop in zip(pulses, [*onsets[1:], 20_000], strict=True):
+            assert np.all(targets[onset:stop, c] == sign)
+        signs = np.array([p[2] for p in pulses])
+        assert abs(np.mean(signs == 1) - 0.5) < 0.1
+
+
+def test_flipflop_seeds_reproduce_and_samples_differ():
+    a, b = rd.tasks.FlipFlop(2, seed=4), rd.tasks.FlipFlop(2, seed=4)
+    first_a, first_b = a.sample(3000), b.sample(3000)
+    np.testing.assert_array_equal(first_a[0], first_b[0])
+    second_a = a.sample(3000)
+    assert not np.array_equal(first_a[0], second_a[0])
+
+
+def test_flipflop_accuracy_counts_settled_steps():
+    targets = np.zeros((100, 2))
+    targets[10:, 0] = 1
+    targets[30:, 1] = -1
+    targets[60:, 0] = -1
+    outputs = targets.copy()
+    # eligible: both set and >= 20 steps since a change: steps 50..59 and 80..99
+    assert rd.tasks.FlipFlop.accuracy(outputs, targets) == 1.0
+    outputs[55, 1] = 0.3  # a wrong sign on an eligible step: 1 of 30
+    outputs[65, 0] = 0.9  # wrong, but 5 steps after a change: not counted
+    assert rd.tasks.FlipFlop.accuracy(outputs, targets) == pytest.approx(29 / 30)
+    assert rd.tasks.FlipFlop.accuracy(outputs, targets, settle=0) == pytest.approx(68 / 70)
+    with pytest.raises(ValueError, match="no settled step"):
+        rd.tasks.FlipFlop.accuracy(np.zeros((10, 1)), np.zeros((10, 1)))
+
+
+def test_sum_of_sines_is_sussillo_abbott_target():
+    task = rd.tasks.SumOfSines()
+    inputs, targets = task.sample(2400)
+    assert inputs.shape == (2400, 0) and targets.shape == (2400, 1)
+    t = 300.0  # a quarter period: sin(pi/2)=1, sin(pi)=0, sin(3pi/2)=-1, sin(2pi)=0
+    assert targets[300, 0] == pytest.approx(1.3 / 1.5 * (1 - 1 / 6), abs=1e-12)
+    np.testing.assert_allclose(targets[:1200], targets[1200:], atol=1e-12)  # period 1200
+    _, later = task.sample(100, start=int(t))
+    np.testing.assert_array_equal(later[0], targets[300])
