@@ -19,7 +19,6 @@ import statistics  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
-
 import rnndyn as rd  # noqa: E402
 from rnndyn import reference  # noqa: E402
 

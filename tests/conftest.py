@@ -6,7 +6,6 @@ import functools
 
 import numpy as np
 import pytest
-
 import rnndyn as rd
 
 # Table 1 of the paper: N = 1000, g = 1.5, alpha = 1, tau = 10, dt = 1, train every 2 steps,

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import relative_error
-
 import rnndyn as rd
+from conftest import relative_error
 from rnndyn import reference
 
 STEPS = 1000

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import trained_flipflop
-
 import rnndyn as rd
+from conftest import trained_flipflop
 
 
 @pytest.mark.slow

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from conftest import relative_error
-
 import rnndyn as rd
+from conftest import relative_error
 from rnndyn import reference
 
 UPDATES = 30_000

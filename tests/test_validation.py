@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 import rnndyn as rd
 from rnndyn import _core
 
@@ -56,11 +55,11 @@ BAD_CALLS = [
     ("inputs width", lambda: _net().run(np.ones((5, 3))), ValueError, r"inputs must have shape"),
     ("inputs 1-D", lambda: _net().run(np.ones(5)), ValueError, r"inputs must have shape"),
     ("inputs empty", lambda: _net().run(np.ones((0, 2))), ValueError, "at least one step"),
-    ("inputs nan", lambda: _net().run(np.full((5, 2), np.nan)), ValueError, "inputs must be finite"),
+    ("inputs nan", lambda: _net().run(np.full((5, 2), np.nan)), ValueError, "must be finite"),
     ("int steps with inputs", lambda: _net().run(5), ValueError, "needs a network without inputs"),
     (
         "targets length",
-        lambda: _net().run(np.ones((5, 2)), np.ones((4, 1))), ValueError, r"targets must have shape",
+        lambda: _net().run(np.ones((5, 2)), np.ones((4, 1))), ValueError, "targets must have",
     ),
     (
         "teacher forcing without targets",

@@ -47,7 +47,7 @@ class FlipFlop:
         self.rng = np.random.default_rng(seed)
 
     def sample(self, steps: int) -> tuple[np.ndarray, np.ndarray]:
-        """Draw `steps` steps: returns inputs (T, bits) and targets (T, bits), values in {-1, 0, 1}."""
+        """Draw `steps` steps: inputs (T, bits) and targets (T, bits), values in {-1, 0, 1}."""
         steps = as_int("steps", steps, minimum=1)
         inputs = np.zeros((steps, self.bits))
         targets = np.zeros((steps, self.bits))

@@ -103,11 +103,7 @@ def train_force(
     The network's readout and state change only if the whole run succeeds; a non-finite
     state, output or P raises DivergenceError.
     """
-    inputs, targets = split_sample(inputs, targets)
-    if targets is None:
-        raise ValueError("targets (T, O) are required to train")
-    u, f = net.check_sequence(inputs, targets)
-    assert f is not None
+    u, f = _training_sequence(net, inputs, targets)
     train_every = as_int("train_every", train_every, minimum=1)
     alpha = as_float("alpha", alpha, positive=True)
     mse_window = as_int("mse_window", mse_window, minimum=1)
@@ -179,11 +175,7 @@ def train_ridge(
     over the rates r_t = φ(x_t). Returns the teacher-forced run with outputs recomputed by the
     new readout (T - washout steps), so `result.mse` is the training error.
     """
-    inputs, targets = split_sample(inputs, targets)
-    if targets is None:
-        raise ValueError("targets (T, O) are required to train")
-    u, f = net.check_sequence(inputs, targets)
-    assert f is not None
+    u, f = _training_sequence(net, inputs, targets)
     ridge = as_float("ridge", ridge, minimum=0.0)
     washout = as_int("washout", washout, minimum=0)
     if washout >= u.shape[0]:
@@ -195,6 +187,16 @@ def train_ridge(
     gram = rates.T @ rates + ridge * np.eye(net.size)
     net.readout = scipy.linalg.solve(gram, rates.T @ kept, assume_a="sym").T
     return RunResult(run.states[washout:], rates @ net.readout.T, kept)
+
+
+def _training_sequence(net: ESN, inputs: Any, targets: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Validated (T, I) inputs and (T, O) targets, which training cannot do without."""
+    inputs, targets = split_sample(inputs, targets)
+    if targets is None:
+        raise ValueError("targets (T, O) are required to train")
+    u, f = net.check_sequence(inputs, targets)
+    assert f is not None
+    return u, f
 
 
 def symmetrized(lower: np.ndarray) -> np.ndarray:
