@@ -210,6 +210,34 @@ class ESN:
         """W_c = W_r + W_fb W_o (N, N): the recurrence seen with the readout fed back."""
         return self._recurrent + self._feedback @ self._readout
 
+    def offset(self, inputs: Any = None) -> np.ndarray:
+        """B u + b (N,) at a constant input u (I,); u = 0 if None."""
+        u = np.zeros(self.n_inputs) if inputs is None else as_array(
+            "inputs", inputs, (self.n_inputs,)
+        )
+        return self._input @ u + (0.0 if self.bias is None else self.bias)
+
+    def core_system(self, inputs: Any = None) -> Any:
+        """The C++ closed-loop system F(x) = -x + W_c φ(x) + B u + b at a constant input u."""
+        return _core.ClosedLoopSystem(
+            self.closed_loop_matrix(), self.offset(inputs), self.activation, self._feedback,
+            self._readout,
+        )
+
+    def velocity(self, states: Any, inputs: Any = None) -> np.ndarray:
+        """F(x) = τ dx/dt with the readout fed back, at a constant input u (zeros if None).
+
+        states: (N,) or (K, N); returns the same shape.
+        """
+        x = np.asarray(states)
+        rows = as_array("states", x.reshape(-1, x.shape[-1]) if x.ndim else x, (None, self.size))
+        result = self.core_system(inputs).velocity(rows)
+        return result.reshape(x.shape)
+
+    def jacobian(self, state: Any, inputs: Any = None) -> np.ndarray:
+        """J(x) = -I + W_c diag(φ'(x)), (N, N), at one state (N,); it does not depend on u."""
+        return self.core_system(inputs).jacobian(as_array("state", state, (self.size,)))
+
     def copy(self) -> ESN:
         """An independent copy (arrays copied)."""
         return ESN.from_weights(

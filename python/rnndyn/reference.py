@@ -79,3 +79,90 @@ def run_network(
         result["readout"] = readout
         result["P"] = P
     return result
+
+
+# -- fixed points: F, J, q, ∇q and Hessians, dense, one state at a time (DESIGN.md) ----------
+
+
+def rate_slope(x: np.ndarray, activation: str = "tanh") -> np.ndarray:
+    """φ'(x)."""
+    r = rate(x, activation)
+    return 1.0 - r**2 if activation == "tanh" else r * (1.0 - r)
+
+
+def rate_curvature(x: np.ndarray, activation: str = "tanh") -> np.ndarray:
+    """φ''(x)."""
+    r = rate(x, activation)
+    return -2.0 * r * (1.0 - r**2) if activation == "tanh" else r * (1.0 - r) * (1.0 - 2.0 * r)
+
+
+def closed_loop_velocity(
+    x: np.ndarray, closed_loop: np.ndarray, offset: np.ndarray, activation: str = "tanh"
+) -> np.ndarray:
+    """F(x) = -x + W_c φ(x) + (B u + b) for the ESN at a constant input; offset = B u + b."""
+    return -x + closed_loop @ rate(x, activation) + offset
+
+
+def closed_loop_jacobian(
+    x: np.ndarray, closed_loop: np.ndarray, activation: str = "tanh"
+) -> np.ndarray:
+    """J(x) = -I + W_c diag(φ'(x)), (N, N)."""
+    return -np.eye(x.size) + closed_loop * rate_slope(x, activation)[None, :]
+
+
+def closed_loop_hessian(
+    x: np.ndarray,
+    closed_loop: np.ndarray,
+    offset: np.ndarray,
+    activation: str = "tanh",
+    exact: bool = True,
+) -> np.ndarray:
+    """Hessian of q = ½|F|²: JᵀJ, plus diag((W_cᵀF) ⊙ φ''(x)) when `exact`."""
+    jac = closed_loop_jacobian(x, closed_loop, activation)
+    hessian = jac.T @ jac
+    if exact:
+        force = closed_loop_velocity(x, closed_loop, offset, activation)
+        hessian += np.diag((closed_loop.T @ force) * rate_curvature(x, activation))
+    return hessian
+
+
+def rnn_velocity(
+    h: np.ndarray, recurrent: np.ndarray, offset: np.ndarray, activation: str = "tanh"
+) -> np.ndarray:
+    """G(h) = φ(W h + B u + b) - h for the discrete-time RNN h' = φ(W h + B u + b)."""
+    return rate(recurrent @ h + offset, activation) - h
+
+
+def rnn_jacobian(
+    h: np.ndarray, recurrent: np.ndarray, offset: np.ndarray, activation: str = "tanh"
+) -> np.ndarray:
+    """J_G(h) = diag(φ'(W h + c)) W - I."""
+    slopes = rate_slope(recurrent @ h + offset, activation)
+    return slopes[:, None] * recurrent - np.eye(h.size)
+
+
+def rnn_hessian(
+    h: np.ndarray,
+    recurrent: np.ndarray,
+    offset: np.ndarray,
+    activation: str = "tanh",
+    exact: bool = True,
+) -> np.ndarray:
+    """Hessian of q = ½|G|²: JᵀJ, plus Wᵀ diag(G ⊙ φ''(W h + c)) W when `exact`."""
+    jac = rnn_jacobian(h, recurrent, offset, activation)
+    hessian = jac.T @ jac
+    if exact:
+        drive = recurrent @ h + offset
+        weights = rnn_velocity(h, recurrent, offset, activation) * rate_curvature(drive, activation)
+        hessian += recurrent.T @ (weights[:, None] * recurrent)
+    return hessian
+
+
+def speed(velocity: np.ndarray) -> float:
+    """q = ½|F|² from the velocity F."""
+    return 0.5 * float(velocity @ velocity)
+
+
+def speed_gradient(velocity: np.ndarray, jacobian: np.ndarray) -> np.ndarray:
+    """∇q = Jᵀ F."""
+    return jacobian.T @ velocity

@@ -1,0 +1,128 @@
+// Bindings for q, its derivatives and the minimisers: conversion and GIL release only.
+#include <string>
+
+#include <pybind11/eigen.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <rnndyn/minimizers.hpp>
+#include <rnndyn/qfun.hpp>
+
+namespace py = pybind11;
+using namespace pybind11::literals;
+
+namespace {
+
+using Scalar = double;
+using Matrix = rnndyn::RowMatrix<Scalar>;
+using ConstMatrix = rnndyn::ConstMatrixRef<Scalar>;
+using ConstVector = rnndyn::ConstVectorRef<Scalar>;
+
+template <class System, class Class>
+void bind_system_methods(Class& cls) {
+    const auto release = py::call_guard<py::gil_scoped_release>();
+    cls.def_property_readonly("size", &System::size)
+        .def_property_readonly_static("discrete_time",
+                                      [](py::object) { return System::discrete_time; })
+        .def(
+            "velocity", [](const System& s, const ConstMatrix& X) { return s.velocity(X); },
+            release, "states"_a, "F at each row of states (K x N).")
+        .def(
+            "gradient",
+            [](const System& s, const ConstMatrix& X) {
+                Matrix gradient;
+                s.linearize(X, s.velocity(X), gradient);
+                return gradient;
+            },
+            release, "states"_a, "∇q = JᵀF at each row (K x N).")
+        .def(
+            "jacobian_product",
+            [](const System& s, const ConstMatrix& X, const ConstMatrix& V) {
+                Matrix gradient;
+                const Matrix Xm = X;
+                return s.jacobian_product(s.linearize(Xm, s.velocity(Xm), gradient), V);
+            },
+            release, "states"_a, "vectors"_a, "J v for each row pair (K x N).")
+        .def(
+            "jacobian_transpose_product",
+            [](const System& s, const ConstMatrix& X, const ConstMatrix& U) {
+                Matrix gradient;
+                const Matrix Xm = X;
+                return s.jacobian_transpose_product(s.linearize(Xm, s.velocity(Xm), gradient),
+                                                    U);
+            },
+            release, "states"_a, "vectors"_a, "Jᵀ u for each row pair (K x N).")
+        .def(
+            "hessian_product",
+            [](const System& s, const ConstMatrix& X, const ConstMatrix& V, bool exact) {
+                Matrix gradient;
+                const Matrix Xm = X;
+                return s.hessian_product(s.linearize(Xm, s.velocity(Xm), gradient), V, exact);
+            },
+            release, "states"_a, "vectors"_a, "exact"_a = true,
+            "H v for each row pair (K x N); exact=False gives Gauss-Newton JᵀJ v.")
+        .def(
+            "jacobian",
+            [](const System& s, const ConstVector& x) {
+                Matrix gradient;
+                const Matrix X = x.transpose();
+                return s.jacobian(s.linearize(X, s.velocity(X), gradient), 0);
+            },
+            release, "state"_a, "The dense Jacobian (N x N) at one state.")
+        .def(
+            "minimize",
+            [](const System& s, const ConstMatrix& starts, const std::string& method,
+               const rnndyn::MinimizeOptions& options, int n_jobs) {
+                auto r = rnndyn::minimize<Scalar>(s, starts, rnndyn::method_from_name(method),
+                                                  options, n_jobs);
+                return py::make_tuple(r.points, r.q, r.gradient_norm, r.iterations, r.reason);
+            },
+            "starts"_a, "method"_a, "options"_a, "n_jobs"_a = 1,
+            "Minimise q from each row of starts; returns (points, q, grad_norm, iterations, "
+            "stop_reason codes).")
+        .def(
+            "precondition",
+            [](const System& s, const ConstMatrix& X, const ConstMatrix& R) {
+                Matrix gradient;
+                const Matrix Xm = X;
+                return s.precondition(s.linearize(Xm, s.velocity(Xm), gradient), R);
+            },
+            release, "states"_a, "vectors"_a, "M⁻¹ r for each row pair (K x N).");
+}
+
+}  // namespace
+
+void bind_fixedpoints(py::module_& m) {
+    py::class_<rnndyn::MinimizeOptions>(m, "MinimizeOptions", "Settings of the q-minimisers.")
+        .def(py::init<>())
+        .def_readwrite("tol_q", &rnndyn::MinimizeOptions::tol_q)
+        .def_readwrite("tol_grad", &rnndyn::MinimizeOptions::tol_grad)
+        .def_readwrite("tol_step", &rnndyn::MinimizeOptions::tol_step)
+        .def_readwrite("max_iter", &rnndyn::MinimizeOptions::max_iter)
+        .def_readwrite("max_inner", &rnndyn::MinimizeOptions::max_inner)
+        .def_readwrite("exact_hessian", &rnndyn::MinimizeOptions::exact_hessian)
+        .def_readwrite("initial_radius", &rnndyn::MinimizeOptions::initial_radius)
+        .def_readwrite("learning_rate", &rnndyn::MinimizeOptions::learning_rate);
+    using ClosedLoop = rnndyn::ClosedLoopSystem<Scalar>;
+    py::class_<ClosedLoop> closed_loop(
+        m, "ClosedLoopSystem", "F(x) = -x + W_c φ(x) + c: an ESN's closed loop at a constant input.");
+    closed_loop.def(py::init([](const ConstMatrix& weights, const ConstVector& offset,
+                                const std::string& activation, const ConstMatrix& feedback,
+                                const ConstMatrix& readout) {
+                        return ClosedLoop(weights, offset, rnndyn::activation_from_name(activation),
+                                          feedback, readout);
+                    }),
+                    "weights"_a, "offset"_a, "activation"_a, "feedback"_a, "readout"_a,
+                    "W_c (N x N), c (N), activation, and the factors W_fb (N x O), W_o (O x N) "
+                    "of its rank-O part (each N x 0 / 0 x N for none).");
+    bind_system_methods<ClosedLoop>(closed_loop);
+    using Discrete = rnndyn::DiscreteSystem<Scalar>;
+    py::class_<Discrete> discrete(
+        m, "DiscreteSystem", "G(h) = φ(W h + c) - h: a discrete-time RNN's fixed-point residual.");
+    discrete.def(py::init([](const ConstMatrix& weights, const ConstVector& offset,
+                             const std::string& activation) {
+                     return Discrete(weights, offset, rnndyn::activation_from_name(activation));
+                 }),
+                 "weights"_a, "offset"_a, "activation"_a);
+    bind_system_methods<Discrete>(discrete);
+}

@@ -1,0 +1,240 @@
+// The speed q(x) = ½|F(x)|² of a network at a constant input, with its analytic derivatives,
+// batched over K states held as the rows of a K x N matrix (DESIGN.md: fixed points).
+//
+// Two systems share one interface:
+//   ClosedLoopSystem  F(x) = -x + W_c φ(x) + c            J = -I + W_c diag(φ'(x))
+//   DiscreteSystem    G(h) = φ(W h + c) - h               J = diag(φ'(W h + c)) W - I
+// Every product over K states is one matrix-matrix product, not K matrix-vector products.
+#pragma once
+
+#include <stdexcept>
+#include <vector>
+
+#include <Eigen/Cholesky>
+
+#include "activation.hpp"
+#include "types.hpp"
+
+namespace rnndyn {
+
+using Rows = std::vector<Eigen::Index>;
+
+// What the products at a set of states need, one row per state.
+template <typename Scalar>
+struct Linearization {
+    RowMatrix<Scalar> slopes;     // φ' where the nonlinearity acts
+    RowMatrix<Scalar> curvature;  // weights of the exact Hessian's second-order term
+
+    Linearization select(const Rows& rows) const {
+        return {slopes(rows, Eigen::all), curvature(rows, Eigen::all)};
+    }
+    void assign(const Rows& rows, const Linearization& part) {
+        slopes(rows, Eigen::all) = part.slopes;
+        curvature(rows, Eigen::all) = part.curvature;
+    }
+};
+
+// ½|F|² of each row.
+template <typename Derived>
+Vector<typename Derived::Scalar> half_squared_norms(const Eigen::MatrixBase<Derived>& velocity) {
+    return velocity.rowwise().squaredNorm() / typename Derived::Scalar(2);
+}
+
+// Continuous-time closed loop of an ESN: τ dx/dt = F(x) = -x + W_c φ(x) + c, c = B u + b.
+template <typename Scalar>
+class ClosedLoopSystem {
+public:
+    using Matrix = RowMatrix<Scalar>;
+    static constexpr bool discrete_time = false;
+
+    // `feedback` (N x O) and `readout` (O x N), when given, are the factors of the rank-O part
+    // W_fb W_o of W_c; they make the preconditioner (an empty pair: none).
+    ClosedLoopSystem(Matrix closed_loop, Vector<Scalar> offset, Activation activation,
+                     const Matrix& feedback = Matrix(), const Matrix& readout = Matrix())
+        : W_(std::move(closed_loop)), offset_(std::move(offset)), activation_(activation) {
+        if (W_.rows() != W_.cols()) throw std::invalid_argument("closed_loop must be N x N");
+        if (offset_.size() != W_.rows()) throw std::invalid_argument("offset must have length N");
+        if (feedback.size() == 0 && readout.size() == 0) return;
+        if (feedback.rows() != W_.rows() || readout.cols() != W_.rows() ||
+            readout.rows() != feedback.cols())
+            throw std::invalid_argument("feedback must be N x O and readout O x N");
+        // M = I + (W_fb W_o D)ᵀ(W_fb W_o D) = I + (D A)(D A)ᵀ with A = W_oᵀ L, L Lᵀ = W_fbᵀW_fb
+        const Eigen::LLT<Matrix> gram(feedback.transpose() * feedback);
+        if (gram.info() != Eigen::Success) return;  // rank-deficient feedback: no preconditioner
+        factor_ = readout.transpose() * Matrix(gram.matrixL());
+    }
+
+    Eigen::Index size() const { return W_.rows(); }
+
+    // F at each row of X.
+    Matrix velocity(const Matrix& X) const {
+        check_width(X);
+        Matrix rates(X.rows(), X.cols());
+        apply_activation(activation_, X, rates);
+        Matrix F = rates * W_.transpose();
+        F.rowwise() += offset_.transpose();
+        F -= X;
+        return F;
+    }
+
+    // With F = velocity(X): the linearization at X and ∇q = JᵀF (rows).
+    Linearization<Scalar> linearize(const Matrix& X, const Matrix& F, Matrix& gradient) const {
+        Matrix rates(X.rows(), X.cols());
+        apply_activation(activation_, X, rates);
+        Linearization<Scalar> lin;
+        lin.slopes.resize(X.rows(), X.cols());
+        lin.curvature.resize(X.rows(), X.cols());
+        activation_slope(activation_, rates, lin.slopes);
+        activation_curvature(activation_, rates, lin.curvature);
+        const Matrix FW = F * W_;  // rows: (W_cᵀ F)ᵀ
+        gradient = lin.slopes.cwiseProduct(FW) - F;
+        lin.curvature = lin.curvature.cwiseProduct(FW);  // DESIGN.md: exact Hessian
+        return lin;
+    }
+
+    // J V, rows: (φ' ⊙ v) W_cᵀ - v.
+    Matrix jacobian_product(const Linearization<Scalar>& lin, const Matrix& V) const {
+        Matrix JV = lin.slopes.cwiseProduct(V) * W_.transpose();
+        JV -= V;
+        return JV;
+    }
+
+    // Jᵀ U, rows: φ' ⊙ (u W_c) - u.
+    Matrix jacobian_transpose_product(const Linearization<Scalar>& lin, const Matrix& U) const {
+        Matrix JtU = lin.slopes.cwiseProduct(U * W_);
+        JtU -= U;
+        return JtU;
+    }
+
+    // H V with H = JᵀJ (+ diag((W_cᵀF) ⊙ φ'') when exact).
+    Matrix hessian_product(const Linearization<Scalar>& lin, const Matrix& V, bool exact) const {
+        Matrix HV = jacobian_transpose_product(lin, jacobian_product(lin, V));
+        if (exact) HV += lin.curvature.cwiseProduct(V);
+        return HV;
+    }
+
+    // The dense Jacobian at row `row` of a linearization.
+    Matrix jacobian(const Linearization<Scalar>& lin, Eigen::Index row) const {
+        Matrix J = W_ * lin.slopes.row(row).asDiagonal();
+        J.diagonal().array() -= Scalar(1);
+        return J;
+    }
+
+    // The feedback loop W_fb W_o has singular values far above the rest of J (≈ 60 against
+    // ≈ 1 in a trained flip-flop), which makes JᵀJ ill-conditioned. The preconditioner
+    // M = I + (W_fb W_o D)ᵀ(W_fb W_o D) captures that part; M⁻¹ costs O(N O) by Woodbury:
+    // M⁻¹ r = r - V (I + VᵀV)⁻¹ Vᵀ r with V = D A.
+    Matrix precondition(const Linearization<Scalar>& lin, const Matrix& R) const {
+        if (factor_.size() == 0) return R;
+        Matrix Y = R;
+        for (Eigen::Index k = 0; k < R.rows(); ++k) {
+            const Matrix V = lin.slopes.row(k).transpose().asDiagonal() * factor_;
+            Matrix inner = V.transpose() * V;
+            inner.diagonal().array() += Scalar(1);
+            const Vector<Scalar> coefficients = inner.llt().solve(V.transpose() * R.row(k).transpose());
+            Y.row(k) -= (V * coefficients).transpose();
+        }
+        return Y;
+    }
+
+    // The extra coordinates of the preconditioner's metric: rows Vᵀv, so that
+    // ⟨a, b⟩_M = aᵀb + (Vᵀa)ᵀ(Vᵀb) (K x O; K x 0 without a preconditioner).
+    Matrix metric_coordinates(const Linearization<Scalar>& lin, const Matrix& X) const {
+        if (factor_.size() == 0) return Matrix(X.rows(), 0);
+        return lin.slopes.cwiseProduct(X) * factor_;
+    }
+
+private:
+    Matrix factor_;  // A = W_oᵀ L (N x O), empty without a preconditioner
+    void check_width(const Matrix& X) const {
+        if (X.cols() != size()) throw std::invalid_argument("states must have N columns");
+    }
+
+    Matrix W_;
+    Vector<Scalar> offset_;
+    Activation activation_;
+};
+
+// Discrete-time vanilla RNN h' = φ(W h + c): fixed points are the zeros of G(h) = φ(Wh + c) - h.
+template <typename Scalar>
+class DiscreteSystem {
+public:
+    using Matrix = RowMatrix<Scalar>;
+    static constexpr bool discrete_time = true;
+
+    DiscreteSystem(Matrix recurrent, Vector<Scalar> offset, Activation activation)
+        : W_(std::move(recurrent)), offset_(std::move(offset)), activation_(activation) {
+        if (W_.rows() != W_.cols()) throw std::invalid_argument("recurrent must be N x N");
+        if (offset_.size() != W_.rows()) throw std::invalid_argument("offset must have length N");
+    }
+
+    Eigen::Index size() const { return W_.rows(); }
+
+    Matrix velocity(const Matrix& X) const {
+        if (X.cols() != size()) throw std::invalid_argument("states must have N columns");
+        Matrix drive = X * W_.transpose();
+        drive.rowwise() += offset_.transpose();
+        Matrix G(X.rows(), X.cols());
+        apply_activation(activation_, drive, G);
+        G -= X;
+        return G;
+    }
+
+    Linearization<Scalar> linearize(const Matrix& X, const Matrix& G, Matrix& gradient) const {
+        const Matrix rates = G + X;  // φ(W h + c)
+        Linearization<Scalar> lin;
+        lin.slopes.resize(X.rows(), X.cols());
+        lin.curvature.resize(X.rows(), X.cols());
+        activation_slope(activation_, rates, lin.slopes);
+        activation_curvature(activation_, rates, lin.curvature);
+        lin.curvature = lin.curvature.cwiseProduct(G);  // G ⊙ φ'': the exact Hessian's weights
+        gradient = lin.slopes.cwiseProduct(G) * W_;
+        gradient -= G;
+        return lin;
+    }
+
+    // J V, rows: φ' ⊙ (v Wᵀ) - v.
+    Matrix jacobian_product(const Linearization<Scalar>& lin, const Matrix& V) const {
+        Matrix JV = lin.slopes.cwiseProduct(V * W_.transpose());
+        JV -= V;
+        return JV;
+    }
+
+    // Jᵀ U, rows: (φ' ⊙ u) W - u.
+    Matrix jacobian_transpose_product(const Linearization<Scalar>& lin, const Matrix& U) const {
+        Matrix JtU = lin.slopes.cwiseProduct(U) * W_;
+        JtU -= U;
+        return JtU;
+    }
+
+    // H V = Jᵀ J V (+ Wᵀ diag(G ⊙ φ'') W V when exact), with the two W-products shared:
+    // rows ((φ' ⊙ JV) + (G ⊙ φ'' ⊙ V Wᵀ)) W - JV.
+    Matrix hessian_product(const Linearization<Scalar>& lin, const Matrix& V, bool exact) const {
+        const Matrix VW = V * W_.transpose();
+        Matrix JV = lin.slopes.cwiseProduct(VW) - V;
+        Matrix inner = lin.slopes.cwiseProduct(JV);
+        if (exact) inner += lin.curvature.cwiseProduct(VW);
+        Matrix HV = inner * W_;
+        HV -= JV;
+        return HV;
+    }
+
+    Matrix jacobian(const Linearization<Scalar>& lin, Eigen::Index row) const {
+        Matrix J = lin.slopes.row(row).transpose().asDiagonal() * W_;
+        J.diagonal().array() -= Scalar(1);
+        return J;
+    }
+
+    // No structure to exploit: the identity preconditioner and the Euclidean metric.
+    Matrix precondition(const Linearization<Scalar>&, const Matrix& R) const { return R; }
+    Matrix metric_coordinates(const Linearization<Scalar>&, const Matrix& X) const {
+        return Matrix(X.rows(), 0);
+    }
+
+private:
+    Matrix W_;
+    Vector<Scalar> offset_;
+    Activation activation_;
+};
+
+}  // namespace rnndyn

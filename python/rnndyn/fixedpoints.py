@@ -1,0 +1,406 @@
+"""Fixed and slow points: minimise q(x) = ½|F(x)|² from many starting states, merge duplicates,
+and linearise the dynamics at each point (DESIGN.md: fixed points and linearisation)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse.csgraph
+import scipy.sparse.linalg
+import scipy.spatial
+
+from . import _core
+from ._io import load_archive, save_archive
+from ._validation import as_array, as_choice, as_float, as_int
+from .minimize_generic import minimize_generic
+from .network import ESN
+from .systems import RNN, VelocitySystem
+
+METHODS = ("trust-ncg", "lm", "cg", "adam")
+STOP_REASONS = (
+    "q_tolerance", "gradient_tolerance", "step_tolerance", "iteration_limit", "non_finite"
+)
+DEFAULT_MAX_ITER = {"trust-ncg": 500, "lm": 300, "cg": 20_000, "adam": 5_000}
+_DENSE_EIGEN_LIMIT = 300  # below this N, full spectra are cheap: always take them
+
+
+@dataclass(frozen=True)
+class FixedPoints:
+    """Fixed and slow points found by q-minimisation, one row per unique point.
+
+    points: (M, N) states; q: (M,) ½|F|² there; grad_norm: (M,) |∇q|; iterations: (M,);
+    stop_reason: (M,) why the minimiser stopped (see STOP_REASONS); kind: (M,) "fixed"
+    (q <= tol_q), "slow" (a local minimum of q above tol_q) or "unconverged";
+    count: (M,) how many starting states ended at the point;
+    is_outlier: (M,) far from every starting state (over 10x the median distance);
+    eigenvalues: (M, k) eigenvalues of J = ∂F/∂x, ordered from the least stable (largest real
+    part in continuous time, largest |λ + 1| in discrete time); k = N or the leading few;
+    unstable_dims: (M,) eigenvalues with Re λ > 0 (continuous) or |λ + 1| > 1 (discrete: the
+    map's multipliers are λ + 1); is_stable: (M,); label: (M,) "stable node", "stable focus",
+    "k-saddle", "repeller" or "marginal";
+    unstable_right, unstable_left: (M, N, u) right and left eigenvectors of the unstable
+    eigenvalues (u the largest unstable_dims, capped at `max_unstable_vectors`; zero-padded),
+    normalised to unit length, left ones scaled so that leftᴴ·right = 1.
+    """
+
+    points: np.ndarray
+    q: np.ndarray
+    grad_norm: np.ndarray
+    iterations: np.ndarray
+    stop_reason: np.ndarray
+    kind: np.ndarray
+    count: np.ndarray
+    is_outlier: np.ndarray
+    eigenvalues: np.ndarray
+    unstable_dims: np.ndarray
+    is_stable: np.ndarray
+    label: np.ndarray
+    unstable_right: np.ndarray
+    unstable_left: np.ndarray
+    discrete_time: bool = False
+    tol_q: float = 1e-20
+
+    def __len__(self) -> int:
+        return self.points.shape[0]
+
+    def __getitem__(self, index: Any) -> FixedPoints:
+        """The points selected by a boolean mask, an index array or a slice."""
+        if isinstance(index, int | np.integer):
+            index = [index]
+        per_point = {
+            f.name: getattr(self, f.name)[index]
+            for f in fields(self)
+            if isinstance(getattr(self, f.name), np.ndarray)
+        }
+        return FixedPoints(**per_point, discrete_time=self.discrete_time, tol_q=self.tol_q)
+
+    @property
+    def stable(self) -> FixedPoints:
+        """The stable fixed points (kind "fixed" and no unstable dimension)."""
+        return self[self.is_stable & (self.kind == "fixed")]
+
+    def summary(self) -> str:
+        """A few lines: counts by kind and label, and the range of q."""
+        lines = [f"{len(self)} unique points from {int(self.count.sum())} starting states"]
+        for kind in ("fixed", "slow", "unconverged"):
+            mask = self.kind == kind
+            if not np.any(mask):
+                continue
+            labels, counts = np.unique(self.label[mask], return_counts=True)
+            detail = ", ".join(f"{c} {name}" for name, c in zip(labels, counts, strict=True))
+            lines.append(
+                f"  {kind}: {int(mask.sum())} ({detail}); q from {self.q[mask].min():.2e} "
+                f"to {self.q[mask].max():.2e}"
+            )
+        if np.any(self.is_outlier):
+            lines.append(f"  outliers: {int(self.is_outlier.sum())}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"FixedPoints(\n{self.summary()}\n)"
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save to `path` (.npz, no pickle); returns the path."""
+        arrays = {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if isinstance(getattr(self, f.name), np.ndarray)
+        }
+        for name in ("stop_reason", "kind", "label"):
+            arrays[name] = arrays[name].astype(str)
+        meta = {"discrete_time": self.discrete_time, "tol_q": self.tol_q}
+        return save_archive(path, "FixedPoints", arrays, meta)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> FixedPoints:
+        """Load a set written by `save`."""
+        arrays, meta = load_archive(path, "FixedPoints")
+        try:
+            return cls(**arrays, **meta)
+        except TypeError as exc:
+            raise ValueError(f"{path}: not a valid FixedPoints archive: {exc}") from None
+
+
+def find_fixed_points(
+    system: ESN | RNN | VelocitySystem,
+    initial_states: Any,
+    inputs: Any = None,
+    method: str = "trust-ncg",
+    tol_q: float = 1e-20,
+    tol_grad: float = 1e-14,
+    max_iter: int | None = None,
+    tol_unique: float = 1e-3,
+    exact_hessian: bool = True,
+    eigenvalues: str | int = "auto",
+    max_unstable_vectors: int = 8,
+    n_jobs: int = 1,
+    progress: bool = False,
+) -> FixedPoints:
+    """Minimise q(x) = ½|F(x)|² from each initial state and classify what it finds.
+
+    system: an ESN (its closed loop at the constant `inputs` (I,), zeros if None), an RNN (its
+        fixed-point residual G(h) = φ(Wh + Bu + b) - h), or any object with `velocity(x)`
+        (N,) → (N,) and `jacobian(x)` → (N, N) (e.g. a FunctionSystem), minimised in Python.
+    initial_states: (K, N) starting states, e.g. from `sample_states`.
+    method: "trust-ncg" (trust-region Newton-CG with exact Hessian products; the default),
+        "lm" (Levenberg-Marquardt, dense JᵀJ: N up to a few thousand), "cg" (nonlinear CG with
+        a strong-Wolfe line search: the paper's) or "adam" (FixedPointFinder's scheme).
+    tol_q: a point with q <= tol_q is a fixed point (minimisation stops there).
+    tol_grad: minimisation also stops at |∇q| <= tol_grad (a local minimum: a slow point).
+    max_iter: iterations per state (defaults: DEFAULT_MAX_ITER by method).
+    tol_unique: points closer than this (Euclidean) are merged, keeping the lowest q.
+    exact_hessian: trust-ncg with the exact Hessian (True) or Gauss-Newton JᵀJ.
+    eigenvalues: "full" (LAPACK, every eigenvalue), an int k (the k least stable, by Arnoldi),
+        or "auto" (full below N = 300, else k = 10, widened until a stable one is among them).
+    n_jobs: threads for the C++ minimisers; results do not depend on it.
+    progress: show a progress bar (the states are minimised in chunks).
+    """
+    method = as_choice("method", method, METHODS)
+    tol_q = as_float("tol_q", tol_q, minimum=0.0)
+    tol_grad = as_float("tol_grad", tol_grad, minimum=0.0)
+    tol_unique = as_float("tol_unique", tol_unique, minimum=0.0)
+    max_iter = DEFAULT_MAX_ITER[method] if max_iter is None else as_int(
+        "max_iter", max_iter, minimum=0
+    )
+    n_jobs = as_int("n_jobs", n_jobs, minimum=1)
+    max_unstable_vectors = as_int("max_unstable_vectors", max_unstable_vectors, minimum=0)
+    size, core, discrete_time = _resolve(system, inputs)
+    starts = as_array("initial_states", initial_states, (None, size))
+    if starts.shape[0] == 0 or starts.shape[1] == 0:
+        raise ValueError("initial_states must hold at least one state of width N >= 1")
+    size = starts.shape[1]
+    if core is not None:
+        options = _core.MinimizeOptions()
+        options.tol_q, options.tol_grad, options.max_iter = tol_q, tol_grad, max_iter
+        options.exact_hessian = bool(exact_hessian)
+        raw = _minimize_in_chunks(core, starts, method, options, n_jobs, progress)
+    else:
+        raw = minimize_generic(system, starts, method, tol_q, tol_grad, max_iter, progress)
+    points, q, grad_norm, iterations, reasons = raw
+    kind = np.where(
+        q <= tol_q, "fixed", np.where(np.isin(reasons, (1, 2)), "slow", "unconverged")
+    ).astype("<U11")
+    keep, count = _merge_duplicates(points, q, tol_unique)
+    points = points[keep]
+    jacobian = (lambda x: core.jacobian(x)) if core is not None else system.jacobian
+    products = _core_products(core) if core is not None else None
+    spectra = [
+        _linearize(x, jacobian, products, discrete_time, eigenvalues, max_unstable_vectors)
+        for x in points
+    ]
+    width = max(len(s[0]) for s in spectra)
+    n_vectors = max((s[1].shape[1] for s in spectra), default=0)
+    eig = np.full((len(spectra), width), np.nan + 0j)
+    right = np.zeros((len(spectra), size, n_vectors), dtype=complex)
+    left = np.zeros_like(right)
+    for i, (values, r, lft) in enumerate(spectra):
+        eig[i, : values.size] = values
+        right[i, :, : r.shape[1]] = r
+        left[i, :, : lft.shape[1]] = lft
+    unstable = np.array([_count_unstable(s[0], discrete_time) for s in spectra], dtype=int)
+    labels = np.array([_label(s[0], k, size, discrete_time) for s, k in zip(spectra, unstable,
+                                                                             strict=True)])
+    return FixedPoints(
+        points=points,
+        q=q[keep],
+        grad_norm=grad_norm[keep],
+        iterations=iterations[keep],
+        stop_reason=np.array(STOP_REASONS)[reasons[keep]],
+        kind=kind[keep],
+        count=count,
+        is_outlier=_outliers(points, starts),
+        eigenvalues=eig,
+        unstable_dims=unstable,
+        is_stable=unstable == 0,
+        label=labels.astype("<U16"),
+        unstable_right=right,
+        unstable_left=left,
+        discrete_time=discrete_time,
+        tol_q=tol_q,
+    )
+
+
+# -- the parts ---------------------------------------------------------------------------------
+
+
+def _resolve(system: Any, inputs: Any) -> tuple[int | None, Any, bool]:
+    """(N or None if the system does not say, the C++ system or None for the Python path,
+    discrete time?)."""
+    if isinstance(system, ESN):
+        return system.size, system.core_system(inputs), False
+    if isinstance(system, RNN):
+        return system.size, system.core_system(inputs), True
+    if isinstance(system, VelocitySystem):
+        if inputs is not None:
+            raise ValueError("inputs apply to an ESN or RNN; a generic system has none")
+        probe = getattr(system, "size", None)
+        discrete = bool(getattr(system, "discrete_time", False))
+        return (int(probe) if isinstance(probe, int) else None), None, discrete
+    raise TypeError(
+        "system must be an ESN, an RNN or an object with velocity(x) and jacobian(x), got "
+        f"{type(system).__name__}"
+    )
+
+
+def _minimize_in_chunks(
+    core: Any, starts: np.ndarray, method: str, options: Any, n_jobs: int, progress: bool
+) -> tuple[np.ndarray, ...]:
+    """The core's minimiser over chunks of whole 32-state blocks (so results do not depend on
+    the chunking), with a progress bar if asked."""
+    chunk = 32 * 2 * n_jobs
+    parts = []
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=starts.shape[0], desc="fixed points", unit="state")
+    try:
+        for start in range(0, starts.shape[0], chunk):
+            parts.append(core.minimize(starts[start : start + chunk], method, options, n_jobs))
+            if bar is not None:
+                bar.update(min(chunk, starts.shape[0] - start))
+    finally:
+        if bar is not None:
+            bar.close()
+    return tuple(np.concatenate(column) for column in zip(*parts, strict=True))
+
+
+def _merge_duplicates(
+    points: np.ndarray, q: np.ndarray, tol_unique: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the lowest-q member of each cluster of points within tol_unique (KD-tree),
+    and the cluster sizes; non-finite points are dropped."""
+    finite = np.flatnonzero(np.all(np.isfinite(points), axis=1) & np.isfinite(q))
+    if finite.size == 0:
+        return finite, np.zeros(0, dtype=int)
+    tree = scipy.spatial.cKDTree(points[finite])
+    pairs = tree.query_pairs(tol_unique, output_type="ndarray")
+    graph = scipy.sparse.coo_matrix(
+        (np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(finite.size, finite.size)
+    )
+    n_clusters, cluster = scipy.sparse.csgraph.connected_components(graph, directed=False)
+    order = np.lexsort((q[finite], cluster))  # by cluster, then by q
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = cluster[order[1:]] != cluster[order[:-1]]
+    keep = finite[order[first]]
+    count = np.bincount(cluster, minlength=n_clusters)[cluster[order[first]]]
+    by_q = np.argsort(q[keep], kind="stable")
+    return keep[by_q], count[by_q]
+
+
+def _outliers(points: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Points further from every starting state than 10x the median such distance."""
+    if points.shape[0] == 0:
+        return np.zeros(0, dtype=bool)
+    distance, _ = scipy.spatial.cKDTree(starts).query(points)
+    return distance > 10 * max(np.median(distance), np.finfo(float).tiny)
+
+
+def _stability_order(values: np.ndarray, discrete_time: bool) -> np.ndarray:
+    """Indices ordering eigenvalues from the least stable."""
+    key = np.abs(values + 1) if discrete_time else values.real
+    return np.argsort(-key, kind="stable")
+
+
+def _count_unstable(values: np.ndarray, discrete_time: bool, tol: float = 1e-9) -> int:
+    if discrete_time:
+        return int(np.sum(np.abs(values + 1) > 1 + tol))
+    return int(np.sum(values.real > tol))
+
+
+def _label(values: np.ndarray, unstable: int, size: int, discrete_time: bool) -> str:
+    """A readable name for the linearisation."""
+    tol = 1e-9
+    if unstable == size:
+        return "repeller"
+    if unstable > 0:
+        return f"{unstable}-saddle"
+    leading = values[0]
+    edge = abs(abs(leading + 1) - 1) if discrete_time else abs(leading.real)
+    if edge <= tol:
+        return "marginal"
+    # a defective (Jordan) eigenvalue splits by ~sqrt(error) at an approximate point: only an
+    # imaginary part well above that marks rotation
+    return "stable focus" if abs(leading.imag) > 1e-5 * max(1.0, abs(leading)) else "stable node"
+
+
+def _core_products(core: Any) -> Any:
+    """x -> (v -> J v, v -> Jᵀ v) through the C++ system, for Krylov methods."""
+
+    def at(x: np.ndarray) -> tuple[Any, Any]:
+        X = x[None]
+
+        def forward(v: np.ndarray) -> np.ndarray:
+            return core.jacobian_product(X, np.real(v)[None])[0]
+
+        def backward(v: np.ndarray) -> np.ndarray:
+            return core.jacobian_transpose_product(X, np.real(v)[None])[0]
+
+        return forward, backward
+
+    return at
+
+
+def _linearize(
+    x: np.ndarray,
+    jacobian: Any,
+    products: Any,
+    discrete_time: bool,
+    eigenvalues: str | int,
+    max_vectors: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Eigenvalues of J at x (least stable first) and the right and left eigenvectors of the
+    unstable ones."""
+    size = x.size
+    full = eigenvalues == "full" or (eigenvalues == "auto" and size <= _DENSE_EIGEN_LIMIT)
+    if full or products is None or size < 4:
+        values, left, right = scipy.linalg.eig(jacobian(x), left=True, right=True)
+        order = _stability_order(values, discrete_time)
+        values, left, right = values[order], left[:, order], right[:, order]
+    else:
+        k = 10 if eigenvalues == "auto" else as_int("eigenvalues", eigenvalues, minimum=1)
+        forward, backward = products(x)
+        values, right = _least_stable(forward, size, k, discrete_time, eigenvalues == "auto")
+        n_unstable = min(_count_unstable(values, discrete_time), max_vectors)
+        left = np.zeros((size, n_unstable), dtype=complex)
+        if n_unstable:
+            # left eigenvectors of J are the conjugated right eigenvectors of Jᵀ
+            t_values, t_right = _least_stable(backward, size, max(k, n_unstable + 2),
+                                              discrete_time, False)
+            for j, value in enumerate(values[:n_unstable]):
+                left[:, j] = np.conj(t_right[:, np.argmin(np.abs(t_values - value))])
+    n_unstable = min(_count_unstable(values, discrete_time), max_vectors)
+    right, left = right[:, :n_unstable], left[:, :n_unstable]
+    if n_unstable:
+        right = right / np.linalg.norm(right, axis=0, keepdims=True)
+        scale = np.einsum("ij,ij->j", left.conj(), right)
+        left = left / np.where(scale == 0, 1, scale).conj()
+    return values, right, left
+
+
+def _least_stable(
+    apply: Any, size: int, k: int, discrete_time: bool, widen: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """The k least stable eigenvalues of the operator `apply` by ARPACK, with right
+    eigenvectors; with `widen`, k doubles while every one found is unstable."""
+    # discrete time: the map's multipliers are λ + 1, the least stable have the largest |λ + 1|
+    shift = 1.0 if discrete_time else 0.0
+    operator = scipy.sparse.linalg.LinearOperator(
+        (size, size), matvec=lambda v: apply(v) + shift * v, dtype=float
+    )
+    while True:
+        k = min(k, size - 2)
+        values, vectors = scipy.sparse.linalg.eigs(
+            operator, k=k, which="LM" if discrete_time else "LR", tol=1e-12
+        )
+        values = values - shift
+        order = _stability_order(values, discrete_time)
+        values, vectors = values[order], vectors[:, order]
+        if not widen or _count_unstable(values, discrete_time) < k or k >= size - 2:
+            return values, vectors
+        k *= 2

@@ -1,0 +1,55 @@
+"""Starting states for fixed-point searches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._validation import as_array, as_float, as_int
+from .activations import activation_functions
+from .network import ESN
+
+
+def sample_states(
+    states: Any, n: int, noise: float = 0.0, seed: int | np.random.Generator | None = None
+) -> np.ndarray:
+    """`n` rows drawn from `states` (T, N) (without replacement when n <= T), each plus
+    Gaussian noise of standard deviation `noise` (FixedPointFinder's convention); (n, N)."""
+    states = as_array("states", states, (None, None))
+    n = as_int("n", n, minimum=1)
+    noise = as_float("noise", noise, minimum=0.0)
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(states.shape[0], size=n, replace=n > states.shape[0])
+    return states[rows] + noise * rng.standard_normal((n, states.shape[1]))
+
+
+def states_with_outputs(
+    net: ESN, outputs: Any, base_states: Any = None, max_iter: int = 50
+) -> np.ndarray:
+    """States whose readout equals chosen output values z̄: W_o φ(x) = z̄ (the paper's
+    out-of-bounds initial conditions, section 6, e.g. z̄ = (0.5, 0.5, 0.5) or (2, 2, 0)).
+
+    outputs: (M, O) targets z̄. base_states: (M, N) states to start from (zeros if None). Each
+    state moves by the smallest steps that solve W_o φ(x) = z̄ (Gauss-Newton on the
+    underdetermined system: x ← x + (W_o diag φ'(x))⁺ (z̄ - W_o φ(x))), so it stays as close to
+    its base as the readout allows. Returns (M, N); raises ValueError for a z̄ out of reach.
+    """
+    z = as_array("outputs", outputs, (None, net.n_outputs))
+    states = np.zeros((z.shape[0], net.size)) if base_states is None else as_array(
+        "base_states", base_states, (z.shape[0], net.size)
+    ).copy()
+    if not np.any(net.readout):
+        raise ValueError("states_with_outputs needs a trained readout (it is all zeros)")
+    phi, slope, _ = activation_functions(net.activation)
+    for i in range(z.shape[0]):
+        x = states[i]
+        for _ in range(max_iter):
+            miss = z[i] - net.readout @ phi(x)
+            if np.max(np.abs(miss)) <= 1e-12 * max(1.0, np.max(np.abs(z[i]))):
+                break
+            x = x + np.linalg.lstsq(net.readout * slope(x)[None, :], miss, rcond=None)[0]
+        if np.max(np.abs(net.readout @ phi(x) - z[i])) > 1e-9:
+            raise ValueError(f"outputs: row {i}, z̄ = {z[i]}, is out of the readout's reach")
+        states[i] = x
+    return states

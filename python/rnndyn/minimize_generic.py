@@ -1,0 +1,158 @@
+"""The q-minimisers for systems given as Python functions (FunctionSystem and the like): the
+same four methods as the C++ core, through SciPy where it has them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.optimize
+
+# codes shared with the core (fixedpoints.STOP_REASONS)
+Q_TOLERANCE, GRADIENT_TOLERANCE, STEP_TOLERANCE, ITERATION_LIMIT, NON_FINITE = range(5)
+
+
+class _Speed:
+    """q, ∇q and Hessian products of one system, with F and J cached at the last point."""
+
+    def __init__(self, system: Any) -> None:
+        self.system = system
+        self._x: np.ndarray | None = None
+
+    def _at(self, x: np.ndarray) -> None:
+        if self._x is None or not np.array_equal(x, self._x):
+            self._x = np.array(x, dtype=float)
+            self.F = np.asarray(self.system.velocity(self._x), dtype=float)
+            self.J = np.asarray(self.system.jacobian(self._x), dtype=float)
+
+    def q(self, x: np.ndarray) -> float:
+        self._at(x)
+        return 0.5 * float(self.F @ self.F)
+
+    def gradient(self, x: np.ndarray) -> np.ndarray:
+        self._at(x)
+        return self.J.T @ self.F
+
+    def residual(self, x: np.ndarray) -> np.ndarray:
+        self._at(x)
+        return self.F
+
+    def jacobian(self, x: np.ndarray) -> np.ndarray:
+        self._at(x)
+        return self.J
+
+    def hessian_product(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
+        # the exact Hessian from central differences of ∇q along v (the second derivatives
+        # of a generic F are not available)
+        h = 1e-6 * max(1.0, float(np.linalg.norm(x))) / max(float(np.linalg.norm(v)), 1e-300)
+        return (self.gradient(x + h * v) - self.gradient(x - h * v)) / (2 * h)
+
+
+def minimize_generic(
+    system: Any,
+    starts: np.ndarray,
+    method: str,
+    tol_q: float,
+    tol_grad: float,
+    max_iter: int,
+    progress: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Minimise q from each row of starts; returns (points, q, grad_norm, iterations, codes)."""
+    points = np.empty_like(starts)
+    q = np.empty(starts.shape[0])
+    grad_norm = np.empty(starts.shape[0])
+    iterations = np.zeros(starts.shape[0], dtype=int)
+    codes = np.empty(starts.shape[0], dtype=int)
+    rows = range(starts.shape[0])
+    if progress:
+        from tqdm.auto import tqdm
+
+        rows = tqdm(rows, desc="fixed points", unit="state")
+    for i in rows:
+        speed = _Speed(system)
+        x, iterations[i] = _METHODS[method](speed, starts[i], tol_q, tol_grad, max_iter)
+        points[i] = x
+        q[i] = speed.q(x)
+        grad_norm[i] = float(np.linalg.norm(speed.gradient(x)))
+        codes[i] = _stop_code(q[i], grad_norm[i], iterations[i], tol_q, tol_grad, max_iter)
+    return points, q, grad_norm, iterations, codes
+
+
+def _stop_code(q: float, grad: float, iterations: int, tol_q: float, tol_grad: float,
+               max_iter: int) -> int:
+    if not (np.isfinite(q) and np.isfinite(grad)):
+        return NON_FINITE
+    if q <= tol_q:
+        return Q_TOLERANCE
+    if grad <= tol_grad:
+        return GRADIENT_TOLERANCE
+    if iterations >= max_iter:
+        return ITERATION_LIMIT
+    return STEP_TOLERANCE
+
+
+class _Converged(Exception):
+    """Raised from a SciPy callback to stop at q <= tol_q."""
+
+
+def _scipy_minimize(speed: _Speed, x0: np.ndarray, tol_q: float, tol_grad: float,
+                    max_iter: int, **method: Any) -> tuple[np.ndarray, int]:
+    state = {"x": np.array(x0, dtype=float), "n": 0}
+
+    def callback(x: np.ndarray, *_: Any) -> None:
+        state["x"], state["n"] = np.array(x), state["n"] + 1
+        if speed.q(x) <= tol_q:
+            raise _Converged
+
+    try:
+        result = scipy.optimize.minimize(
+            speed.q, x0, jac=speed.gradient, callback=callback,
+            options={"maxiter": max_iter, "gtol": tol_grad}, **method,
+        )
+        return result.x, int(result.nit)
+    except _Converged:
+        return state["x"], state["n"]
+
+
+def _trust_ncg(speed, x0, tol_q, tol_grad, max_iter):
+    return _scipy_minimize(speed, x0, tol_q, tol_grad, max_iter, method="trust-ncg",
+                           hessp=speed.hessian_product)
+
+
+def _cg(speed, x0, tol_q, tol_grad, max_iter):
+    return _scipy_minimize(speed, x0, tol_q, tol_grad, max_iter, method="CG")
+
+
+def _lm(speed, x0, tol_q, tol_grad, max_iter):
+    if speed.residual(x0).size < x0.size:
+        raise ValueError("method 'lm' needs F with as many components as x")
+    result = scipy.optimize.least_squares(
+        speed.residual, x0, jac=speed.jacobian, method="lm", xtol=1e-15, ftol=1e-15,
+        gtol=max(tol_grad, 1e-15), max_nfev=max(1, max_iter) * (x0.size + 1),
+    )
+    return result.x, int(result.nfev)
+
+
+def _adam(speed, x0, tol_q, tol_grad, max_iter, rate=1.0):
+    # the core's scheme (adam.hpp): clipped gradients, halve the rate when q rises
+    x = np.array(x0, dtype=float)
+    first = np.zeros_like(x)
+    second = np.zeros_like(x)
+    q = speed.q(x)
+    for t in range(1, max_iter + 1):
+        g = speed.gradient(x)
+        if q <= tol_q or np.linalg.norm(g) <= tol_grad:
+            return x, t - 1
+        norm = np.linalg.norm(g)
+        if norm > 1:
+            g = g / norm
+        first = 0.9 * first + 0.1 * g
+        second = 0.999 * second + 0.001 * g**2
+        x = x - rate * (first / (1 - 0.9**t)) / (np.sqrt(second / (1 - 0.999**t)) + 1e-8)
+        q_new = speed.q(x)
+        rate = 0.5 * rate if q_new > q else min(10.0, 1.05 * rate)
+        q = q_new
+    return x, max_iter
+
+
+_METHODS = {"trust-ncg": _trust_ncg, "lm": _lm, "cg": _cg, "adam": _adam}

@@ -1,0 +1,187 @@
+"""Fixed and slow points: known answers, every method, threads, persistence."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import scipy.optimize
+
+import rnndyn as rd
+
+METHODS = ["trust-ncg", "lm", "cg", "adam"]
+
+
+# -- the paper's 2-D example (section 3.1) ------------------------------------------------------
+# dx/dt = (1 - x²) y, dy/dt = x/2 - y. Nullclines: dx/dt = 0 on y = 0 or x = ±1; dy/dt = 0 on
+# y = x/2. They meet at (0, 0), (1, 1/2) and (-1, -1/2). J = [[-2xy, 1 - x²], [1/2, -1]]:
+# at the origin [[0, 1], [1/2, -1]], λ = (-1 ± √3)/2: a saddle; at (±1, ±1/2) [[-1, 0],
+# [1/2, -1]], λ = -1 (twice): stable nodes.
+def _toy_velocity(v: np.ndarray) -> np.ndarray:
+    return np.array([(1 - v[0] ** 2) * v[1], v[0] / 2 - v[1]])
+
+
+def _toy_jacobian(v: np.ndarray) -> np.ndarray:
+    return np.array([[-2 * v[0] * v[1], 1 - v[0] ** 2], [0.5, -1.0]])
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("analytic", [True, False])
+def test_two_dimensional_example(method: str, analytic: bool):
+    system = rd.FunctionSystem(_toy_velocity, _toy_jacobian if analytic else None)
+    starts = np.random.default_rng(0).uniform(-2, 2, size=(60, 2))
+    fps = rd.find_fixed_points(system, starts, method=method)
+    fixed = fps[fps.kind == "fixed"]
+    assert len(fixed) == 3
+    order = np.argsort(fixed.points[:, 0])
+    np.testing.assert_allclose(
+        fixed.points[order], [[-1, -0.5], [0, 0], [1, 0.5]], atol=1e-9
+    )
+    assert list(fixed.unstable_dims[order]) == [0, 1, 0]
+    assert list(fixed.label[order]) == ["stable node", "1-saddle", "stable node"]
+    saddle = fixed[order[1]]
+    np.testing.assert_allclose(
+        np.sort(saddle.eigenvalues[0].real), [(-1 - np.sqrt(3)) / 2, (-1 + np.sqrt(3)) / 2],
+        atol=1e-6,
+    )
+    assert np.all(fixed.q <= 1e-20)
+
+
+# -- decoupled self-exciting units: x = w tanh(x) per coordinate ---------------------------------
+WEIGHTS = np.array([2.0, 1.5, 3.0, 2.5])
+
+
+def _positive_root(w: float) -> float:
+    return scipy.optimize.brentq(lambda x: w * np.tanh(x) - x, 0.1, 10)
+
+
+def _decoupled_starts() -> tuple[np.ndarray, np.ndarray]:
+    """Starts in every basin of q (3^4 = 81) and the fixed point each should reach."""
+    roots = [_positive_root(w) for w in WEIGHTS]
+    # per unit: beyond -x*, near 0 (inside the humps of q at ±acosh(√w)), short of +x*
+    choices = [(-(r + 0.4), 0.15 * (-1) ** i, r - 0.3) for i, r in enumerate(roots)]
+    targets = [(-r, 0.0, r) for r in roots]
+    combos = list(itertools.product(range(3), repeat=len(WEIGHTS)))
+    starts = np.array([[choices[u][c] for u, c in enumerate(combo)] for combo in combos])
+    expected = np.array([[targets[u][c] for u, c in enumerate(combo)] for combo in combos])
+    return starts, expected
+
+
+def _decoupled_esn() -> rd.ESN:
+    n = WEIGHTS.size
+    return rd.ESN.from_weights(np.diag(WEIGHTS), np.zeros((n, 1)), np.zeros((n, 0)),
+                               np.zeros((1, n)))
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_decoupled_units_every_fixed_point(method: str):
+    starts, expected = _decoupled_starts()
+    fps = rd.find_fixed_points(_decoupled_esn(), starts, method=method,
+                               max_iter=20_000 if method == "adam" else None)
+    assert np.all(fps.kind == "fixed") and np.all(fps.q <= 1e-20)
+    # Adam's steps (learning rate 1, as FixedPointFinder) jump between basins, so it finds
+    # true fixed points but not always the one nearest each start
+    assert len(fps) == 81 if method != "adam" else len(fps) >= 16
+    for point, dims in zip(fps.points, fps.unstable_dims, strict=True):
+        match = np.argmin(np.linalg.norm(expected - point, axis=1))
+        np.testing.assert_allclose(point, expected[match], atol=1e-9)
+        # a unit at 0 has slope w - 1 > 0 (unstable); at ±x* it is -1 + w sech²(x*) < 0
+        assert dims == np.sum(expected[match] == 0)
+    if method != "adam":
+        assert np.sum(fps.is_stable) == 16 and np.sum(fps.label == "repeller") == 1
+
+
+def test_discrete_rnn_decoupled_units():
+    # h = tanh(w h): roots 0 and ±h*; the map's multiplier w sech²(w h) is w > 1 at 0
+    rnn = rd.RNN(np.diag(WEIGHTS))
+    starts, _ = _decoupled_starts()
+    fps = rd.find_fixed_points(rnn, starts * 0.5)
+    fixed = fps[fps.kind == "fixed"]
+    assert len(fixed) == 81 and np.all(fixed.q <= 1e-20)
+    assert np.array_equal(fixed.unstable_dims, np.sum(np.abs(fixed.points) < 1e-9, axis=1))
+    multipliers = fixed.eigenvalues + 1
+    expected = np.sort(WEIGHTS[None, :] * (1 - np.tanh(WEIGHTS * fixed.points) ** 2), axis=1)
+    np.testing.assert_allclose(np.sort(multipliers.real, axis=1), expected, atol=1e-9)
+    np.testing.assert_allclose(rnn.run(np.zeros((1, 0)), fixed.points[0])[0],
+                               fixed.points[0], atol=1e-9)
+
+
+def test_results_do_not_depend_on_threads():
+    starts, _ = _decoupled_starts()
+    net = rd.ESN(80, 1, 2, seed=3)
+    net.readout = np.random.default_rng(0).normal(0, 0.3, (2, 80))
+    starts = rd.sample_states(net.run(np.zeros((2000, 1))).states, 100, noise=0.1, seed=0)
+    one = rd.find_fixed_points(net, starts, n_jobs=1)
+    two = rd.find_fixed_points(net, starts, n_jobs=2)
+    for name in ("points", "q", "grad_norm", "iterations", "stop_reason"):
+        np.testing.assert_array_equal(getattr(one, name), getattr(two, name))
+
+
+def test_slow_point_is_a_local_minimum_of_q():
+    # F(x) = x² + 0.01 (one dimension) has no zero; q has its minimum at x = 0, q = 5e-5
+    system = rd.FunctionSystem(lambda x: x**2 + 0.01, lambda x: np.diag(2 * x))
+    fps = rd.find_fixed_points(system, np.array([[1.0], [-0.7]]), tol_unique=1e-6)
+    assert len(fps) == 1 and fps.kind[0] == "slow"
+    assert fps.stop_reason[0] in ("gradient_tolerance", "step_tolerance")
+    np.testing.assert_allclose(fps.points[0], [0.0], atol=1e-6)
+    assert fps.q[0] == pytest.approx(5e-5, rel=1e-6)
+
+
+def test_krylov_leading_eigenvalues_match_full_spectrum():
+    net = rd.ESN(400, 1, 2, g=1.5, seed=1)
+    net.readout = np.random.default_rng(0).normal(0, 0.05, (2, 400))
+    starts = rd.sample_states(net.run(np.zeros((500, 1))).states, 3, seed=0)
+    leading = rd.find_fixed_points(net, starts, eigenvalues=12, tol_unique=1e-6)
+    full = rd.find_fixed_points(net, starts, eigenvalues="full", tol_unique=1e-6)
+    np.testing.assert_array_equal(leading.points, full.points)
+    np.testing.assert_allclose(leading.eigenvalues[:, :6], full.eigenvalues[:, :6], atol=1e-8)
+    np.testing.assert_array_equal(leading.unstable_dims, full.unstable_dims)
+    for fps in (leading, full):
+        for i in np.flatnonzero(fps.unstable_dims):
+            J = net.jacobian(fps.points[i])
+            for j in range(min(fps.unstable_dims[i], fps.unstable_right.shape[2])):
+                lam, right, left = (fps.eigenvalues[i, j], fps.unstable_right[i, :, j],
+                                    fps.unstable_left[i, :, j])
+                np.testing.assert_allclose(J @ right, lam * right, atol=1e-7)
+                np.testing.assert_allclose(left.conj() @ J, lam * left.conj(), atol=1e-7)
+                assert abs(left.conj() @ right - 1) < 1e-8
+
+
+def test_fixed_points_index_save_and_load(tmp_path):
+    starts, _ = _decoupled_starts()
+    fps = rd.find_fixed_points(_decoupled_esn(), starts)
+    stable = fps.stable
+    assert len(stable) == 16 and np.all(stable.is_stable)
+    assert len(fps[:5]) == 5 and len(fps[3]) == 1
+    loaded = rd.FixedPoints.load(fps.save(tmp_path / "fps"))
+    for name in ("points", "q", "eigenvalues", "label", "stop_reason", "unstable_right"):
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(fps, name))
+    assert "81 unique points from 81 starting states" in fps.summary()
+    assert "fixed: 81" in fps.summary()
+
+
+def test_duplicates_are_merged_keeping_the_lowest_q():
+    system = rd.FunctionSystem(_toy_velocity, _toy_jacobian)
+    starts = np.tile([[0.9, 0.6]], (5, 1)) + np.linspace(0, 0.01, 5)[:, None]
+    fps = rd.find_fixed_points(system, starts)
+    assert len(fps) == 1 and fps.count[0] == 5
+
+
+def test_states_with_outputs_hit_their_readout():
+    net = rd.ESN(100, 1, 3, seed=0)
+    net.readout = np.random.default_rng(0).normal(0, 0.3, (3, 100))
+    targets = np.array([[0.5, 0.5, 0.5], [2.0, 2.0, 0.0]])
+    base = rd.sample_states(net.run(np.zeros((300, 1))).states, 2, seed=1)
+    for start in (None, base):
+        states = rd.states_with_outputs(net, targets, start)
+        np.testing.assert_allclose(np.tanh(states) @ net.readout.T, targets, atol=1e-9)
+
+
+def test_sample_states_draws_rows_plus_noise():
+    states = np.arange(20.0).reshape(10, 2)
+    clean = rd.sample_states(states, 4, seed=0)
+    assert all(any(np.array_equal(row, s) for s in states) for row in clean)
+    assert len({tuple(r) for r in clean}) == 4
+    noisy = rd.sample_states(states, 4, noise=0.1, seed=0)
+    assert 0.02 < np.std(noisy - clean) < 0.3
