@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import rnndyn as rd
 from rnndyn.cli import main
 
 
@@ -13,13 +14,18 @@ def test_flipflop_command_writes_results(tmp_path, capsys):
     out = tmp_path / "results"
     code = main([
         "flipflop", "--bits", "2", "--n", "200", "--train-steps", "4000", "--test-steps", "1500",
-        "--out", str(out), "--no-progress",
+        "--states", "40", "--out", str(out), "--no-progress",
     ])
     assert code == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["bits"] == 2 and summary["n"] == 200
     assert 0 <= summary["test_accuracy"] <= 1 and summary["test_mse"] >= 0
     assert (out / "network.npz").exists() and (out / "history.npz").exists()
+    found = summary["fixed_points"]
+    assert found["unique_points"] >= 1 and sum(found["by_kind"].values()) == found["unique_points"]
+    loaded = rd.FixedPoints.load(out / "fixed_points.npz")
+    assert len(loaded) == found["unique_points"]
+    assert len(found["stable_outputs"]) == found["stable_fixed_points"]
     assert json.loads(capsys.readouterr().out) == summary
 
 

@@ -6,9 +6,8 @@ import itertools
 
 import numpy as np
 import pytest
-import scipy.optimize
-
 import rnndyn as rd
+import scipy.optimize
 
 METHODS = ["trust-ncg", "lm", "cg", "adam"]
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import relative_error
-
 import rnndyn as rd
+from conftest import relative_error
 from rnndyn import _core, reference
 
 N, K = 40, 6
@@ -56,7 +55,8 @@ def test_core_matches_reference(activation: str):
             J = jacobian(x)
             assert relative_error(F[k], velocity(x)) <= 1e-10
             assert relative_error(system.jacobian(x), J) <= 1e-10
-            assert relative_error(system.gradient(X)[k], reference.speed_gradient(velocity(x), J)) <= 1e-10
+            gradient = reference.speed_gradient(velocity(x), J)
+            assert relative_error(system.gradient(X)[k], gradient) <= 1e-10
             assert relative_error(system.jacobian_product(X, V)[k], J @ V[k]) <= 1e-10
             assert relative_error(system.jacobian_transpose_product(X, V)[k], J.T @ V[k]) <= 1e-10
             for exact in (True, False):
@@ -65,30 +65,39 @@ def test_core_matches_reference(activation: str):
                 ) <= 1e-10
 
 
+def _check_against_differences(system, velocity, jacobian, hessian, x: np.ndarray) -> None:
+    # reference: J = dF/dx, ∇q = dq/dx, H = d∇q/dx (exact), H_GN = JᵀJ
+    assert relative_error(jacobian(x), _central_difference(velocity, x)) <= 1e-8
+
+    def speed(y: np.ndarray) -> float:
+        return reference.speed(velocity(y))
+
+    def gradient(y: np.ndarray) -> np.ndarray:
+        return reference.speed_gradient(velocity(y), jacobian(y))
+
+    assert relative_error(gradient(x), _central_difference(speed, x)) <= 1e-7
+    assert relative_error(hessian(x, True), _central_difference(gradient, x)) <= 1e-7
+    J = jacobian(x)
+    assert relative_error(hessian(x, False), J.T @ J) <= 1e-13
+    # the Gauss-Newton matrix is not the Hessian away from a fixed point
+    assert relative_error(hessian(x, False), hessian(x, True)) > 1e-3
+    # core: J and exact Hessian products against differences of the core's own F and ∇q
+    assert relative_error(
+        system.jacobian(x), _central_difference(lambda y: system.velocity(y[None])[0], x)
+    ) <= 1e-8
+    v = np.random.default_rng(3).normal(size=x.size)
+    h = 1e-6
+    directional = (
+        system.gradient((x + h * v)[None])[0] - system.gradient((x - h * v)[None])[0]
+    ) / (2 * h)
+    assert relative_error(system.hessian_product(x[None], v[None], True)[0], directional) <= 1e-7
+
+
 @pytest.mark.parametrize("activation", ["tanh", "logistic"])
 def test_derivatives_match_finite_differences(activation: str):
     x = np.random.default_rng(2).normal(0, 1.2, N)
     for system, velocity, jacobian, hessian in _systems(activation):
-        # reference: J = dF/dx, ∇q = dq/dx, H = d∇q/dx (exact), H_GN = JᵀJ
-        assert relative_error(jacobian(x), _central_difference(velocity, x)) <= 1e-8
-        speed = lambda y: reference.speed(velocity(y))  # noqa: E731
-        gradient = lambda y: reference.speed_gradient(velocity(y), jacobian(y))  # noqa: E731
-        assert relative_error(gradient(x), _central_difference(speed, x)) <= 1e-7
-        assert relative_error(hessian(x, True), _central_difference(gradient, x)) <= 1e-7
-        J = jacobian(x)
-        assert relative_error(hessian(x, False), J.T @ J) <= 1e-13
-        # the Gauss-Newton matrix is not the Hessian away from a fixed point
-        assert relative_error(hessian(x, False), hessian(x, True)) > 1e-3
-        # core: products against differences of the core's own F and ∇q
-        X = x[None]
-        core_gradient = lambda y: system.gradient(y[None])[0]  # noqa: E731
-        assert relative_error(
-            system.jacobian(x), _central_difference(lambda y: system.velocity(y[None])[0], x)
-        ) <= 1e-8
-        v = np.random.default_rng(3).normal(size=N)
-        h = 1e-6
-        directional = (core_gradient(x + h * v) - core_gradient(x - h * v)) / (2 * h)
-        assert relative_error(system.hessian_product(X, v[None], True)[0], directional) <= 1e-7
+        _check_against_differences(system, velocity, jacobian, hessian, x)
 
 
 def test_closed_loop_of_an_esn_is_its_velocity():

@@ -9,6 +9,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
+from .fixedpoints import FixedPoints, find_fixed_points
+from .initial_states import sample_states
 from .network import ESN
 from .tasks import FlipFlop
 from .training import train_force
@@ -35,10 +39,33 @@ def flipflop(args: argparse.Namespace) -> dict[str, object]:
         "test_mse": test.mse,
         "test_accuracy": FlipFlop.accuracy(test.outputs, test.targets),
     }
+    if args.states > 0:
+        started = time.perf_counter()
+        starts = sample_states(test.states, args.states, seed=args.seed)
+        fps = find_fixed_points(net, starts, n_jobs=args.n_jobs, progress=args.progress)
+        summary["fixed_point_seconds"] = round(time.perf_counter() - started, 3)
+        summary["fixed_points"] = _describe(fps, net)
+        fps.save(out / "fixed_points.npz")
     net.save(out / "network.npz")
     history.save(out / "history.npz")
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+def _describe(fps: FixedPoints, net: ESN) -> dict[str, object]:
+    """Counts by kind and label, and the outputs z = W_o φ(x) of the stable fixed points."""
+    kinds, kind_counts = np.unique(fps.kind, return_counts=True)
+    fixed = fps[fps.kind == "fixed"]
+    labels, label_counts = np.unique(fixed.label, return_counts=True)
+    stable = fps.stable
+    return {
+        "unique_points": len(fps),
+        "by_kind": {str(k): int(c) for k, c in zip(kinds, kind_counts, strict=True)},
+        "fixed_by_label": {str(k): int(c) for k, c in zip(labels, label_counts, strict=True)},
+        "stable_fixed_points": len(stable),
+        "max_q_of_fixed_points": float(fixed.q.max()) if len(fixed) else None,
+        "stable_outputs": np.round(net.output_of(stable.points), 3).tolist(),
+    }
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     flip.add_argument("--train-steps", type=int, default=30_000)
     flip.add_argument("--test-steps", type=int, default=5_000)
     flip.add_argument("--snapshot-every", type=int, default=100)
+    flip.add_argument("--states", type=int, default=256,
+                      help="starting states for the fixed-point search (0: none)")
+    flip.add_argument("--n-jobs", type=int, default=2, help="threads for the fixed points")
     flip.add_argument("--out", default="results", help="output folder")
     flip.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True)
     flip.set_defaults(run=flipflop)

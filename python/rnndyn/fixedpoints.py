@@ -358,22 +358,27 @@ def _linearize(
     unstable ones."""
     size = x.size
     full = eigenvalues == "full" or (eigenvalues == "auto" and size <= _DENSE_EIGEN_LIMIT)
-    if full or products is None or size < 4:
+    values = None
+    if not (full or products is None or size < 4):
+        k = 10 if eigenvalues == "auto" else as_int("eigenvalues", eigenvalues, minimum=1)
+        forward, backward = products(x)
+        try:
+            values, right = _least_stable(forward, size, k, discrete_time, eigenvalues == "auto")
+            n_unstable = min(_count_unstable(values, discrete_time), max_vectors)
+            left = np.zeros((size, n_unstable), dtype=complex)
+            if n_unstable:
+                # left eigenvectors of J are the conjugated right eigenvectors of Jᵀ
+                t_values, t_right = _least_stable(
+                    backward, size, max(k, n_unstable + 2), discrete_time, False
+                )
+                for j, value in enumerate(values[:n_unstable]):
+                    left[:, j] = np.conj(t_right[:, np.argmin(np.abs(t_values - value))])
+        except scipy.sparse.linalg.ArpackNoConvergence:
+            values = None  # clustered, non-normal spectra can defeat Arnoldi: go dense
+    if values is None:
         values, left, right = scipy.linalg.eig(jacobian(x), left=True, right=True)
         order = _stability_order(values, discrete_time)
         values, left, right = values[order], left[:, order], right[:, order]
-    else:
-        k = 10 if eigenvalues == "auto" else as_int("eigenvalues", eigenvalues, minimum=1)
-        forward, backward = products(x)
-        values, right = _least_stable(forward, size, k, discrete_time, eigenvalues == "auto")
-        n_unstable = min(_count_unstable(values, discrete_time), max_vectors)
-        left = np.zeros((size, n_unstable), dtype=complex)
-        if n_unstable:
-            # left eigenvectors of J are the conjugated right eigenvectors of Jᵀ
-            t_values, t_right = _least_stable(backward, size, max(k, n_unstable + 2),
-                                              discrete_time, False)
-            for j, value in enumerate(values[:n_unstable]):
-                left[:, j] = np.conj(t_right[:, np.argmin(np.abs(t_values - value))])
     n_unstable = min(_count_unstable(values, discrete_time), max_vectors)
     right, left = right[:, :n_unstable], left[:, :n_unstable]
     if n_unstable:
@@ -396,7 +401,8 @@ def _least_stable(
     while True:
         k = min(k, size - 2)
         values, vectors = scipy.sparse.linalg.eigs(
-            operator, k=k, which="LM" if discrete_time else "LR", tol=1e-12
+            operator, k=k, which="LM" if discrete_time else "LR", tol=1e-12,
+            ncv=min(size, max(2 * k + 1, 40)), maxiter=50 * size,
         )
         values = values - shift
         order = _stability_order(values, discrete_time)

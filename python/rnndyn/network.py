@@ -13,7 +13,7 @@ from . import _core
 from ._io import load_archive, save_archive
 from ._progress import chunks
 from ._validation import as_array, as_choice, as_float, as_int
-from .activations import ACTIVATIONS
+from .activations import ACTIVATIONS, activation_functions
 from .errors import DivergenceError
 from .spectral import spectral_radius as _spectral_radius
 
@@ -237,6 +237,11 @@ class ESN:
     def jacobian(self, state: Any, inputs: Any = None) -> np.ndarray:
         """J(x) = -I + W_c diag(φ'(x)), (N, N), at one state (N,); it does not depend on u."""
         return self.core_system(inputs).jacobian(as_array("state", state, (self.size,)))
+
+    def output_of(self, states: Any) -> np.ndarray:
+        """The readout z = W_o φ(x) of states (K, N) → (K, O) (or (N,) → (O,))."""
+        phi = activation_functions(self.activation)[0]
+        return phi(np.asarray(states, dtype=float)) @ self._readout.T
 
     def copy(self) -> ESN:
         """An independent copy (arrays copied)."""
