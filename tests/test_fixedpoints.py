@@ -184,3 +184,24 @@ def test_sample_states_draws_rows_plus_noise():
     assert len({tuple(r) for r in clean}) == 4
     noisy = rd.sample_states(states, 4, noise=0.1, seed=0)
     assert 0.02 < np.std(noisy - clean) < 0.3
+
+
+@pytest.mark.slow
+def test_three_bit_flipflop_memories_are_stable_fixed_points_at_the_corners():
+    # the Table 1 network (seed 0), 256 starting states from its test trajectories
+    from conftest import trained_flipflop
+
+    net, _, test = trained_flipflop(3, 0)
+    fps = rd.find_fixed_points(net, rd.sample_states(test.states, 256, seed=0), n_jobs=2)
+    fixed = fps[fps.kind == "fixed"]
+    assert np.all(fixed.q <= 1e-20)
+    outputs = net.output_of(fps.stable.points)
+    at_corner = np.all(np.abs(np.abs(outputs) - 1) < 0.1, axis=1)
+    corners = {tuple(c) for c in np.sign(outputs[at_corner]).astype(int)}
+    # one stable point at each of the 8 corners of the output cube, none twice
+    assert len(corners) == 8 and int(at_corner.sum()) == 8
+    # saddles between them (the transitions), found as fixed points too
+    assert np.sum(fixed.unstable_dims == 1) >= 4
+    # found here for seed 0: one further stable focus off the corners (z ≈ (0.25, -1.13,
+    # -0.77), Re λ ≈ -0.04) - a spurious memory of this network, reached from one start
+    assert int((~at_corner).sum()) <= 2
