@@ -13,6 +13,7 @@ import scipy.linalg
 import scipy.sparse.csgraph
 import scipy.sparse.linalg
 import scipy.spatial
+import threadpoolctl
 
 from . import _core
 from ._io import load_archive, save_archive
@@ -189,10 +190,13 @@ def find_fixed_points(
     points = points[keep]
     jacobian = (lambda x: core.jacobian(x)) if core is not None else system.jacobian
     products = _core_products(core) if core is not None else None
-    spectra = [
-        _linearize(x, jacobian, products, discrete_time, eigenvalues, max_unstable_vectors)
-        for x in points
-    ]
+    # LAPACK on one thread: NumPy's and SciPy's separate BLAS pools, two threads each, thrash
+    # on two cores (DESIGN.md: BLAS threads), here 3x slower than one
+    with threadpoolctl.threadpool_limits(limits=1):
+        spectra = [
+            _linearize(x, jacobian, products, discrete_time, eigenvalues, max_unstable_vectors)
+            for x in points
+        ]
     width = max(len(s[0]) for s in spectra)
     n_vectors = max((s[1].shape[1] for s in spectra), default=0)
     eig = np.full((len(spectra), width), np.nan + 0j)
