@@ -1,5 +1,6 @@
 // Bindings for q, its derivatives and the minimisers: conversion and GIL release only.
 #include <string>
+#include <tuple>
 
 #include <pybind11/eigen.h>
 #include <pybind11/pybind11.h>
@@ -75,9 +76,11 @@ void bind_system_methods(Class& cls) {
                const rnndyn::MinimizeOptions& options, int n_jobs) {
                 auto r = rnndyn::minimize<Scalar>(s, starts, rnndyn::method_from_name(method),
                                                   options, n_jobs);
-                return py::make_tuple(r.points, r.q, r.gradient_norm, r.iterations, r.reason);
+                return std::make_tuple(std::move(r.points), std::move(r.q),
+                                       std::move(r.gradient_norm), std::move(r.iterations),
+                                       std::move(r.reason));
             },
-            "starts"_a, "method"_a, "options"_a, "n_jobs"_a = 1,
+            release, "starts"_a, "method"_a, "options"_a, "n_jobs"_a = 1,
             "Minimise q from each row of starts; returns (points, q, grad_norm, iterations, "
             "stop_reason codes).")
         .def(
