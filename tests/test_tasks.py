@@ -75,3 +75,20 @@ def test_sum_of_sines_is_sussillo_abbott_target():
     np.testing.assert_allclose(targets[:1200], targets[1200:], atol=1e-12)  # period 1200
     _, later = task.sample(100, start=int(t))
     np.testing.assert_array_equal(later[0], targets[300])
+
+
+def test_flipflop_pattern_tour_visits_every_pattern_once():
+    task = rd.tasks.FlipFlop(3, pulse_width=10)
+    inputs, targets = task.sample_patterns(hold=50)
+    assert inputs.shape == targets.shape == (400, 3)
+    patterns = targets[::50]
+    assert len({tuple(p) for p in patterns}) == 8
+    # Gray order: after the first, consecutive patterns differ in exactly one bit, and only
+    # that channel pulses, with the new bit's sign, for pulse_width steps
+    assert np.all(np.sum(patterns[1:] != patterns[:-1], axis=1) == 1)
+    for k in range(1, 8):
+        block = inputs[k * 50 : (k + 1) * 50]
+        flipped = np.flatnonzero(patterns[k] != patterns[k - 1])[0]
+        np.testing.assert_array_equal(block[:10, flipped], patterns[k, flipped])
+        assert np.count_nonzero(block) == 10
+    np.testing.assert_array_equal(inputs[:10], np.full((10, 3), -1.0))

@@ -11,6 +11,7 @@ import json
 import os
 import tempfile
 import zipfile
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -76,3 +77,25 @@ def load_archive(
             f"{FORMAT_VERSION}: upgrade rnndyn"
         )
     return arrays, {key: value for key, value in meta.items() if key not in ("kind", "format")}
+
+
+def save_result(result: Any, path: str | os.PathLike[str]) -> Path:
+    """Save a dataclass of arrays: its array fields as arrays (None ones left out), the others
+    as metadata; the kind is the class name."""
+    arrays, settings = {}, {}
+    for field in fields(result):
+        value = getattr(result, field.name)
+        if isinstance(value, np.ndarray):
+            arrays[field.name] = value
+        elif value is not None:
+            settings[field.name] = value
+    return save_archive(path, type(result).__name__, arrays, settings)
+
+
+def load_result(cls: type, path: str | os.PathLike[str]) -> Any:
+    """Load a dataclass saved by `save_result`."""
+    arrays, settings = load_archive(path, cls.__name__)
+    try:
+        return cls(**arrays, **settings)
+    except TypeError as exc:
+        raise ValueError(f"{path}: not a valid {cls.__name__} archive: {exc}") from None

@@ -16,7 +16,7 @@ import scipy.spatial
 import threadpoolctl
 
 from . import _core
-from ._io import load_archive, save_archive
+from ._io import load_result, save_result
 from ._validation import as_array, as_choice, as_float, as_int
 from .minimize_generic import minimize_generic
 from .network import ESN
@@ -107,24 +107,12 @@ class FixedPoints:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Save to `path` (.npz, no pickle); returns the path."""
-        arrays = {
-            f.name: getattr(self, f.name)
-            for f in fields(self)
-            if isinstance(getattr(self, f.name), np.ndarray)
-        }
-        for name in ("stop_reason", "kind", "label"):
-            arrays[name] = arrays[name].astype(str)
-        meta = {"discrete_time": self.discrete_time, "tol_q": self.tol_q}
-        return save_archive(path, "FixedPoints", arrays, meta)
+        return save_result(self, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> FixedPoints:
         """Load a set written by `save`."""
-        arrays, meta = load_archive(path, "FixedPoints")
-        try:
-            return cls(**arrays, **meta)
-        except TypeError as exc:
-            raise ValueError(f"{path}: not a valid FixedPoints archive: {exc}") from None
+        return load_result(cls, path)
 
 
 def find_fixed_points(

@@ -72,6 +72,29 @@ class FlipFlop:
                 return onsets[onsets < steps]
             count *= 2
 
+    def sample_patterns(self, hold: int = 300) -> tuple[np.ndarray, np.ndarray]:
+        """A sequence that visits every one of the 2^bits patterns once, in Gray-code order.
+
+        The first pulse sets every channel to -1 at once; after that each pulse flips one bit
+        (the next Gray code), and each pattern is held for `hold` steps (pulse included).
+        Useful to sample states near every memory, e.g. for fixed-point searches.
+        Returns inputs and targets, each (2^bits · hold, bits).
+        """
+        hold = as_int("hold", hold, minimum=self.pulse_width)
+        count = 2**self.bits
+        inputs = np.zeros((count * hold, self.bits))
+        targets = np.zeros((count * hold, self.bits))
+        previous = None
+        for k in range(count):
+            gray = k ^ (k >> 1)
+            pattern = np.array([1.0 if gray >> b & 1 else -1.0 for b in range(self.bits)])
+            changed = np.ones(self.bits, bool) if previous is None else pattern != previous
+            start = k * hold
+            inputs[start : start + self.pulse_width, changed] = pattern[changed]
+            targets[start : start + hold] = pattern
+            previous = pattern
+        return inputs, targets
+
     @staticmethod
     def accuracy(outputs: np.ndarray, targets: np.ndarray, settle: int = 20) -> float:
         """Share of steps on which every bit is held: sign(z_i) = f_i for all channels.

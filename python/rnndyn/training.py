@@ -11,7 +11,7 @@ import numpy as np
 import scipy.linalg
 
 from . import _core
-from ._io import load_archive, save_archive
+from ._io import load_result, save_result
 from ._progress import chunks
 from ._validation import as_array, as_float, as_int
 from .activations import activation_functions
@@ -53,26 +53,12 @@ class TrainingHistory:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Save to `path` (.npz, no pickle); returns the path."""
-        arrays = {
-            name: getattr(self, name)
-            for name in (
-                "errors", "outputs", "running_mse", "snapshot_steps", "readouts",
-                "mean_abs_readout", "inverse_correlation", "states",
-            )
-            if getattr(self, name) is not None
-        }
-        meta = {"train_every": self.train_every, "alpha": self.alpha,
-                "mse_window": self.mse_window}
-        return save_archive(path, "TrainingHistory", arrays, meta)
+        return save_result(self, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> TrainingHistory:
         """Load a history written by `save`."""
-        arrays, meta = load_archive(path, "TrainingHistory")
-        try:
-            return cls(**arrays, **meta)
-        except TypeError as exc:
-            raise ValueError(f"{path}: not a valid TrainingHistory archive: {exc}") from None
+        return load_result(cls, path)
 
 
 def train_force(
