@@ -23,6 +23,7 @@ def test_flipflop_command_writes_results(tmp_path, capsys):
     assert (out / "network.npz").exists() and (out / "history.npz").exists()
     found = summary["fixed_points"]
     assert found["unique_points"] >= 1 and sum(found["by_kind"].values()) == found["unique_points"]
+    assert 0 <= summary["pattern_tour_accuracy"] <= 1
     loaded = rd.FixedPoints.load(out / "fixed_points.npz")
     assert len(loaded) == found["unique_points"]
     assert len(found["stable_outputs"]) == found["stable_fixed_points"]

@@ -40,8 +40,11 @@ def flipflop(args: argparse.Namespace) -> dict[str, object]:
         "test_accuracy": FlipFlop.accuracy(test.outputs, test.targets),
     }
     if args.states > 0:
+        # start from a test run that holds every pattern, so that no memory goes unsampled
+        tour = net.run(task.sample_patterns())
+        summary["pattern_tour_accuracy"] = FlipFlop.accuracy(tour.outputs, tour.targets)
         started = time.perf_counter()
-        starts = sample_states(test.states, args.states, seed=args.seed)
+        starts = sample_states(tour.states, args.states, seed=args.seed)
         fps = find_fixed_points(net, starts, n_jobs=args.n_jobs, progress=args.progress)
         summary["fixed_point_seconds"] = round(time.perf_counter() - started, 3)
         summary["fixed_points"] = _describe(fps, net)
