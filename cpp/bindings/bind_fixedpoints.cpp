@@ -19,6 +19,13 @@ using Matrix = rnndyn::RowMatrix<Scalar>;
 using ConstMatrix = rnndyn::ConstMatrixRef<Scalar>;
 using ConstVector = rnndyn::ConstVectorRef<Scalar>;
 
+// The linearization at the rows of X (what every product needs).
+template <class System>
+rnndyn::Linearization<Scalar> linearization_at(const System& s, const Matrix& X) {
+    Matrix gradient;
+    return s.linearize(X, s.velocity(X), gradient);
+}
+
 template <class System, class Class>
 void bind_system_methods(Class& cls) {
     const auto release = py::call_guard<py::gil_scoped_release>();
@@ -39,35 +46,26 @@ void bind_system_methods(Class& cls) {
         .def(
             "jacobian_product",
             [](const System& s, const ConstMatrix& X, const ConstMatrix& V) {
-                Matrix gradient;
-                const Matrix Xm = X;
-                return s.jacobian_product(s.linearize(Xm, s.velocity(Xm), gradient), V);
+                return s.jacobian_product(linearization_at(s, X), V);
             },
             release, "states"_a, "vectors"_a, "J v for each row pair (K x N).")
         .def(
             "jacobian_transpose_product",
             [](const System& s, const ConstMatrix& X, const ConstMatrix& U) {
-                Matrix gradient;
-                const Matrix Xm = X;
-                return s.jacobian_transpose_product(s.linearize(Xm, s.velocity(Xm), gradient),
-                                                    U);
+                return s.jacobian_transpose_product(linearization_at(s, X), U);
             },
             release, "states"_a, "vectors"_a, "Jᵀ u for each row pair (K x N).")
         .def(
             "hessian_product",
             [](const System& s, const ConstMatrix& X, const ConstMatrix& V, bool exact) {
-                Matrix gradient;
-                const Matrix Xm = X;
-                return s.hessian_product(s.linearize(Xm, s.velocity(Xm), gradient), V, exact);
+                return s.hessian_product(linearization_at(s, X), V, exact);
             },
             release, "states"_a, "vectors"_a, "exact"_a = true,
             "H v for each row pair (K x N); exact=False gives Gauss-Newton JᵀJ v.")
         .def(
             "jacobian",
             [](const System& s, const ConstVector& x) {
-                Matrix gradient;
-                const Matrix X = x.transpose();
-                return s.jacobian(s.linearize(X, s.velocity(X), gradient), 0);
+                return s.jacobian(linearization_at(s, Matrix(x.transpose())), 0);
             },
             release, "state"_a, "The dense Jacobian (N x N) at one state.")
         .def(
@@ -86,9 +84,7 @@ void bind_system_methods(Class& cls) {
         .def(
             "precondition",
             [](const System& s, const ConstMatrix& X, const ConstMatrix& R) {
-                Matrix gradient;
-                const Matrix Xm = X;
-                return s.precondition(s.linearize(Xm, s.velocity(Xm), gradient), R);
+                return s.precondition(linearization_at(s, X), R);
             },
             release, "states"_a, "vectors"_a, "M⁻¹ r for each row pair (K x N).");
 }

@@ -66,9 +66,7 @@ void levenberg_marquardt(const System& system, Block<Scalar>& block,
                     block.retire(i, StopReason::StepTolerance);
                 }
             }
-            block.retire_converged(options);
-            if (block.reason[i] < 0 && block.iterations[i] >= options.max_iter)
-                block.retire(i, StopReason::IterationLimit);
+            block.retire_converged(options);  // q, gradient and iteration limit
         }
     }
     block.active.clear();
