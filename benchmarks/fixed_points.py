@@ -19,9 +19,8 @@ import argparse  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
-import scipy.optimize  # noqa: E402
-
 import rnndyn as rd  # noqa: E402
+import scipy.optimize  # noqa: E402
 from rnndyn import _core, reference  # noqa: E402
 
 

@@ -9,7 +9,7 @@ import pytest
 import rnndyn as rd
 import scipy.optimize
 
-METHODS = ["trust-ncg", "lm", "cg", "adam"]
+METHODS = ["newton", "trust-ncg", "lm", "cg", "adam"]
 
 
 # -- the paper's 2-D example (section 3.1) ------------------------------------------------------
@@ -177,6 +177,22 @@ def test_states_with_outputs_hit_their_readout():
         np.testing.assert_allclose(np.tanh(states) @ net.readout.T, targets, atol=1e-9)
 
 
+def test_fastest_states_are_where_the_network_moves_most():
+    net = rd.ESN(50, 1, 1, seed=3)
+    states = np.random.default_rng(0).normal(size=(40, 50))
+    speed = np.linalg.norm(net.velocity(states), axis=1)
+    fastest = rd.fastest_states(net, states, 5)
+    np.testing.assert_array_equal(fastest, states[np.argsort(speed)[::-1][:5]])
+    # a constant input changes F, hence the order
+    with_input = rd.fastest_states(net, states, 40, inputs=[3.0])
+    speed = np.linalg.norm(net.velocity(with_input, [3.0]), axis=1)
+    assert np.all(np.diff(speed) <= 0)
+    with pytest.raises(ValueError, match="states must have shape"):
+        rd.fastest_states(net, states[:, :10], 5)
+    with pytest.raises(TypeError, match="net must be an ESN"):
+        rd.fastest_states(object(), states, 5)
+
+
 def test_sample_states_draws_rows_plus_noise():
     states = np.arange(20.0).reshape(10, 2)
     clean = rd.sample_states(states, 4, seed=0)
@@ -189,8 +205,9 @@ def test_sample_states_draws_rows_plus_noise():
 @pytest.mark.slow
 @pytest.mark.parametrize(("bits", "seed"), [(3, 1), (4, 0)])
 def test_flipflop_memories_are_the_stable_fixed_points_at_the_corners(bits: int, seed: int):
-    # a Table 1 network tested on a tour of all 2^bits patterns; 256 starting states sampled
-    # from that test trajectory. (The 3-bit network of seed 0 has, besides its 8 corners, a
+    # a Table 1 network tested on a tour of all 2^bits patterns; 224 starting states sampled
+    # from that test trajectory and its 32 fastest states (the transitions, near the saddles
+    # that Newton's method would not reach from where the trajectory rests). (The 3-bit network of seed 0 has, besides its 8 corners, a
     # spurious stable focus pair off the cube, z ≈ ±(0.25, -1.13, -0.77): a real attractor of
     # that network, which the search rightly reports.)
     from conftest import trained_flipflop
@@ -200,7 +217,9 @@ def test_flipflop_memories_are_the_stable_fixed_points_at_the_corners(bits: int,
     task = rd.tasks.FlipFlop(bits)
     tour = net.run(task.sample_patterns(hold=300))
     assert task.accuracy(tour.outputs, tour.targets) > 0.99
-    fps = rd.find_fixed_points(net, rd.sample_states(tour.states, 256, seed=0), n_jobs=2)
+    starts = np.vstack([rd.sample_states(tour.states, 224, seed=0),
+                        rd.fastest_states(net, tour.states, 32)])
+    fps = rd.find_fixed_points(net, starts, n_jobs=2)
     fixed = fps[fps.kind == "fixed"]
     assert np.all(fixed.q <= 1e-20)
     stable = fps.stable

@@ -101,7 +101,9 @@ void bind_fixedpoints(py::module_& m) {
         .def_readwrite("max_inner", &rnndyn::MinimizeOptions::max_inner)
         .def_readwrite("exact_hessian", &rnndyn::MinimizeOptions::exact_hessian)
         .def_readwrite("initial_radius", &rnndyn::MinimizeOptions::initial_radius)
-        .def_readwrite("learning_rate", &rnndyn::MinimizeOptions::learning_rate);
+        .def_readwrite("learning_rate", &rnndyn::MinimizeOptions::learning_rate)
+        .def_readwrite("max_krylov", &rnndyn::MinimizeOptions::max_krylov)
+        .def_readwrite("newton_iter", &rnndyn::MinimizeOptions::newton_iter);
     using ClosedLoop = rnndyn::ClosedLoopSystem<Scalar>;
     py::class_<ClosedLoop> closed_loop(
         m, "ClosedLoopSystem", "F(x) = -x + W_c φ(x) + c: an ESN's closed loop at a constant input.");

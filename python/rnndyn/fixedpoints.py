@@ -22,11 +22,11 @@ from .minimize_generic import minimize_generic
 from .network import ESN
 from .systems import RNN, VelocitySystem
 
-METHODS = ("trust-ncg", "lm", "cg", "adam")
+METHODS = ("newton", "trust-ncg", "lm", "cg", "adam")
 STOP_REASONS = (
     "q_tolerance", "gradient_tolerance", "step_tolerance", "iteration_limit", "non_finite"
 )
-DEFAULT_MAX_ITER = {"trust-ncg": 500, "lm": 300, "cg": 20_000, "adam": 5_000}
+DEFAULT_MAX_ITER = {"newton": 500, "trust-ncg": 500, "lm": 300, "cg": 20_000, "adam": 5_000}
 _DENSE_EIGEN_LIMIT = 2000  # up to this N, "auto" takes full spectra (≈ 0.6 s at N = 1000)
 
 
@@ -119,7 +119,7 @@ def find_fixed_points(
     system: ESN | RNN | VelocitySystem,
     initial_states: Any,
     inputs: Any = None,
-    method: str = "trust-ncg",
+    method: str = "newton",
     tol_q: float = 1e-20,
     tol_grad: float = 1e-14,
     max_iter: int | None = None,
@@ -136,7 +136,9 @@ def find_fixed_points(
         fixed-point residual G(h) = φ(Wh + Bu + b) - h), or any object with `velocity(x)`
         (N,) → (N,) and `jacobian(x)` → (N, N) (e.g. a FunctionSystem), minimised in Python.
     initial_states: (K, N) starting states, e.g. from `sample_states`.
-    method: "trust-ncg" (trust-region Newton-CG with exact Hessian products; the default),
+    method: "newton" (the default: Newton on F with GMRES steps and a dogleg trust region; what
+        it leaves after 100 steps goes on by trust-ncg, which also finds slow points),
+        "trust-ncg" (trust-region Newton-CG on q with exact Hessian products),
         "lm" (Levenberg-Marquardt, dense JᵀJ: N up to a few thousand), "cg" (nonlinear CG with
         a strong-Wolfe line search: the paper's) or "adam" (FixedPointFinder's scheme).
     tol_q: a point with q <= tol_q is a fixed point (minimisation stops there).

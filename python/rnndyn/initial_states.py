@@ -24,6 +24,21 @@ def sample_states(
     return states[rows] + noise * rng.standard_normal((n, states.shape[1]))
 
 
+def fastest_states(net: ESN, states: Any, n: int, inputs: Any = None) -> np.ndarray:
+    """The `n` rows of `states` (T, N) where the speed |F(x)| of `net`'s closed loop at the
+    constant `inputs` (I,) (zeros if None) is largest; (min(n, T), N), fastest first.
+
+    On a trajectory that moves between memories these are the transitions, which pass by the
+    saddles: starts drawn only from where the trajectory rests find the stable points alone.
+    """
+    if not isinstance(net, ESN):
+        raise TypeError(f"net must be an ESN, got {type(net).__name__}")
+    states = as_array("states", states, (None, net.size))
+    n = as_int("n", n, minimum=1)
+    speed = np.linalg.norm(net.velocity(states, inputs), axis=1)
+    return states[np.argsort(-speed, kind="stable")[:n]]
+
+
 def states_with_outputs(
     net: ESN, outputs: Any, base_states: Any = None, max_iter: int = 50
 ) -> np.ndarray:

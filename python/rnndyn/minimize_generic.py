@@ -1,5 +1,5 @@
 """The q-minimisers for systems given as Python functions (FunctionSystem and the like): the
-same four methods as the C++ core, through SciPy where it has them."""
+same methods as the C++ core, through SciPy where it has them."""
 
 from __future__ import annotations
 
@@ -114,6 +114,18 @@ def _scipy_minimize(speed: _Speed, x0: np.ndarray, tol_q: float, tol_grad: float
         return state["x"], state["n"]
 
 
+def _newton(speed, x0, tol_q, tol_grad, max_iter):
+    # MINPACK's hybrid method is the dense form of the core's Newton dogleg (newton_krylov.hpp);
+    # like the core, hand what it leaves above tol_q to trust-ncg
+    result = scipy.optimize.root(speed.residual, x0, jac=speed.jacobian, method="hybr",
+                                 options={"xtol": 1e-15, "maxfev": max(1, max_iter)})
+    x, used = result.x, int(result.nfev)
+    if speed.q(x) <= tol_q or used >= max_iter:
+        return x, used
+    x, more = _trust_ncg(speed, x, tol_q, tol_grad, max_iter - used)
+    return x, used + more
+
+
 def _trust_ncg(speed, x0, tol_q, tol_grad, max_iter):
     return _scipy_minimize(speed, x0, tol_q, tol_grad, max_iter, method="trust-ncg",
                            hessp=speed.hessian_product)
@@ -155,4 +167,4 @@ def _adam(speed, x0, tol_q, tol_grad, max_iter, rate=1.0):
     return x, max_iter
 
 
-_METHODS = {"trust-ncg": _trust_ncg, "lm": _lm, "cg": _cg, "adam": _adam}
+_METHODS = {"newton": _newton, "trust-ncg": _trust_ncg, "lm": _lm, "cg": _cg, "adam": _adam}

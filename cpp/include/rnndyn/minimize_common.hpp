@@ -28,6 +28,8 @@ struct MinimizeOptions {
     bool exact_hessian = true;   // trust-ncg: exact Hessian products, else Gauss-Newton
     double initial_radius = 1.0;  // trust-ncg
     double learning_rate = 1.0;   // adam
+    int max_krylov = 100;         // newton: GMRES iterations per step
+    int newton_iter = 100;        // newton: steps before trust-ncg takes over
 
     void check() const {
         auto require = [](bool ok, const char* what) {
@@ -38,6 +40,8 @@ struct MinimizeOptions {
         require(tol_step >= 0 && std::isfinite(tol_step), "tol_step must be finite and >= 0");
         require(max_iter >= 0, "max_iter must be >= 0");
         require(max_inner >= 1, "max_inner must be >= 1");
+        require(max_krylov >= 1, "max_krylov must be >= 1");
+        require(newton_iter >= 0, "newton_iter must be >= 0");
         require(initial_radius > 0 && std::isfinite(initial_radius),
                 "initial_radius must be finite and > 0");
         require(learning_rate > 0 && std::isfinite(learning_rate),
@@ -98,6 +102,26 @@ struct Block {
     }
 
     void retire(Eigen::Index row, StopReason why) { reason[row] = int(why); }
+
+    // Makes ended rows active again (for a second method to go on from where they are).
+    void reopen(const Rows& rows) {
+        for (Eigen::Index i : rows) reason[i] = -1;
+        active = rows;
+    }
+
+    // The end of a batched iteration: rows `moved` take their accepted trial points (rows
+    // `local` of `trial` and `F_trial`), then finished rows leave the active set.
+    template <class System>
+    void accept_and_retire(const System& system, const Rows& moved, const Rows& local,
+                           const Matrix& trial, const Matrix& F_trial,
+                           const MinimizeOptions& options) {
+        if (!moved.empty()) {
+            X(moved, Eigen::all) = trial(local, Eigen::all);
+            refresh(system, moved, F_trial(local, Eigen::all));
+        }
+        drop_retired();
+        retire_converged(options);
+    }
 
     // Drops rows that `retire` has ended.
     void drop_retired() {

@@ -9,20 +9,22 @@
 #include "adam.hpp"
 #include "levenberg_marquardt.hpp"
 #include "minimize_common.hpp"
+#include "newton_krylov.hpp"
 #include "nonlinear_cg.hpp"
 #include "parallel.hpp"
 #include "trust_ncg.hpp"
 
 namespace rnndyn {
 
-enum class Method { TrustNcg, LevenbergMarquardt, ConjugateGradient, Adam };
+enum class Method { Newton, TrustNcg, LevenbergMarquardt, ConjugateGradient, Adam };
 
 inline Method method_from_name(const std::string& name) {
+    if (name == "newton") return Method::Newton;
     if (name == "trust-ncg") return Method::TrustNcg;
     if (name == "lm") return Method::LevenbergMarquardt;
     if (name == "cg") return Method::ConjugateGradient;
     if (name == "adam") return Method::Adam;
-    throw std::invalid_argument("method must be 'trust-ncg', 'lm', 'cg' or 'adam', got '" + name +
+    throw std::invalid_argument("method must be 'newton', 'trust-ncg', 'lm', 'cg' or 'adam', got '" + name +
                                 "'");
 }
 
@@ -55,6 +57,7 @@ MinimizeResult<Scalar> minimize(const System& system, const ConstMatrixRef<Scala
         const Eigen::Index rows = std::min(kBlockRows, count - first);
         Block<Scalar> block(system, starts.middleRows(first, rows));
         switch (method) {
+            case Method::Newton: newton_krylov(system, block, options); break;
             case Method::TrustNcg: trust_ncg(system, block, options); break;
             case Method::LevenbergMarquardt: levenberg_marquardt(system, block, options); break;
             case Method::ConjugateGradient: nonlinear_cg(system, block, options); break;

@@ -135,12 +135,7 @@ void trust_ncg(const System& system, Block<Scalar>& block, const MinimizeOptions
                 block.retire(i, StopReason::StepTolerance);
             }
         }
-        if (!moved.empty()) {
-            block.X(moved, Eigen::all) = trial(moved_local, Eigen::all);
-            block.refresh(system, moved, F_trial(moved_local, Eigen::all));
-        }
-        block.drop_retired();
-        block.retire_converged(options);
+        block.accept_and_retire(system, moved, moved_local, trial, F_trial, options);
     }
 }
 
