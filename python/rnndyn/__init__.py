@@ -1,13 +1,16 @@
 """rnndyn: train recurrent rate networks with FORCE and analyse them as dynamical systems."""
 
-from . import reference, tasks
+from . import plot, reference, tasks
 from .errors import DivergenceError
 from .fixedpoints import FixedPoints, find_fixed_points
-from .initial_states import sample_states, states_with_outputs
+from .initial_states import fastest_states, sample_states, states_with_outputs
 from .network import ESN, RunResult
+from .pca import PCA
+from .robustness import RobustnessResult, noise_robustness
 from .spectral import spectral_radius
 from .systems import RNN, FunctionSystem
 from .training import TrainingHistory, train_force, train_ridge
+from .transfer import grow, transfer
 
 __all__ = [
     "ESN",
@@ -15,9 +18,15 @@ __all__ = [
     "DivergenceError",
     "FixedPoints",
     "FunctionSystem",
+    "PCA",
+    "RobustnessResult",
     "RunResult",
     "TrainingHistory",
+    "fastest_states",
     "find_fixed_points",
+    "grow",
+    "noise_robustness",
+    "plot",
     "reference",
     "sample_states",
     "spectral_radius",
@@ -25,5 +34,6 @@ __all__ = [
     "tasks",
     "train_force",
     "train_ridge",
+    "transfer",
 ]
 __version__ = "0.1.0"

@@ -1,0 +1,20 @@
+"""Figures of the paper as functions. matplotlib is imported when a function is first called,
+not with this package. Each function draws into `ax` (or `fig` for multi-panel ones), or a new
+figure if None, returns the Axes (or Figure), and never calls `plt.show()`."""
+
+from .evolution import animation, evolution
+from .landscape import speed_landscape
+from .learning import training
+from .linearization import spectrum
+from .noise import robustness
+from .phase import phase_portrait
+
+__all__ = [
+    "animation",
+    "evolution",
+    "phase_portrait",
+    "robustness",
+    "spectrum",
+    "speed_landscape",
+    "training",
+]

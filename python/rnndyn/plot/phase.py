@@ -1,0 +1,132 @@
+"""Phase portraits: trajectories, starting states and fixed points projected onto principal
+components (the paper's figures 6-8)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .._validation import as_array, as_float
+from ..fixedpoints import FixedPoints
+from ..pca import PCA
+from ._common import (
+    STABILITY_COLOURS,
+    as_fixed_points,
+    axes_for,
+    component_label,
+    legend_outside,
+    mark_fixed_points,
+    stability_class,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+
+def phase_portrait(
+    pca: PCA,
+    trajectories: Any = None,
+    fixed_points: FixedPoints | None = None,
+    starts: Any = None,
+    ax: Axes | None = None,
+    saddle_segments: bool = True,
+    segment_length: float | None = None,
+    legend: bool = True,
+    title: str | None = None,
+) -> Axes:
+    """Draw states in the basis of a fitted `pca`: 3-D axes on its first three components, or
+    2-D axes if it has two. Returns the axes.
+
+    trajectories: states (T, N), a stack (S, T, N) or a list of (T_i, N): one thin line each.
+    fixed_points: points coloured by their number of unstable dimensions (legend "stable",
+        "1-saddle", ...), stable ones filled, unstable ones open; slow points as diamonds;
+        unconverged ones left out.
+    starts: (K, N) starting states, as small grey dots.
+    saddle_segments: through each saddle, a segment x ± s·v along each unstable right
+        eigenvector v (its real part, normalised; the imaginary part for the second of a
+        complex pair, so that the pair's unstable plane shows), projected like the rest.
+    segment_length: s in state units; None: half the standard deviation along PC1.
+    """
+    if not isinstance(pca, PCA):
+        raise TypeError(f"pca must be a fitted rnndyn.PCA, got {type(pca).__name__}")
+    width = pca.n_features_in_
+    if pca.n_components < 2:
+        raise ValueError(f"pca must have at least 2 components, got {pca.n_components}")
+    dims = min(pca.n_components, 3)
+    ax = axes_for(ax, three_d=dims == 3, figsize=(8, 6) if dims == 3 else (7.5, 5.5))
+
+    def project(states: np.ndarray) -> np.ndarray:
+        return pca.transform(states)[..., :dims]
+
+    for i, trajectory in enumerate(_trajectory_list(trajectories, width)):
+        ax.plot(*project(trajectory).T, lw=0.7, color="tab:blue", alpha=0.6,
+                label="trajectories" if i == 0 else "_nolegend_")
+    if starts is not None:
+        dots = project(as_array("starts", starts, (None, width)))
+        extra = {"depthshade": False} if dims == 3 else {}
+        ax.scatter(*dots.T, s=4, color="0.6", label="starting states", **extra)
+    if fixed_points is not None:
+        fixed_points = as_fixed_points(fixed_points)
+        if fixed_points.points.shape[1] != width:
+            raise ValueError(f"fixed_points must have width N = {width} like the PCA, got "
+                             f"{fixed_points.points.shape[1]}")
+        if saddle_segments:
+            length = (0.5 * np.sqrt(pca.explained_variance_[0]) if segment_length is None
+                      else as_float("segment_length", segment_length, positive=True))
+            _draw_unstable_directions(ax, fixed_points, length, project)
+        mark_fixed_points(ax, fixed_points, project(fixed_points.points))
+
+    setters = [ax.set_xlabel, ax.set_ylabel] + ([ax.set_zlabel] if dims == 3 else [])
+    for i, set_label in enumerate(setters):
+        set_label(component_label(pca, i))
+    if legend:
+        legend_outside(ax, below=dims == 3)
+    if title is not None:
+        ax.set_title(title)
+    return ax
+
+
+def _trajectory_list(trajectories: Any, width: int) -> list[np.ndarray]:
+    if trajectories is None:
+        return []
+    if not isinstance(trajectories, list | tuple):
+        stack = np.asarray(trajectories)
+        trajectories = list(stack) if stack.ndim == 3 else [stack]
+    return [as_array(f"trajectories[{i}]", t, (None, width)) for i, t in enumerate(trajectories)]
+
+
+def _draw_unstable_directions(ax: Axes, fixed_points: FixedPoints, length: float,
+                              project: Any) -> None:
+    """Segments x ± length·v through each converged saddle x, one per stored unstable vector,
+    coloured like the saddle."""
+    vectors = fixed_points.unstable_right  # (M, N, u), zero-padded beyond unstable_dims
+    used = (np.arange(vectors.shape[2]) < fixed_points.unstable_dims[:, None]) & (
+        fixed_points.kind != "unconverged")[:, None]
+    point, column = np.nonzero(used)
+    if point.size == 0:
+        return
+    values = fixed_points.eigenvalues[point, column]
+    previous = fixed_points.eigenvalues[point, np.maximum(column - 1, 0)]
+    second_of_pair = (column > 0) & (values.imag != 0) & np.isclose(values, np.conj(previous))
+    # the pair's plane is spanned by Re v and Im v of its first vector (the second is conj v)
+    first = vectors[point, :, column - second_of_pair]
+    directions = np.where(second_of_pair[:, None], first.imag, first.real)
+    norms = np.linalg.norm(directions, axis=1)
+    keep = norms > 0
+    point, directions = point[keep], directions[keep] / norms[keep, None]
+    ends = fixed_points.points[point, None, :] + length * np.array([-1.0, 1.0])[None, :, None] \
+        * directions[:, None, :]
+    segments = project(ends)  # (S, 2, dims)
+    colours = [STABILITY_COLOURS[c] for c in stability_class(fixed_points.unstable_dims[point])]
+    # no legend entry: each segment has the colour of its saddle's marker
+    style = {"colors": colours, "linewidths": 1.5}
+    if ax.name == "3d":
+        from mpl_toolkits.mplot3d.art3d import Line3DCollection
+
+        ax.add_collection3d(Line3DCollection(segments, **style))
+    else:
+        from matplotlib.collections import LineCollection
+
+        ax.add_collection(LineCollection(segments, **style))
+        ax.autoscale_view()

@@ -1,0 +1,221 @@
+"""Robustness to weight noise (the paper's section 8, figure 9): perturb one weight matrix of a
+trained network by Gaussian noise of growing size and measure how its test error (and,
+optionally, its number of stable fixed points) degrades."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._io import load_result, save_result
+from ._validation import as_array, as_choice, as_int
+from .errors import DivergenceError
+from .fixedpoints import find_fixed_points
+from .initial_states import sample_states
+from .network import ESN
+
+MATRICES = ("recurrent", "feedback", "readout")
+DEFAULT_ETA = np.logspace(-4, 0, 20)  # the levels of figure 9's range, 1e-4 to 1
+
+
+@dataclass(frozen=True)
+class RobustnessResult:
+    """Test error of noise-perturbed copies of a network.
+
+    eta: (L,) noise levels η; the noise's standard deviation is σ = η · noise_scale.
+    mse: (L, trials) test MSE of each perturbed network (inf where the run diverged).
+    relative: whether σ was relative to the matrix's spread (noise_scale = its std) or
+        absolute (noise_scale = 1).
+    matrix: the perturbed matrix, one of MATRICES.
+    steps: length of the test sequence.
+    seed: the seed of the noise draws.
+    baseline_mse: test MSE of the unperturbed network on the same sequence.
+    noise_scale: std of the matrix's nonzero entries if `relative`, else 1.
+    stable_counts: (L, trials) stable fixed points of each perturbed network, or None.
+    baseline_stable_count: stable fixed points of the unperturbed network, or None.
+    """
+
+    eta: np.ndarray
+    mse: np.ndarray
+    relative: bool
+    matrix: str
+    steps: int
+    seed: int
+    baseline_mse: float
+    noise_scale: float = 1.0
+    stable_counts: np.ndarray | None = None
+    baseline_stable_count: int | None = None
+
+    @property
+    def sigma(self) -> np.ndarray:
+        """(L,) the noise's standard deviation at each level, in weight units."""
+        return self.eta * self.noise_scale
+
+    @property
+    def median_mse(self) -> np.ndarray:
+        """(L,) median test MSE over trials at each level."""
+        return np.median(self.mse, axis=1)
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save to `path` (.npz, no pickle); returns the path."""
+        return save_result(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> RobustnessResult:
+        """Load a result written by `save`."""
+        return load_result(cls, path)
+
+
+def noise_robustness(
+    net: ESN,
+    task: Any,
+    eta: Any = DEFAULT_ETA,
+    trials: int = 10,
+    relative: bool = False,
+    matrix: str = "recurrent",
+    steps: int = 5_000,
+    stable_points: bool = False,
+    n_states: int = 64,
+    seed: int = 0,
+    executor: Executor | None = None,
+    fixed_point_options: dict[str, Any] | None = None,
+    progress: bool = False,
+) -> RobustnessResult:
+    """Add Gaussian noise N(0, σ²) to one weight matrix of copies of `net` and test each copy.
+
+    net: a trained network; it is not modified. Every copy starts from `net.state`.
+    task: anything with `sample(steps)` → (inputs (T, I), targets (T, O)), e.g. a FlipFlop.
+        One test sequence is drawn once (advancing the task's generator) and shared by every
+        level and trial.
+    eta: (L,) noise levels η ≥ 0. σ = η, or with `relative` σ = η · std of the matrix's
+        nonzero entries (a sparse W_r's absent connections do not count; the noise lands on
+        every entry all the same).
+    trials: noisy copies per level.
+    matrix: "recurrent" (W_r, the paper's choice), "feedback" (W_fb) or "readout" (W_o).
+    steps: length T of the test sequence.
+    stable_points: also count the stable fixed points of each copy at zero input, by
+        `find_fixed_points` from `n_states` states sampled from the unperturbed network's test
+        run (options in `fixed_point_options`, e.g. {"eigenvalues": 10}). Costly: one search
+        per copy, ≈ 10-30 s at N = 1000 with full spectra, where a test run takes ≈ 0.1 s.
+    seed: the noise of level l, trial k comes from SeedSequence(seed, spawn_key=(l, k)), so
+        results do not depend on the order of work, and the same seed gives the same result.
+    executor: a concurrent.futures.Executor (processes, threads, Dask's `get_executor()`)
+        that maps over the levels; None works serially in this process. Results are the same.
+    progress: a progress bar over levels.
+    """
+    if not isinstance(net, ESN):
+        raise TypeError(f"net must be an ESN, got {type(net).__name__}")
+    if not callable(getattr(task, "sample", None)):
+        raise TypeError(f"task must have a sample(steps) method, got {type(task).__name__}")
+    levels = as_array("eta", eta, (None,)).copy()  # the result must not share the default
+    if levels.size == 0 or np.any(levels < 0):
+        raise ValueError("eta must hold at least one noise level, each >= 0")
+    trials = as_int("trials", trials, minimum=1)
+    if not isinstance(relative, bool):
+        raise TypeError(f"relative must be a bool, got {type(relative).__name__}")
+    matrix = as_choice("matrix", matrix, MATRICES)
+    steps = as_int("steps", steps, minimum=1)
+    n_states = as_int("n_states", n_states, minimum=1)
+    seed = as_int("seed", seed, minimum=0)
+    if executor is not None and not callable(getattr(executor, "map", None)):
+        raise TypeError(f"executor must be a concurrent.futures.Executor, got {executor!r}")
+    fixed_point_options = dict(fixed_point_options or {})
+
+    sample = task.sample(steps)
+    if not (isinstance(sample, tuple) and len(sample) == 2 and sample[1] is not None):
+        raise ValueError("task.sample(steps) must return (inputs, targets) with targets")
+    inputs, targets = net.check_sequence(*sample)
+    noise_scale = _spread(getattr(net, matrix), matrix) if relative else 1.0
+
+    baseline = net.copy().run(inputs, targets)
+    starts = None
+    baseline_stable_count = None
+    if stable_points:
+        # the starts are drawn from their own stream, apart from every (level, trial) one
+        starts = sample_states(
+            baseline.states, n_states, seed=np.random.default_rng(np.random.SeedSequence(seed))
+        )
+        baseline_stable_count = _stable_count(net, starts, fixed_point_options)
+
+    jobs = [
+        _Level(net, inputs, targets, matrix, float(sigma), level, trials, seed, starts,
+               fixed_point_options)
+        for level, sigma in enumerate(levels * noise_scale)
+    ]
+    outcomes = map(_run_level, jobs) if executor is None else executor.map(_run_level, jobs)
+    if progress:
+        from tqdm.auto import tqdm
+
+        outcomes = tqdm(outcomes, total=len(jobs), desc="noise levels", unit="level")
+    mse, counts = zip(*outcomes, strict=True)
+    return RobustnessResult(
+        eta=levels,
+        mse=np.stack(mse),
+        relative=relative,
+        matrix=matrix,
+        steps=steps,
+        seed=seed,
+        baseline_mse=_test_mse(baseline.outputs, targets),
+        noise_scale=noise_scale,
+        stable_counts=np.stack(counts) if stable_points else None,
+        baseline_stable_count=baseline_stable_count,
+    )
+
+
+@dataclass(frozen=True)
+class _Level:
+    """One noise level's work, picklable so that a process or cluster executor can run it."""
+
+    net: ESN
+    inputs: np.ndarray
+    targets: np.ndarray
+    matrix: str
+    sigma: float
+    level: int
+    trials: int
+    seed: int
+    starts: np.ndarray | None
+    fixed_point_options: dict[str, Any]
+
+
+def _run_level(job: _Level) -> tuple[np.ndarray, np.ndarray]:
+    """Test MSE (trials,) and stable fixed-point counts (trials,) (-1 if not asked) of the
+    level's perturbed copies."""
+    mse = np.empty(job.trials)
+    counts = np.full(job.trials, -1)
+    for trial in range(job.trials):
+        rng = np.random.default_rng(np.random.SeedSequence(job.seed, spawn_key=(job.level, trial)))
+        perturbed = job.net.copy()
+        weights = getattr(perturbed, job.matrix)
+        setattr(perturbed, job.matrix, weights + job.sigma * rng.standard_normal(weights.shape))
+        try:
+            mse[trial] = _test_mse(perturbed.run(job.inputs).outputs, job.targets)
+        except DivergenceError:
+            mse[trial] = np.inf
+        if job.starts is not None:
+            counts[trial] = _stable_count(perturbed, job.starts, job.fixed_point_options)
+    return mse, counts
+
+
+def _test_mse(outputs: np.ndarray, targets: np.ndarray) -> float:
+    return float(np.mean((outputs - targets) ** 2))
+
+
+def _stable_count(net: ESN, starts: np.ndarray, options: dict[str, Any]) -> int:
+    return len(find_fixed_points(net, starts, **options).stable)
+
+
+def _spread(weights: np.ndarray, matrix: str) -> float:
+    """Std of the nonzero entries: the scale that relative noise is measured in."""
+    nonzero = weights[weights != 0]
+    if nonzero.size == 0 or np.std(nonzero) == 0:
+        raise ValueError(
+            f"relative=True needs a {matrix} matrix with spread, but its nonzero entries have "
+            "none (an untrained readout is all zeros)"
+        )
+    return float(np.std(nonzero))

@@ -1,0 +1,392 @@
+"""rnndyn.plot: what each function draws (lines, markers, colours, labels), on small data."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import rnndyn as rd  # noqa: E402
+from matplotlib.collections import LineCollection, PathCollection, PolyCollection  # noqa: E402
+from matplotlib.colors import LogNorm, to_rgba  # noqa: E402
+from matplotlib.contour import ContourSet  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+# -- data -----------------------------------------------------------------------------------------
+# the paper's 2-D example (section 3.1): saddle at the origin, stable nodes at ±(1, 1/2)
+def _toy_velocity(v: np.ndarray) -> np.ndarray:
+    assert v.shape == (2,)  # FunctionSystem is evaluated point by point
+    return np.array([(1 - v[0] ** 2) * v[1], v[0] / 2 - v[1]])
+
+
+def _toy_jacobian(v: np.ndarray) -> np.ndarray:
+    return np.array([[-2 * v[0] * v[1], 1 - v[0] ** 2], [0.5, -1.0]])
+
+
+TOY = rd.FunctionSystem(_toy_velocity, _toy_jacobian)
+
+
+@pytest.fixture(scope="module")
+def toy_points() -> rd.FixedPoints:
+    starts = np.random.default_rng(0).uniform(-2, 2, size=(30, 2))
+    fps = rd.find_fixed_points(TOY, starts)
+    assert len(fps) == 3
+    return fps
+
+
+def _fixed_points(unstable_dims, kinds, eigenvalues, right, points=None, discrete_time=False):
+    """A FixedPoints built by hand: M points in N dimensions (N from `eigenvalues` (M, N))."""
+    m, n = eigenvalues.shape
+    dims = np.array(unstable_dims)
+    points = np.random.default_rng(5).normal(size=(m, n)) if points is None else points
+    return rd.FixedPoints(
+        points=points, q=np.zeros(m), grad_norm=np.zeros(m), iterations=np.zeros(m, int),
+        stop_reason=np.full(m, "q_tolerance"), kind=np.array(kinds), count=np.ones(m, int),
+        is_outlier=np.zeros(m, bool), eigenvalues=eigenvalues, unstable_dims=dims,
+        is_stable=dims == 0, label=np.array([f"{k}-saddle" if k else "stable node" for k in dims]),
+        unstable_right=right, unstable_left=right.conj(), discrete_time=discrete_time,
+    )
+
+
+N = 5
+# one stable point, a 1-saddle, a slow 2-saddle with a complex pair, an unconverged point and
+# a 3-saddle
+KINDS = ["fixed", "fixed", "slow", "unconverged", "fixed"]
+UNSTABLE = [0, 1, 2, 0, 3]
+
+
+@pytest.fixture
+def hand_points() -> rd.FixedPoints:
+    rng = np.random.default_rng(1)
+    eigenvalues = np.full((5, N), -1.0 + 0j)
+    right = np.zeros((5, N, 3), dtype=complex)
+    for i, k in enumerate(UNSTABLE):
+        eigenvalues[i, :k] = 0.5
+        right[i, :, :k] = rng.normal(size=(N, k))
+    eigenvalues[2, :2] = [0.5 + 1j, 0.5 - 1j]
+    pair = rng.normal(size=N) + 1j * rng.normal(size=N)
+    right[2, :, :2] = np.column_stack([pair, pair.conj()])
+    eigenvalues[4, 4] = np.nan  # rows are NaN-padded
+    return _fixed_points(UNSTABLE, KINDS, eigenvalues, right)
+
+
+@pytest.fixture
+def trajectories() -> np.ndarray:
+    """Three trajectories (3, 40, N)."""
+    return np.cumsum(np.random.default_rng(2).normal(size=(3, 40, N)), axis=1)
+
+
+def _labelled(ax, kind=PathCollection) -> dict[str, object]:
+    return {c.get_label(): c for c in ax.collections if isinstance(c, kind)}
+
+
+def _legend_texts(ax) -> list[str]:
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_import_rnndyn_leaves_matplotlib_alone():
+    code = "import sys, rnndyn; rnndyn.plot.phase_portrait; assert 'matplotlib' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- phase_portrait -------------------------------------------------------------------------------
+def test_phase_portrait_2d_draws_every_part(hand_points, trajectories):
+    pca = rd.PCA(2).fit(trajectories.reshape(-1, N))
+    starts = trajectories[0, ::10]
+    ax = rd.plot.phase_portrait(pca, trajectories, hand_points, starts, segment_length=0.3,
+                                title="toy")
+    assert ax.name != "3d"
+    assert len(ax.lines) == 3
+    np.testing.assert_allclose(ax.lines[1].get_xydata(), pca.transform(trajectories[1]))
+    markers = _labelled(ax)
+    assert list(markers) == ["starting states", "stable", "1-saddle", "≥3-saddle",
+                             "2-saddle (slow)"]  # the unconverged point is left out
+    np.testing.assert_allclose(markers["starting states"].get_offsets(), pca.transform(starts))
+    for label, index, colour in [("stable", 0, "black"), ("1-saddle", 1, "tab:red"),
+                                 ("2-saddle (slow)", 2, "tab:orange"),
+                                 ("≥3-saddle", 4, "tab:purple")]:
+        collection = markers[label]
+        np.testing.assert_allclose(collection.get_offsets(),
+                                   pca.transform(hand_points.points[[index]]))
+        np.testing.assert_allclose(collection.get_edgecolors(), [to_rgba(colour)])
+        # stable points filled, unstable ones open
+        assert len(collection.get_facecolors()) == (1 if index == 0 else 0)
+    assert _legend_texts(ax) == ["trajectories", *markers]
+    assert ax.get_xlabel() == f"PC1 ({100 * pca.explained_variance_ratio_[0]:.1f}% var)"
+    assert ax.get_ylabel().startswith("PC2 (")
+    assert ax.get_title() == "toy"
+
+
+def test_phase_portrait_segments_follow_unstable_vectors(hand_points, trajectories):
+    pca = rd.PCA(2).fit(trajectories.reshape(-1, N))
+    ax = rd.plot.phase_portrait(pca, fixed_points=hand_points, segment_length=0.3)
+    (segments,) = [c for c in ax.collections if isinstance(c, LineCollection)]
+    # 1 + 2 + 3 unstable directions of the converged saddles, in point order
+    vectors = hand_points.unstable_right
+    pair = vectors[2, :, 0]
+    directions = [(1, vectors[1, :, 0].real), (2, pair.real), (2, pair.imag)]
+    directions += [(4, vectors[4, :, j].real) for j in range(3)]
+    expected = [pca.transform(hand_points.points[i]
+                              + 0.3 * np.outer([-1, 1], d / np.linalg.norm(d)))
+                for i, d in directions]
+    np.testing.assert_allclose(np.array(segments.get_segments()), np.array(expected), atol=1e-12)
+    colours = ["tab:red", "tab:orange", "tab:orange"] + ["tab:purple"] * 3
+    np.testing.assert_allclose(segments.get_colors(), [to_rgba(c) for c in colours])
+    ax = rd.plot.phase_portrait(pca, fixed_points=hand_points, saddle_segments=False)
+    assert not any(isinstance(c, LineCollection) for c in ax.collections)
+
+
+def test_phase_portrait_3d(hand_points, trajectories):
+    pca = rd.PCA(3).fit(trajectories.reshape(-1, N))
+    ax = rd.plot.phase_portrait(pca, list(trajectories[:2]), hand_points, legend=False)
+    assert ax.name == "3d"
+    assert len(ax.lines) == 2
+    x, y, z = ax.lines[0].get_data_3d()
+    np.testing.assert_allclose(np.column_stack([x, y, z]), pca.transform(trajectories[0]))
+    assert ax.get_zlabel().startswith("PC3 (")
+    assert [len(c.get_offsets()) for c in _labelled(ax).values()] == [1, 1, 1, 1]
+    assert ax.get_legend() is None
+
+
+def test_phase_portrait_bad_input(hand_points, trajectories):
+    states = trajectories.reshape(-1, N)
+    with pytest.raises(ValueError, match="at least 2 components"):
+        rd.plot.phase_portrait(rd.PCA(1).fit(states))
+    with pytest.raises(ValueError, match="not fitted"):
+        rd.plot.phase_portrait(rd.PCA(3))
+    with pytest.raises(TypeError, match="pca must be"):
+        rd.plot.phase_portrait(states)
+    pca = rd.PCA(3).fit(states[:, :4])
+    with pytest.raises(ValueError, match="fixed_points must have width N = 4"):
+        rd.plot.phase_portrait(pca, fixed_points=hand_points)
+    with pytest.raises(ValueError, match=r"trajectories\[0\] must have shape"):
+        rd.plot.phase_portrait(pca, states)
+    with pytest.raises(ValueError, match="ax must be 3-D axes"):
+        rd.plot.phase_portrait(pca, ax=plt.figure().add_subplot())
+
+
+# -- training -------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def trained():
+    task = rd.tasks.FlipFlop(3, seed=0)
+    net = rd.ESN(60, 3, 3, seed=0)
+    inputs, targets = task.sample(600)
+    history = rd.train_force(net, inputs, targets, snapshot_every=100)
+    return history, targets, net.run(task.sample(300))
+
+
+def test_training_panels(trained):
+    history, targets, test = trained
+    fig = rd.plot.training(history, test, targets, window=200)
+    outputs_ax, test_ax, mse_ax, readout_ax = fig.axes
+    assert [ax.get_title()[:3] for ax in fig.axes] == ["(a)", "(b)", "(c)", "(d)"]
+    # (a): 3 target lines, then 3 output lines, over the last 200 steps, channels apart
+    assert len(outputs_ax.lines) == 6
+    np.testing.assert_array_equal(outputs_ax.lines[3].get_xdata(), np.arange(400, 600))
+    shifts = [line.get_ydata() - history.outputs[400:, k]
+              for k, line in enumerate(outputs_ax.lines[3:])]
+    shifts += [line.get_ydata() - targets[400:, k] for k, line in enumerate(outputs_ax.lines[:3])]
+    offsets = [s[0] for s in shifts[:3]]
+    np.testing.assert_allclose(shifts, np.repeat(offsets * 2, 200).reshape(6, 200))
+    channels = [line.get_ydata() for line in outputs_ax.lines[:3]]
+    assert all(channels[k].min() > channels[k + 1].max() for k in range(2))
+    assert _legend_texts(outputs_ax) == ["target", "output"]
+    assert [t.get_text() for t in outputs_ax.get_yticklabels()] == ["z1", "z2", "z3"]
+    assert outputs_ax.get_xlabel() == "training step"
+    # (b): the test run's last 200 steps
+    assert len(test_ax.lines) == 6
+    np.testing.assert_array_equal(test_ax.lines[3].get_xdata(), np.arange(100, 300))
+    assert test_ax.get_xlabel() == "test step"
+    # (c), (d)
+    assert mse_ax.get_yscale() == "log"
+    np.testing.assert_array_equal(mse_ax.lines[0].get_ydata(), history.running_mse)
+    assert mse_ax.get_ylabel() == "MSE (trailing 100 steps)"
+    np.testing.assert_array_equal(readout_ax.lines[0].get_xdata(), np.arange(0, 700, 100))
+    np.testing.assert_array_equal(readout_ax.lines[0].get_ydata(), history.mean_abs_readout)
+    assert readout_ax.get_ylabel() == "mean |W_o|"
+
+
+def test_training_without_test_or_targets(trained):
+    history, targets, _ = trained
+    fig = plt.figure()
+    assert rd.plot.training(history, fig=fig) is fig
+    outputs_ax, test_ax = fig.axes[:2]
+    assert len(outputs_ax.lines) == 3
+    assert _legend_texts(outputs_ax) == ["output"]
+    assert [t.get_text() for t in test_ax.texts] == ["no test run given"]
+    assert not test_ax.axison
+    with pytest.raises(ValueError, match="train_targets must have shape"):
+        rd.plot.training(history, train_targets=targets[:-1])
+    with pytest.raises(TypeError, match="history must be a TrainingHistory"):
+        rd.plot.training(targets)
+
+
+# -- speed_landscape ------------------------------------------------------------------------------
+def _contours(ax) -> ContourSet:
+    (contours,) = [c for c in ax.collections if isinstance(c, ContourSet)]
+    return contours
+
+
+def test_speed_landscape_two_dimensional(toy_points):
+    ax = rd.plot.speed_landscape(TOY, (-2, 2), (-1.5, 1.5), toy_points, resolution=40)
+    contours = _contours(ax)
+    assert isinstance(contours.norm, LogNorm)
+    a, b = np.meshgrid(np.linspace(-2, 2, 40), np.linspace(-1.5, 1.5, 40))
+    speed = 0.5 * (((1 - a**2) * b) ** 2 + (a / 2 - b) ** 2)
+    assert contours.levels[-1] == pytest.approx(speed.max(), rel=1e-12)
+    assert contours.levels[0] == pytest.approx(speed.min(), rel=1e-12)
+    assert contours.colorbar.ax.get_ylabel() == "q"
+    assert any(isinstance(c, LineCollection) for c in ax.collections)  # the streamlines
+    markers = _labelled(ax)
+    assert list(markers) == ["stable", "1-saddle"]
+    np.testing.assert_allclose(np.sort(markers["stable"].get_offsets(), axis=0),
+                               [[-1, -0.5], [1, 0.5]], atol=1e-9)
+    np.testing.assert_allclose(markers["1-saddle"].get_offsets(), [[0, 0]], atol=1e-9)
+    assert len(markers["stable"].get_facecolors()) == 1
+    assert len(markers["1-saddle"].get_facecolors()) == 0
+    assert _legend_texts(ax) == ["stable", "1-saddle"]
+    assert ax.get_xlim() == (-2, 2) and ax.get_ylim() == (-1.5, 1.5)
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("x1", "x2")
+
+
+def test_speed_landscape_plane_of_an_esn(small_net):
+    run = small_net.run(np.zeros((200, 2)))
+    pca = rd.PCA(2).fit(run.states)
+    fps = rd.find_fixed_points(small_net, rd.sample_states(run.states, 8, noise=0.3, seed=0))
+    ax = rd.plot.speed_landscape(small_net, (-3, 3), (-2, 2), fps, plane=pca, resolution=30,
+                                 streamlines=False, inputs=[0.5, -0.5])
+    a, b = np.meshgrid(np.linspace(-3, 3, 30), np.linspace(-2, 2, 30))
+    states = pca.inverse_transform(np.column_stack([a.ravel(), b.ravel()]))
+    speed = 0.5 * np.sum(small_net.velocity(states, inputs=[0.5, -0.5]) ** 2, axis=1)
+    assert _contours(ax).levels[-1] == pytest.approx(speed.max(), rel=1e-10)
+    assert not any(isinstance(c, LineCollection) for c in ax.collections)
+    shown = np.concatenate([c.get_offsets() for c in _labelled(ax).values()])
+    expected = pca.transform(fps.points[fps.kind != "unconverged"])
+    np.testing.assert_allclose(np.sort(shown, axis=0), np.sort(expected, axis=0), atol=1e-10)
+    assert ax.get_xlabel().startswith("PC1 (")
+    # the same plane given as (origin, basis)
+    ax = rd.plot.speed_landscape(small_net, (-3, 3), (-2, 2), plane=(pca.mean_, pca.components_),
+                                 resolution=30, inputs=[0.5, -0.5])
+    assert _contours(ax).levels[-1] == pytest.approx(speed.max(), rel=1e-10)
+
+
+def test_speed_landscape_bad_input(small_net):
+    with pytest.raises(ValueError, match="plane=.*size 60"):
+        rd.plot.speed_landscape(small_net, (-1, 1), (-1, 1))
+    with pytest.raises(ValueError, match="xlim must be"):
+        rd.plot.speed_landscape(TOY, (1, -1), (-1, 1))
+    with pytest.raises(ValueError, match="inputs apply to an ESN or RNN"):
+        rd.plot.speed_landscape(TOY, (-1, 1), (-1, 1), inputs=[1.0])
+    with pytest.raises(TypeError, match="velocity"):
+        rd.plot.speed_landscape(object(), (-1, 1), (-1, 1))
+    with pytest.raises(ValueError, match="linearly independent"):
+        rd.plot.speed_landscape(small_net, (-1, 1), (-1, 1),
+                                plane=(np.zeros(60), np.ones((2, 60))))
+    with pytest.raises(ValueError, match="plane basis must have shape"):
+        rd.plot.speed_landscape(small_net, (-1, 1), (-1, 1),
+                                plane=(np.zeros(60), np.eye(2, 59)))
+
+
+# -- spectrum -------------------------------------------------------------------------------------
+def test_spectrum_continuous(toy_points):
+    saddle = int(np.flatnonzero(toy_points.unstable_dims == 1)[0])
+    ax = rd.plot.spectrum(toy_points, saddle)
+    (boundary,) = ax.lines
+    np.testing.assert_array_equal(boundary.get_xdata(), [0, 0])  # Re λ = 0
+    markers = _labelled(ax)
+    assert list(markers) == ["stable (1)", "unstable (1)"]
+    np.testing.assert_allclose(markers["unstable (1)"].get_offsets(),
+                               [[(np.sqrt(3) - 1) / 2, 0]], atol=1e-8)
+    np.testing.assert_allclose(markers["stable (1)"].get_offsets(),
+                               [[-(np.sqrt(3) + 1) / 2, 0]], atol=1e-8)
+    assert ax.get_title() == f"1-saddle (point {saddle})"
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("Re λ", "Im λ")
+    assert _legend_texts(ax) == ["Re λ = 0", "stable (1)", "unstable (1)"]
+
+
+def test_spectrum_discrete_shows_multipliers_against_the_unit_circle():
+    eigenvalues = np.array([[0.5, -0.5 + 0.2j, -0.5 - 0.2j, -1.5],
+                            [-0.5, -0.8, np.nan, np.nan]])
+    fps = _fixed_points([1, 0], ["fixed", "fixed"], eigenvalues, np.zeros((2, 4, 1)),
+                        discrete_time=True)
+    ax = rd.plot.spectrum(fps, 0)
+    (circle,) = ax.lines
+    np.testing.assert_allclose(np.hypot(*circle.get_xydata().T), 1)
+    markers = _labelled(ax)
+    np.testing.assert_allclose(markers["unstable (1)"].get_offsets(), [[1.5, 0]])
+    np.testing.assert_allclose(markers["stable (3)"].get_offsets(),
+                               [[0.5, 0.2], [0.5, -0.2], [-0.5, 0]])
+    assert ax.get_xlabel().startswith("Re μ")
+    ax = rd.plot.spectrum(fps, -1)  # NaN padding dropped; fewer than N said so
+    assert [len(c.get_offsets()) for c in _labelled(ax).values()] == [2]
+    assert ax.get_title() == "stable node (point -1; the 2 least stable of 4)"
+    with pytest.raises(ValueError, match=r"index must be an integer in \[-2, 2\)"):
+        rd.plot.spectrum(fps, 2)
+    with pytest.raises(TypeError, match="fixed_points must be a FixedPoints"):
+        rd.plot.spectrum(eigenvalues)
+
+
+# -- robustness -----------------------------------------------------------------------------------
+def _noise_result(scale: float, relative: bool = True, **extra) -> SimpleNamespace:
+    eta = np.array([0.0, 1e-3, 1e-2, 1e-1])
+    trials = np.random.default_rng(int(scale)).lognormal(0, 0.3, size=(4, 5))
+    return SimpleNamespace(eta=eta, mse=scale * (1e-3 + eta[:, None]) * trials,
+                           relative=relative, **extra)
+
+
+def test_robustness_lines_bands_and_scales():
+    results = {"tanh": _noise_result(1.0), "transfer": _noise_result(3.0)}
+    results["transfer"].mse[-1, :2] = np.inf  # two diverged trials
+    ax = rd.plot.robustness(results)
+    assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
+    curves = [line for line in ax.lines if line.get_label() in results]
+    assert [line.get_label() for line in curves] == ["tanh", "transfer"]
+    for line, result in zip(curves, results.values(), strict=True):
+        np.testing.assert_array_equal(line.get_xdata(), result.eta[1:])
+        np.testing.assert_allclose(line.get_ydata(), np.median(result.mse, axis=1)[1:])
+    bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert len(bands) == 2
+    # the noise-free level, which a log axis cannot show, as a dotted line
+    dotted = [line for line in ax.lines if line.get_linestyle() == ":" and len(line.get_xdata())]
+    assert [line.get_ydata()[0] for line in dotted] == pytest.approx(
+        [np.median(r.mse[0]) for r in results.values()])
+    assert _legend_texts(ax) == ["tanh", "transfer", "no noise"]
+    assert ax.get_xlabel() == "η (relative to std of W_r)"
+    assert ax.get_ylabel() == "test MSE"
+
+
+def test_robustness_uses_baseline_and_matrix_when_given():
+    result = _noise_result(1.0, relative=False, baseline_mse=2e-4, matrix="feedback")
+    result.eta[0] = 1e-4
+    ax = rd.plot.robustness({"net": result})
+    (dotted,) = [line for line in ax.lines if line.get_linestyle() == ":" and
+                 len(line.get_xdata())]
+    assert dotted.get_ydata()[0] == 2e-4
+    assert ax.get_xlabel() == "η"
+    assert "W_fb" in ax.get_title()
+
+
+def test_robustness_bad_input():
+    with pytest.raises(ValueError, match="mix relative and absolute"):
+        rd.plot.robustness({"a": _noise_result(1.0), "b": _noise_result(1.0, relative=False)})
+    bad = _noise_result(1.0)
+    bad.mse = bad.mse[:3]
+    with pytest.raises(ValueError, match=r"results\['a'\].mse must have shape \(4, trials\)"):
+        rd.plot.robustness({"a": bad})
+    with pytest.raises(TypeError, match="must have eta, mse and relative"):
+        rd.plot.robustness({"a": object()})
+    with pytest.raises(ValueError, match="non-empty mapping"):
+        rd.plot.robustness({})
