@@ -4,6 +4,7 @@ and linearise the dynamics at each point (DESIGN.md: fixed points and linearisat
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -180,13 +181,18 @@ def find_fixed_points(
     points = points[keep]
     jacobian = (lambda x: core.jacobian(x)) if core is not None else system.jacobian
     products = _core_products(core) if core is not None else None
+    def linearize(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return _linearize(x, jacobian, products, discrete_time, eigenvalues, max_unstable_vectors)
+
     # LAPACK on one thread: NumPy's and SciPy's separate BLAS pools, two threads each, thrash
-    # on two cores (DESIGN.md: BLAS threads), here 3x slower than one
+    # on two cores (DESIGN.md: BLAS threads), here 3x slower than one; instead the points go
+    # to n_jobs threads (LAPACK releases the GIL). Python systems stay serial.
     with threadpoolctl.threadpool_limits(limits=1):
-        spectra = [
-            _linearize(x, jacobian, products, discrete_time, eigenvalues, max_unstable_vectors)
-            for x in points
-        ]
+        if core is None or n_jobs == 1 or len(points) < 2:
+            spectra = [linearize(x) for x in points]
+        else:
+            with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+                spectra = list(pool.map(linearize, points))
     width = max(len(s[0]) for s in spectra)
     n_vectors = max((s[1].shape[1] for s in spectra), default=0)
     eig = np.full((len(spectra), width), np.nan + 0j)

@@ -1,0 +1,82 @@
+"""The shape of a set of memories (the paper's section 7.1, figure 8): the stable fixed points of
+an n-bit flip-flop sit near the corners of a hypercube in state space; how long its edges are
+along each bit, and how its variance spreads over principal components, tell a tesseract
+projected edge-first (a hexagonal prism, all bits alike) from one projected face-first (a
+cuboid, one bit apart)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._validation import as_array
+from .pca import PCA
+
+
+@dataclass(frozen=True)
+class MemoryGeometry:
+    """Edges and spread of a hypercube of memories.
+
+    codes: (M, B) the ±1 pattern each memory stores (the sign of its output).
+    edges: (E, 2) index pairs of memories whose codes differ in exactly one bit.
+    edge_bits: (E,) the bit each edge flips.
+    edge_lengths: (E,) Euclidean distances between the edge's memories (state units).
+    bit_lengths: (B,) mean edge length per flipped bit.
+    explained_variance_ratio: (min(M, N, B + 1),) of the memories' principal components.
+    """
+
+    codes: np.ndarray
+    edges: np.ndarray
+    edge_bits: np.ndarray
+    edge_lengths: np.ndarray
+    bit_lengths: np.ndarray
+    explained_variance_ratio: np.ndarray
+
+    @property
+    def anisotropy(self) -> float:
+        """Longest over shortest mean edge length across bits: 1 for a cube with equal sides."""
+        return float(self.bit_lengths.max() / self.bit_lengths.min())
+
+    @property
+    def edge_spread(self) -> float:
+        """Coefficient of variation of all edge lengths (0 when every edge is as long)."""
+        return float(np.std(self.edge_lengths) / np.mean(self.edge_lengths))
+
+    def as_dict(self) -> dict[str, Any]:
+        """The measures, JSON-ready."""
+        return {
+            "memories": len(self.codes),
+            "edges": len(self.edges),
+            "bit_edge_lengths": np.round(self.bit_lengths, 4).tolist(),
+            "anisotropy": round(self.anisotropy, 4),
+            "edge_length_cv": round(self.edge_spread, 4),
+            "explained_variance_ratio": np.round(self.explained_variance_ratio, 4).tolist(),
+        }
+
+
+def memory_geometry(points: Any, outputs: Any) -> MemoryGeometry:
+    """Measure the hypercube of memories at `points` (M, N) whose outputs are `outputs` (M, B).
+
+    Each memory's code is the sign of its output; codes must be distinct, and every bit must be
+    flipped by at least one edge (ValueError otherwise: then the points are not a hypercube's
+    corners, e.g. a memory was missed).
+    """
+    points = as_array("points", points, (None, None))
+    outputs = as_array("outputs", outputs, (points.shape[0], None))
+    codes = np.where(outputs >= 0, 1, -1)
+    if len({tuple(c) for c in codes}) != len(codes):
+        raise ValueError("outputs: two memories share a sign pattern; pass one point per code")
+    differ = codes[:, None, :] != codes[None, :, :]  # (M, M, B)
+    first, second = np.nonzero(np.triu(differ.sum(axis=2) == 1))
+    bits = np.argmax(differ[first, second], axis=1)
+    lengths = np.linalg.norm(points[first] - points[second], axis=1)
+    missing = np.setdiff1d(np.arange(codes.shape[1]), bits)
+    if missing.size:
+        raise ValueError(f"outputs: no pair of memories differs in bit(s) {missing.tolist()} "
+                         "alone, so their edges cannot be measured")
+    bit_lengths = np.array([lengths[bits == b].mean() for b in range(codes.shape[1])])
+    pca = PCA(min(*points.shape, codes.shape[1] + 1)).fit(points)
+    return MemoryGeometry(codes, np.column_stack([first, second]), bits, lengths, bit_lengths,
+                          pca.explained_variance_ratio_)

@@ -1,0 +1,53 @@
+"""Memory geometry: hypercube edges per bit and the spread over principal components."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import rnndyn as rd
+
+
+def _box(sides: list[float], n: int = 12, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Corners of a box with the given side lengths, rotated into n dimensions, and their
+    codes as outputs (scaled, so that only the signs count)."""
+    codes = np.array(list(itertools.product([-1, 1], repeat=len(sides))), dtype=float)
+    rotation, _ = np.linalg.qr(np.random.default_rng(seed).normal(size=(n, len(sides))))
+    points = (codes * np.array(sides) / 2) @ rotation.T + 3.0
+    return points, 0.9 * codes
+
+
+def test_a_box_has_its_sides_as_edge_lengths():
+    points, outputs = _box([1.0, 2.0, 2.0, 4.0])
+    geometry = rd.memory_geometry(points, outputs)
+    assert geometry.edges.shape == (32, 2)  # a tesseract: 16 corners, 32 edges
+    np.testing.assert_allclose(geometry.bit_lengths, [1, 2, 2, 4])
+    assert geometry.anisotropy == pytest.approx(4.0)
+    for (i, j), bit, length in zip(geometry.edges, geometry.edge_bits, geometry.edge_lengths,
+                                   strict=True):
+        assert np.sum(geometry.codes[i] != geometry.codes[j]) == 1
+        assert geometry.codes[i, bit] != geometry.codes[j, bit]
+        assert length == pytest.approx(np.linalg.norm(points[i] - points[j]))
+    # variance along each side is (side/2)², a fifth component explains nothing
+    sides = np.array([4.0, 2.0, 2.0, 1.0])
+    np.testing.assert_allclose(geometry.explained_variance_ratio,
+                               [*(sides**2 / np.sum(sides**2)), 0], atol=1e-12)
+
+
+def test_a_cube_with_equal_sides_is_isotropic():
+    geometry = rd.memory_geometry(*_box([1.5, 1.5, 1.5]))
+    assert geometry.anisotropy == pytest.approx(1.0)
+    assert geometry.edge_spread == pytest.approx(0.0, abs=1e-12)
+    assert geometry.as_dict()["edges"] == 12
+
+
+def test_missing_or_repeated_memories_are_refused():
+    points, outputs = _box([1.0, 1.0])
+    with pytest.raises(ValueError, match="share a sign pattern"):
+        rd.memory_geometry(np.vstack([points, points[:1]]), np.vstack([outputs, outputs[:1]]))
+    # the two corners of one diagonal: no edge at all
+    with pytest.raises(ValueError, match=r"bit\(s\) \[0, 1\]"):
+        rd.memory_geometry(points[[0, 3]], outputs[[0, 3]])
+    with pytest.raises(ValueError, match="outputs must have shape"):
+        rd.memory_geometry(points, outputs[:2])
