@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import rnndyn as rd
 from rnndyn.cli import main
 
@@ -28,6 +29,42 @@ def test_flipflop_command_writes_results(tmp_path, capsys):
     assert len(loaded) == found["unique_points"]
     assert len(found["stable_outputs"]) == found["stable_fixed_points"]
     assert json.loads(capsys.readouterr().out) == summary
+
+
+def test_flipflop_command_draws_its_figures_and_times_its_steps(tmp_path, capsys):
+    out = tmp_path / "results"
+    main(["flipflop", "--bits", "2", "--n", "150", "--train-steps", "2000", "--test-steps", "1500",
+          "--states", "20", "--out", str(out), "--no-progress"])
+    summary = json.loads(capsys.readouterr().out)
+    for name in ("training.png", "phase_portrait.png"):
+        assert (out / name).stat().st_size > 10_000
+    seconds = summary["seconds"]
+    assert list(seconds) == ["train", "test", "fixed_points", "figures", "total"]
+    assert sum(seconds.values()) - seconds["total"] <= seconds["total"] + 0.1
+
+
+def test_fixed_points_command_on_saved_networks(tmp_path, capsys):
+    # a flip-flop network (inputs = outputs) starts from its pattern tour ...
+    flip = rd.ESN(120, 2, 2, seed=4)
+    flip.readout = np.random.default_rng(0).normal(0, 0.2, (2, 120))
+    # ... any other from zero-input runs
+    other = rd.ESN(80, 1, 3, seed=5)
+    other.readout = np.random.default_rng(1).normal(0, 0.2, (3, 80))
+    for net, name in ((flip, "flip"), (other, "other")):
+        path = net.save(tmp_path / f"{name}.npz")
+        out = tmp_path / name
+        assert main(["fixed-points", str(path), "--states", "16", "--out", str(out),
+                     "--no-progress"]) == 0
+        summary = json.loads(capsys.readouterr().out)
+        assert (summary["n"], summary["inputs"], summary["outputs"]) == (
+            net.size, net.n_inputs, net.n_outputs)
+        loaded = rd.FixedPoints.load(out / "fixed_points.npz")
+        assert summary["fixed_points"]["unique_points"] == len(loaded)
+        assert np.all(np.linalg.norm(net.velocity(loaded.points[loaded.kind == "fixed"]),
+                                     axis=1) < 1e-9)
+        assert (out / "phase_portrait.png").exists()
+    assert main(["fixed-points", str(tmp_path / "missing.npz"), "--out", str(tmp_path)]) == 2
+    assert "missing.npz" in capsys.readouterr().err
 
 
 def test_bad_arguments_exit_with_message(tmp_path, capsys):

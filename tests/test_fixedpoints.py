@@ -207,9 +207,10 @@ def test_sample_states_draws_rows_plus_noise():
 def test_flipflop_memories_are_the_stable_fixed_points_at_the_corners(bits: int, seed: int):
     # a Table 1 network tested on a tour of all 2^bits patterns; 224 starting states sampled
     # from that test trajectory and its 32 fastest states (the transitions, near the saddles
-    # that Newton's method would not reach from where the trajectory rests). (The 3-bit network of seed 0 has, besides its 8 corners, a
-    # spurious stable focus pair off the cube, z ≈ ±(0.25, -1.13, -0.77): a real attractor of
-    # that network, which the search rightly reports.)
+    # that Newton's method would not reach from where the trajectory rests). (The 3-bit
+    # network of seed 0 has, besides its 8 corners, a spurious stable focus pair off the cube,
+    # z ≈ ±(0.25, -1.13, -0.77): a real attractor of that network, which the search rightly
+    # reports when a start leads there.)
     from conftest import trained_flipflop
 
     trained, _, _ = trained_flipflop(bits, seed)

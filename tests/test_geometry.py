@@ -29,6 +29,8 @@ def test_a_box_has_its_sides_as_edge_lengths():
         assert np.sum(geometry.codes[i] != geometry.codes[j]) == 1
         assert geometry.codes[i, bit] != geometry.codes[j, bit]
         assert length == pytest.approx(np.linalg.norm(points[i] - points[j]))
+    np.testing.assert_allclose(geometry.bit_cosines, np.eye(4), atol=1e-12)
+    assert geometry.skew == pytest.approx(0.0, abs=1e-12)
     # variance along each side is (side/2)², a fifth component explains nothing
     sides = np.array([4.0, 2.0, 2.0, 1.0])
     np.testing.assert_allclose(geometry.explained_variance_ratio,
@@ -40,6 +42,16 @@ def test_a_cube_with_equal_sides_is_isotropic():
     assert geometry.anisotropy == pytest.approx(1.0)
     assert geometry.edge_spread == pytest.approx(0.0, abs=1e-12)
     assert geometry.as_dict()["edges"] == 12
+
+
+def test_a_sheared_box_shows_the_angle_between_its_bits():
+    # corners c0·e0 + c1·(cos 60°·e0 + sin 60°·e1): a rhombus, both sides 1, 60° apart
+    codes = np.array(list(itertools.product([-1, 1], repeat=2)), dtype=float)
+    sides = np.array([[1.0, 0.0, 0.0], [0.5, np.sqrt(3) / 2, 0.0]]) / 2
+    geometry = rd.memory_geometry(codes @ sides, codes)
+    np.testing.assert_allclose(geometry.bit_lengths, [1, 1])
+    np.testing.assert_allclose(geometry.bit_cosines, [[1, 0.5], [0.5, 1]], atol=1e-12)
+    assert geometry.skew == pytest.approx(0.5)
 
 
 def test_missing_or_repeated_memories_are_refused():

@@ -2,8 +2,10 @@
 
 from . import plot, reference, tasks
 from .errors import DivergenceError
+from .evolution import Evolution, fixed_point_evolution
 from .fixedpoints import FixedPoints, find_fixed_points
-from .initial_states import fastest_states, sample_states, states_with_outputs
+from .geometry import MemoryGeometry, memory_geometry
+from .initial_states import fastest_states, flipflop_starts, sample_states, states_with_outputs
 from .network import ESN, RunResult
 from .pca import PCA
 from .robustness import RobustnessResult, noise_robustness
@@ -16,15 +18,20 @@ __all__ = [
     "ESN",
     "RNN",
     "DivergenceError",
+    "Evolution",
     "FixedPoints",
     "FunctionSystem",
+    "MemoryGeometry",
     "PCA",
     "RobustnessResult",
     "RunResult",
     "TrainingHistory",
     "fastest_states",
     "find_fixed_points",
+    "fixed_point_evolution",
+    "flipflop_starts",
     "grow",
+    "memory_geometry",
     "noise_robustness",
     "plot",
     "reference",

@@ -1,4 +1,9 @@
-"""The `rnndyn` command: thin glue over the public API."""
+"""The `rnndyn` command: thin glue over the public API.
+
+  rnndyn flipflop --bits 3 --out DIR            train, test and analyse one network
+  rnndyn reproduce --figure all --quick --out DIR  the paper's figures 2 and 5-9
+  rnndyn fixed-points NET.npz --out DIR         analyse a saved network
+"""
 
 from __future__ import annotations
 
@@ -8,54 +13,117 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .fixedpoints import FixedPoints, find_fixed_points
-from .initial_states import sample_states
-from .network import ESN
+from .initial_states import flipflop_starts, sample_states
+from .network import ESN, RunResult
+from .pca import PCA
 from .tasks import FlipFlop
 from .training import train_force
 
 
-def flipflop(args: argparse.Namespace) -> dict[str, object]:
-    """Train a Table 1 network on the n-bit flip-flop, test it, and write the results."""
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+def flipflop(args: argparse.Namespace) -> dict[str, Any]:
+    """Train a Table 1 network on the n-bit flip-flop, test it, find its fixed points, and
+    write the network, its history, the fixed points, summary.json and the figures."""
+    out = _folder(args.out)
+    clock = _Clock()
     task = FlipFlop(args.bits, seed=args.seed)
     net = ESN(args.n, args.bits, args.bits, g=args.g, tau=args.tau, dt=args.dt,
               activation=args.activation, seed=args.seed)
-    started = time.perf_counter()
-    history = train_force(net, task.sample(args.train_steps), train_every=args.train_every,
-                          alpha=args.alpha, snapshot_every=args.snapshot_every,
-                          progress=args.progress)
-    train_seconds = time.perf_counter() - started
-    test = net.run(task.sample(args.test_steps), progress=args.progress)
-    summary: dict[str, object] = {
+    sample = task.sample(args.train_steps)
+    with clock("train"):
+        history = train_force(net, sample, train_every=args.train_every, alpha=args.alpha,
+                              snapshot_every=args.snapshot_every, progress=args.progress)
+    with clock("test"):
+        test = net.copy().run(task.sample(args.test_steps), progress=args.progress)
+    summary: dict[str, Any] = {
         "bits": args.bits, "n": args.n, "seed": args.seed,
         "train_steps": args.train_steps, "test_steps": args.test_steps,
-        "train_seconds": round(train_seconds, 3),
         "train_mse_last_1000": float((history.errors[-1000:] ** 2).mean()),
         "test_mse": test.mse,
         "test_accuracy": FlipFlop.accuracy(test.outputs, test.targets),
     }
-    if args.states > 0:
-        # start from a test run that holds every pattern, so that no memory goes unsampled
-        tour = net.run(task.sample_patterns())
-        summary["pattern_tour_accuracy"] = FlipFlop.accuracy(tour.outputs, tour.targets)
-        started = time.perf_counter()
-        starts = sample_states(tour.states, args.states, seed=args.seed)
-        fps = find_fixed_points(net, starts, n_jobs=args.n_jobs, progress=args.progress)
-        summary["fixed_point_seconds"] = round(time.perf_counter() - started, 3)
-        summary["fixed_points"] = _describe(fps, net)
-        fps.save(out / "fixed_points.npz")
     net.save(out / "network.npz")
     history.save(out / "history.npz")
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    return summary
+    fps, tour = None, None
+    if args.states > 0:
+        with clock("fixed_points"):
+            starts, tour = flipflop_starts(net, args.states, seed=args.seed)
+            fps = find_fixed_points(net, starts, n_jobs=args.n_jobs, progress=args.progress)
+        summary["pattern_tour_accuracy"] = FlipFlop.accuracy(tour.outputs, tour.targets)
+        summary["fixed_points"] = _describe(fps, net)
+        fps.save(out / "fixed_points.npz")
+    if args.figures:
+        with clock("figures"):
+            from . import plot
+
+            _save(plot.training(history, test, train_targets=sample[1]), out / "training.png")
+            if fps is not None and tour is not None:
+                _portrait(net, fps, tour, out / "phase_portrait.png")
+    summary["seconds"] = clock.seconds
+    return _write(out, summary)
 
 
-def _describe(fps: FixedPoints, net: ESN) -> dict[str, object]:
+def reproduce(args: argparse.Namespace) -> dict[str, Any]:
+    """The paper's figures, quick or at full size."""
+    from .experiments import FIGURES, FULL, QUICK, Study
+
+    figures = FIGURES if args.figure == "all" else (int(args.figure),)
+    study = Study(_folder(args.out), QUICK if args.quick else FULL, seed=args.seed,
+                  n_jobs=args.n_jobs, progress=args.progress,
+                  log=lambda message: print(message, file=sys.stderr, flush=True))
+    return study.run(figures)
+
+
+def fixed_points(args: argparse.Namespace) -> dict[str, Any]:
+    """Fixed points of a saved network: starts from a tour of every pattern for a flip-flop
+    network (inputs = outputs), else from a zero-input run from random states."""
+    out = _folder(args.out)
+    net = ESN.load(args.network)
+    clock = _Clock()
+    with clock("fixed_points"):
+        if net.n_inputs == net.n_outputs:
+            starts, run = flipflop_starts(net, args.states, seed=args.seed)
+        else:
+            run = _free_runs(net, args.seed)
+            starts = sample_states(run.states, args.states, seed=args.seed)
+        fps = find_fixed_points(net, starts, n_jobs=args.n_jobs, progress=args.progress)
+    fps.save(out / "fixed_points.npz")
+    if args.figures:
+        with clock("figures"):
+            _portrait(net, fps, run, out / "phase_portrait.png")
+    summary = {"network": str(args.network), "n": net.size, "inputs": net.n_inputs,
+               "outputs": net.n_outputs, "fixed_points": _describe(fps, net),
+               "seconds": clock.seconds}
+    return _write(out, summary)
+
+
+# -- the parts ---------------------------------------------------------------------------------
+class _Clock:
+    """Wall time of named steps: `with clock("train"): ...`; `seconds` holds them and a total."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._started = time.perf_counter()
+        self._name = ""
+
+    def __call__(self, name: str) -> _Clock:
+        self._name = name
+        return self
+
+    def __enter__(self) -> None:
+        self._step = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds.pop("total", None)  # kept last
+        self.seconds[self._name] = round(time.perf_counter() - self._step, 2)
+        self.seconds["total"] = round(time.perf_counter() - self._started, 2)
+
+
+def _describe(fps: FixedPoints, net: ESN) -> dict[str, Any]:
     """Counts by kind and label, and the outputs z = W_o φ(x) of the stable fixed points."""
     kinds, kind_counts = np.unique(fps.kind, return_counts=True)
     fixed = fps[fps.kind == "fixed"]
@@ -66,18 +134,62 @@ def _describe(fps: FixedPoints, net: ESN) -> dict[str, object]:
         "by_kind": {str(k): int(c) for k, c in zip(kinds, kind_counts, strict=True)},
         "fixed_by_label": {str(k): int(c) for k, c in zip(labels, label_counts, strict=True)},
         "stable_fixed_points": len(stable),
+        "saddles_with_1_unstable_dim": int(np.sum(fixed.unstable_dims == 1)),
         "max_q_of_fixed_points": float(fixed.q.max()) if len(fixed) else None,
         "stable_outputs": np.round(net.output_of(stable.points), 3).tolist(),
     }
 
 
+def _free_runs(net: ESN, seed: int) -> RunResult:
+    """2000 steps at zero input from a random state (N(0, 1) per unit)."""
+    copy = net.copy()
+    copy.state = np.random.default_rng(seed).standard_normal(net.size)
+    return copy.run(np.zeros((2000, net.n_inputs)))
+
+
+def _portrait(net: ESN, fps: FixedPoints, run: RunResult, path: Path) -> None:
+    """The phase portrait of `run` and the fixed points in the run's top 3 PCs."""
+    from . import plot
+
+    pca = PCA(3).fit(run.states)
+    ax = plot.phase_portrait(pca, run.states, fps[fps.kind != "unconverged"])
+    ax.set_title(f"N = {net.size}: {len(fps.stable)} stable points, "
+                 f"{int(np.sum(fps.unstable_dims[fps.kind == 'fixed'] > 0))} saddles")
+    _save(ax.figure, path)
+
+
+def _save(fig: Any, path: Path) -> None:
+    from .plot._common import pyplot
+
+    fig.savefig(path, dpi=120)
+    pyplot().close(fig)
+
+
+def _folder(path: str) -> Path:
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _write(out: Path, summary: dict[str, Any]) -> dict[str, Any]:
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rnndyn", description=__doc__)
+    parser = argparse.ArgumentParser(prog="rnndyn", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
+
+    def common(sub: argparse.ArgumentParser, out: str) -> None:
+        sub.add_argument("--seed", type=int, default=0)
+        sub.add_argument("--n-jobs", type=int, default=2, help="threads for the fixed points")
+        sub.add_argument("--out", default=out, help="output folder")
+        sub.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True)
+
     flip = commands.add_parser("flipflop", help="train, test and analyse an n-bit flip-flop")
     flip.add_argument("--bits", type=int, default=3)
     flip.add_argument("--n", type=int, default=1000, help="number of units")
-    flip.add_argument("--seed", type=int, default=0)
     flip.add_argument("--g", type=float, default=1.5)
     flip.add_argument("--tau", type=float, default=10.0)
     flip.add_argument("--dt", type=float, default=1.0)
@@ -89,10 +201,24 @@ def build_parser() -> argparse.ArgumentParser:
     flip.add_argument("--snapshot-every", type=int, default=100)
     flip.add_argument("--states", type=int, default=256,
                       help="starting states for the fixed-point search (0: none)")
-    flip.add_argument("--n-jobs", type=int, default=2, help="threads for the fixed points")
-    flip.add_argument("--out", default="results", help="output folder")
-    flip.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True)
+    flip.add_argument("--figures", action=argparse.BooleanOptionalAction, default=True)
+    common(flip, "results")
     flip.set_defaults(run=flipflop)
+
+    again = commands.add_parser("reproduce", help="the paper's figures 2 and 5-9")
+    again.add_argument("--figure", choices=["2", "5", "6", "7", "8", "9", "all"],
+                       default="all")
+    again.add_argument("--quick", action="store_true",
+                       help="smaller searches and sweeps: minutes instead of the full sizes")
+    common(again, "figures")
+    again.set_defaults(run=reproduce)
+
+    fixed = commands.add_parser("fixed-points", help="analyse a saved network (.npz)")
+    fixed.add_argument("network", help="a network saved by ESN.save or `rnndyn flipflop`")
+    fixed.add_argument("--states", type=int, default=256, help="starting states")
+    fixed.add_argument("--figures", action=argparse.BooleanOptionalAction, default=True)
+    common(fixed, "fixed_points")
+    fixed.set_defaults(run=fixed_points)
     return parser
 
 
@@ -100,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         result = args.run(args)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, FileNotFoundError) as exc:
         print(f"rnndyn: error: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(result, indent=2))

@@ -24,6 +24,9 @@ class MemoryGeometry:
     edge_bits: (E,) the bit each edge flips.
     edge_lengths: (E,) Euclidean distances between the edge's memories (state units).
     bit_lengths: (B,) mean edge length per flipped bit.
+    bit_cosines: (B, B) cosines between the bits' mean edge vectors (each from the memory with
+        the bit at -1 to the one with it at +1): the identity for a right-angled box; the
+        lengths and these angles fix the shape of a parallelotope, whatever the projection.
     explained_variance_ratio: (min(M, N, B + 1),) of the memories' principal components.
     """
 
@@ -32,6 +35,7 @@ class MemoryGeometry:
     edge_bits: np.ndarray
     edge_lengths: np.ndarray
     bit_lengths: np.ndarray
+    bit_cosines: np.ndarray
     explained_variance_ratio: np.ndarray
 
     @property
@@ -44,6 +48,12 @@ class MemoryGeometry:
         """Coefficient of variation of all edge lengths (0 when every edge is as long)."""
         return float(np.std(self.edge_lengths) / np.mean(self.edge_lengths))
 
+    @property
+    def skew(self) -> float:
+        """Largest |cosine| between two bits' edge directions (0 for a right-angled box)."""
+        off = self.bit_cosines[~np.eye(len(self.bit_cosines), dtype=bool)]
+        return float(np.max(np.abs(off))) if off.size else 0.0
+
     def as_dict(self) -> dict[str, Any]:
         """The measures, JSON-ready."""
         return {
@@ -52,6 +62,8 @@ class MemoryGeometry:
             "bit_edge_lengths": np.round(self.bit_lengths, 4).tolist(),
             "anisotropy": round(self.anisotropy, 4),
             "edge_length_cv": round(self.edge_spread, 4),
+            "bit_cosines": np.round(self.bit_cosines, 4).tolist(),
+            "skew": round(self.skew, 4),
             "explained_variance_ratio": np.round(self.explained_variance_ratio, 4).tolist(),
         }
 
@@ -77,6 +89,11 @@ def memory_geometry(points: Any, outputs: Any) -> MemoryGeometry:
         raise ValueError(f"outputs: no pair of memories differs in bit(s) {missing.tolist()} "
                          "alone, so their edges cannot be measured")
     bit_lengths = np.array([lengths[bits == b].mean() for b in range(codes.shape[1])])
+    # each edge oriented from the bit's -1 end to its +1 end
+    edge_vectors = (points[second] - points[first]) * codes[second, bits][:, None]
+    directions = np.array([edge_vectors[bits == b].mean(axis=0)
+                           for b in range(codes.shape[1])])
+    unit = directions / np.linalg.norm(directions, axis=1, keepdims=True)
     pca = PCA(min(*points.shape, codes.shape[1] + 1)).fit(points)
     return MemoryGeometry(codes, np.column_stack([first, second]), bits, lengths, bit_lengths,
-                          pca.explained_variance_ratio_)
+                          unit @ unit.T, pca.explained_variance_ratio_)

@@ -8,7 +8,8 @@ import numpy as np
 
 from ._validation import as_array, as_float, as_int
 from .activations import activation_functions
-from .network import ESN
+from .network import ESN, RunResult
+from .tasks import FlipFlop
 
 
 def sample_states(
@@ -37,6 +38,29 @@ def fastest_states(net: ESN, states: Any, n: int, inputs: Any = None) -> np.ndar
     n = as_int("n", n, minimum=1)
     speed = np.linalg.norm(net.velocity(states, inputs), axis=1)
     return states[np.argsort(-speed, kind="stable")[:n]]
+
+
+def flipflop_starts(
+    net: ESN, n: int, fastest: int = 32, seed: int | np.random.Generator | None = None,
+    hold: int = 300,
+) -> tuple[np.ndarray, RunResult]:
+    """Starting states for a flip-flop network (inputs = outputs = bits): a run from
+    `net.state` through every pattern, each held `hold` steps, so that no memory goes
+    unsampled; `n - fastest` states sampled from it plus its `fastest` fastest states (the
+    transitions, see `fastest_states`). Returns the starts (n, N) and the run.
+    """
+    if not isinstance(net, ESN):
+        raise TypeError(f"net must be an ESN, got {type(net).__name__}")
+    if net.n_inputs != net.n_outputs:
+        raise ValueError(f"net must have one input per output bit, got {net.n_inputs} inputs "
+                         f"and {net.n_outputs} outputs")
+    n = as_int("n", n, minimum=1)
+    fastest = min(as_int("fastest", fastest, minimum=0), n // 2)
+    tour = net.copy().run(FlipFlop(net.n_outputs).sample_patterns(hold=hold))
+    starts = sample_states(tour.states, n - fastest, seed=seed)
+    if fastest:
+        starts = np.vstack([starts, fastest_states(net, tour.states, fastest)])
+    return starts, tour
 
 
 def states_with_outputs(

@@ -2,12 +2,12 @@
 not with this package. Each function draws into `ax` (or `fig` for multi-panel ones), or a new
 figure if None, returns the Axes (or Figure), and never calls `plt.show()`."""
 
-from .evolution import animation, evolution
 from .landscape import speed_landscape
 from .learning import training
 from .linearization import spectrum
 from .noise import robustness
 from .phase import phase_portrait
+from .snapshots import animation, evolution
 
 __all__ = [
     "animation",

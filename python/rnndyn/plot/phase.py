@@ -115,6 +115,8 @@ def _draw_unstable_directions(ax: Axes, fixed_points: FixedPoints, length: float
     norms = np.linalg.norm(directions, axis=1)
     keep = norms > 0
     point, directions = point[keep], directions[keep] / norms[keep, None]
+    if point.size == 0:  # every stored vector was zero: nothing to draw
+        return
     ends = fixed_points.points[point, None, :] + length * np.array([-1.0, 1.0])[None, :, None] \
         * directions[:, None, :]
     segments = project(ends)  # (S, 2, dims)

@@ -1,0 +1,292 @@
+"""The paper's figures 2 and 5-9 as one study: `Study.run` trains what the chosen figures need
+(networks are shared between figures), analyses it, saves one PNG per figure (and figure 7's
+animation) and records each figure's measurements and wall time in `results.json`."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .evolution import fixed_point_evolution
+from .fixedpoints import FixedPoints, find_fixed_points
+from .geometry import memory_geometry
+from .initial_states import flipflop_starts, states_with_outputs
+from .network import ESN, RunResult
+from .pca import PCA
+from .robustness import noise_robustness
+from .systems import FunctionSystem
+from .tasks import FlipFlop
+from .training import TrainingHistory, train_force
+from .transfer import transfer
+
+FIGURES = (2, 5, 6, 7, 8, 9)
+# the paper's section 6: initial conditions whose readout lies off the memory cube's corners
+OUT_OF_BOUNDS = ((0.5, 0.5, 0.5), (2.0, 2.0, 0.0))
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How large a study is. The defaults are the paper's sizes (Table 1)."""
+
+    name: str = "full"
+    n: int = 1000
+    train_steps: int = 30_000
+    test_steps: int = 5_000
+    snapshot_every: int = 100
+    states: int = 224  # fixed-point starts sampled from a tour of every pattern ...
+    fastest: int = 32  # ... plus the tour's fastest states, near the saddles
+    evolution_steps: tuple[int, ...] = (0, 200, 700, 1500, 3000, 6000, 10_000, 30_000)
+    evolution_states: int = 96
+    evolution_max_iter: int = 300
+    noise_levels: int = 20  # η from 1e-4 to 1, as in figure 9
+    noise_trials: int = 10
+    noise_steps: int = 5_000
+
+
+FULL = Scale()
+QUICK = Scale("quick", states=96, fastest=32, evolution_steps=(0, 200, 700, 3000, 10_000, 30_000),
+              evolution_states=48, evolution_max_iter=150, noise_levels=8, noise_trials=3,
+              noise_steps=2_000)
+
+
+class Trained(NamedTuple):
+    """A trained network, how it was trained, and its test run."""
+
+    net: ESN
+    history: TrainingHistory
+    train_targets: np.ndarray | None  # (T, O), kept where a figure shows them
+    test: RunResult
+
+
+class Study:
+    """The figures of the paper for one seed at one `scale`, written to `out`.
+
+    n_jobs: threads for the fixed-point searches. progress: progress bars on long steps.
+    """
+
+    def __init__(self, out: str | Path, scale: Scale = QUICK, seed: int = 0, n_jobs: int = 2,
+                 progress: bool = False, log: Callable[[str], None] | None = print) -> None:
+        self.out = Path(out)
+        self.scale, self.seed, self.n_jobs, self.progress = scale, seed, n_jobs, progress
+        self.log = log or (lambda message: None)
+        self.results: dict[str, Any] = {"scale": scale.name, "seed": seed, "figures": {}}
+        self._cache: dict[Any, Any] = {}
+
+    # -- shared work -----------------------------------------------------------------------
+    def _cached(self, key: Any, make: Callable[[], Any]) -> Any:
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+    def trained(self, bits: int, activation: str = "tanh") -> Trained:
+        """A Table 1 network trained from scratch on the `bits`-bit flip-flop."""
+        def make() -> Trained:
+            s = self.scale
+            task = FlipFlop(bits, seed=self.seed)
+            net = ESN(s.n, bits, bits, g=1.5, tau=10.0, dt=1.0, activation=activation,
+                      seed=self.seed)
+            sample = task.sample(s.train_steps)
+            history = train_force(net, sample, snapshot_every=s.snapshot_every,
+                                  progress=self.progress)
+            return Trained(net, history, sample[1], net.copy().run(task.sample(s.test_steps)))
+
+        return self._cached(("scratch", bits, activation), make)
+
+    def transferred(self) -> Trained:
+        """The 3-bit network grown to 4 bits and retrained (section 7.1)."""
+        def make() -> Trained:
+            s = self.scale
+            task = FlipFlop(4, seed=self.seed + 1)
+            net, history = transfer(self.trained(3).net, 4, task=task, steps=s.train_steps,
+                                    seed=self.seed, snapshot_every=s.snapshot_every,
+                                    progress=self.progress)
+            return Trained(net, history, None, net.copy().run(task.sample(s.test_steps)))
+
+        return self._cached("transferred", make)
+
+    def starts(self, net: ESN, count: int | None = None) -> np.ndarray:
+        """Fixed-point starts from a tour of every pattern (see `flipflop_starts`)."""
+        count = self.scale.states + self.scale.fastest if count is None else count
+        return flipflop_starts(net, count, self.scale.fastest, seed=self.seed)[0]
+
+    def tour(self, net: ESN) -> RunResult:
+        """The run through every pattern that the starts come from."""
+        return flipflop_starts(net, 1, 0)[1]
+
+    def fixed_points(self, key: str, net: ESN, extra_starts: Any = None) -> FixedPoints:
+        def make() -> FixedPoints:
+            starts = self.starts(net)
+            if extra_starts is not None:
+                starts = np.vstack([starts, extra_starts])
+            return find_fixed_points(net, starts, n_jobs=self.n_jobs, progress=self.progress)
+
+        return self._cached(("fixed points", key), make)
+
+    # -- the figures ---------------------------------------------------------------------------
+    def figure2(self) -> dict[str, Any]:
+        """The speed landscape q of the paper's 2-D example (section 3.1)."""
+        from . import plot
+
+        system = FunctionSystem(
+            lambda v: np.array([(1 - v[0] ** 2) * v[1], v[0] / 2 - v[1]]),
+            lambda v: np.array([[-2 * v[0] * v[1], 1 - v[0] ** 2], [0.5, -1.0]]),
+        )
+        starts = np.random.default_rng(self.seed).uniform(-2, 2, size=(60, 2))
+        fps = find_fixed_points(system, starts)
+        ax = plot.speed_landscape(system, (-2, 2), (-1.5, 1.5), fixed_points=fps)
+        ax.set_title("q = ½|F|² of ẋ = (1 − x²) y, ẏ = x/2 − y")
+        self._save(ax.figure, "fig2_speed_landscape.png")
+        return {"fixed_points": np.round(fps.points, 6).tolist(),
+                "labels": fps.label.tolist()}
+
+    def figure5(self) -> dict[str, Any]:
+        """Training and testing of the 3-bit flip-flop."""
+        from . import plot
+
+        run = self.trained(3)
+        fig = plot.training(run.history, run.test, train_targets=run.train_targets)
+        fig.suptitle(f"3-bit flip-flop, N = {run.net.size}: FORCE training and test")
+        self._save(fig, "fig5_training.png")
+        return _test_scores(run)
+
+    def figure6(self) -> dict[str, Any]:
+        """Phase portrait of the 3-bit network, with out-of-bounds initial conditions."""
+        from . import plot
+        from .plot._common import legend_outside
+
+        net = self.trained(3).net
+        tour = self.tour(net)
+        far = states_with_outputs(net, OUT_OF_BOUNDS)
+        far_runs = [_from_state(net, x, 1500) for x in far]
+        # searches also start on the out-of-bounds trajectories
+        far_starts = np.vstack([run.states[::150] for run in far_runs])
+        fps = self.fixed_points("3", net, np.vstack([far, far_starts]))
+        pca = self._cached("pca 3", lambda: PCA(3).fit(tour.states))
+        ax = plot.phase_portrait(pca, tour.states, fps, self.starts(net), legend=False)
+        for z, run, colour in zip(OUT_OF_BOUNDS, far_runs, ("tab:green", "tab:brown"),
+                                  strict=True):
+            path = pca.transform(run.states)
+            ax.plot(*path.T, color=colour, lw=1.2, label=f"from z̄ = {z} (×)")
+            ax.scatter(*path[0], color=colour, marker="x", s=40, depthshade=False)
+        legend_outside(ax, below=True)
+        ax.set_title(f"3-bit flip-flop: {int(fps.stable.points.shape[0])} stable points")
+        self._save(ax.figure, "fig6_phase_portrait.png")
+        ends = [np.round(run.outputs[-1], 3).tolist() for run in far_runs]
+        return {"fixed_points": fps.summary(), "stable": len(fps.stable),
+                "out_of_bounds_end_outputs": dict(zip(map(str, OUT_OF_BOUNDS), ends,
+                                                      strict=True))}
+
+    def figure7(self) -> dict[str, Any]:
+        """Fixed points over training, from one set of initial states, and an animation."""
+        from . import plot
+
+        s = self.scale
+        run = self.trained(3)
+        net = run.net
+        indices = np.searchsorted(run.history.snapshot_steps, s.evolution_steps)
+        indices = np.unique(np.minimum(indices, len(run.history.snapshot_steps) - 1))
+        evolution = fixed_point_evolution(
+            net, run.history, self.starts(net, s.evolution_states), snapshots=indices,
+            n_jobs=self.n_jobs, progress=self.progress, max_iter=s.evolution_max_iter)
+        pca = self._cached("pca 3", lambda: PCA(3).fit(self.tour(net).states))
+        fig = plot.evolution(evolution, pca=pca)
+        self._save(fig, "fig7_evolution.png")
+        plot.animation(evolution, self.out / "fig7_evolution.gif", pca=pca)
+        return {"steps": evolution.steps.tolist(), "fixed": evolution.counts.tolist(),
+                "stable": evolution.stable_counts.tolist(), "summary": evolution.summary()}
+
+    def figure8(self) -> dict[str, Any]:
+        """The 16 memories of a 4-bit network trained from scratch and of one transferred from
+        3 bits: their hypercube in the top three principal components, and its measures."""
+        from . import plot
+        from .plot._common import pyplot
+
+        fig = pyplot().figure(figsize=(13, 6), layout="constrained")
+        measures = {}
+        for i, (name, run) in enumerate([("from scratch", self.trained(4)),
+                                         ("transferred from 3 bits", self.transferred())]):
+            fps = self.fixed_points(name, run.net)
+            stable = fps.stable
+            ax = fig.add_subplot(1, 2, i + 1, projection="3d")
+            try:
+                geometry = memory_geometry(stable.points, run.net.output_of(stable.points))
+            except ValueError as error:  # fewer memories than corners: say so in the figure
+                measures[name] = {"error": str(error), "stable": len(stable)}
+                ax.set_title(f"{name}: {len(stable)} stable points")
+                continue
+            pca = PCA(3).fit(stable.points)
+            plot.phase_portrait(pca, fixed_points=fps[fps.kind == "fixed"], ax=ax,
+                                saddle_segments=False, legend=i == 1)
+            corners = pca.transform(stable.points)
+            for a, b in geometry.edges:
+                ax.plot(*corners[[a, b]].T, color="0.5", lw=0.8)
+            ax.set_title(f"{name}: {len(stable)} stable points\nedge length per bit "
+                         f"{np.array2string(geometry.bit_lengths, precision=1)}\n"
+                         f"longest/shortest {geometry.anisotropy:.2f}, largest |cos| between "
+                         f"bits {geometry.skew:.2f}", fontsize="medium")
+            measures[name] = {**geometry.as_dict(), **_test_scores(run)}
+        self._save(fig, "fig8_transfer_geometry.png")
+        return measures
+
+    def figure9(self) -> dict[str, Any]:
+        """Test error of 4-bit networks under Gaussian noise in W_r."""
+        from . import plot
+
+        s = self.scale
+        eta = np.logspace(-4, 0, s.noise_levels)
+        networks = {"tanh": self.trained(4), "logistic": self.trained(4, "logistic"),
+                    "tanh, transferred from 3 bits": self.transferred()}
+        results = {
+            name: noise_robustness(run.net, FlipFlop(4, seed=self.seed + 2), eta=eta,
+                                   trials=s.noise_trials, steps=s.noise_steps,
+                                   seed=self.seed, progress=self.progress)
+            for name, run in networks.items()
+        }
+        ax = plot.robustness(results)
+        ax.set_title("4-bit flip-flop: test error with Gaussian noise in W_r")
+        self._save(ax.figure, "fig9_robustness.png")
+        return {name: {"baseline_mse": r.baseline_mse,
+                       "median_mse": np.round(r.median_mse, 5).tolist()}
+                for name, r in results.items()} | {"eta": eta.tolist()}
+
+    # -- running -----------------------------------------------------------------------------
+    def run(self, figures: Iterable[int] = FIGURES) -> dict[str, Any]:
+        """Make the `figures` (numbers from FIGURES) in order; returns and saves the results."""
+        figures = list(figures)
+        unknown = sorted(set(figures) - set(FIGURES))
+        if unknown:
+            raise ValueError(f"figures must be among {FIGURES}, got {unknown}")
+        self.out.mkdir(parents=True, exist_ok=True)
+        for number in figures:
+            self.log(f"figure {number} ...")
+            started = time.perf_counter()
+            measures = getattr(self, f"figure{number}")()
+            seconds = time.perf_counter() - started
+            self.results["figures"][str(number)] = {"seconds": round(seconds, 1), **measures}
+            self.log(f"figure {number} done in {seconds:.0f} s")
+            (self.out / "results.json").write_text(json.dumps(self.results, indent=2) + "\n")
+        return self.results
+
+    def _save(self, fig: Any, name: str) -> None:
+        fig.savefig(self.out / name, dpi=120)
+        from .plot._common import pyplot
+
+        pyplot().close(fig)
+
+
+def _from_state(net: ESN, state: np.ndarray, steps: int) -> RunResult:
+    """A run of `steps` with zero input from `state`."""
+    copy = net.copy()
+    copy.state = state
+    return copy.run(np.zeros((steps, net.n_inputs)))
+
+
+def _test_scores(run: Trained) -> dict[str, float]:
+    return {"test_mse": run.test.mse,
+            "test_accuracy": FlipFlop.accuracy(run.test.outputs, run.test.targets)}
