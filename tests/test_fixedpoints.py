@@ -160,6 +160,20 @@ def test_fixed_points_index_save_and_load(tmp_path):
     assert "fixed: 81" in fps.summary()
 
 
+def test_kinds_selects_what_is_returned():
+    # F(x) = x² + 0.01 has only a slow point; the toy system three fixed points
+    slow_only = rd.FunctionSystem(lambda x: x**2 + 0.01, lambda x: np.diag(2 * x))
+    none = rd.find_fixed_points(slow_only, np.array([[1.0], [-0.7]]), kinds="fixed")
+    assert len(none) == 0 and none.points.shape == (0, 1) and none.summary()
+    system = rd.FunctionSystem(_toy_velocity, _toy_jacobian)
+    starts = np.random.default_rng(0).uniform(-2, 2, size=(20, 2))
+    everything = rd.find_fixed_points(system, starts)
+    fixed = rd.find_fixed_points(system, starts, kinds=("fixed",))
+    np.testing.assert_array_equal(fixed.points, everything[everything.kind == "fixed"].points)
+    with pytest.raises(ValueError, match="kinds must be a non-empty selection"):
+        rd.find_fixed_points(system, starts, kinds=("stable",))
+
+
 def test_duplicates_are_merged_keeping_the_lowest_q():
     system = rd.FunctionSystem(_toy_velocity, _toy_jacobian)
     starts = np.tile([[0.9, 0.6]], (5, 1)) + np.linspace(0, 0.01, 5)[:, None]

@@ -17,11 +17,10 @@ import scipy.spatial
 
 from ._io import load_archive, save_archive
 from ._validation import as_array, as_float
-from .fixedpoints import FixedPoints, find_fixed_points
+from .fixedpoints import FixedPoints, as_kinds, find_fixed_points
 from .network import ESN
 from .training import TrainingHistory
 
-KINDS = ("fixed", "slow", "unconverged")
 EVENT_KINDS = ("appears", "vanishes", "stability")
 # the FixedPoints fields with one row per point (the others are scalar settings)
 _POINT_FIELDS = tuple(
@@ -162,7 +161,7 @@ class Evolution:
             raise TypeError("fixed_points must hold FixedPoints")
         if len({f.points.shape[1] for f in fixed_points}) != 1:
             raise ValueError("fixed_points must all have the same width N")
-        kinds = _as_kinds(kinds)
+        kinds = as_kinds(kinds)
         kept = tuple(f[np.isin(f.kind, kinds)] for f in fixed_points)
         points = [f.points for f in kept]
         tol_match = (default_tol_match(points) if tol_match is None
@@ -236,7 +235,7 @@ def fixed_point_evolution(
         )
     indices = _snapshot_indices(snapshots, history.snapshot_steps)
     # checked before the searches, which take seconds per snapshot
-    kinds = _as_kinds(kinds)
+    kinds = as_kinds(kinds)
     if tol_match is not None:
         tol_match = _as_tolerance("tol_match", tol_match)
     starts = as_array("initial_states", initial_states, (None, net.size))
@@ -246,7 +245,7 @@ def fixed_point_evolution(
     for index in _progress(indices, progress):
         copy.readout = history.readouts[index]
         found.append(find_fixed_points(copy, starts, inputs=inputs, n_jobs=n_jobs,
-                                       **find_options))
+                                       kinds=kinds, **find_options))
     return Evolution.from_snapshots(history.snapshot_steps[indices], found, tol_match, kinds)
 
 
@@ -340,13 +339,6 @@ def _stack(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         stacked[(slice(start, start + len(part)), *map(slice, part.shape[1:]))] = part
         start += len(part)
     return stacked, widths
-
-
-def _as_kinds(kinds: Any) -> tuple[str, ...]:
-    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
-    if not kinds or any(kind not in KINDS for kind in kinds):
-        raise ValueError(f"kinds must be a non-empty selection of {list(KINDS)}, got {kinds}")
-    return kinds
 
 
 def _as_tolerance(name: str, value: Any) -> float:

@@ -27,6 +27,7 @@ METHODS = ("newton", "trust-ncg", "lm", "cg", "adam")
 STOP_REASONS = (
     "q_tolerance", "gradient_tolerance", "step_tolerance", "iteration_limit", "non_finite"
 )
+KINDS = ("fixed", "slow", "unconverged")
 DEFAULT_MAX_ITER = {"newton": 500, "trust-ncg": 500, "lm": 300, "cg": 20_000, "adam": 5_000}
 _DENSE_EIGEN_LIMIT = 2000  # up to this N, "auto" takes full spectra (≈ 0.6 s at N = 1000)
 
@@ -130,6 +131,7 @@ def find_fixed_points(
     max_unstable_vectors: int = 8,
     n_jobs: int = 1,
     progress: bool = False,
+    kinds: Any = KINDS,
 ) -> FixedPoints:
     """Minimise q(x) = ½|F(x)|² from each initial state and classify what it finds.
 
@@ -151,6 +153,8 @@ def find_fixed_points(
         or "auto" (full up to N = 2000, else k = 10, widened until a stable one is among them).
     n_jobs: threads for the C++ minimisers; results do not depend on it.
     progress: show a progress bar (the states are minimised in chunks).
+    kinds: which kinds of point to return, from KINDS; the others are not linearised, which
+        saves most of the time where many searches end unconverged (e.g. early in training).
     """
     method = as_choice("method", method, METHODS)
     tol_q = as_float("tol_q", tol_q, minimum=0.0)
@@ -161,6 +165,7 @@ def find_fixed_points(
     )
     n_jobs = as_int("n_jobs", n_jobs, minimum=1)
     max_unstable_vectors = as_int("max_unstable_vectors", max_unstable_vectors, minimum=0)
+    kinds = as_kinds(kinds)
     size, core, discrete_time = _resolve(system, inputs)
     starts = as_array("initial_states", initial_states, (None, size))
     if starts.shape[0] == 0 or starts.shape[1] == 0:
@@ -178,6 +183,8 @@ def find_fixed_points(
         q <= tol_q, "fixed", np.where(np.isin(reasons, (1, 2)), "slow", "unconverged")
     ).astype("<U11")
     keep, count = _merge_duplicates(points, q, tol_unique)
+    wanted = np.isin(kind[keep], kinds)
+    keep, count = keep[wanted], count[wanted]
     points = points[keep]
     jacobian = (lambda x: core.jacobian(x)) if core is not None else system.jacobian
     products = _core_products(core) if core is not None else None
@@ -193,7 +200,7 @@ def find_fixed_points(
         else:
             with ThreadPoolExecutor(max_workers=n_jobs) as pool:
                 spectra = list(pool.map(linearize, points))
-    width = max(len(s[0]) for s in spectra)
+    width = max((len(s[0]) for s in spectra), default=0)
     n_vectors = max((s[1].shape[1] for s in spectra), default=0)
     eig = np.full((len(spectra), width), np.nan + 0j)
     right = np.zeros((len(spectra), size, n_vectors), dtype=complex)
@@ -226,6 +233,14 @@ def find_fixed_points(
 
 
 # -- the parts ---------------------------------------------------------------------------------
+
+
+def as_kinds(kinds: Any) -> tuple[str, ...]:
+    """A non-empty tuple of names from KINDS (one name may be given as a string)."""
+    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+    if not kinds or any(kind not in KINDS for kind in kinds):
+        raise ValueError(f"kinds must be a non-empty selection of {list(KINDS)}, got {kinds}")
+    return kinds
 
 
 def _resolve(system: Any, inputs: Any) -> tuple[int | None, Any, bool]:
