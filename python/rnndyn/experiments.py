@@ -120,6 +120,8 @@ class Study:
         return flipflop_starts(net, 1, 0)[1]
 
     def fixed_points(self, key: str, net: ESN, extra_starts: Any = None) -> FixedPoints:
+        """The fixed points of `net` (cached under `key`) from `starts` plus `extra_starts`
+        (K, N), if given."""
         def make() -> FixedPoints:
             starts = self.starts(net)
             if extra_starts is not None:
