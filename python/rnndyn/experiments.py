@@ -224,7 +224,7 @@ class Study:
                 continue
             pca = PCA(3).fit(stable.points)
             plot.phase_portrait(pca, fixed_points=fps[fps.kind == "fixed"], ax=ax,
-                                saddle_segments=False, legend=i == 1)
+                                saddle_segments=False)
             corners = pca.transform(stable.points)
             for a, b in geometry.edges:
                 ax.plot(*corners[[a, b]].T, color="0.5", lw=0.8)
