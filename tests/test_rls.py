@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import rnndyn as rd
 from conftest import relative_error
 from rnndyn import reference
@@ -59,3 +60,20 @@ def test_updates_follow_the_train_every_schedule():
     # snapshot k is taken after step k - 1 (k steps done); updates end steps t with
     # (t + 1) % 3 == 0, i.e. after 3, 6, ... steps
     assert list(history.snapshot_steps[1:][changed]) == list(range(3, 31, 3))
+
+
+def test_threads_give_the_same_numbers():
+    # the units and P's rows are split into fixed parts, summed in a fixed order, so the
+    # number of threads changes nothing, bit for bit; N = 203 leaves uneven parts
+    results = []
+    for n_jobs in (1, 2, 3, 8):
+        net = rd.ESN(203, 2, 2, bias=True, seed=4)
+        history = rd.train_force(net, rd.tasks.FlipFlop(2, seed=4).sample(1200), train_every=2,
+                                 snapshot_every=500, n_jobs=n_jobs)  # chunks: P carried over
+        test = net.run(rd.tasks.FlipFlop(2, seed=5).sample(300), n_jobs=n_jobs)
+        results.append((net.readout, history.inverse_correlation, history.errors, test.states))
+    for other in results[1:]:
+        for a, b in zip(results[0], other, strict=True):
+            np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="n_jobs must be >= 1"):
+        rd.train_force(rd.ESN(20, 1, 1, seed=0), np.zeros((10, 1)), np.zeros((10, 1)), n_jobs=0)

@@ -26,11 +26,11 @@ void simulate(const ConstMatrix& recurrent, const ConstMatrix& feedback, const C
               const ConstVector& bias, const ConstVector& leak, const std::string& activation,
               Matrix readout, rnndyn::VectorRef<Scalar> state, const ConstMatrix& inputs,
               const ConstMatrix& targets, bool teacher_forcing, const ConstVector& previous_target,
-              Matrix states, Matrix outputs) {
+              Matrix states, Matrix outputs, int n_jobs) {
     auto net = make_network(recurrent, feedback, input, bias, leak, activation);
     rnndyn::RowMatrix<Scalar> no_errors(0, 0);
     rnndyn::run<Scalar>(net, readout, state, inputs, targets, teacher_forcing, previous_target,
-                        nullptr, {states, outputs, no_errors});
+                        nullptr, {states, outputs, no_errors}, n_jobs);
 }
 
 void train_force(const ConstMatrix& recurrent, const ConstMatrix& feedback,
@@ -39,11 +39,11 @@ void train_force(const ConstMatrix& recurrent, const ConstMatrix& feedback,
                  const ConstMatrix& inputs, const ConstMatrix& targets, bool teacher_forcing,
                  const ConstVector& previous_target, Matrix inverse_correlation,
                  Eigen::Index train_every, Eigen::Index step_offset, Matrix states,
-                 Matrix outputs, Matrix errors) {
+                 Matrix outputs, Matrix errors, int n_jobs) {
     auto net = make_network(recurrent, feedback, input, bias, leak, activation);
     rnndyn::Rls<Scalar> rls(inverse_correlation, train_every, step_offset);
     rnndyn::run<Scalar>(net, readout, state, inputs, targets, teacher_forcing, previous_target,
-                        &rls, {states, outputs, errors});
+                        &rls, {states, outputs, errors}, n_jobs);
 }
 
 }  // namespace
@@ -52,13 +52,13 @@ void bind_network(py::module_& m) {
     m.def("simulate", &simulate, py::call_guard<py::gil_scoped_release>(), "recurrent"_a,
           "feedback"_a, "input"_a, "bias"_a, "leak"_a, "activation"_a, "readout"_a.noconvert(),
           "state"_a.noconvert(), "inputs"_a, "targets"_a, "teacher_forcing"_a,
-          "previous_target"_a, "states"_a.noconvert(), "outputs"_a.noconvert(),
+          "previous_target"_a, "states"_a.noconvert(), "outputs"_a.noconvert(), "n_jobs"_a = 1,
           "Runs the network in place; writes states (T x N) and outputs (T x O).");
     m.def("train_force", &train_force, py::call_guard<py::gil_scoped_release>(), "recurrent"_a,
           "feedback"_a, "input"_a, "bias"_a, "leak"_a, "activation"_a, "readout"_a.noconvert(),
           "state"_a.noconvert(), "inputs"_a, "targets"_a, "teacher_forcing"_a,
           "previous_target"_a, "inverse_correlation"_a.noconvert(), "train_every"_a,
           "step_offset"_a, "states"_a.noconvert(), "outputs"_a.noconvert(),
-          "errors"_a.noconvert(),
+          "errors"_a.noconvert(), "n_jobs"_a = 1,
           "FORCE-trains the readout in place; P's lower triangle is updated in place.");
 }

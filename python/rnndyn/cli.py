@@ -36,9 +36,11 @@ def flipflop(args: argparse.Namespace) -> dict[str, Any]:
     sample = task.sample(args.train_steps)
     with clock("train"):
         history = train_force(net, sample, train_every=args.train_every, alpha=args.alpha,
-                              snapshot_every=args.snapshot_every, progress=args.progress)
+                              snapshot_every=args.snapshot_every, progress=args.progress,
+                              n_jobs=args.n_jobs)
     with clock("test"):
-        test = net.copy().run(task.sample(args.test_steps), progress=args.progress)
+        test = net.copy().run(task.sample(args.test_steps), progress=args.progress,
+                              n_jobs=args.n_jobs)
     summary: dict[str, Any] = {
         "bits": args.bits, "n": args.n, "seed": args.seed,
         "train_steps": args.train_steps, "test_steps": args.test_steps,
@@ -183,7 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def common(sub: argparse.ArgumentParser, out: str) -> None:
         sub.add_argument("--seed", type=int, default=0)
-        sub.add_argument("--n-jobs", type=int, default=2, help="threads for the fixed points")
+        sub.add_argument("--n-jobs", type=int, default=2,
+                         help="threads for training, runs and fixed points")
         sub.add_argument("--out", default=out, help="output folder")
         sub.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True)
 

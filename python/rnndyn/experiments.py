@@ -93,8 +93,9 @@ class Study:
                       seed=self.seed)
             sample = task.sample(s.train_steps)
             history = train_force(net, sample, snapshot_every=s.snapshot_every,
-                                  progress=self.progress)
-            return Trained(net, history, sample[1], net.copy().run(task.sample(s.test_steps)))
+                                  progress=self.progress, n_jobs=self.n_jobs)
+            test = net.copy().run(task.sample(s.test_steps), n_jobs=self.n_jobs)
+            return Trained(net, history, sample[1], test)
 
         return self._cached(("scratch", bits, activation), make)
 
@@ -105,7 +106,7 @@ class Study:
             task = FlipFlop(4, seed=self.seed + 1)
             net, history = transfer(self.trained(3).net, 4, task=task, steps=s.train_steps,
                                     seed=self.seed, snapshot_every=s.snapshot_every,
-                                    progress=self.progress)
+                                    progress=self.progress, n_jobs=self.n_jobs)
             return Trained(net, history, None, net.copy().run(task.sample(s.test_steps)))
 
         return self._cached("transferred", make)

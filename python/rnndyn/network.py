@@ -265,6 +265,7 @@ class ESN:
         targets: np.ndarray | None = None,
         teacher_forcing: bool = False,
         progress: bool = False,
+        n_jobs: int = 1,
     ) -> RunResult:
         """Simulate T steps from `self.state`, which advances to the last state.
 
@@ -272,10 +273,13 @@ class ESN:
             `(inputs, targets)` pair.
         targets: (T, O) or None. Needed for `teacher_forcing`, where step t feeds back
             f_{t-1} (0 at t = 0) instead of the network's output.
+        n_jobs: threads for each step (up to 4; worth it from N ≈ 1000); results do not
+            depend on it.
         Returns states (T, N), outputs (T, O) and the targets.
         """
         inputs, targets = split_sample(inputs, targets)
         u, f = self.check_sequence(inputs, targets)
+        n_jobs = as_int("n_jobs", n_jobs, minimum=1)
         if teacher_forcing and f is None:
             raise ValueError("teacher_forcing=True needs targets of shape (T, O)")
         steps = u.shape[0]
@@ -288,7 +292,7 @@ class ESN:
                 *self.core_weights(), self._readout, state, u[start:stop],
                 empty_targets if f is None else f[start:stop], bool(teacher_forcing),
                 previous_target(f, start, self.n_outputs), states[start:stop],
-                outputs[start:stop],
+                outputs[start:stop], n_jobs,
             )
             if not np.all(np.isfinite(state)):
                 raise DivergenceError(

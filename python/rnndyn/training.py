@@ -73,6 +73,7 @@ def train_force(
     record_states: bool = False,
     mse_window: int = 100,
     progress: bool = False,
+    n_jobs: int = 1,
 ) -> TrainingHistory:
     """Train `net.readout` in place by FORCE (DESIGN.md), continuing from `net.state`.
 
@@ -85,6 +86,7 @@ def train_force(
         only the readout before and after training.
     teacher_forcing: feed back the target f_{t-1} instead of the output while training.
     record_states: keep the (T, N) states in the history.
+    n_jobs: threads for each step (up to 4); results do not depend on it.
 
     The network's readout and state change only if the whole run succeeds; a non-finite
     state, output or P raises DivergenceError.
@@ -93,6 +95,7 @@ def train_force(
     train_every = as_int("train_every", train_every, minimum=1)
     alpha = as_float("alpha", alpha, positive=True)
     mse_window = as_int("mse_window", mse_window, minimum=1)
+    n_jobs = as_int("n_jobs", n_jobs, minimum=1)
     steps, n = u.shape[0], net.size
     if snapshot_every is not None:
         snapshot_every = as_int("snapshot_every", snapshot_every, minimum=1)
@@ -116,7 +119,7 @@ def train_force(
             *net.core_weights(), readout, state, u[start:stop], f[start:stop],
             bool(teacher_forcing), previous_target(f, start, net.n_outputs), P, train_every,
             start, states[start:stop] if record_states else states, outputs[start:stop],
-            errors[start:stop],
+            errors[start:stop], n_jobs,
         )
         if not all(np.all(np.isfinite(a)) for a in (state, readout, errors[start:stop])):
             raise DivergenceError(

@@ -1,11 +1,13 @@
 // The rate network and its forward-Euler integration (DESIGN.md: simulation and step order).
 #pragma once
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
 #include "activation.hpp"
 #include "rls.hpp"
+#include "team.hpp"
 #include "types.hpp"
 
 namespace rnndyn {
@@ -57,7 +59,7 @@ template <typename Scalar>
 void run(const Network<Scalar>& net, MatrixRef<Scalar> readout, VectorRef<Scalar> state,
          const ConstMatrixRef<Scalar>& inputs, const ConstMatrixRef<Scalar>& targets,
          bool teacher_forcing, const ConstVectorRef<Scalar>& previous_target, Rls<Scalar>* rls,
-         Recording<Scalar> record) {
+         Recording<Scalar> record, int n_jobs = 1) {
     using Index = Eigen::Index;
     net.check(readout);
     const Index n = net.size(), n_out = net.outputs(), steps = inputs.rows();
@@ -80,39 +82,74 @@ void run(const Network<Scalar>& net, MatrixRef<Scalar> readout, VectorRef<Scalar
     check_record(record.errors, n_out, "errors");
     require(record.errors.rows() == 0 || has_targets, "errors need targets");
 
-    Vector<Scalar> rates(n), drive(n), output(n_out), fed_back(n_out), error(n_out);
-    apply_activation(net.activation, state, rates);
-    output.noalias() = readout * rates;
-    for (Index t = 0; t < steps; ++t) {
-        if (!teacher_forcing) {
-            fed_back = output;
-        } else if (t == 0) {
-            fed_back = previous_target;
-        } else {
-            fed_back = targets.row(t - 1).transpose();
-        }
-        // 1. x <- x + (dt / tau) (-x + W_r r + W_fb z + B u_t + b)
-        drive.noalias() = net.recurrent * rates;
-        drive.noalias() += net.feedback * fed_back;
-        if (net.inputs() > 0) drive.noalias() += net.input * inputs.row(t).transpose();
-        if (net.bias.size() > 0) drive += net.bias;
-        state.array() += net.leak.array() * (drive - state).array();
-        // 2.-3. r <- phi(x), z <- W_o r
-        apply_activation(net.activation, state, rates);
-        output.noalias() = readout * rates;
-        // 4. FORCE on the error measured before the update
-        if (has_targets) {
-            error = output - targets.row(t).transpose();
-            if (record.errors.rows() > 0) record.errors.row(t) = error.transpose();
-            if (rls != nullptr && rls->due(t)) {
-                rls->update(rates, error, readout);
-                output.noalias() = readout * rates;
+    // Threads split the units into fixed parts (W_r's rows, x, r; P's rows in Rls); each
+    // thread keeps its own copy of the small vectors (z, e, k) and computes them redundantly,
+    // so a step needs one barrier, two when it trains. r is double-buffered: step t reads
+    // rates[t % 2] while writing rates[(t + 1) % 2].
+    constexpr int kParts = 4;
+    const auto units = split_rows(n, kParts, false);
+    Team team(std::min(n_jobs, kParts));
+    Vector<Scalar> rates_buffer[2] = {Vector<Scalar>(n), Vector<Scalar>(n)};
+    apply_activation(net.activation, state, rates_buffer[0]);
+    team.run([&](int rank) {
+        const int threads = team.size();
+        Vector<Scalar> drive(n), output(n_out), fed_back(n_out), error(n_out), gain;
+        output.noalias() = readout * rates_buffer[0];
+        for (Index t = 0; t < steps; ++t) {
+            const Vector<Scalar>& rates = rates_buffer[t % 2];
+            Vector<Scalar>& next_rates = rates_buffer[(t + 1) % 2];
+            if (!teacher_forcing) {
+                fed_back = output;
+            } else if (t == 0) {
+                fed_back = previous_target;
+            } else {
+                fed_back = targets.row(t - 1).transpose();
             }
+            for (int part = rank; part < kParts; part += threads) {
+                const Index a = units[part], m = units[part + 1] - a;
+                // 1. x <- x + (dt / tau) (-x + W_r r + W_fb z + B u_t + b)
+                auto x = state.segment(a, m);
+                auto d = drive.segment(a, m);
+                d.noalias() = net.recurrent.middleRows(a, m) * rates;
+                d.noalias() += net.feedback.middleRows(a, m) * fed_back;
+                if (net.inputs() > 0)
+                    d.noalias() += net.input.middleRows(a, m) * inputs.row(t).transpose();
+                if (net.bias.size() > 0) d += net.bias.segment(a, m);
+                x.array() += net.leak.segment(a, m).array() * (d - x).array();
+                // 2. r <- phi(x)
+                apply_activation(net.activation, x, next_rates.segment(a, m));
+                if (record.states.rows() > 0) record.states.row(t).segment(a, m) = x.transpose();
+            }
+            team.barrier();  // r complete
+            // 3. z <- W_o r
+            output.noalias() = readout * next_rates;
+            // 4. FORCE on the error measured before the update
+            if (has_targets) {
+                error = output - targets.row(t).transpose();
+                if (rank == 0 && record.errors.rows() > 0) record.errors.row(t) = error.transpose();
+                if (rls != nullptr && rls->due(t)) {
+                    for (int part = rank; part < kParts; part += threads)
+                        rls->partial_gain(part, next_rates);
+                    team.barrier();  // every part of P r complete
+                    const Scalar c = rls->gain(next_rates, gain);
+                    if (rank == 0) rls->defer(gain, c);
+                    for (int part = rank; part < kParts; part += threads) {
+                        const Index a = units[part], m = units[part + 1] - a;
+                        readout.middleCols(a, m).noalias() -=
+                            (c * error) * gain.segment(a, m).transpose();
+                    }
+                    // z after the update, W_o r - c e (k'r), without waiting for W_o
+                    output -= (c * gain.dot(next_rates)) * error;
+                }
+            }
+            // 5. record
+            if (rank == 0 && record.outputs.rows() > 0) record.outputs.row(t) = output.transpose();
         }
-        // 5. record
-        if (record.states.rows() > 0) record.states.row(t) = state.transpose();
-        if (record.outputs.rows() > 0) record.outputs.row(t) = output.transpose();
-    }
+        if (rls != nullptr) {
+            team.barrier();  // the last deferred update is stored
+            for (int part = rank; part < kParts; part += threads) rls->flush(part);
+        }
+    });
 }
 
 }  // namespace rnndyn
