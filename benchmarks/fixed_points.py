@@ -5,52 +5,23 @@ SciPy's trust-ncg on the same q with NumPy derivatives (reference.py).
 
 Trains the Table 1 network (seed 0), samples starting states from its test trajectories and
 prints, per method: wall time, time per state, median and largest final q, and how many states
-reached q <= 1e-20. NumPy's BLAS runs on one thread (OPENBLAS_NUM_THREADS=1).
+reached q <= 1e-20. NumPy's BLAS runs on one thread (blas_threads.py). `run_all.py`
+runs the default search against the baselines in one go.
 """
 
 from __future__ import annotations
 
-import os
+import blas_threads
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+blas_threads.hold_to_one_thread()
 
 import argparse  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 import rnndyn as rd  # noqa: E402
-import scipy.optimize  # noqa: E402
-from rnndyn import _core, reference  # noqa: E402
-
-
-def scipy_trust_ncg(net: rd.ESN, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """SciPy's trust-ncg on q with the reference's dense NumPy derivatives."""
-    closed_loop = net.closed_loop_matrix()
-    offset = net.offset()
-
-    def parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return (reference.closed_loop_velocity(x, closed_loop, offset),
-                reference.closed_loop_jacobian(x, closed_loop))
-
-    def q(x: np.ndarray) -> float:
-        return reference.speed(reference.closed_loop_velocity(x, closed_loop, offset))
-
-    def gradient(x: np.ndarray) -> np.ndarray:
-        return reference.speed_gradient(*parts(x))
-
-    def hessp(x: np.ndarray, v: np.ndarray) -> np.ndarray:
-        F, J = parts(x)
-        curvature = (closed_loop.T @ F) * reference.rate_curvature(x)
-        return J.T @ (J @ v) + curvature * v
-
-    points, speeds = [], []
-    for x0 in starts:
-        result = scipy.optimize.minimize(q, x0, jac=gradient, hessp=hessp, method="trust-ncg",
-                                         options={"gtol": 1e-12, "maxiter": 500})
-        points.append(result.x)
-        speeds.append(result.fun)
-    return np.array(points), np.array(speeds)
+from rnndyn import _core  # noqa: E402
+from scipy_trust_ncg import scipy_trust_ncg  # noqa: E402
 
 
 def main() -> None:

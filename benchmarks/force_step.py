@@ -3,35 +3,22 @@
     python benchmarks/force_step.py [--n 1000] [--repeats 5]
 
 Prints the median time per step of each over `repeats` runs and their ratio. NumPy's BLAS is
-held to one thread (OPENBLAS_NUM_THREADS=1) because multithreaded BLAS is erratic on a
-2-core machine; the core runs on one thread.
+held to one thread (blas_threads.py) because multithreaded BLAS is erratic on a 2-core
+machine; the core runs on one thread. `run_all.py` runs this comparison and more in one go.
 """
 
 from __future__ import annotations
 
-import os
+import blas_threads
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+blas_threads.hold_to_one_thread()
 
 import argparse  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 import rnndyn as rd  # noqa: E402
 from rnndyn import reference  # noqa: E402
-
-
-def per_step(function, steps: int, repeats: int) -> list[float]:
-    """Seconds per step of `function(steps)` over `repeats` runs (one warm-up first)."""
-    function(min(steps, 50))
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function(steps)
-        times.append((time.perf_counter() - start) / steps)
-    return times
+from timing import per_step  # noqa: E402
 
 
 def main() -> None:
@@ -56,8 +43,8 @@ def main() -> None:
 
     core_times = per_step(core, args.core_steps, args.repeats)
     reference_times = per_step(plain, args.reference_steps, args.repeats)
-    core_median = statistics.median(core_times)
-    reference_median = statistics.median(reference_times)
+    core_median = core_times.median
+    reference_median = reference_times.median
     print(f"FORCE step, N = {args.n}, float64, train every 2, one thread, "
           f"median of {args.repeats}")
     print(f"  C++ core   {core_median * 1e6:9.1f} µs/step   "
@@ -65,7 +52,7 @@ def main() -> None:
     print(f"  reference  {reference_median * 1e6:9.1f} µs/step   "
           f"(Table 1's 35,000 steps: {reference_median * 35_000:.1f} s)")
     print(f"  speed-up   {reference_median / core_median:9.1f}x")
-    spread = np.ptp(core_times) / core_median
+    spread = np.ptp(core_times.samples) / core_median
     print(f"  C++ spread over repeats: {spread:.0%}")
 
 

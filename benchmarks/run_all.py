@@ -1,0 +1,112 @@
+"""Run every benchmark workload in one process and write RESULTS.md and scaling.png.
+
+    python benchmarks/run_all.py [--quick] [--out benchmarks/RESULTS.md]
+
+Workloads (sizes in settings.py): 1. FORCE on the paper's Table 1 run by rnndyn's core and the
+NumPy, NumPy+BLAS and reservoirpy baselines; 2. fixed points of the trained network by rnndyn
+and by SciPy's trust-ncg and a batched NumPy Newton-GMRES; 3. scaling with N, plotted into
+scaling.png next to the results file; 4. a profile of `rnndyn flipflop`. Then issue 5's
+targets, met or missed. --quick runs tiny sizes (seconds) as a smoke test. NumPy's and
+SciPy's BLAS run on one thread (see blas_threads.py).
+"""
+
+from __future__ import annotations
+
+import blas_threads
+
+blas_threads.hold_to_one_thread()
+
+import argparse  # noqa: E402
+import shlex  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from datetime import datetime, timezone  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import targets  # noqa: E402
+import workload_fixed_points  # noqa: E402
+import workload_force  # noqa: E402
+import workload_profile  # noqa: E402
+import workload_scaling  # noqa: E402
+from machine import describe_machine, load_average  # noqa: E402
+from settings import FULL, QUICK  # noqa: E402
+
+DEFAULT_OUT = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+class Log:
+    """Progress lines on stderr, with the seconds since the start."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        print(f"[{time.perf_counter() - self.start:6.1f} s] {message}", file=sys.stderr,
+              flush=True)
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+
+def show(markdown: str) -> None:
+    """Print a finished section at once, so that an interrupted run keeps its numbers."""
+    print(markdown + "\n", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the workloads and write the results file and the plot."""
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                        help="results file (scaling.png goes next to it)")
+    args = parser.parse_args(argv)
+    settings = QUICK if args.quick else FULL
+    out = args.out.resolve()
+    plot = out.parent / "scaling.png"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    command = shlex.join(["python", *(sys.argv if argv is None else [sys.argv[0], *argv])])
+    started = datetime.now(timezone.utc)
+    log = Log()
+
+    machine = describe_machine()
+    log("1. FORCE, Table 1 workload")
+    force = workload_force.run(settings, log)
+    show(force.markdown(settings))
+    log("2. fixed points")
+    points = workload_fixed_points.run(settings, force.trained, log)
+    show(points.markdown())
+    log("3. scaling")
+    scaling = workload_scaling.run(settings, machine.l2_bytes, machine.l3_bytes, log)
+    scaling.plot(plot)
+    show(scaling.markdown(plot))
+    log("4. profile of rnndyn flipflop")
+    profile = workload_profile.run(settings.profile_args)
+    show(profile.markdown())
+    goals = (targets.force_targets(force) + targets.fixed_point_targets(points)
+             + targets.scaling_targets(scaling))
+
+    sections = [
+        "# rnndyn benchmarks",
+        f"Written by `{command}` (started {started:%Y-%m-%d %H:%M} UTC, "
+        f"{log.elapsed / 60:.1f} min){' — a --quick smoke run' if args.quick else ''}. "
+        "All workloads ran in this one process; every ratio compares numbers from this run.",
+        "## Machine\n\n" + machine.markdown() + f"\n- load average at the end: {load_average()}"
+        "\n- BLAS: NumPy's and SciPy's BLAS held to one thread, set before NumPy was "
+        f"imported: {blas_threads.describe()}. rnndyn's C++ core uses no BLAS; its threads "
+        "are the `n_jobs` shown.\n- The machine is shared (2 cores; others may compile or "
+        "time on it): timings may have been taken under load.",
+        "## Targets (issue 5)\n\n" + targets.markdown(goals, args.quick),
+        "## 1. FORCE, Table 1 workload\n\n" + force.markdown(settings),
+        "## 2. Fixed points of the trained network\n\n" + points.markdown(),
+        "## 3. Scaling with N\n\n" + scaling.markdown(plot),
+        "## 4. Profile of the main job (`rnndyn flipflop`)\n\n" + profile.markdown(),
+    ]
+    out.write_text("\n\n".join(sections) + "\n")
+    log(f"wrote {out} and {plot}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""The sizes of every workload: the full run (the issue's Table 1 workload) and --quick."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Workload sizes and repeats (see run_all.py for what each workload does)."""
+
+    # 1. FORCE, Table 1: N units, a `bits`-bit flip-flop, seed 0
+    n: int = 1000
+    bits: int = 3
+    train_steps: int = 30_000
+    test_steps: int = 5_000
+    train_every: int = 2
+    force_repeats: int = 5  # rnndyn's core
+    blas_repeats: int = 3  # NumPy with BLAS in place, full length
+    reference_train_steps: int = 2_000  # the plain reference: shorter runs, extrapolated
+    reference_test_steps: int = 1_000
+    reference_repeats: int = 3
+    reservoirpy_steps: int = 300  # training steps and test steps, extrapolated
+    reservoirpy_repeats: int = 3
+    # 2. fixed points of the trained network
+    fixed_point_states: int = 256
+    fixed_point_repeats: int = 3
+    scipy_states: int = 8  # SciPy trust-ncg: a few states, extrapolated
+    newton_states: int = 256  # batched NumPy Newton-GMRES: all of them, once
+    # 3. scaling
+    scaling_sizes: tuple[int, ...] = (250, 500, 1000, 2000, 4000)
+    scaling_step_budget: float = 2e9  # steps per timing ≈ budget / N², within the limits below
+    scaling_min_steps: int = 100
+    scaling_max_steps: int = 4_000
+    scaling_repeats: int = 3
+    scaling_train_steps: int = 2_000  # brief training before the fixed-point searches
+    scaling_starts: int = 32  # one block of the core's minimiser (one thread)
+    scaling_max_iter: int = 20  # Newton iterations per start: bounds the cost at N = 4000
+    scaling_fixed_point_repeats: int = 1
+    # 4. profile of `rnndyn flipflop`
+    profile_args: tuple[str, ...] = ()
+
+    def scaling_steps(self, n: int) -> int:
+        """FORCE steps to time at size n: about the same memory traffic at every size."""
+        steps = int(self.scaling_step_budget / n**2)
+        return max(self.scaling_min_steps, min(self.scaling_max_steps, steps))
+
+
+FULL = Settings()
+
+QUICK = Settings(
+    n=100, train_steps=400, test_steps=100, force_repeats=3, blas_repeats=2,
+    reference_train_steps=200, reference_test_steps=100, reference_repeats=2,
+    reservoirpy_steps=50, reservoirpy_repeats=2,
+    fixed_point_states=8, fixed_point_repeats=2, scipy_states=2, newton_states=8,
+    scaling_sizes=(100, 200), scaling_step_budget=4e6, scaling_min_steps=50,
+    scaling_max_steps=200, scaling_repeats=2, scaling_train_steps=300, scaling_starts=8,
+    scaling_max_iter=10,
+    scaling_fixed_point_repeats=1,
+    profile_args=("--n", "100", "--train-steps", "400", "--test-steps", "1000",
+                  "--states", "8", "--snapshot-every", "100"),
+)

@@ -1,0 +1,131 @@
+"""Issue 5's targets, checked against this run's measurements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import workload_fixed_points as fixed_points
+import workload_force as force
+from markdown import table
+from timing import seconds
+from workload_scaling import ScalingResult
+
+NOT_MEASURED = "not measured"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One target: what it asks, what was measured, and whether it was met."""
+
+    goal: str
+    measured: str
+    status: str
+    note: str = ""
+
+
+def at_most(value: float, limit: float, unit: str = "s") -> str:
+    """'met' or 'missed by …' for value <= limit."""
+    if value <= limit:
+        return "met"
+    return f"missed by {value - limit:.2f} {unit} ({value / limit - 1:.0%} over)"
+
+
+def at_least(value: float, limit: float) -> str:
+    """'met' or 'missed by …' for a ratio value >= limit."""
+    if value >= limit:
+        return "met"
+    return f"missed: {value:.1f}× of {limit:g}× ({limit / value:.2f}× short)"
+
+
+def force_targets(result: force.ForceResult) -> list[Target]:
+    """Table 1 FORCE: float64 on 2 threads, its ratio to the reference, and float32."""
+    targets = []
+    core = result.find(force.CORE_64, "2")
+    plain = result.find(force.REFERENCE)
+    if core is None:
+        targets.append(Target("FORCE float64, 2 threads ≤ 4 s", NOT_MEASURED, NOT_MEASURED,
+                              "train_force has no n_jobs"))
+    else:
+        median = core.total.median
+        targets.append(Target("FORCE float64, 2 threads ≤ 4 s", seconds(median),
+                              at_most(median, 4.0), f"spread {core.total.spread()}"))
+        if plain is not None:
+            speedup = plain.total.median / median
+            targets.append(Target(
+                "FORCE float64, 2 threads ≥ 15× the plain NumPy reference", f"{speedup:.1f}×",
+                at_least(speedup, 15.0),
+                f"reference {seconds(plain.total.median)}, extrapolated from a shorter run",
+            ))
+    single = [r for r in (result.find(force.CORE_32, "1"), result.find(force.CORE_32, "2"))
+              if r is not None]
+    if not single:
+        targets.append(Target("FORCE float32 ≤ 2.2 s", NOT_MEASURED, NOT_MEASURED,
+                              "float32 is not available in this build (no dtype argument)"))
+        targets.append(Target("float32 accuracy cost: test error vs float64", NOT_MEASURED,
+                              NOT_MEASURED, "no float32"))
+        return targets
+    best = min(single, key=lambda r: r.total.median)
+    targets.append(Target("FORCE float32 ≤ 2.2 s", f"{seconds(best.total.median)} "
+                          f"({best.threads} thread(s))", at_most(best.total.median, 2.2)))
+    reference64 = core or result.find(force.CORE_64, "1")
+    targets.append(Target(
+        "float32 accuracy cost: test error vs float64",
+        f"test MSE {best.test_mse:.2e} vs {reference64.test_mse:.2e}; accuracy "
+        f"{_percent(best.test_accuracy)} vs {_percent(reference64.test_accuracy)}",
+        "reported",
+    ))
+    return targets
+
+
+def fixed_point_targets(result: fixed_points.FixedPointResult) -> list[Target]:
+    """Fixed points of the trained network: time, convergence, ratios to the baselines."""
+    targets = []
+    leading = result.find(fixed_points.LEADING)
+    if leading is None:
+        return [Target("fixed points", NOT_MEASURED, NOT_MEASURED)]
+    median = leading.total.median
+    targets.append(Target(
+        f"Fixed points, {result.states} states, 2 threads, stability included ≤ 3 s",
+        seconds(median), at_most(median, 3.0),
+        "default method, leading 10 eigenvalues by Krylov after merging duplicates",
+    ))
+    targets.append(Target(
+        "Every state ends fixed (q ≤ 1e-20) or at a reported slow point",
+        f"{leading.fixed} fixed, {leading.slow} slow, {leading.unconverged} unconverged",
+        "met" if leading.unconverged == 0 else f"missed: {leading.unconverged} unconverged",
+    ))
+    newton = result.find(fixed_points.NEWTON)
+    if newton is not None:
+        speedup = newton.total.median / median
+        targets.append(Target(
+            "≥ 5× a batched NumPy Newton(-GMRES)", f"{speedup:.1f}×", at_least(speedup, 5.0),
+            f"Newton {seconds(newton.total.median)} on 1 thread, no stability, "
+            f"{newton.unconverged} unconverged",
+        ))
+    targets.append(Target("≥ 80× FixedPointFinder", NOT_MEASURED, NOT_MEASURED,
+                          "FixedPointFinder not installed"))
+    return targets
+
+
+def scaling_targets(result: ScalingResult) -> list[Target]:
+    """The FORCE step should grow as N² (memory-bound)."""
+    exponent = result.step_exponent(1)
+    status = "met" if abs(exponent - 2.0) <= 0.3 else f"missed: N^{exponent:.2f}"
+    sizes = f"N = {result.runs[0].n}–{result.runs[-1].n}"
+    return [Target("FORCE step cost grows as N² (1 thread)", f"N^{exponent:.2f} ({sizes})",
+                   status, "criterion: fitted exponent within 2 ± 0.3")]
+
+
+def markdown(targets: list[Target], quick: bool) -> str:
+    """The targets table; in --quick runs the statuses do not apply."""
+    rows = [[t.goal, t.measured, "n/a (--quick)" if quick and t.status != NOT_MEASURED
+             else t.status, t.note] for t in targets]
+    text = table(["target (issue 5)", "measured", "status", "note"], rows)
+    if quick:
+        text = ("**A --quick run: tiny sizes, so the targets (set for N = 1000) do not "
+                "apply.**\n\n" + text)
+    return text
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
