@@ -20,8 +20,10 @@ import argparse  # noqa: E402
 import shlex  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from datetime import datetime, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 import targets  # noqa: E402
 import workload_fixed_points  # noqa: E402
@@ -49,9 +51,24 @@ class Log:
         return time.perf_counter() - self.start
 
 
-def show(markdown: str) -> None:
-    """Print a finished section at once, so that an interrupted run keeps its numbers."""
-    print(markdown + "\n", flush=True)
+class Sections:
+    """The workload sections of the results file, each run with the load average around it
+    and printed as soon as it is done (so that an interrupted run keeps its numbers)."""
+
+    def __init__(self, log: Log) -> None:
+        self.log = log
+        self.texts: list[str] = []
+
+    def run(self, title: str, work: Callable[[], Any], render: Callable[[Any], str]) -> Any:
+        """`work()`, then its section `## title` with the text `render(result)`."""
+        self.log(title)
+        before = load_average()
+        result = work()
+        text = (f"## {title}\n\n_Load average (1, 5, 15 min) at the start and the end of this "
+                f"workload: {before}; {load_average()}._\n\n{render(result)}")
+        print(text + "\n", flush=True)
+        self.texts.append(text)
+        return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,25 +86,29 @@ def main(argv: list[str] | None = None) -> int:
     command = shlex.join(["python", *(sys.argv if argv is None else [sys.argv[0], *argv])])
     started = datetime.now(timezone.utc)
     log = Log()
-
     machine = describe_machine()
-    log("1. FORCE, Table 1 workload")
-    force = workload_force.run(settings, log)
-    show(force.markdown(settings))
-    log("2. fixed points")
-    points = workload_fixed_points.run(settings, force.trained, log)
-    show(points.markdown())
-    log("3. scaling")
-    scaling = workload_scaling.run(settings, machine.l2_bytes, machine.l3_bytes, log)
-    scaling.plot(plot)
-    show(scaling.markdown(plot))
-    log("4. profile of rnndyn flipflop")
-    profile = workload_profile.run(settings.profile_args)
-    show(profile.markdown())
+
+    def scaling_with_plot() -> workload_scaling.ScalingResult:
+        result = workload_scaling.run(settings, machine.l2_bytes, machine.l3_bytes, log)
+        result.plot(plot)
+        return result
+
+    sections = Sections(log)
+    force = sections.run("1. FORCE, Table 1 workload",
+                         lambda: workload_force.run(settings, log),
+                         lambda result: result.markdown(settings))
+    points = sections.run("2. Fixed points of the trained network",
+                          lambda: workload_fixed_points.run(settings, force.trained, log),
+                          lambda result: result.markdown())
+    scaling = sections.run("3. Scaling with N", scaling_with_plot,
+                           lambda result: result.markdown(plot))
+    sections.run("4. Profile of the main job (`rnndyn flipflop`)",
+                 lambda: workload_profile.run(settings.profile_args),
+                 lambda result: result.markdown())
     goals = (targets.force_targets(force) + targets.fixed_point_targets(points)
              + targets.scaling_targets(scaling))
 
-    sections = [
+    header = [
         "# rnndyn benchmarks",
         f"Written by `{command}` (started {started:%Y-%m-%d %H:%M} UTC, "
         f"{log.elapsed / 60:.1f} min){' — a --quick smoke run' if args.quick else ''}. "
@@ -96,14 +117,11 @@ def main(argv: list[str] | None = None) -> int:
         "\n- BLAS: NumPy's and SciPy's BLAS held to one thread, set before NumPy was "
         f"imported: {blas_threads.describe()}. rnndyn's C++ core uses no BLAS; its threads "
         "are the `n_jobs` shown.\n- The machine is shared (2 cores; others may compile or "
-        "time on it): timings may have been taken under load.",
+        "time on it): timings may have been taken under load; each workload's section gives "
+        "the load average around it (which counts this run's own busy threads too).",
         "## Targets (issue 5)\n\n" + targets.markdown(goals, args.quick),
-        "## 1. FORCE, Table 1 workload\n\n" + force.markdown(settings),
-        "## 2. Fixed points of the trained network\n\n" + points.markdown(),
-        "## 3. Scaling with N\n\n" + scaling.markdown(plot),
-        "## 4. Profile of the main job (`rnndyn flipflop`)\n\n" + profile.markdown(),
     ]
-    out.write_text("\n\n".join(sections) + "\n")
+    out.write_text("\n\n".join(header + sections.texts) + "\n")
     log(f"wrote {out} and {plot}")
     return 0
 

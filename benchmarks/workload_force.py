@@ -69,8 +69,8 @@ class ForceResult:
                 time = f"{time} (extrapolated)"
             rows.append([
                 run.name, run.threads, time, run.total.spread(),
-                seconds(run.total.median / self.steps), ratio(run.total.median,
-                                                              baseline.total.median),
+                seconds(run.total.median / self.steps),
+                ratio(run.total.median, baseline.total.median),
                 "" if run.test_mse is None else f"{run.test_mse:.2e}",
                 "" if run.test_accuracy is None else f"{run.test_accuracy:.1%}",
             ])
@@ -89,8 +89,9 @@ class ForceResult:
         lines += [f"- {run.name}: {run.extrapolated}" for run in self.runs if run.extrapolated]
         if self.readout_difference is not None:
             lines.append(
-                f"- Same arithmetic: after training, the NumPy+BLAS readout differs from the "
-                f"core's by {self.readout_difference:.1e} (max |ΔW_o| / max |W_o|)."
+                f"- Same arithmetic: after {s.train_steps:,} training steps the "
+                f"NumPy+BLAS readout differs from the core's by {self.readout_difference:.1e} "
+                f"(max |ΔW_o| / max |W_o|)."
             )
         return "\n".join(lines)
 

@@ -150,7 +150,7 @@ class ScalingResult:
             ax.set(xscale="log", yscale="log", xlabel="N (units)", ylabel="seconds")
             ax.set_xticks(sizes, [str(int(n)) for n in sizes])
             ax.minorticks_off()
-            ax.legend(fontsize=8, loc="upper left")
+            ax.legend(fontsize=8, loc="lower right")
         left.set_title("FORCE step (float64, train every 2)")
         right.set_title("fixed-point search (briefly trained network)")
         fig.savefig(path, dpi=120)
