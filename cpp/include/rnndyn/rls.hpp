@@ -38,33 +38,26 @@ public:
 
     // The update k = P r;  c = 1 / (1 + r'k);  P <- P - c k k';  W_o <- W_o - c e k', in
     // phases: partial_gain for each part; a barrier; gain (on every thread); defer (once).
-    // P's rank-one update is deferred to the next partial_gain, which applies it to each row
-    // just before reading the row, so P streams through memory once per update instead of
-    // twice; flush applies what is left at the end of a run.
+    // P's rank-one update is deferred to the next partial_gain, which applies it to the part's
+    // rows just before reading them, while they are still in cache; flush applies what is
+    // left at the end of a run.
 
-    // Part p's share of P r: its rows' lower-triangle entries times r (row dot products) and
-    // their mirror images above the diagonal (axpys into earlier rows), rows in pairs so that
-    // one pass of the axpy over y serves two rows.
+    // Part p's share of P r: its rows' lower-triangle entries times r and their mirror images
+    // above the diagonal.
     template <typename Rates>
     void partial_gain(int part, const Eigen::MatrixBase<Rates>& rates) {
+        const Eigen::Index begin = bounds_[part], m = bounds_[part + 1] - begin;
+        apply_pending(part);
         auto y = partial_.col(part);
         y.setZero();
-        Eigen::Index i = bounds_[part];
-        for (; i + 1 < bounds_[part + 1]; i += 2) {
-            apply_pending(i, i + 2);
-            const auto first = P_.row(i).head(i), second = P_.row(i + 1).head(i);
-            const Scalar corner = P_(i + 1, i);
-            y(i) += first.dot(rates.head(i)) + P_(i, i) * rates(i) + corner * rates(i + 1);
-            y(i + 1) += second.dot(rates.head(i)) + corner * rates(i) +
-                        P_(i + 1, i + 1) * rates(i + 1);
-            y.head(i) += rates(i) * first.transpose() + rates(i + 1) * second.transpose();
-        }
-        if (i < bounds_[part + 1]) {
-            apply_pending(i, i + 1);
-            const auto below = P_.row(i).head(i);
-            y(i) += below.dot(rates.head(i)) + P_(i, i) * rates(i);
-            y.head(i) += rates(i) * below.transpose();
-        }
+        // rows begin..end: a rectangle left of the diagonal block (used twice: rows and mirror)
+        // and the diagonal block's lower triangle; Eigen's GEMV and SYMV kernels
+        const auto left = P_.block(begin, 0, m, begin);
+        y.segment(begin, m).noalias() = left * rates.head(begin);
+        y.head(begin).noalias() = left.transpose() * rates.segment(begin, m);
+        y.segment(begin, m).noalias() +=
+            P_.block(begin, begin, m, m).template selfadjointView<Eigen::Lower>() *
+            rates.segment(begin, m);
     }
 
     // k (written to `gain`) and c.
@@ -83,14 +76,17 @@ public:
     }
 
     // Applies a deferred update to part p's rows.
-    void flush(int part) { apply_pending(bounds_[part], bounds_[part + 1]); }
+    void flush(int part) { apply_pending(part); }
 
 private:
-    void apply_pending(Eigen::Index begin, Eigen::Index end) {
+    void apply_pending(int part) {
         if (pending_c_ == Scalar(0)) return;
-        for (Eigen::Index i = begin; i < end; ++i)
-            P_.row(i).head(i + 1) -=
-                (pending_c_ * pending_gain_(i)) * pending_gain_.head(i + 1).transpose();
+        const Eigen::Index begin = bounds_[part], m = bounds_[part + 1] - begin;
+        const auto k = pending_gain_.segment(begin, m);
+        P_.block(begin, 0, m, begin).noalias() -=
+            (pending_c_ * k) * pending_gain_.head(begin).transpose();
+        P_.block(begin, begin, m, m).template selfadjointView<Eigen::Lower>().rankUpdate(
+            k, -pending_c_);
     }
 
     MatrixRef<Scalar> P_;
