@@ -13,7 +13,7 @@ import tempfile
 import zipfile
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -99,3 +99,19 @@ def load_result(cls: type, path: str | os.PathLike[str]) -> Any:
         return cls(**arrays, **settings)
     except TypeError as exc:
         raise ValueError(f"{path}: not a valid {cls.__name__} archive: {exc}") from None
+
+
+_Result = TypeVar("_Result", bound="SavedResult")
+
+
+class SavedResult:
+    """`save` and `load` for a result dataclass whose fields are arrays and scalars."""
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save to `path` (.npz, no pickle); returns the path."""
+        return save_result(self, path)
+
+    @classmethod
+    def load(cls: type[_Result], path: str | os.PathLike[str]) -> _Result:
+        """Load a result written by `save`."""
+        return load_result(cls, path)

@@ -3,10 +3,8 @@ and linearise the dynamics at each point (DESIGN.md: fixed points and linearisat
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,7 +15,7 @@ import scipy.spatial
 import threadpoolctl
 
 from . import _core
-from ._io import load_result, save_result
+from ._io import SavedResult
 from ._validation import as_array, as_choice, as_float, as_int
 from .minimize_generic import minimize_generic
 from .network import ESN
@@ -33,7 +31,7 @@ _DENSE_EIGEN_LIMIT = 2000  # up to this N, "auto" takes full spectra (≈ 0.6 s 
 
 
 @dataclass(frozen=True)
-class FixedPoints:
+class FixedPoints(SavedResult):
     """Fixed and slow points found by q-minimisation, one row per unique point.
 
     points: (M, N) states; q: (M,) ½|F|² there; grad_norm: (M,) |∇q|; iterations: (M,);
@@ -107,14 +105,6 @@ class FixedPoints:
     def __repr__(self) -> str:
         return f"FixedPoints(\n{self.summary()}\n)"
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Save to `path` (.npz, no pickle); returns the path."""
-        return save_result(self, path)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> FixedPoints:
-        """Load a set written by `save`."""
-        return load_result(cls, path)
 
 
 def find_fixed_points(

@@ -4,15 +4,13 @@ optionally, its number of stable fixed points) degrades."""
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ._io import load_result, save_result
+from ._io import SavedResult
 from ._validation import as_array, as_choice, as_int
 from .errors import DivergenceError
 from .fixedpoints import find_fixed_points
@@ -24,7 +22,7 @@ DEFAULT_ETA = np.logspace(-4, 0, 20)  # the levels of figure 9's range, 1e-4 to 
 
 
 @dataclass(frozen=True)
-class RobustnessResult:
+class RobustnessResult(SavedResult):
     """Test error of noise-perturbed copies of a network.
 
     eta: (L,) noise levels η; the noise's standard deviation is σ = η · noise_scale.
@@ -61,14 +59,6 @@ class RobustnessResult:
         """(L,) median test MSE over trials at each level."""
         return np.median(self.mse, axis=1)
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Save to `path` (.npz, no pickle); returns the path."""
-        return save_result(self, path)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> RobustnessResult:
-        """Load a result written by `save`."""
-        return load_result(cls, path)
 
 
 def noise_robustness(

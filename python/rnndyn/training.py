@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.linalg
 
 from . import _core
-from ._io import load_result, save_result
+from ._io import SavedResult
 from ._progress import chunks
 from ._validation import as_array, as_float, as_int
 from .activations import activation_functions
@@ -20,7 +18,7 @@ from .network import ESN, RunResult, previous_target, split_sample
 
 
 @dataclass(frozen=True)
-class TrainingHistory:
+class TrainingHistory(SavedResult):
     """What FORCE training recorded.
 
     errors: (T, O) output error z_t - f_t before each step's update.
@@ -51,14 +49,6 @@ class TrainingHistory:
         """Mean squared pre-update error over the whole run."""
         return float(np.mean(self.errors**2))
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Save to `path` (.npz, no pickle); returns the path."""
-        return save_result(self, path)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> TrainingHistory:
-        """Load a history written by `save`."""
-        return load_result(cls, path)
 
 
 def train_force(
