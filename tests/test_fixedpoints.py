@@ -207,6 +207,19 @@ def test_fastest_states_are_where_the_network_moves_most():
         rd.fastest_states(object(), states, 5)
 
 
+def test_flipflop_starts_reuse_a_given_tour():
+    net = rd.ESN(60, 2, 2, seed=2)
+    net.readout = np.random.default_rng(0).normal(0, 0.2, (2, 60))
+    starts, tour = rd.flipflop_starts(net, 20, fastest=6, seed=1)
+    assert starts.shape == (20, 60) and tour.states.shape == (4 * 300, 60)
+    again, same = rd.flipflop_starts(net, 20, fastest=6, seed=1, tour=tour)
+    assert same is tour
+    np.testing.assert_array_equal(again, starts)
+    np.testing.assert_array_equal(starts[14:], rd.fastest_states(net, tour.states, 6))
+    with pytest.raises(ValueError, match="tour must be a RunResult of this network"):
+        rd.flipflop_starts(net, 20, tour=rd.ESN(30, 2, 2, seed=0).run(np.zeros((5, 2))))
+
+
 def test_sample_states_draws_rows_plus_noise():
     states = np.arange(20.0).reshape(10, 2)
     clean = rd.sample_states(states, 4, seed=0)

@@ -107,18 +107,21 @@ class Study:
             net, history = transfer(self.trained(3).net, 4, task=task, steps=s.train_steps,
                                     seed=self.seed, snapshot_every=s.snapshot_every,
                                     progress=self.progress, n_jobs=self.n_jobs)
-            return Trained(net, history, None, net.copy().run(task.sample(s.test_steps)))
+            test = net.copy().run(task.sample(s.test_steps), n_jobs=self.n_jobs)
+            return Trained(net, history, None, test)
 
         return self._cached("transferred", make)
 
     def starts(self, net: ESN, count: int | None = None) -> np.ndarray:
         """Fixed-point starts from a tour of every pattern (see `flipflop_starts`)."""
         count = self.scale.states + self.scale.fastest if count is None else count
-        return flipflop_starts(net, count, self.scale.fastest, seed=self.seed)[0]
+        return flipflop_starts(net, count, self.scale.fastest, seed=self.seed,
+                               tour=self.tour(net))[0]
 
     def tour(self, net: ESN) -> RunResult:
-        """The run through every pattern that the starts come from."""
-        return flipflop_starts(net, 1, 0)[1]
+        """The run through every pattern that the starts come from (simulated once per
+        network: the networks live in the cache, so their ids stay theirs)."""
+        return self._cached(("tour", id(net)), lambda: flipflop_starts(net, 1, 0)[1])
 
     def fixed_points(self, key: str, net: ESN, extra_starts: Any = None) -> FixedPoints:
         """The fixed points of `net` (cached under `key`) from `starts` plus `extra_starts`

@@ -42,12 +42,13 @@ def fastest_states(net: ESN, states: Any, n: int, inputs: Any = None) -> np.ndar
 
 def flipflop_starts(
     net: ESN, n: int, fastest: int = 32, seed: int | np.random.Generator | None = None,
-    hold: int = 300,
+    hold: int = 300, tour: RunResult | None = None,
 ) -> tuple[np.ndarray, RunResult]:
     """Starting states for a flip-flop network (inputs = outputs = bits): a run from
     `net.state` through every pattern, each held `hold` steps, so that no memory goes
     unsampled; `n - fastest` states sampled from it plus its `fastest` fastest states (the
-    transitions, see `fastest_states`). Returns the starts (n, N) and the run.
+    transitions, see `fastest_states`). Returns the starts (n, N) and the run; pass that run
+    back as `tour` to draw more starts without simulating it again.
     """
     if not isinstance(net, ESN):
         raise TypeError(f"net must be an ESN, got {type(net).__name__}")
@@ -56,7 +57,10 @@ def flipflop_starts(
                          f"and {net.n_outputs} outputs")
     n = as_int("n", n, minimum=1)
     fastest = min(as_int("fastest", fastest, minimum=0), n // 2)
-    tour = net.copy().run(FlipFlop(net.n_outputs).sample_patterns(hold=hold))
+    if tour is None:
+        tour = net.copy().run(FlipFlop(net.n_outputs).sample_patterns(hold=hold))
+    elif not isinstance(tour, RunResult) or tour.states.shape[1:] != (net.size,):
+        raise ValueError(f"tour must be a RunResult of this network (states (T, {net.size}))")
     starts = sample_states(tour.states, n - fastest, seed=seed)
     if fastest:
         starts = np.vstack([starts, fastest_states(net, tour.states, fastest)])
