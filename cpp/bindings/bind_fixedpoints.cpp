@@ -92,7 +92,11 @@ void bind_system_methods(Class& cls) {
 }  // namespace
 
 void bind_fixedpoints(py::module_& m) {
-    py::class_<rnndyn::MinimizeOptions>(m, "MinimizeOptions", "Settings of the q-minimisers.")
+    // Types are module-local: the portable and the AVX2 builds of this module bind the same
+    // C++ types, and both may be loaded in one process.
+    const auto local = py::module_local();
+    py::class_<rnndyn::MinimizeOptions>(m, "MinimizeOptions", local,
+                                        "Settings of the q-minimisers.")
         .def(py::init<>())
         .def_readwrite("tol_q", &rnndyn::MinimizeOptions::tol_q)
         .def_readwrite("tol_grad", &rnndyn::MinimizeOptions::tol_grad)
@@ -106,7 +110,7 @@ void bind_fixedpoints(py::module_& m) {
         .def_readwrite("newton_iter", &rnndyn::MinimizeOptions::newton_iter);
     using ClosedLoop = rnndyn::ClosedLoopSystem<Scalar>;
     py::class_<ClosedLoop> closed_loop(
-        m, "ClosedLoopSystem", "F(x) = -x + W_c φ(x) + c: an ESN's closed loop at a constant input.");
+        m, "ClosedLoopSystem", local, "F(x) = -x + W_c φ(x) + c: an ESN's closed loop at a constant input.");
     closed_loop.def(py::init([](const ConstMatrix& weights, const ConstVector& offset,
                                 const std::string& activation, const ConstMatrix& feedback,
                                 const ConstMatrix& readout) {
@@ -119,7 +123,7 @@ void bind_fixedpoints(py::module_& m) {
     bind_system_methods<ClosedLoop>(closed_loop);
     using Discrete = rnndyn::DiscreteSystem<Scalar>;
     py::class_<Discrete> discrete(
-        m, "DiscreteSystem", "G(h) = φ(W h + c) - h: a discrete-time RNN's fixed-point residual.");
+        m, "DiscreteSystem", local, "G(h) = φ(W h + c) - h: a discrete-time RNN's fixed-point residual.");
     discrete.def(py::init([](const ConstMatrix& weights, const ConstVector& offset,
                              const std::string& activation) {
                      return Discrete(weights, offset, rnndyn::activation_from_name(activation));

@@ -1,4 +1,6 @@
 // Bindings for simulation and FORCE training: argument conversion and GIL release only.
+// Each function exists for float64 and float32; pybind11 picks the overload whose arrays
+// match without conversion (the in-place arguments are noconvert).
 #include <string>
 
 #include <pybind11/eigen.h>
@@ -11,54 +13,67 @@ using namespace pybind11::literals;
 
 namespace {
 
-using Scalar = double;
-using Matrix = rnndyn::MatrixRef<Scalar>;
-using ConstMatrix = rnndyn::ConstMatrixRef<Scalar>;
-using ConstVector = rnndyn::ConstVectorRef<Scalar>;
+template <typename Scalar>
+struct Bound {
+    using Matrix = rnndyn::MatrixRef<Scalar>;
+    using ConstMatrix = rnndyn::ConstMatrixRef<Scalar>;
+    using ConstVector = rnndyn::ConstVectorRef<Scalar>;
+    using State = rnndyn::VectorRef<Scalar>;
 
-rnndyn::Network<Scalar> make_network(const ConstMatrix& recurrent, const ConstMatrix& feedback,
-                                     const ConstMatrix& input, const ConstVector& bias,
-                                     const ConstVector& leak, const std::string& activation) {
-    return {recurrent, feedback, input, bias, leak, rnndyn::activation_from_name(activation)};
-}
+    static rnndyn::Network<Scalar> network(const ConstMatrix& recurrent,
+                                           const ConstMatrix& feedback, const ConstMatrix& input,
+                                           const ConstVector& bias, const ConstVector& leak,
+                                           const std::string& activation) {
+        return {recurrent, feedback, input, bias, leak, rnndyn::activation_from_name(activation)};
+    }
 
-void simulate(const ConstMatrix& recurrent, const ConstMatrix& feedback, const ConstMatrix& input,
-              const ConstVector& bias, const ConstVector& leak, const std::string& activation,
-              Matrix readout, rnndyn::VectorRef<Scalar> state, const ConstMatrix& inputs,
-              const ConstMatrix& targets, bool teacher_forcing, const ConstVector& previous_target,
-              Matrix states, Matrix outputs, int n_jobs) {
-    auto net = make_network(recurrent, feedback, input, bias, leak, activation);
-    rnndyn::RowMatrix<Scalar> no_errors(0, 0);
-    rnndyn::run<Scalar>(net, readout, state, inputs, targets, teacher_forcing, previous_target,
-                        nullptr, {states, outputs, no_errors}, n_jobs);
-}
+    static void simulate(const ConstMatrix& recurrent, const ConstMatrix& feedback,
+                         const ConstMatrix& input, const ConstVector& bias,
+                         const ConstVector& leak, const std::string& activation, Matrix readout,
+                         State state, const ConstMatrix& inputs, const ConstMatrix& targets,
+                         bool teacher_forcing, const ConstVector& previous_target, Matrix states,
+                         Matrix outputs, int n_jobs) {
+        auto net = network(recurrent, feedback, input, bias, leak, activation);
+        rnndyn::RowMatrix<Scalar> no_errors(0, 0);
+        rnndyn::run<Scalar>(net, readout, state, inputs, targets, teacher_forcing,
+                            previous_target, nullptr, {states, outputs, no_errors}, n_jobs);
+    }
 
-void train_force(const ConstMatrix& recurrent, const ConstMatrix& feedback,
-                 const ConstMatrix& input, const ConstVector& bias, const ConstVector& leak,
-                 const std::string& activation, Matrix readout, rnndyn::VectorRef<Scalar> state,
-                 const ConstMatrix& inputs, const ConstMatrix& targets, bool teacher_forcing,
-                 const ConstVector& previous_target, Matrix inverse_correlation,
-                 Eigen::Index train_every, Eigen::Index step_offset, Matrix states,
-                 Matrix outputs, Matrix errors, int n_jobs) {
-    auto net = make_network(recurrent, feedback, input, bias, leak, activation);
-    rnndyn::Rls<Scalar> rls(inverse_correlation, train_every, step_offset);
-    rnndyn::run<Scalar>(net, readout, state, inputs, targets, teacher_forcing, previous_target,
-                        &rls, {states, outputs, errors}, n_jobs);
-}
+    static void train_force(const ConstMatrix& recurrent, const ConstMatrix& feedback,
+                            const ConstMatrix& input, const ConstVector& bias,
+                            const ConstVector& leak, const std::string& activation,
+                            Matrix readout, State state, const ConstMatrix& inputs,
+                            const ConstMatrix& targets, bool teacher_forcing,
+                            const ConstVector& previous_target, Matrix inverse_correlation,
+                            Eigen::Index train_every, Eigen::Index step_offset, Matrix states,
+                            Matrix outputs, Matrix errors, int n_jobs) {
+        auto net = network(recurrent, feedback, input, bias, leak, activation);
+        rnndyn::Rls<Scalar> rls(inverse_correlation, train_every, step_offset);
+        rnndyn::run<Scalar>(net, readout, state, inputs, targets, teacher_forcing,
+                            previous_target, &rls, {states, outputs, errors}, n_jobs);
+    }
+
+    static void bind(py::module_& m) {
+        const auto release = py::call_guard<py::gil_scoped_release>();
+        m.def("simulate", &simulate, release, "recurrent"_a, "feedback"_a, "input"_a, "bias"_a,
+              "leak"_a, "activation"_a, "readout"_a.noconvert(), "state"_a.noconvert(),
+              "inputs"_a.noconvert(), "targets"_a.noconvert(), "teacher_forcing"_a,
+              "previous_target"_a.noconvert(), "states"_a.noconvert(), "outputs"_a.noconvert(),
+              "n_jobs"_a = 1,
+              "Runs the network in place; writes states (T x N) and outputs (T x O).");
+        m.def("train_force", &train_force, release, "recurrent"_a, "feedback"_a, "input"_a,
+              "bias"_a, "leak"_a, "activation"_a, "readout"_a.noconvert(), "state"_a.noconvert(),
+              "inputs"_a.noconvert(), "targets"_a.noconvert(), "teacher_forcing"_a,
+              "previous_target"_a.noconvert(), "inverse_correlation"_a.noconvert(),
+              "train_every"_a, "step_offset"_a, "states"_a.noconvert(), "outputs"_a.noconvert(),
+              "errors"_a.noconvert(), "n_jobs"_a = 1,
+              "FORCE-trains the readout in place; P's lower triangle is updated in place.");
+    }
+};
 
 }  // namespace
 
 void bind_network(py::module_& m) {
-    m.def("simulate", &simulate, py::call_guard<py::gil_scoped_release>(), "recurrent"_a,
-          "feedback"_a, "input"_a, "bias"_a, "leak"_a, "activation"_a, "readout"_a.noconvert(),
-          "state"_a.noconvert(), "inputs"_a, "targets"_a, "teacher_forcing"_a,
-          "previous_target"_a, "states"_a.noconvert(), "outputs"_a.noconvert(), "n_jobs"_a = 1,
-          "Runs the network in place; writes states (T x N) and outputs (T x O).");
-    m.def("train_force", &train_force, py::call_guard<py::gil_scoped_release>(), "recurrent"_a,
-          "feedback"_a, "input"_a, "bias"_a, "leak"_a, "activation"_a, "readout"_a.noconvert(),
-          "state"_a.noconvert(), "inputs"_a, "targets"_a, "teacher_forcing"_a,
-          "previous_target"_a, "inverse_correlation"_a.noconvert(), "train_every"_a,
-          "step_offset"_a, "states"_a.noconvert(), "outputs"_a.noconvert(),
-          "errors"_a.noconvert(), "n_jobs"_a = 1,
-          "FORCE-trains the readout in place; P's lower triangle is updated in place.");
+    Bound<double>::bind(m);
+    Bound<float>::bind(m);
 }

@@ -36,6 +36,20 @@ def as_array(name: str, value: object, shape: Shape, *, dtype: type = np.float64
     return array
 
 
+DTYPES = (np.float64, np.float32)
+
+
+def as_dtype(value: object, name: str = "dtype") -> np.dtype:
+    """`value` as np.dtype float64 or float32 (names, types and dtypes accepted)."""
+    try:
+        dtype = np.dtype(value)  # type: ignore[call-overload]
+    except TypeError:
+        dtype = None
+    if dtype not in DTYPES:
+        raise ValueError(f"{name} must be float64 or float32, got {value!r}")
+    return dtype
+
+
 def as_int(name: str, value: object, *, minimum: int) -> int:
     """`value` as an int ≥ minimum (bools are refused)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):

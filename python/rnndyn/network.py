@@ -12,7 +12,7 @@ import numpy as np
 from . import _core
 from ._io import load_archive, save_archive
 from ._progress import chunks
-from ._validation import as_array, as_choice, as_float, as_int
+from ._validation import as_array, as_choice, as_dtype, as_float, as_int
 from .activations import ACTIVATIONS, activation_functions
 from .errors import DivergenceError
 from .spectral import spectral_radius as _spectral_radius
@@ -47,7 +47,8 @@ def split_sample(inputs: Any, targets: Any) -> tuple[Any, Any]:
 
 
 class _Weight:
-    """A weight array attribute: float64, C-contiguous, finite, and of the shape it had."""
+    """A weight array attribute: of the network's dtype, C-contiguous, finite, and of the shape
+    it had."""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -58,7 +59,7 @@ class _Weight:
 
     def __set__(self, obj: Any, value: Any) -> None:
         current = getattr(obj, self.slot)
-        setattr(obj, self.slot, as_array(self.name, value, current.shape))
+        setattr(obj, self.slot, as_array(self.name, value, current.shape, dtype=obj.dtype))
 
 
 class ESN:
@@ -87,6 +88,10 @@ class ESN:
     seed:
         int or numpy Generator. Draws happen in this order: W_r values, W_r mask (p < 1),
         W_fb, B, b, x(0); W_fb and B are uniform in [-1, 1], W_o = 0, x(0) ~ N(0, 0.5²).
+    dtype:
+        float64 (default) or float32: the precision of the weights, of simulation and of FORCE
+        training (float32 is about twice as fast; the draws are those of float64, rounded).
+        Fixed-point analysis always works in float64.
     """
 
     recurrent = _Weight()
@@ -108,6 +113,7 @@ class ESN:
         spectral_radius: float | None = None,
         bias: bool | float = False,
         seed: int | np.random.Generator | None = None,
+        dtype: Any = np.float64,
     ) -> None:
         n = as_int("n", n, minimum=1)
         inputs = as_int("inputs", inputs, minimum=0)
@@ -135,7 +141,7 @@ class ESN:
         state = 0.5 * rng.standard_normal(n)
         self._assign(
             recurrent, feedback, input_weights, np.zeros((outputs, n)), bias_vector,
-            tau, dt, activation, state,
+            tau, dt, activation, state, dtype,
         )
 
     @classmethod
@@ -150,11 +156,13 @@ class ESN:
         dt: float = 1.0,
         activation: str = "tanh",
         state: np.ndarray | None = None,
+        dtype: Any = np.float64,
     ) -> ESN:
         """A network from given weights: recurrent (N, N), feedback (N, O), input (N, I),
-        readout (O, N), bias (N,) or None, state (N,) (zeros if None)."""
+        readout (O, N), bias (N,) or None, state (N,) (zeros if None), all converted to
+        `dtype` (float64 or float32)."""
         net = cls.__new__(cls)
-        net._assign(recurrent, feedback, input, readout, bias, tau, dt, activation, state)
+        net._assign(recurrent, feedback, input, readout, bias, tau, dt, activation, state, dtype)
         return net
 
     def _assign(
@@ -168,24 +176,33 @@ class ESN:
         dt: Any,
         activation: Any,
         state: Any,
+        dtype: Any,
     ) -> None:
-        self._recurrent = as_array("recurrent", recurrent, (None, None))
+        self._dtype = as_dtype(dtype)
+        self._recurrent = as_array("recurrent", recurrent, (None, None), dtype=self._dtype)
         n = self._recurrent.shape[0]
         if self._recurrent.shape != (n, n) or n == 0:
             raise ValueError(f"recurrent must be square (N, N), N >= 1, got {recurrent.shape}")
-        self._feedback = as_array("feedback", feedback, (n, None))
+        self._feedback = as_array("feedback", feedback, (n, None), dtype=self._dtype)
         n_out = self._feedback.shape[1]
         if n_out == 0:
             raise ValueError("feedback must have at least one output column, got (N, 0)")
-        self._input = as_array("input", input, (n, None))
-        self._readout = as_array("readout", readout, (n_out, n))
-        self.bias = None if bias is None else as_array("bias", bias, (n,))
+        self._input = as_array("input", input, (n, None), dtype=self._dtype)
+        self._readout = as_array("readout", readout, (n_out, n), dtype=self._dtype)
+        self.bias = None if bias is None else as_array("bias", bias, (n,), dtype=self._dtype)
         self.dt = as_float("dt", dt, positive=True)
         self.tau = _as_tau(tau, n)
         self.activation = as_choice("activation", activation, ACTIVATIONS)
-        self._state = np.zeros(n) if state is None else as_array("state", state, (n,))
+        self._state = as_array(
+            "state", np.zeros(n) if state is None else state, (n,), dtype=self._dtype
+        )
 
     # -- sizes and derived quantities ----------------------------------------------------------
+    @property
+    def dtype(self) -> np.dtype:
+        """The precision of weights, state, simulation and training: float64 or float32."""
+        return self._dtype
+
     @property
     def size(self) -> int:
         """Number of units N."""
@@ -207,21 +224,22 @@ class ESN:
         return np.broadcast_to(self.dt / np.asarray(self.tau), (self.size,)).copy()
 
     def closed_loop_matrix(self) -> np.ndarray:
-        """W_c = W_r + W_fb W_o (N, N): the recurrence seen with the readout fed back."""
-        return self._recurrent + self._feedback @ self._readout
+        """W_c = W_r + W_fb W_o (N, N), float64: the recurrence seen with the readout fed back."""
+        return _f64(self._recurrent) + _f64(self._feedback) @ _f64(self._readout)
 
     def offset(self, inputs: Any = None) -> np.ndarray:
         """B u + b (N,) at a constant input u (I,); u = 0 if None."""
         u = np.zeros(self.n_inputs) if inputs is None else as_array(
             "inputs", inputs, (self.n_inputs,)
         )
-        return self._input @ u + (0.0 if self.bias is None else self.bias)
+        return _f64(self._input) @ u + (0.0 if self.bias is None else _f64(self.bias))
 
     def core_system(self, inputs: Any = None) -> Any:
-        """The C++ closed-loop system F(x) = -x + W_c φ(x) + B u + b at a constant input u."""
+        """The C++ closed-loop system F(x) = -x + W_c φ(x) + B u + b at a constant input u,
+        in float64 whatever the network's dtype."""
         return _core.ClosedLoopSystem(
-            self.closed_loop_matrix(), self.offset(inputs), self.activation, self._feedback,
-            self._readout,
+            self.closed_loop_matrix(), self.offset(inputs), self.activation,
+            _f64(self._feedback), _f64(self._readout),
         )
 
     def velocity(self, states: Any, inputs: Any = None) -> np.ndarray:
@@ -243,20 +261,21 @@ class ESN:
         phi = activation_functions(self.activation)[0]
         return phi(np.asarray(states, dtype=float)) @ self._readout.T
 
-    def copy(self) -> ESN:
-        """An independent copy (arrays copied)."""
+    def copy(self, dtype: Any = None) -> ESN:
+        """An independent copy (arrays copied), converted to `dtype` if given."""
         return ESN.from_weights(
             self._recurrent.copy(), self._feedback.copy(), self._input.copy(),
             self._readout.copy(), None if self.bias is None else self.bias.copy(),
             np.copy(self.tau) if np.ndim(self.tau) else self.tau, self.dt, self.activation,
-            self._state.copy(),
+            self._state.copy(), self._dtype if dtype is None else dtype,
         )
 
     def core_weights(self) -> tuple[Any, ...]:
         """The fixed arguments of the core's calls (recurrent, feedback, input, bias, leak,
-        activation)."""
-        bias = np.zeros(0) if self.bias is None else self.bias
-        return (self._recurrent, self._feedback, self._input, bias, self.leak, self.activation)
+        activation), in the network's dtype."""
+        bias = np.zeros(0, self._dtype) if self.bias is None else self.bias
+        leak = self.leak.astype(self._dtype)
+        return (self._recurrent, self._feedback, self._input, bias, leak, self.activation)
 
     # -- simulation ----------------------------------------------------------------------------
     def run(
@@ -283,15 +302,15 @@ class ESN:
         if teacher_forcing and f is None:
             raise ValueError("teacher_forcing=True needs targets of shape (T, O)")
         steps = u.shape[0]
-        states = np.empty((steps, self.size))
-        outputs = np.empty((steps, self.n_outputs))
+        states = np.empty((steps, self.size), self._dtype)
+        outputs = np.empty((steps, self.n_outputs), self._dtype)
         state = self._state.copy()
-        empty_targets = np.zeros((0, self.n_outputs))
+        empty_targets = np.zeros((0, self.n_outputs), self._dtype)
         for start, stop in chunks(steps, progress=progress, desc="run"):
             _core.simulate(
                 *self.core_weights(), self._readout, state, u[start:stop],
                 empty_targets if f is None else f[start:stop], bool(teacher_forcing),
-                previous_target(f, start, self.n_outputs), states[start:stop],
+                previous_target(f, start, self.n_outputs, self._dtype), states[start:stop],
                 outputs[start:stop], n_jobs,
             )
             if not np.all(np.isfinite(state)):
@@ -303,19 +322,22 @@ class ESN:
         return RunResult(states, outputs, f)
 
     def check_sequence(self, inputs: Any, targets: Any) -> tuple[np.ndarray, np.ndarray | None]:
-        """Validate (T, I) inputs (or an int T when I = 0) and optional (T, O) targets."""
+        """Validate (T, I) inputs (or an int T when I = 0) and optional (T, O) targets; both
+        come back in the network's dtype."""
         if isinstance(inputs, int | np.integer) and not isinstance(inputs, bool):
             if self.n_inputs != 0:
                 raise ValueError(
                     f"inputs: an int (step count) needs a network without inputs; this one "
                     f"has {self.n_inputs}: pass an array of shape (T, {self.n_inputs})"
                 )
-            u = np.zeros((as_int("inputs", inputs, minimum=1), 0))
+            u = np.zeros((as_int("inputs", inputs, minimum=1), 0), self._dtype)
         else:
-            u = as_array("inputs", inputs, (None, self.n_inputs))
+            u = as_array("inputs", inputs, (None, self.n_inputs), dtype=self._dtype)
         if u.shape[0] == 0:
             raise ValueError("inputs must have at least one step (T >= 1)")
-        f = None if targets is None else as_array("targets", targets, (u.shape[0], self.n_outputs))
+        f = None if targets is None else as_array(
+            "targets", targets, (u.shape[0], self.n_outputs), dtype=self._dtype
+        )
         return u, f
 
     # -- persistence ---------------------------------------------------------------------------
@@ -327,7 +349,8 @@ class ESN:
         }
         if self.bias is not None:
             arrays["bias"] = self.bias
-        return save_archive(path, "ESN", arrays, {"dt": self.dt, "activation": self.activation})
+        meta = {"dt": self.dt, "activation": self.activation, "dtype": self._dtype.name}
+        return save_archive(path, "ESN", arrays, meta)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> ESN:
@@ -338,7 +361,7 @@ class ESN:
             return cls.from_weights(
                 arrays["recurrent"], arrays["feedback"], arrays["input"], arrays["readout"],
                 arrays.get("bias"), tau if tau.ndim else float(tau), meta["dt"],
-                meta["activation"], arrays["state"],
+                meta["activation"], arrays["state"], meta.get("dtype", "float64"),
             )
         except KeyError as exc:
             raise ValueError(f"{path}: the ESN archive lacks {exc}") from None
@@ -346,15 +369,23 @@ class ESN:
     def __repr__(self) -> str:
         return (
             f"ESN(n={self.size}, inputs={self.n_inputs}, outputs={self.n_outputs}, "
-            f"activation={self.activation!r}, dt={self.dt}, bias={self.bias is not None})"
+            f"activation={self.activation!r}, dt={self.dt}, bias={self.bias is not None}"
+            + ("" if self._dtype == np.float64 else f", dtype={self._dtype.name}")
+            + ")"
         )
 
 
-def previous_target(targets: np.ndarray | None, start: int, n_outputs: int) -> np.ndarray:
+def previous_target(
+    targets: np.ndarray | None, start: int, n_outputs: int, dtype: Any = np.float64
+) -> np.ndarray:
     """The teacher signal fed back at step `start`: f_{start-1}, or 0 at the first step."""
     if targets is None or start == 0:
-        return np.zeros(n_outputs)
+        return np.zeros(n_outputs, dtype)
     return targets[start - 1]
+
+
+def _f64(array: np.ndarray) -> np.ndarray:
+    return np.asarray(array, dtype=np.float64)
 
 
 def _bias_scale(bias: bool | float) -> float:

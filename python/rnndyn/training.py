@@ -78,8 +78,9 @@ def train_force(
     record_states: keep the (T, N) states in the history.
     n_jobs: threads for each step (up to 4); results do not depend on it.
 
-    The network's readout and state change only if the whole run succeeds; a non-finite
-    state, output or P raises DivergenceError.
+    Training runs in the network's dtype (float32 is about twice as fast as float64; P and the
+    history are in that dtype too). The network's readout and state change only if the whole
+    run succeeds; a non-finite state, output or P raises DivergenceError.
     """
     u, f = _training_sequence(net, inputs, targets)
     train_every = as_int("train_every", train_every, minimum=1)
@@ -90,9 +91,9 @@ def train_force(
     if snapshot_every is not None:
         snapshot_every = as_int("snapshot_every", snapshot_every, minimum=1)
     if inverse_correlation is None:
-        P = np.eye(n) / alpha
+        P = np.eye(n, dtype=net.dtype) / net.dtype.type(alpha)
     else:
-        P = as_array("inverse_correlation", inverse_correlation, (n, n)).copy()
+        P = as_array("inverse_correlation", inverse_correlation, (n, n), dtype=net.dtype).copy()
         try:
             np.linalg.cholesky(symmetrized(P))
         except np.linalg.LinAlgError:
@@ -100,16 +101,16 @@ def train_force(
 
     readout = net.readout.copy()
     state = net.state.copy()
-    outputs = np.empty((steps, net.n_outputs))
-    errors = np.empty((steps, net.n_outputs))
-    states = np.empty((steps, n)) if record_states else np.empty((0, n))
+    outputs = np.empty((steps, net.n_outputs), net.dtype)
+    errors = np.empty((steps, net.n_outputs), net.dtype)
+    states = np.empty((steps if record_states else 0, n), net.dtype)
     snapshot_steps, readouts = [0], [readout.copy()]
     for start, stop in chunks(steps, every=snapshot_every, progress=progress, desc="FORCE"):
         _core.train_force(
             *net.core_weights(), readout, state, u[start:stop], f[start:stop],
-            bool(teacher_forcing), previous_target(f, start, net.n_outputs), P, train_every,
-            start, states[start:stop] if record_states else states, outputs[start:stop],
-            errors[start:stop], n_jobs,
+            bool(teacher_forcing), previous_target(f, start, net.n_outputs, net.dtype), P,
+            train_every, start, states[start:stop] if record_states else states,
+            outputs[start:stop], errors[start:stop], n_jobs,
         )
         if not all(np.all(np.isfinite(a)) for a in (state, readout, errors[start:stop])):
             raise DivergenceError(

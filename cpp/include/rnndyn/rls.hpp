@@ -43,21 +43,17 @@ public:
     // left at the end of a run.
 
     // Part p's share of P r: its rows' lower-triangle entries times r and their mirror images
-    // above the diagonal.
-    template <typename Rates>
-    void partial_gain(int part, const Eigen::MatrixBase<Rates>& rates) {
-        const Eigen::Index begin = bounds_[part], m = bounds_[part + 1] - begin;
-        apply_pending(part);
+    // above the diagonal, in one pass over the rows while they are in registers: apply the
+    // deferred update, take the dot product with r (row i of P r) and add the row, scaled by
+    // r_i, to the entries above the diagonal (column i of P r). P is read and written once.
+    void partial_gain(int part, const Vector<Scalar>& rates) {
         auto y = partial_.col(part);
         y.setZero();
-        // rows begin..end: a rectangle left of the diagonal block (used twice: rows and mirror)
-        // and the diagonal block's lower triangle; Eigen's GEMV and SYMV kernels
-        const auto left = P_.block(begin, 0, m, begin);
-        y.segment(begin, m).noalias() = left * rates.head(begin);
-        y.head(begin).noalias() = left.transpose() * rates.segment(begin, m);
-        y.segment(begin, m).noalias() +=
-            P_.block(begin, begin, m, m).template selfadjointView<Eigen::Lower>() *
-            rates.segment(begin, m);
+        if (pending_c_ == Scalar(0)) {
+            sweep<false>(part, rates.data(), y.data());
+        } else {
+            sweep<true>(part, rates.data(), y.data());
+        }
     }
 
     // k (written to `gain`) and c.
@@ -76,17 +72,69 @@ public:
     }
 
     // Applies a deferred update to part p's rows.
-    void flush(int part) { apply_pending(part); }
+    void flush(int part) {
+        if (pending_c_ == Scalar(0)) return;
+        for (Eigen::Index i = bounds_[part]; i < bounds_[part + 1]; ++i)
+            P_.row(i).head(i + 1).transpose().noalias() -=
+                (pending_c_ * pending_gain_(i)) * pending_gain_.head(i + 1);
+    }
 
 private:
-    void apply_pending(int part) {
-        if (pending_c_ == Scalar(0)) return;
-        const Eigen::Index begin = bounds_[part], m = bounds_[part + 1] - begin;
-        const auto k = pending_gain_.segment(begin, m);
-        P_.block(begin, 0, m, begin).noalias() -=
-            (pending_c_ * k) * pending_gain_.head(begin).transpose();
-        P_.block(begin, begin, m, m).template selfadjointView<Eigen::Lower>().rankUpdate(
-            k, -pending_c_);
+    // partial_gain over part p's rows, two at a time so that each load of k, r and y serves
+    // both (the step is bound by memory traffic, not arithmetic).
+    template <bool Update>
+    void sweep(int part, const Scalar* r, Scalar* y) {
+        const Eigen::Index end = bounds_[part + 1];
+        Eigen::Index i = bounds_[part];
+        for (; i + 1 < end; i += 2) rows<2, Update>(i, r, y);
+        if (i < end) rows<1, Update>(i, r, y);
+    }
+
+    // Rows i .. i+R-1: columns below i with packets, then the small triangle left over.
+    template <int R, bool Update>
+    void rows(Eigen::Index i, const Scalar* r, Scalar* y) {
+        namespace ei = Eigen::internal;
+        using Packet = typename ei::packet_traits<Scalar>::type;
+        constexpr Eigen::Index W = ei::unpacket_traits<Packet>::size;
+        const Scalar* k = Update ? pending_gain_.data() : nullptr;
+        Scalar* row[R];
+        Scalar a[R], rate[R], sum[R];
+        Packet va[R], vrate[R], acc[R];
+        for (int q = 0; q < R; ++q) {
+            row[q] = &P_(i + q, 0);
+            a[q] = Update ? pending_c_ * k[i + q] : Scalar(0);
+            rate[q] = r[i + q];
+            sum[q] = Scalar(0);
+            va[q] = ei::pset1<Packet>(a[q]);
+            vrate[q] = ei::pset1<Packet>(rate[q]);
+            acc[q] = ei::pset1<Packet>(Scalar(0));
+        }
+        const Eigen::Index packed = i / W * W;
+        for (Eigen::Index j = 0; j < packed; j += W) {
+            const Packet vr = ei::ploadu<Packet>(r + j);
+            Packet vy = ei::ploadu<Packet>(y + j);
+            const Packet vk = Update ? ei::ploadu<Packet>(k + j) : vr;
+            for (int q = 0; q < R; ++q) {
+                Packet p = ei::ploadu<Packet>(row[q] + j);
+                if (Update) {
+                    p = ei::psub(p, ei::pmul(va[q], vk));
+                    ei::pstoreu(row[q] + j, p);
+                }
+                acc[q] = ei::pmadd(p, vr, acc[q]);
+                vy = ei::pmadd(vrate[q], p, vy);
+            }
+            ei::pstoreu(y + j, vy);
+        }
+        // columns packed .. i+q of row i+q, one by one; the diagonal adds no mirror image
+        for (int q = 0; q < R; ++q) {
+            for (Eigen::Index j = packed; j <= i + q; ++j) {
+                Scalar& p = row[q][j];
+                if (Update) p -= a[q] * k[j];
+                sum[q] += p * r[j];
+                if (j < i + q) y[j] += rate[q] * p;
+            }
+        }
+        for (int q = 0; q < R; ++q) y[i + q] += ei::predux(acc[q]) + sum[q];
     }
 
     MatrixRef<Scalar> P_;

@@ -1,0 +1,117 @@
+"""float32 networks, and the two builds of the core (portable and AVX2) that agree to rounding."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import rnndyn as rd
+from conftest import relative_error
+from rnndyn import _core, reference
+
+
+def test_float32_network_holds_float32_weights_drawn_as_float64():
+    wide = rd.ESN(50, 2, 3, bias=True, seed=3)
+    narrow = rd.ESN(50, 2, 3, bias=True, seed=3, dtype="float32")
+    assert narrow.dtype == np.float32 and wide.dtype == np.float64
+    for name in ("recurrent", "feedback", "input", "readout", "state", "bias"):
+        value = getattr(narrow, name)
+        assert value.dtype == np.float32, name
+        np.testing.assert_array_equal(value, getattr(wide, name).astype(np.float32))
+    narrow.readout = np.ones((3, 50))  # assignment converts
+    assert narrow.readout.dtype == np.float32
+    assert "float32" in repr(narrow)
+
+
+def test_float32_simulation_and_training_follow_the_float64_reference():
+    net = rd.ESN(80, 2, 2, bias=True, seed=5, dtype=np.float32)
+    inputs, targets = rd.tasks.FlipFlop(2, seed=5).sample(400)
+    start = net.copy(dtype=np.float64)  # the same float32 numbers, widened
+    history = rd.train_force(net, inputs, targets, train_every=2, alpha=1.0)
+    expected = reference.run_network(
+        start.recurrent, start.feedback, start.input, start.readout, start.state, inputs,
+        targets, bias=start.bias, train_every=2, alpha=1.0,
+    )
+    assert history.errors.dtype == np.float32 and history.inverse_correlation.dtype == np.float32
+    # float32 carries ~7 digits; 400 steps with 200 rank-one updates lose a few of them
+    assert relative_error(net.readout, expected["readout"]) <= 1e-3
+    assert relative_error(history.inverse_correlation, expected["P"]) <= 1e-4
+    run = net.run(inputs[:100])
+    assert run.states.dtype == np.float32 and run.outputs.dtype == np.float32
+
+
+def test_float32_threads_give_the_same_numbers():
+    results = []
+    for n_jobs in (1, 2, 3):
+        net = rd.ESN(203, 2, 2, seed=4, dtype="float32")
+        history = rd.train_force(net, rd.tasks.FlipFlop(2, seed=4).sample(600), n_jobs=n_jobs)
+        results.append((net.readout, history.inverse_correlation))
+    for other in results[1:]:
+        for a, b in zip(results[0], other, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_float32_network_saves_converts_and_analyses_in_float64(tmp_path):
+    net = rd.ESN(40, 1, 2, seed=2, dtype="float32")
+    loaded = rd.ESN.load(net.save(tmp_path / "net"))
+    assert loaded.dtype == np.float32
+    np.testing.assert_array_equal(loaded.recurrent, net.recurrent)
+    wide = net.copy(dtype="float64")
+    assert wide.dtype == np.float64 and net.dtype == np.float32
+    np.testing.assert_array_equal(wide.recurrent, net.recurrent.astype(np.float64))
+    # fixed-point analysis works in float64 whatever the network's dtype
+    assert net.velocity(net.state).dtype == np.float64
+    np.testing.assert_array_equal(net.velocity(wide.state), wide.velocity(wide.state))
+
+
+@pytest.mark.parametrize("dtype", ["int32", "float16", "complex128", np.int64, "f8x"])
+def test_unsupported_dtypes_are_refused(dtype):
+    with pytest.raises(ValueError, match="dtype must be float64 or float32"):
+        rd.ESN(10, 1, 1, dtype=dtype)
+
+
+_RUN = """
+import json, numpy as np, rnndyn as rd
+from rnndyn import _core
+net = rd.ESN(150, 3, 3, seed=1)
+history = rd.train_force(net, rd.tasks.FlipFlop(3, seed=1).sample(800))
+system = net.core_system()
+x = np.random.default_rng(0).normal(size=(4, 150))
+print(json.dumps({"set": _core.instruction_set, "readout": net.readout.tolist(),
+                  "P": history.inverse_correlation.tolist(),
+                  "F": system.velocity(x).tolist(),
+                  "Hv": system.hessian_product(x, x[::-1].copy()).tolist()}))
+"""
+
+
+def _run_with(simd: str) -> subprocess.CompletedProcess:
+    env = {"RNNDYN_SIMD": simd, "OPENBLAS_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-c", _RUN], env=env, capture_output=True, text=True)
+
+
+def _results(simd: str) -> dict:
+    done = _run_with(simd)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_portable_and_avx2_builds_agree_to_rounding():
+    portable = _results("portable")
+    assert portable["set"] == "portable"
+    if not _core.cpu_has_avx2_fma():
+        assert "lacks AVX2 or FMA" in _run_with("avx2").stderr
+        return
+    avx2 = _results("avx2")
+    assert avx2["set"] == "avx2"
+    for key in ("readout", "P", "F", "Hv"):
+        assert relative_error(np.array(avx2[key]), np.array(portable[key])) <= 1e-9, key
+
+
+def test_auto_uses_the_fastest_build_this_cpu_runs_and_bad_choices_fail():
+    expected = "avx2" if _core.cpu_has_avx2_fma() else "portable"
+    assert _results("auto")["set"] == expected
+    bad = _run_with("sse9")
+    assert bad.returncode != 0 and "RNNDYN_SIMD must be one of" in bad.stderr
