@@ -27,7 +27,11 @@ STOP_REASONS = (
 )
 KINDS = ("fixed", "slow", "unconverged")
 DEFAULT_MAX_ITER = {"newton": 500, "trust-ncg": 500, "lm": 300, "cg": 20_000, "adam": 5_000}
-_DENSE_EIGEN_LIMIT = 2000  # up to this N, "auto" takes full spectra (≈ 0.6 s at N = 1000)
+# "auto" takes full spectra up to this N; above it the least stable few by Arnoldi (at N = 1000:
+# ≈ 0.08 s from 400-700 products against 0.3 s for LAPACK's full eig)
+_DENSE_EIGEN_LIMIT = 256
+# Arnoldi's products use the dense J (one GEMV each) up to this N, the core's products beyond
+_DENSE_PRODUCT_LIMIT = 4000
 
 
 @dataclass(frozen=True)
@@ -130,7 +134,8 @@ def find_fixed_points(
         (N,) → (N,) and `jacobian(x)` → (N, N) (e.g. a FunctionSystem), minimised in Python.
     initial_states: (K, N) starting states, e.g. from `sample_states`.
     method: "newton" (the default: Newton on F with GMRES steps and a dogleg trust region; what
-        it leaves after 100 steps goes on by trust-ncg, which also finds slow points),
+        it leaves after 30 steps goes on by Levenberg-Marquardt (N <= 2000, one state per
+        thread) or trust-ncg, which also find slow points),
         "trust-ncg" (trust-region Newton-CG on q with exact Hessian products),
         "lm" (Levenberg-Marquardt, dense JᵀJ: N up to a few thousand), "cg" (nonlinear CG with
         a strong-Wolfe line search: the paper's) or "adam" (FixedPointFinder's scheme).
@@ -140,7 +145,8 @@ def find_fixed_points(
     tol_unique: points closer than this (Euclidean) are merged, keeping the lowest q.
     exact_hessian: trust-ncg with the exact Hessian (True) or Gauss-Newton JᵀJ.
     eigenvalues: "full" (LAPACK, every eigenvalue), an int k (the k least stable, by Arnoldi),
-        or "auto" (full up to N = 2000, else k = 10, widened until a stable one is among them).
+        or "auto" (full up to N = 256, else k = 10, widened until a stable one is among them;
+        LAPACK takes over where Arnoldi fails to converge).
     n_jobs: threads for the C++ minimisers; results do not depend on it.
     progress: show a progress bar (the states are minimised in chunks).
     kinds: which kinds of point to return, from KINDS; the others are not linearised, which
@@ -178,6 +184,8 @@ def find_fixed_points(
     points = points[keep]
     jacobian = (lambda x: core.jacobian(x)) if core is not None else system.jacobian
     products = _core_products(core) if core is not None else None
+    if size <= _DENSE_PRODUCT_LIMIT:
+        products = _dense_products(jacobian)
     def linearize(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return _linearize(x, jacobian, products, discrete_time, eigenvalues, max_unstable_vectors)
 
@@ -332,6 +340,16 @@ def _label(values: np.ndarray, unstable: int, size: int, discrete_time: bool) ->
     # a defective (Jordan) eigenvalue splits by ~sqrt(error) at an approximate point: only an
     # imaginary part well above that marks rotation
     return "stable focus" if abs(leading.imag) > 1e-5 * max(1.0, abs(leading)) else "stable node"
+
+
+def _dense_products(jacobian: Any) -> Any:
+    """x -> (v -> J v, v -> Jᵀ v) from the dense J (N², one GEMV per product)."""
+
+    def at(x: np.ndarray) -> tuple[Any, Any]:
+        J = np.asarray(jacobian(x), dtype=float)
+        return (lambda v: J @ np.real(v)), (lambda v: J.T @ np.real(v))
+
+    return at
 
 
 def _core_products(core: Any) -> Any:

@@ -29,7 +29,7 @@ struct MinimizeOptions {
     double initial_radius = 1.0;  // trust-ncg
     double learning_rate = 1.0;   // adam
     int max_krylov = 100;         // newton: GMRES iterations per step
-    int newton_iter = 100;        // newton: steps before trust-ncg takes over
+    int newton_iter = 30;         // newton: steps before the fallback (minimizers.hpp) takes over
 
     void check() const {
         auto require = [](bool ok, const char* what) {

@@ -41,6 +41,40 @@ struct MinimizeResult {
 // neither do the results, bit for bit.
 constexpr Eigen::Index kBlockRows = 32;
 
+// Up to this N, the points Newton leaves go on by Levenberg-Marquardt (dense JᵀJ, one point
+// per task: ~45 Cholesky steps reach a slow point where trust-ncg takes 150+ steps of hundreds
+// of products each); above it by trust-ncg, in blocks gathered from every first-pass block.
+constexpr Eigen::Index kDenseFallbackLimit = 2000;
+
+namespace detail {
+
+// Minimises the rows `rows` of `result` from where they are, `block_rows` at a time (blocks
+// go to threads), iterations counted on. `minimizer(block, rows_of_block)`.
+template <typename Scalar, class System, class Minimizer>
+void minimize_rows(const System& system, const Rows& rows, Eigen::Index block_rows, int n_jobs,
+                   MinimizeResult<Scalar>& result, Minimizer&& minimizer) {
+    const Eigen::Index count = Eigen::Index(rows.size());
+    const std::size_t blocks = std::size_t((count + block_rows - 1) / block_rows);
+    parallel_for(blocks, n_jobs, [&](std::size_t b) {
+        const Eigen::Index first = Eigen::Index(b) * block_rows;
+        const Rows mine(rows.begin() + first, rows.begin() + std::min(count, first + block_rows));
+        Block<Scalar> block(system, result.points(mine, Eigen::all));
+        for (std::size_t k = 0; k < mine.size(); ++k)
+            block.iterations[k] = result.iterations(mine[k]);
+        minimizer(block, mine);
+        for (std::size_t k = 0; k < mine.size(); ++k) {
+            const Eigen::Index i = mine[k], local = Eigen::Index(k);
+            result.points.row(i) = block.X.row(local);
+            result.q(i) = block.q(local);
+            result.gradient_norm(i) = block.gradient.row(local).norm();
+            result.iterations(i) = block.iterations[k];
+            result.reason(i) = block.reason[k];
+        }
+    });
+}
+
+}  // namespace detail
+
 template <typename Scalar, class System>
 MinimizeResult<Scalar> minimize(const System& system, const ConstMatrixRef<Scalar>& starts,
                                 Method method, const MinimizeOptions& options, int n_jobs) {
@@ -50,27 +84,34 @@ MinimizeResult<Scalar> minimize(const System& system, const ConstMatrixRef<Scala
     if (n_jobs < 1) throw std::invalid_argument("n_jobs must be >= 1");
     const Eigen::Index count = starts.rows();
     MinimizeResult<Scalar> result{starts, Vector<Scalar>(count), Vector<Scalar>(count),
-                                  Eigen::VectorXi(count), Eigen::VectorXi(count)};
-    const std::size_t blocks = std::size_t((count + kBlockRows - 1) / kBlockRows);
-    parallel_for(blocks, n_jobs, [&](std::size_t b) {
-        const Eigen::Index first = Eigen::Index(b) * kBlockRows;
-        const Eigen::Index rows = std::min(kBlockRows, count - first);
-        Block<Scalar> block(system, starts.middleRows(first, rows));
+                                  Eigen::VectorXi::Zero(count), Eigen::VectorXi(count)};
+    Rows all(static_cast<std::size_t>(count));
+    for (Eigen::Index i = 0; i < count; ++i) all[std::size_t(i)] = i;
+    std::vector<char> unfinished(std::size_t(count), 0);  // Newton's leftovers, by row
+    detail::minimize_rows(system, all, kBlockRows, n_jobs, result,
+                          [&](Block<Scalar>& block, const Rows& rows) {
         switch (method) {
-            case Method::Newton: newton_krylov(system, block, options); break;
+            case Method::Newton:
+                for (const Eigen::Index i : newton_krylov(system, block, options))
+                    unfinished[std::size_t(rows[std::size_t(i)])] = 1;
+                break;
             case Method::TrustNcg: trust_ncg(system, block, options); break;
             case Method::LevenbergMarquardt: levenberg_marquardt(system, block, options); break;
             case Method::ConjugateGradient: nonlinear_cg(system, block, options); break;
             case Method::Adam: adam(system, block, options); break;
         }
-        result.points.middleRows(first, rows) = block.X;
-        result.q.segment(first, rows) = block.q;
-        result.gradient_norm.segment(first, rows) = block.gradient.rowwise().norm();
-        for (Eigen::Index i = 0; i < rows; ++i) {
-            result.iterations(first + i) = block.iterations[i];
-            result.reason(first + i) = block.reason[i];
-        }
     });
+    Rows left;
+    for (Eigen::Index i = 0; i < count; ++i)
+        if (unfinished[std::size_t(i)]) left.push_back(i);
+    if (system.size() <= kDenseFallbackLimit) {
+        detail::minimize_rows(system, left, 1, n_jobs, result, [&](Block<Scalar>& block, auto&) {
+            levenberg_marquardt(system, block, options);
+        });
+    } else {
+        detail::minimize_rows(system, left, kBlockRows, n_jobs, result,
+                              [&](Block<Scalar>& block, auto&) { trust_ncg(system, block, options); });
+    }
     return result;
 }
 

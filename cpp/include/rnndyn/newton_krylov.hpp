@@ -4,8 +4,8 @@
 // techniques for Newton-Krylov methods"). GMRES works with the conditioning of J, where CG on
 // the Hessian of q works with that of JᵀJ: at a flip-flop's fixed points 20-80 products per
 // step against 250+. Near a local minimum of q with F ≠ 0 (a slow point) J is nearly singular
-// and the Newton step useless; points not done within `newton_iter` steps go on with
-// trust-region Newton-CG on q, which converges there.
+// and the Newton step useless; points not done within `newton_iter` steps are handed back for a
+// method that converges there (minimizers.hpp).
 #pragma once
 
 #include <algorithm>
@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "minimize_common.hpp"
-#include "trust_ncg.hpp"
+#include "trust_ncg.hpp"  // to_boundary
 
 namespace rnndyn {
 
@@ -107,8 +107,9 @@ Scalar dogleg_fraction(const Vector<Scalar>& a, const Vector<Scalar>& b, Scalar 
 
 }  // namespace detail
 
+// Returns the rows left unfinished: out of Newton steps, or stuck above tol_q.
 template <typename Scalar, class System>
-void newton_krylov(const System& system, Block<Scalar>& block, const MinimizeOptions& options) {
+Rows newton_krylov(const System& system, Block<Scalar>& block, const MinimizeOptions& options) {
     using Matrix = RowMatrix<Scalar>;
     const Eigen::Index m = block.X.rows();
     Vector<Scalar> radius(m), forcing = Vector<Scalar>::Constant(m, Scalar(0.1));
@@ -195,7 +196,6 @@ void newton_krylov(const System& system, Block<Scalar>& block, const MinimizeOpt
         }
         block.accept_and_retire(system, moved, moved_local, trial, F_trial, newton_options);
     }
-    // what Newton left (its step budget spent, or stuck): trust-region Newton-CG on q
     Rows unfinished;
     for (Eigen::Index i = 0; i < m; ++i) {
         const bool stuck = block.reason[std::size_t(i)] == int(StopReason::StepTolerance) &&
@@ -203,9 +203,7 @@ void newton_krylov(const System& system, Block<Scalar>& block, const MinimizeOpt
         if (block.reason[std::size_t(i)] == int(StopReason::IterationLimit) || stuck)
             unfinished.push_back(i);
     }
-    if (unfinished.empty()) return;
-    block.reopen(unfinished);
-    trust_ncg(system, block, options);
+    return unfinished;
 }
 
 }  // namespace rnndyn

@@ -7,6 +7,8 @@
 // Every product over K states is one matrix-matrix product, not K matrix-vector products.
 #pragma once
 
+#include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <vector>
 
@@ -120,6 +122,20 @@ public:
         return J;
     }
 
+    // JᵀJ at row `row` (column-major). With the Gram matrix G = W_cᵀW_c, formed once per
+    // system, JᵀJ = D G D - B - Bᵀ + I with B = D W_cᵀ: O(N²) per call, not a product of two
+    // N x N matrices.
+    ColMatrix<Scalar> gauss_newton(const Linearization<Scalar>& lin, Eigen::Index row) const {
+        const auto d = lin.slopes.row(row).transpose();
+        const Eigen::Map<const ColMatrix<Scalar>> W_t(W_.data(), size(), size());  // W_cᵀ
+        const ColMatrix<Scalar> B = d.asDiagonal() * W_t;
+        ColMatrix<Scalar> normal = d.asDiagonal() * gram() * d.asDiagonal();
+        normal -= B;
+        normal -= B.transpose();
+        normal.diagonal().array() += Scalar(1);
+        return normal;
+    }
+
     // The feedback loop W_fb W_o has singular values far above the rest of J (≈ 60 against
     // ≈ 1 in a trained flip-flop), which makes JᵀJ ill-conditioned. The preconditioner
     // M = I + (W_fb W_o D)ᵀ(W_fb W_o D) captures that part; M⁻¹ costs O(N O) by Woodbury:
@@ -145,14 +161,30 @@ public:
     }
 
 private:
-    Matrix factor_;  // A = W_oᵀ L (N x O), empty without a preconditioner
     void check_width(const Matrix& X) const {
         if (X.cols() != size()) throw std::invalid_argument("states must have N columns");
     }
 
+    // W_cᵀW_c, computed on first use (by whichever thread comes first) and shared by copies,
+    // which hold the same W_c.
+    const ColMatrix<Scalar>& gram() const {
+        std::call_once(gram_->once, [this] {
+            const Eigen::Map<const ColMatrix<Scalar>> W_t(W_.data(), size(), size());
+            gram_->matrix.noalias() = W_t * W_t.transpose();
+        });
+        return gram_->matrix;
+    }
+
+    struct Gram {
+        std::once_flag once;
+        ColMatrix<Scalar> matrix;
+    };
+
     Matrix W_;
     Vector<Scalar> offset_;
     Activation activation_;
+    Matrix factor_;  // A = W_oᵀ L (N x O), empty without a preconditioner
+    std::shared_ptr<Gram> gram_ = std::make_shared<Gram>();
 };
 
 // Discrete-time vanilla RNN h' = φ(W h + c): fixed points are the zeros of G(h) = φ(Wh + c) - h.
@@ -223,6 +255,14 @@ public:
         Matrix J = lin.slopes.row(row).transpose().asDiagonal() * W_;
         J.diagonal().array() -= Scalar(1);
         return J;
+    }
+
+    // JᵀJ at row `row` (its lower triangle; column-major), from the dense J.
+    ColMatrix<Scalar> gauss_newton(const Linearization<Scalar>& lin, Eigen::Index row) const {
+        const ColMatrix<Scalar> J = jacobian(lin, row);
+        ColMatrix<Scalar> normal = ColMatrix<Scalar>::Zero(size(), size());
+        normal.template selfadjointView<Eigen::Lower>().rankUpdate(J.transpose());
+        return normal;
     }
 
     // No structure to exploit: the identity preconditioner and the Euclidean metric.

@@ -95,7 +95,7 @@ private:
     void rows(Eigen::Index i, const Scalar* r, Scalar* y) {
         namespace ei = Eigen::internal;
         using Packet = typename ei::packet_traits<Scalar>::type;
-        constexpr Eigen::Index W = ei::unpacket_traits<Packet>::size;
+        constexpr Eigen::Index W = ei::packet_traits<Scalar>::size;
         const Scalar* k = Update ? pending_gain_.data() : nullptr;
         Scalar* row[R];
         Scalar a[R], rate[R], sum[R];
