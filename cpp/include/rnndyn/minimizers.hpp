@@ -110,7 +110,9 @@ MinimizeResult<Scalar> minimize(const System& system, const ConstMatrixRef<Scala
         });
     } else {
         detail::minimize_rows(system, left, kBlockRows, n_jobs, result,
-                              [&](Block<Scalar>& block, auto&) { trust_ncg(system, block, options); });
+                              [&](Block<Scalar>& block, auto&) {
+                                  trust_ncg(system, block, options);
+                              });
     }
     return result;
 }
