@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import rnndyn as rd
 import scipy.optimize
+from rnndyn import _core
 
 METHODS = ["newton", "trust-ncg", "lm", "cg", "adam"]
 
@@ -261,3 +262,39 @@ def test_flipflop_memories_are_the_stable_fixed_points_at_the_corners(bits: int,
     # no bias and no input: F is odd, so the fixed points come in pairs ±x
     for point in stable.points:
         assert np.min(np.linalg.norm(stable.points + point, axis=1)) < 1e-6
+    # ±x have one Jacobian (φ' is even), so they share one linearisation: the same numbers,
+    # and those are the eigenvalues of J at either point
+    for i, point in enumerate(stable.points):
+        partner = np.argmin(np.linalg.norm(stable.points + point, axis=1))
+        np.testing.assert_array_equal(stable.eigenvalues[partner], stable.eigenvalues[i])
+    full = np.linalg.eigvals(net.jacobian(stable.points[0]))
+    leading = full[np.argsort(-full.real)][: stable.eigenvalues.shape[1]]
+    np.testing.assert_allclose(np.sort_complex(stable.eigenvalues[0]), np.sort_complex(leading),
+                               atol=1e-8)
+
+
+@pytest.mark.slow
+def test_shared_preconditioners_end_where_plain_newton_does():
+    # Newton's second pass (states with q <= cluster_q, preconditioned by the LU of J at a
+    # nearby state) against Newton with GMRES alone (cluster_q = 0) and against one
+    # factorisation per state (cluster_radius = 0), from the same starts
+    from conftest import trained_flipflop
+
+    trained, _, test = trained_flipflop(3, 1)
+    core = trained.core_system()
+    starts = rd.sample_states(test.states, 64, seed=1)
+
+    def search(**settings):
+        options = _core.MinimizeOptions()
+        for name, value in settings.items():
+            setattr(options, name, value)
+        points, q, _, _, reason = core.minimize(starts, "newton", options, 2)
+        assert np.all((q <= options.tol_q) | np.isin(reason, (1, 2)))  # fixed or slow
+        return points
+
+    shared, plain, alone = search(), search(cluster_q=0.0), search(cluster_radius=0.0)
+    for other in (plain, alone):
+        same = np.linalg.norm(shared - other, axis=1) < 1e-6
+        assert same.mean() >= 0.9
+    with pytest.raises(ValueError, match="cluster_q"):
+        search(cluster_q=-1.0)

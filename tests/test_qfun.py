@@ -63,6 +63,8 @@ def test_core_matches_reference(activation: str):
                 assert relative_error(
                     system.hessian_product(X, V, exact)[k], hessian(x, exact) @ V[k]
                 ) <= 1e-10
+                # the dense one (Levenberg-Marquardt's), from the Gram matrix or Wᵀ diag W
+                assert relative_error(system.hessian(x, exact), hessian(x, exact)) <= 1e-10
 
 
 def _check_against_differences(system, velocity, jacobian, hessian, x: np.ndarray) -> None:
@@ -91,6 +93,8 @@ def _check_against_differences(system, velocity, jacobian, hessian, x: np.ndarra
         system.gradient((x + h * v)[None])[0] - system.gradient((x - h * v)[None])[0]
     ) / (2 * h)
     assert relative_error(system.hessian_product(x[None], v[None], True)[0], directional) <= 1e-7
+    core_gradient = lambda y: system.gradient(y[None])[0]  # noqa: E731
+    assert relative_error(system.hessian(x, True), _central_difference(core_gradient, x)) <= 1e-7
 
 
 @pytest.mark.parametrize("activation", ["tanh", "logistic"])

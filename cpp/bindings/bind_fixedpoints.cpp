@@ -69,6 +69,16 @@ void bind_system_methods(Class& cls) {
             },
             release, "state"_a, "The dense Jacobian (N x N) at one state.")
         .def(
+            "hessian",
+            [](const System& s, const ConstVector& x, bool exact) {
+                rnndyn::ColMatrix<Scalar> H = rnndyn::dense_hessian(
+                    s, linearization_at(s, Matrix(x.transpose())), 0, exact);
+                H.template triangularView<Eigen::StrictlyUpper>() = H.transpose();
+                return H;
+            },
+            release, "state"_a, "exact"_a = true,
+            "The dense Hessian of q (N x N) at one state; exact=False gives JᵀJ.")
+        .def(
             "minimize",
             [](const System& s, const ConstMatrix& starts, const std::string& method,
                const rnndyn::MinimizeOptions& options, int n_jobs) {
@@ -107,7 +117,9 @@ void bind_fixedpoints(py::module_& m) {
         .def_readwrite("initial_radius", &rnndyn::MinimizeOptions::initial_radius)
         .def_readwrite("learning_rate", &rnndyn::MinimizeOptions::learning_rate)
         .def_readwrite("max_krylov", &rnndyn::MinimizeOptions::max_krylov)
-        .def_readwrite("newton_iter", &rnndyn::MinimizeOptions::newton_iter);
+        .def_readwrite("newton_iter", &rnndyn::MinimizeOptions::newton_iter)
+        .def_readwrite("cluster_q", &rnndyn::MinimizeOptions::cluster_q)
+        .def_readwrite("cluster_radius", &rnndyn::MinimizeOptions::cluster_radius);
     using ClosedLoop = rnndyn::ClosedLoopSystem<Scalar>;
     py::class_<ClosedLoop> closed_loop(
         m, "ClosedLoopSystem", local, "F(x) = -x + W_c φ(x) + c: an ESN's closed loop at a constant input.");

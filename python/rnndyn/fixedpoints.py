@@ -133,9 +133,11 @@ def find_fixed_points(
         fixed-point residual G(h) = φ(Wh + Bu + b) - h), or any object with `velocity(x)`
         (N,) → (N,) and `jacobian(x)` → (N, N) (e.g. a FunctionSystem), minimised in Python.
     initial_states: (K, N) starting states, e.g. from `sample_states`.
-    method: "newton" (the default: Newton on F with GMRES steps and a dogleg trust region; what
-        it leaves after 30 steps goes on by Levenberg-Marquardt (N <= 2000, one state per
-        thread) or trust-ncg, which also find slow points),
+    method: "newton" (the default: Newton on F with GMRES steps and a dogleg trust region; for
+        N <= 2000 states with q <= 1e-2 finish with GMRES preconditioned by the LU of J at a
+        nearby state, one factorisation per group of states; what it leaves after 30 steps
+        goes on by Levenberg-Marquardt (N <= 2000, one state per thread) or trust-ncg, which
+        also find slow points),
         "trust-ncg" (trust-region Newton-CG on q with exact Hessian products),
         "lm" (Levenberg-Marquardt, dense JᵀJ: N up to a few thousand), "cg" (nonlinear CG with
         a strong-Wolfe line search: the paper's) or "adam" (FixedPointFinder's scheme).
@@ -193,11 +195,14 @@ def find_fixed_points(
     # on two cores (DESIGN.md: BLAS threads), here 3x slower than one; instead the points go
     # to n_jobs threads (LAPACK releases the GIL). Python systems stay serial.
     with threadpoolctl.threadpool_limits(limits=1):
-        if core is None or n_jobs == 1 or len(points) < 2:
-            spectra = [linearize(x) for x in points]
+        owner = _same_jacobian(points, core, jacobian)
+        distinct = np.unique(owner)
+        if core is None or n_jobs == 1 or len(distinct) < 2:
+            found = [linearize(x) for x in points[distinct]]
         else:
             with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-                spectra = list(pool.map(linearize, points))
+                found = list(pool.map(linearize, points[distinct]))
+    spectra = [found[i] for i in np.searchsorted(distinct, owner)]
     width = max((len(s[0]) for s in spectra), default=0)
     n_vectors = max((s[1].shape[1] for s in spectra), default=0)
     eig = np.full((len(spectra), width), np.nan + 0j)
@@ -263,9 +268,10 @@ def _resolve(system: Any, inputs: Any) -> tuple[int | None, Any, bool]:
 def _minimize_in_chunks(
     core: Any, starts: np.ndarray, method: str, options: Any, n_jobs: int, progress: bool
 ) -> tuple[np.ndarray, ...]:
-    """The core's minimiser over chunks of whole 32-state blocks (so results do not depend on
-    the chunking), with a progress bar if asked."""
-    chunk = 32 * 2 * n_jobs
+    """The core's minimiser over chunks of 256 states, with a progress bar if asked. The chunk
+    size is fixed: Newton's second pass shares work among the states of one call, so results
+    depend on the chunking, and must not on n_jobs or progress."""
+    chunk = 256
     parts = []
     bar = None
     if progress:
@@ -389,8 +395,14 @@ def _linearize(
             values, right = _least_stable(forward, size, k, discrete_time, eigenvalues == "auto")
             n_unstable = min(_count_unstable(values, discrete_time), max_vectors)
             left = np.zeros((size, n_unstable), dtype=complex)
-            if n_unstable:
-                # left eigenvectors of J are the conjugated right eigenvectors of Jᵀ
+            # left eigenvectors of J are the conjugated right eigenvectors of Jᵀ: where J fits
+            # in memory by inverse iteration at the known eigenvalues (one LU each, a fraction
+            # of a second Arnoldi run), else by Arnoldi on Jᵀ
+            if n_unstable and size <= _DENSE_PRODUCT_LIMIT:
+                transposed = np.asarray(jacobian(x), dtype=float).T
+                for j, value in enumerate(values[:n_unstable]):
+                    left[:, j] = np.conj(_null_vector(transposed, value))
+            elif n_unstable:
                 t_values, t_right = _least_stable(
                     backward, size, max(k, n_unstable + 2), discrete_time, False
                 )
@@ -414,6 +426,29 @@ def _linearize(
         scale = np.einsum("ij,ij->j", left.conj(), right)
         left = left / np.where(scale == 0, 1, scale).conj()
     return values, right, left
+
+
+def _same_jacobian(points: np.ndarray, core: Any, jacobian: Any, rtol: float = 1e-10
+                   ) -> np.ndarray:
+    """(M,) for each point the first point with the same Jacobian (itself if none), which then
+    shares its linearisation. J depends on x only through the slopes φ'(x), so symmetric pairs
+    (x and -x, with tanh and no offset) have one J; they are told by J r for a fixed random r
+    (one batched product through the core, else one dense J per point)."""
+    if len(points) < 2:
+        return np.arange(len(points))
+    probe = np.random.default_rng(0).standard_normal(points.shape[1])
+    if core is not None:
+        prints = core.jacobian_product(points, np.tile(probe, (len(points), 1)))
+    else:
+        prints = np.array([np.asarray(jacobian(x), dtype=float) @ probe for x in points])
+    scale = np.linalg.norm(prints, axis=1)
+    owner = np.arange(len(points))
+    for i in range(1, len(points)):
+        gaps = np.linalg.norm(prints[:i] - prints[i], axis=1)
+        match = np.flatnonzero((owner[:i] == np.arange(i)) & (gaps <= rtol * scale[i]))
+        if match.size:
+            owner[i] = match[0]
+    return owner
 
 
 def _null_vector(matrix: np.ndarray, value: complex) -> np.ndarray:
@@ -442,8 +477,8 @@ def _least_stable(
     while True:
         k = min(k, size - 2)
         values, vectors = scipy.sparse.linalg.eigs(
-            operator, k=k, which="LM" if discrete_time else "LR", tol=1e-12,
-            ncv=min(size, max(2 * k + 1, 40)), maxiter=50 * size,
+            operator, k=k, which="LM" if discrete_time else "LR", tol=1e-10,
+            ncv=min(size, max(2 * k + 1, 60)), maxiter=50 * size,
         )
         values = values - shift
         order = _stability_order(values, discrete_time)

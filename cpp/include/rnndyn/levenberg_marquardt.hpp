@@ -1,8 +1,11 @@
 // Levenberg-Marquardt on F(x) = 0 with the dense Gauss-Newton matrix JᵀJ, one point at a time:
-// a Cholesky factorisation (N³/3 flops) per trial step, for N up to a few thousand. (The exact
-// Hessian of q instead took more steps on flip-flop networks: it is indefinite away from the
-// minima.) Damping by Nielsen's rule (Madsen, Nielsen & Tingleff,
-// "Methods for non-linear least squares problems", 2004, Algorithm 3.16).
+// a Cholesky factorisation (N³/3 flops) per trial step, for N up to a few thousand. Once q
+// stalls above zero (a slow point ahead, where Gauss-Newton converges only linearly because
+// F ≠ 0) the model switches to the exact Hessian of q, and back whenever that is not positive
+// definite with the damping added. (The exact Hessian from the start took more steps on
+// flip-flop networks: it is indefinite away from the minima.) Damping by Nielsen's rule
+// (Madsen, Nielsen & Tingleff, "Methods for non-linear least squares problems", 2004,
+// Algorithm 3.16).
 #pragma once
 
 #include <algorithm>
@@ -21,8 +24,12 @@ void levenberg_marquardt(const System& system, Block<Scalar>& block,
     using Matrix = RowMatrix<Scalar>;
     block.retire_converged(options);
     const Rows points = block.active;
+    constexpr Scalar kStall = Scalar(0.9);  // q_new > kStall q: q stalls
+    const Scalar round_off = 8 * std::numeric_limits<Scalar>::epsilon();
     for (const Eigen::Index i : points) {
-        ColMatrix<Scalar> normal = system.gauss_newton(block.lin, i);
+        bool exact = false;
+        auto model = [&] { return dense_hessian(system, block.lin, i, exact); };
+        ColMatrix<Scalar> normal = model();
         Scalar damping = Scalar(1e-3) * std::max(normal.diagonal().cwiseAbs().maxCoeff(),
                                                  std::numeric_limits<Scalar>::min());
         Scalar growth = 2;
@@ -32,6 +39,13 @@ void levenberg_marquardt(const System& system, Block<Scalar>& block,
             ColMatrix<Scalar> damped = normal;
             damped.diagonal().array() += damping;
             cholesky.compute(damped);
+            if (exact && cholesky.info() != Eigen::Success) {  // indefinite: Gauss-Newton again
+                exact = false;
+                normal = model();
+                damped = normal;
+                damped.diagonal().array() += damping;
+                cholesky.compute(damped);
+            }
             Vector<Scalar> step;
             if (cholesky.info() == Eigen::Success)
                 step = -cholesky.solve(Vector<Scalar>(block.gradient.row(i).transpose()));
@@ -40,7 +54,7 @@ void levenberg_marquardt(const System& system, Block<Scalar>& block,
             if (solved) trial.row(0) += step.transpose();
             const Matrix F_trial = system.velocity(trial);
             const Scalar q_trial = Scalar(0.5) * F_trial.squaredNorm();
-            // predicted decrease of the Gauss-Newton model: ½ stepᵀ(damping step - ∇q)
+            // predicted decrease of the model (either one): ½ stepᵀ(damping step - ∇q)
             const Scalar predicted =
                 solved ? Scalar(0.5) * step.dot(damping * step - block.gradient.row(i).transpose())
                        : Scalar(0);
@@ -48,16 +62,19 @@ void levenberg_marquardt(const System& system, Block<Scalar>& block,
                                    ? (block.q(i) - q_trial) / predicted
                                    : Scalar(-1);
             if (rho > 0) {
+                if (q_trial > kStall * block.q(i)) exact = true;
                 block.X.row(i) = trial.row(0);
                 block.refresh(system, {i}, F_trial);
-                normal = system.gauss_newton(block.lin, i);
+                normal = model();
                 const Scalar t = Scalar(2) * rho - Scalar(1);
                 damping *= std::max(Scalar(1) / Scalar(3), Scalar(1) - t * t * t);
                 growth = 2;
             } else {
                 damping *= growth;
                 growth *= 2;
-                if (!std::isfinite(damping) ||
+                // no decrease left that q's rounding would show
+                const bool unmeasurable = solved && predicted <= round_off * block.q(i);
+                if (!std::isfinite(damping) || unmeasurable ||
                     (solved && block.step_too_small(i, step.norm(), options))) {
                     block.retire(i, StopReason::StepTolerance);
                 }

@@ -30,6 +30,10 @@ struct MinimizeOptions {
     double learning_rate = 1.0;   // adam
     int max_krylov = 100;         // newton: GMRES iterations per step
     int newton_iter = 30;         // newton: steps before the fallback (minimizers.hpp) takes over
+    // newton, N <= 2000: states with q below `cluster_q` finish with a dense LU preconditioner
+    // shared by those within `cluster_radius` (1 + |x|) of each other (0 turns this off)
+    double cluster_q = 1e-2;
+    double cluster_radius = 0.1;
 
     void check() const {
         auto require = [](bool ok, const char* what) {
@@ -42,6 +46,9 @@ struct MinimizeOptions {
         require(max_inner >= 1, "max_inner must be >= 1");
         require(max_krylov >= 1, "max_krylov must be >= 1");
         require(newton_iter >= 0, "newton_iter must be >= 0");
+        require(cluster_q >= 0 && std::isfinite(cluster_q), "cluster_q must be finite and >= 0");
+        require(cluster_radius >= 0 && std::isfinite(cluster_radius),
+                "cluster_radius must be finite and >= 0");
         require(initial_radius > 0 && std::isfinite(initial_radius),
                 "initial_radius must be finite and > 0");
         require(learning_rate > 0 && std::isfinite(learning_rate),

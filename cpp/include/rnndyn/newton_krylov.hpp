@@ -21,11 +21,13 @@ namespace detail {
 
 // For each row i, an approximate solution of J_i s = -F_i with |J_i s + F_i| <= tolerance(i)
 // (or the best within `max_krylov` iterations), by GMRES from s = 0 with modified Gram-Schmidt
-// and Givens rotations. Also returns J_i s (from the Arnoldi relation, no extra product).
-template <typename Scalar, class System>
+// and Givens rotations, right-preconditioned: Arnoldi runs on J M⁻¹ and s = M⁻¹ V y, where
+// `precondition(V)` applies M⁻¹ to each row of V. Also returns J_i s (from the Arnoldi
+// relation, no extra product).
+template <typename Scalar, class System, class Preconditioner>
 void gmres(const System& system, const Linearization<Scalar>& lin, const RowMatrix<Scalar>& F,
-           const Vector<Scalar>& tolerance, int max_krylov, RowMatrix<Scalar>& step,
-           RowMatrix<Scalar>& J_step) {
+           const Vector<Scalar>& tolerance, int max_krylov, const Preconditioner& precondition,
+           RowMatrix<Scalar>& step, RowMatrix<Scalar>& J_step) {
     using Matrix = RowMatrix<Scalar>;
     const Eigen::Index m = F.rows(), n = F.cols();
     const int depth = int(std::min<Eigen::Index>(max_krylov, n));
@@ -46,8 +48,8 @@ void gmres(const System& system, const Linearization<Scalar>& lin, const RowMatr
         if (beta(i) > tolerance(i)) running.push_back(i);
     }
     for (int j = 0; j < depth && !running.empty(); ++j) {
-        const Matrix W_run =
-            system.jacobian_product(lin.select(running), basis[std::size_t(j)](running, Eigen::all));
+        const Matrix W_run = system.jacobian_product(
+            lin.select(running), precondition(Matrix(basis[std::size_t(j)](running, Eigen::all))));
         basis.emplace_back(Matrix::Zero(m, n));
         Rows still;
         for (std::size_t k = 0; k < running.size(); ++k) {
@@ -81,7 +83,7 @@ void gmres(const System& system, const Linearization<Scalar>& lin, const RowMatr
         }
         running.swap(still);
     }
-    step = Matrix::Zero(m, n);
+    Matrix combination = Matrix::Zero(m, n);  // V y, row by row
     J_step = -F;
     for (Eigen::Index i = 0; i < m; ++i) {
         const int k = used[std::size_t(i)];
@@ -93,10 +95,17 @@ void gmres(const System& system, const Linearization<Scalar>& lin, const RowMatr
         // J V_k y = V_{k+1} H̄ y; J s + F is then the GMRES residual
         const Vector<Scalar> Hy = hessenberg[std::size_t(i)].topLeftCorner(k + 1, k) * y;
         J_step.row(i).setZero();
-        for (int l = 0; l < k; ++l) step.row(i) += y(l) * basis[std::size_t(l)].row(i);
+        for (int l = 0; l < k; ++l) combination.row(i) += y(l) * basis[std::size_t(l)].row(i);
         for (int l = 0; l <= k; ++l) J_step.row(i) += Hy(l) * basis[std::size_t(l)].row(i);
     }
+    step = precondition(combination);
 }
+
+// M = I: plain GMRES.
+struct NoPreconditioner {
+    template <class Matrix>
+    const Matrix& operator()(const Matrix& V) const { return V; }
+};
 
 // τ in [0, 1] with |a + τ (b - a)| = radius, for |a| <= radius <= |b|.
 template <typename Scalar>
@@ -107,9 +116,11 @@ Scalar dogleg_fraction(const Vector<Scalar>& a, const Vector<Scalar>& b, Scalar 
 
 }  // namespace detail
 
-// Returns the rows left unfinished: out of Newton steps, or stuck above tol_q.
-template <typename Scalar, class System>
-Rows newton_krylov(const System& system, Block<Scalar>& block, const MinimizeOptions& options) {
+// Returns the rows left unfinished: out of Newton steps, or stuck above tol_q. `precondition`
+// is GMRES's right preconditioner (see detail::gmres).
+template <typename Scalar, class System, class Preconditioner = detail::NoPreconditioner>
+Rows newton_krylov(const System& system, Block<Scalar>& block, const MinimizeOptions& options,
+                   const Preconditioner& precondition = {}) {
     using Matrix = RowMatrix<Scalar>;
     const Eigen::Index m = block.X.rows();
     Vector<Scalar> radius(m), forcing = Vector<Scalar>::Constant(m, Scalar(0.1));
@@ -131,7 +142,8 @@ Rows newton_krylov(const System& system, Block<Scalar>& block, const MinimizeOpt
             tolerance(Eigen::Index(k)) = std::max(forcing(rows[k]) * norm, enough);
         }
         Matrix newton, J_newton;
-        detail::gmres(system, lin, F, tolerance, options.max_krylov, newton, J_newton);
+        detail::gmres(system, lin, F, tolerance, options.max_krylov, precondition, newton,
+                      J_newton);
         const Matrix Jg = system.jacobian_product(lin, g);
         Matrix step(Eigen::Index(rows.size()), F.cols()), J_step(step.rows(), step.cols());
         Vector<Scalar> step_norms(step.rows());

@@ -136,6 +136,13 @@ public:
         return normal;
     }
 
+    // normal += Σ_k F_k ∇²F_k at row `row`, making JᵀJ the exact Hessian of q: here diagonal,
+    // (W_cᵀF) ⊙ φ''.
+    void add_second_order(const Linearization<Scalar>& lin, Eigen::Index row,
+                          ColMatrix<Scalar>& normal) const {
+        normal.diagonal() += lin.curvature.row(row).transpose();
+    }
+
     // The feedback loop W_fb W_o has singular values far above the rest of J (≈ 60 against
     // ≈ 1 in a trained flip-flop), which makes JᵀJ ill-conditioned. The preconditioner
     // M = I + (W_fb W_o D)ᵀ(W_fb W_o D) captures that part; M⁻¹ costs O(N O) by Woodbury:
@@ -265,6 +272,13 @@ public:
         return normal;
     }
 
+    // normal += Σ_k G_k ∇²G_k = Wᵀ diag(G ⊙ φ'') W at row `row` (lower triangle; an N³ product).
+    void add_second_order(const Linearization<Scalar>& lin, Eigen::Index row,
+                          ColMatrix<Scalar>& normal) const {
+        const ColMatrix<Scalar> scaled = lin.curvature.row(row).transpose().asDiagonal() * W_;
+        normal.template triangularView<Eigen::Lower>() += W_.transpose() * scaled;
+    }
+
     // No structure to exploit: the identity preconditioner and the Euclidean metric.
     Matrix precondition(const Linearization<Scalar>&, const Matrix& R) const { return R; }
     Matrix metric_coordinates(const Linearization<Scalar>&, const Matrix& X) const {
@@ -276,5 +290,15 @@ private:
     Vector<Scalar> offset_;
     Activation activation_;
 };
+
+// The dense Hessian of q at row `row` of a linearization, exact or Gauss-Newton JᵀJ; only its
+// lower triangle is guaranteed (what a Cholesky factorisation reads).
+template <class System, typename Scalar>
+ColMatrix<Scalar> dense_hessian(const System& system, const Linearization<Scalar>& lin,
+                                Eigen::Index row, bool exact) {
+    ColMatrix<Scalar> hessian = system.gauss_newton(lin, row);
+    if (exact) system.add_second_order(lin, row, hessian);
+    return hessian;
+}
 
 }  // namespace rnndyn
