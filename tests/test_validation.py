@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import rnndyn as rd
@@ -10,6 +12,14 @@ from rnndyn import _core
 
 def _net() -> rd.ESN:
     return rd.ESN(10, 2, 1, seed=0)
+
+
+def _states(count: int = 4) -> np.ndarray:
+    return np.random.default_rng(0).normal(size=(count, 10))
+
+
+def _history() -> rd.TrainingHistory:
+    return rd.train_force(rd.ESN(10, 2, 1, seed=0), *_sample(60), snapshot_every=30)
 
 
 def _sample(steps: int = 20) -> tuple[np.ndarray, np.ndarray]:
@@ -89,6 +99,79 @@ BAD_CALLS = [
     ("sample(0)", lambda: rd.tasks.FlipFlop(1).sample(0), ValueError, "steps must be >= 1"),
     ("spectral_radius of non-square", lambda: rd.spectral_radius(np.ones((2, 3))), ValueError,
      "matrix must be square"),
+    ("spectral_radius of nan", lambda: rd.spectral_radius(np.full((3, 3), np.nan)), ValueError,
+     "matrix must be finite"),
+    ("seed a string", lambda: rd.ESN(10, 1, 1, seed="x"), TypeError, "seed must be None, an int"),
+    ("seed < 0", lambda: rd.tasks.FlipFlop(1, seed=-3), ValueError, "seed must be >= 0"),
+    ("dtype int", lambda: rd.ESN(10, 1, 1, dtype="int32"), ValueError,
+     "dtype must be float64 or float32"),
+    ("run n_jobs=0", lambda: _net().run(np.ones((3, 2)), n_jobs=0), ValueError,
+     "n_jobs must be >= 1"),
+    ("train n_jobs<0", lambda: rd.train_force(_net(), *_sample(), n_jobs=-2), ValueError,
+     "n_jobs must be >= 1"),
+    # fixed points
+    ("method", lambda: rd.find_fixed_points(_net(), _states(), method="bfgs"), ValueError,
+     "method must be one of"),
+    ("tol_q<0", lambda: rd.find_fixed_points(_net(), _states(), tol_q=-1), ValueError,
+     "tol_q must be >= 0"),
+    ("starts width", lambda: rd.find_fixed_points(_net(), np.ones((3, 9))), ValueError,
+     r"initial_states must have shape \(any, 10\)"),
+    ("starts nan", lambda: rd.find_fixed_points(_net(), np.full((3, 10), np.nan)), ValueError,
+     "initial_states must be finite"),
+    ("no starts", lambda: rd.find_fixed_points(_net(), np.ones((0, 10))), ValueError,
+     "at least one state"),
+    ("fp n_jobs", lambda: rd.find_fixed_points(_net(), _states(), n_jobs=0), ValueError,
+     "n_jobs must be >= 1"),
+    ("eigenvalues name", lambda: rd.find_fixed_points(_net(), _states(), eigenvalues="some"),
+     TypeError, "eigenvalues must be 'auto', 'full' or an int"),
+    ("eigenvalues=0", lambda: rd.find_fixed_points(_net(), _states(), eigenvalues=0), ValueError,
+     "eigenvalues must be >= 1"),
+    ("kinds", lambda: rd.find_fixed_points(_net(), _states(), kinds=["saddle"]), ValueError,
+     "kinds must be a non-empty selection"),
+    ("constant input width", lambda: rd.find_fixed_points(_net(), _states(), inputs=np.ones(3)),
+     ValueError, r"inputs must have shape \(2\)"),
+    ("system", lambda: rd.find_fixed_points("net", _states()), TypeError,
+     "system must be an ESN, an RNN or"),
+    ("max_iter<0", lambda: rd.find_fixed_points(_net(), _states(), max_iter=-1), ValueError,
+     "max_iter must be >= 0"),
+    ("rnn not square", lambda: rd.RNN(np.ones((3, 4))), ValueError, "recurrent must be square"),
+    ("rnn activation", lambda: rd.RNN(np.eye(3), activation="relu"), ValueError,
+     "activation must be one of"),
+    ("function system", lambda: rd.FunctionSystem("f"), TypeError, "velocity must be callable"),
+    # states, PCA, geometry
+    ("sample n=0", lambda: rd.sample_states(_states(), 0), ValueError, "n must be >= 1"),
+    ("sample noise<0", lambda: rd.sample_states(_states(), 2, noise=-1), ValueError,
+     "noise must be >= 0"),
+    ("fastest width", lambda: rd.fastest_states(_net(), np.ones((3, 4)), 2), ValueError,
+     r"states must have shape \(any, 10\)"),
+    ("pca n=0", lambda: rd.PCA(0), ValueError, "n_components must be >= 1"),
+    ("pca 1-D", lambda: rd.PCA(2).fit(np.ones(5)), ValueError, "X must have shape"),
+    ("pca unfitted", lambda: rd.PCA(2).transform(_states()), ValueError, "not fitted yet"),
+    ("pca too many", lambda: rd.PCA(20).fit(_states()), ValueError, "n_components must be <="),
+    ("pca width", lambda: rd.PCA(2).fit(_states()).transform(np.ones((2, 3))), ValueError,
+     r"X must have shape \(any, 10\)"),
+    ("geometry rows", lambda: rd.memory_geometry(np.ones((3, 10)), np.ones((2, 1))), ValueError,
+     r"outputs must have shape \(3, any\)"),
+    # robustness, evolution, transfer
+    ("robust matrix", lambda: rd.noise_robustness(_net(), rd.tasks.FlipFlop(1), matrix="B"),
+     ValueError, "matrix must be one of"),
+    ("robust trials", lambda: rd.noise_robustness(_net(), rd.tasks.FlipFlop(1), trials=0),
+     ValueError, "trials must be >= 1"),
+    ("robust eta<0", lambda: rd.noise_robustness(_net(), rd.tasks.FlipFlop(1), eta=[-1.0]),
+     ValueError, "eta must hold at least one noise level"),
+    ("robust task", lambda: rd.noise_robustness(_net(), "task"), TypeError,
+     r"task must have a sample\(steps\) method"),
+    ("evolution snapshots", lambda: rd.fixed_point_evolution(_net(), _history(), _states(),
+                                                             snapshots=[99]),
+     ValueError, "snapshots must index the history's"),
+    ("grow inputs", lambda: rd.grow(_net(), -1, 1), ValueError, "inputs must be >= 2"),
+    ("transfer of a non flip-flop", lambda: rd.transfer(_net(), 2), ValueError,
+     "net must be a flip-flop network"),
+    ("sample_patterns hold", lambda: rd.tasks.FlipFlop(1).sample_patterns(hold=0), ValueError,
+     "hold must be >= 20"),
+    ("phase portrait", lambda: rd.plot.phase_portrait(None), TypeError,
+     "pca must be a fitted rnndyn.PCA"),
+    ("load a folder", lambda: rd.ESN.load("."), ValueError, "not a readable rnndyn archive"),
 ]
 
 
@@ -146,10 +229,28 @@ def test_diverging_training_raises_and_leaves_network_unchanged():
     )
     inputs, targets = rd.tasks.FlipFlop(1, seed=0).sample(200)
     before = (net.readout.copy(), net.state.copy())
-    with pytest.raises(rd.DivergenceError, match=r"diverged within steps 0\.\.199"):
+    with pytest.raises(rd.DivergenceError, match=r"diverged at step 0\b"):
         rd.train_force(net, inputs, targets)
     np.testing.assert_array_equal(net.readout, before[0])
     np.testing.assert_array_equal(net.state, before[1])
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_training_with_tiny_alpha_and_huge_inputs_names_the_step_it_diverges(n_jobs):
+    # P(0) = I / 1e-300 and inputs of 1e6: P overflows within a few dozen updates
+    net = rd.ESN(40, 1, 1, seed=0)
+    inputs, targets = rd.tasks.FlipFlop(1, seed=0).sample(3000)
+    inputs = inputs * 1e6
+    before = net.copy()
+    with pytest.raises(rd.DivergenceError, match=r"diverged at step \d+") as error:
+        rd.train_force(net, inputs, targets, alpha=1e-300, n_jobs=n_jobs)
+    assert net == before
+    step = int(re.search(r"step (\d+)", str(error.value)).group(1))
+    # the steps before it train without error; with it included they do not
+    rd.train_force(net.copy(), inputs[:step], targets[:step], alpha=1e-300)
+    with pytest.raises(rd.DivergenceError, match=f"diverged at step {step}\\b"):
+        rd.train_force(net.copy(), inputs[: step + 1], targets[: step + 1], alpha=1e-300)
+    assert net == before
 
 
 def test_diverging_simulation_raises_and_keeps_state():
@@ -160,3 +261,86 @@ def test_diverging_simulation_raises_and_keeps_state():
     with pytest.raises(rd.DivergenceError, match="simulation diverged"):
         net.run(10)
     np.testing.assert_array_equal(net.state, np.ones(5))
+
+
+# Direct calls of the compiled core with inconsistent arguments: each must raise, never read
+# out of bounds. They run in a child interpreter, so that a crash fails this test instead of
+# ending the test session.
+CORE_PROBE = r'''
+import numpy as np
+from rnndyn import _core
+
+n = 5
+W, c, X = np.eye(n) * 0.5, np.zeros(n), np.ones((3, n))
+none_in, none_out = np.zeros((n, 0)), np.zeros((0, n))
+closed = _core.ClosedLoopSystem(W, c, "tanh", none_in, none_out)
+discrete = _core.DiscreteSystem(W, c, "tanh")
+
+def options(**settings):
+    result = _core.MinimizeOptions()
+    for name, value in settings.items():
+        setattr(result, name, value)
+    return result
+
+def network(**changes):
+    args = dict(recurrent=np.eye(n), feedback=np.ones((n, 1)), input=np.ones((n, 1)),
+                bias=np.zeros(0), leak=np.full(n, 0.1), activation="tanh",
+                readout=np.zeros((1, n)), state=np.zeros(n), inputs=np.ones((5, 1)),
+                targets=np.zeros((5, 1)), teacher_forcing=False, previous_target=np.zeros(1),
+                inverse_correlation=np.eye(n), train_every=1, step_offset=0,
+                states=np.zeros((5, n)), outputs=np.zeros((5, 1)), errors=np.zeros((5, 1)))
+    args.update(changes)
+    return lambda: _core.train_force(**args)
+
+CALLS = {
+    "closed loop not square": lambda: _core.ClosedLoopSystem(np.ones((n, n + 1)), c, "tanh",
+                                                             none_in, none_out),
+    "offset length": lambda: _core.ClosedLoopSystem(W, np.zeros(n + 1), "tanh", none_in,
+                                                    none_out),
+    "factor shapes": lambda: _core.ClosedLoopSystem(W, c, "tanh", np.zeros((n, 2)),
+                                                    np.zeros((1, n))),
+    "discrete not square": lambda: _core.DiscreteSystem(np.ones((2, 3)), np.zeros(2), "tanh"),
+    "velocity width": lambda: closed.velocity(np.ones((3, n + 1))),
+    "gradient width": lambda: discrete.gradient(np.ones((3, n - 1))),
+    "J v, fewer vectors": lambda: closed.jacobian_product(X, np.ones((2, n))),
+    "J v, wider vectors": lambda: discrete.jacobian_product(X, np.ones((3, n + 2))),
+    "Jt u, more vectors": lambda: closed.jacobian_transpose_product(X, np.ones((4, n))),
+    "H v, one vector": lambda: discrete.hessian_product(X, np.ones((1, n)), True),
+    "M r, one vector": lambda: closed.precondition(X, np.ones((1, n))),
+    "dense J, length": lambda: closed.jacobian(np.ones(n + 3)),
+    "dense H, length": lambda: discrete.hessian(np.ones(n - 2)),
+    "minimize width": lambda: closed.minimize(np.ones((2, n + 1)), "newton", options(), 1),
+    "minimize method": lambda: closed.minimize(X, "bfgs", options(), 1),
+    "minimize n_jobs": lambda: closed.minimize(X, "newton", options(), 0),
+    "minimize tol_q": lambda: closed.minimize(X, "newton", options(tol_q=-1.0), 1),
+    "minimize max_krylov": lambda: closed.minimize(X, "newton", options(max_krylov=0), 1),
+    "minimize cluster_radius": lambda: closed.minimize(
+        X, "newton", options(cluster_radius=float("nan")), 1),
+    "train P shape": network(inverse_correlation=np.eye(n + 1)),
+    "train errors rows": network(errors=np.zeros((4, 1))),
+    "train targets width": network(targets=np.zeros((5, 2))),
+    "train readout shape": network(readout=np.zeros((2, n))),
+    "train float32 state": network(state=np.zeros(n, np.float32)),
+    "train non-contiguous states": network(states=np.zeros((5, 2 * n))[:, ::2]),
+}
+for name, call in CALLS.items():
+    try:
+        call()
+        print(name, "| no error")
+    except (ValueError, TypeError) as error:
+        print(name, "|", type(error).__name__, "|", str(error).splitlines()[0])
+'''
+
+
+def test_wrong_core_calls_raise_in_a_subprocess():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", CORE_PROBE], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 25
+    for line in lines:
+        name, kind, *_ = line.split(" | ") + [""]
+        assert kind in ("ValueError", "TypeError"), line

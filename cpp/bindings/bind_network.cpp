@@ -27,7 +27,7 @@ struct Bound {
         return {recurrent, feedback, input, bias, leak, rnndyn::activation_from_name(activation)};
     }
 
-    static void simulate(const ConstMatrix& recurrent, const ConstMatrix& feedback,
+    static Eigen::Index simulate(const ConstMatrix& recurrent, const ConstMatrix& feedback,
                          const ConstMatrix& input, const ConstVector& bias,
                          const ConstVector& leak, const std::string& activation, Matrix readout,
                          State state, const ConstMatrix& inputs, const ConstMatrix& targets,
@@ -35,11 +35,11 @@ struct Bound {
                          Matrix outputs, int n_jobs) {
         auto net = network(recurrent, feedback, input, bias, leak, activation);
         rnndyn::RowMatrix<Scalar> no_errors(0, 0);
-        rnndyn::run<Scalar>(net, readout, state, inputs, targets, teacher_forcing,
-                            previous_target, nullptr, {states, outputs, no_errors}, n_jobs);
+        return rnndyn::run<Scalar>(net, readout, state, inputs, targets, teacher_forcing,
+                                   previous_target, nullptr, {states, outputs, no_errors}, n_jobs);
     }
 
-    static void train_force(const ConstMatrix& recurrent, const ConstMatrix& feedback,
+    static Eigen::Index train_force(const ConstMatrix& recurrent, const ConstMatrix& feedback,
                             const ConstMatrix& input, const ConstVector& bias,
                             const ConstVector& leak, const std::string& activation,
                             Matrix readout, State state, const ConstMatrix& inputs,
@@ -49,8 +49,8 @@ struct Bound {
                             Matrix outputs, Matrix errors, int n_jobs) {
         auto net = network(recurrent, feedback, input, bias, leak, activation);
         rnndyn::Rls<Scalar> rls(inverse_correlation, train_every, step_offset);
-        rnndyn::run<Scalar>(net, readout, state, inputs, targets, teacher_forcing,
-                            previous_target, &rls, {states, outputs, errors}, n_jobs);
+        return rnndyn::run<Scalar>(net, readout, state, inputs, targets, teacher_forcing,
+                                   previous_target, &rls, {states, outputs, errors}, n_jobs);
     }
 
     static void bind(py::module_& m) {
@@ -60,14 +60,16 @@ struct Bound {
               "inputs"_a.noconvert(), "targets"_a.noconvert(), "teacher_forcing"_a,
               "previous_target"_a.noconvert(), "states"_a.noconvert(), "outputs"_a.noconvert(),
               "n_jobs"_a = 1,
-              "Runs the network in place; writes states (T x N) and outputs (T x O).");
+              "Runs the network in place; writes states (T x N) and outputs (T x O). Returns -1, or "
+              "the step where it diverged and stopped.");
         m.def("train_force", &train_force, release, "recurrent"_a, "feedback"_a, "input"_a,
               "bias"_a, "leak"_a, "activation"_a, "readout"_a.noconvert(), "state"_a.noconvert(),
               "inputs"_a.noconvert(), "targets"_a.noconvert(), "teacher_forcing"_a,
               "previous_target"_a.noconvert(), "inverse_correlation"_a.noconvert(),
               "train_every"_a, "step_offset"_a, "states"_a.noconvert(), "outputs"_a.noconvert(),
               "errors"_a.noconvert(), "n_jobs"_a = 1,
-              "FORCE-trains the readout in place; P's lower triangle is updated in place.");
+              "FORCE-trains the readout in place; P's lower triangle is updated in place. Returns -1, "
+              "or the step where it diverged and stopped.");
     }
 };
 

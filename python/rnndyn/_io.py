@@ -59,7 +59,8 @@ def load_archive(
     if not source.exists():
         raise FileNotFoundError(f"no such file: {path}")
     try:
-        with np.load(source, allow_pickle=False) as archive:
+        # our own handle: np.load leaves its own open when the file is not a valid archive
+        with open(source, "rb") as handle, np.load(handle, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as exc:
         raise ValueError(f"{source} is not a readable rnndyn archive: {exc}") from None

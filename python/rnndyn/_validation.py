@@ -80,3 +80,17 @@ def as_choice(name: str, value: object, choices: Sequence[str]) -> str:
     if value not in choices:
         raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
     return str(value)
+
+
+def as_rng(value: object, name: str = "seed") -> np.random.Generator:
+    """A Generator from `value`: None (fresh entropy), an int >= 0, a SeedSequence or a
+    Generator (used as it is)."""
+    if isinstance(value, bool) or not (
+        value is None or isinstance(value, numbers.Integral | np.random.SeedSequence
+                                    | np.random.Generator)
+    ):
+        raise TypeError(f"{name} must be None, an int or a numpy Generator, got "
+                        f"{type(value).__name__}")
+    if isinstance(value, numbers.Integral) and value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return np.random.default_rng(value)  # type: ignore[arg-type]

@@ -3,6 +3,7 @@ and linearise the dynamics at each point (DESIGN.md: fixed points and linearisat
 
 from __future__ import annotations
 
+import numbers
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from typing import Any
@@ -162,6 +163,11 @@ def find_fixed_points(
         "max_iter", max_iter, minimum=0
     )
     n_jobs = as_int("n_jobs", n_jobs, minimum=1)
+    if not (isinstance(eigenvalues, str) and eigenvalues in ("auto", "full")):
+        if isinstance(eigenvalues, str | bool) or not isinstance(eigenvalues, numbers.Integral):
+            raise TypeError(f"eigenvalues must be 'auto', 'full' or an int >= 1, got "
+                            f"{eigenvalues!r}")
+        eigenvalues = as_int("eigenvalues", eigenvalues, minimum=1)
     max_unstable_vectors = as_int("max_unstable_vectors", max_unstable_vectors, minimum=0)
     kinds = as_kinds(kinds)
     size, core, discrete_time = _resolve(system, inputs)

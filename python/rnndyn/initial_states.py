@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import as_array, as_float, as_int
+from ._validation import as_array, as_float, as_int, as_rng
 from .activations import activation_functions
 from .network import ESN, RunResult
 from .tasks import FlipFlop
@@ -20,7 +20,7 @@ def sample_states(
     states = as_array("states", states, (None, None))
     n = as_int("n", n, minimum=1)
     noise = as_float("noise", noise, minimum=0.0)
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed)
     rows = rng.choice(states.shape[0], size=n, replace=n > states.shape[0])
     return states[rows] + noise * rng.standard_normal((n, states.shape[1]))
 

@@ -12,7 +12,7 @@ import numpy as np
 from . import _core
 from ._io import load_archive, save_archive
 from ._progress import chunks
-from ._validation import as_array, as_choice, as_dtype, as_float, as_int
+from ._validation import as_array, as_choice, as_dtype, as_float, as_int, as_rng
 from .activations import ACTIVATIONS, activation_functions
 from .errors import DivergenceError
 from .spectral import spectral_radius as _spectral_radius
@@ -125,7 +125,7 @@ class ESN:
         if spectral_radius is not None:
             spectral_radius = as_float("spectral_radius", spectral_radius, positive=True)
         bias_scale = _bias_scale(bias)
-        rng = np.random.default_rng(seed)
+        rng = as_rng(seed)
 
         recurrent = rng.normal(0.0, g / np.sqrt(p * n), size=(n, n))
         if p < 1:
@@ -270,6 +270,17 @@ class ESN:
             self._state.copy(), self._dtype if dtype is None else dtype,
         )
 
+    def __eq__(self, other: object) -> bool:
+        """Same settings, dtype, weights and state, bit for bit."""
+        if not isinstance(other, ESN):
+            return NotImplemented
+        mine, theirs = _contents(self), _contents(other)
+        return mine.keys() == theirs.keys() and all(
+            np.array_equal(mine[key], theirs[key]) for key in mine
+        )
+
+    __hash__ = None  # mutable: weights and state change in place
+
     def core_weights(self) -> tuple[Any, ...]:
         """The fixed arguments of the core's calls (recurrent, feedback, input, bias, leak,
         activation), in the network's dtype."""
@@ -307,16 +318,17 @@ class ESN:
         state = self._state.copy()
         empty_targets = np.zeros((0, self.n_outputs), self._dtype)
         for start, stop in chunks(steps, progress=progress, desc="run"):
-            _core.simulate(
+            bad = _core.simulate(
                 *self.core_weights(), self._readout, state, u[start:stop],
                 empty_targets if f is None else f[start:stop], bool(teacher_forcing),
                 previous_target(f, start, self.n_outputs, self._dtype), states[start:stop],
                 outputs[start:stop], n_jobs,
             )
-            if not np.all(np.isfinite(state)):
+            if bad >= 0 or not np.all(np.isfinite(state)):
+                step = start + bad if bad >= 0 else f"{start}..{stop - 1}"
                 raise DivergenceError(
-                    f"the simulation diverged within steps {start}..{stop - 1} (a non-finite "
-                    "state); the network's state is unchanged"
+                    f"the simulation diverged at step {step} (a non-finite state or output); "
+                    "the network's state is unchanged"
                 )
         self._state = state
         return RunResult(states, outputs, f)
@@ -401,3 +413,12 @@ def _as_tau(tau: Any, n: int) -> float | np.ndarray:
     if np.any(values <= 0):
         raise ValueError("tau must be > 0 for every unit")
     return values
+
+
+def _contents(net: ESN) -> dict[str, Any]:
+    """Everything that defines a network's behaviour and state, for comparison."""
+    return {
+        "recurrent": net.recurrent, "feedback": net.feedback, "input": net.input,
+        "readout": net.readout, "state": net.state, "bias": net.bias, "tau": np.asarray(net.tau),
+        "dt": net.dt, "activation": net.activation, "dtype": net.dtype.name,
+    }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_array, as_float, as_int
+from ._validation import as_array, as_float, as_int, as_rng
 
 
 class FlipFlop:
@@ -44,7 +44,7 @@ class FlipFlop:
             raise ValueError(f"pulse_rate must be in (0, 1] per step, got {pulse_rate}")
         self.pulse_width = as_int("pulse_width", pulse_width, minimum=1)
         self.min_interval = as_int("min_interval", min_interval, minimum=self.pulse_width)
-        self.rng = np.random.default_rng(seed)
+        self.rng = as_rng(seed)
 
     def sample(self, steps: int) -> tuple[np.ndarray, np.ndarray]:
         """Draw `steps` steps: inputs (T, bits) and targets (T, bits), values in {-1, 0, 1}."""

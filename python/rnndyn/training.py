@@ -106,16 +106,17 @@ def train_force(
     states = np.empty((steps if record_states else 0, n), net.dtype)
     snapshot_steps, readouts = [0], [readout.copy()]
     for start, stop in chunks(steps, every=snapshot_every, progress=progress, desc="FORCE"):
-        _core.train_force(
+        bad = _core.train_force(
             *net.core_weights(), readout, state, u[start:stop], f[start:stop],
             bool(teacher_forcing), previous_target(f, start, net.n_outputs, net.dtype), P,
             train_every, start, states[start:stop] if record_states else states,
             outputs[start:stop], errors[start:stop], n_jobs,
         )
-        if not all(np.all(np.isfinite(a)) for a in (state, readout, errors[start:stop])):
+        if bad >= 0 or not all(np.all(np.isfinite(a)) for a in (state, readout)):
+            step = start + bad if bad >= 0 else f"{start}..{stop - 1}"
             raise DivergenceError(
-                f"FORCE diverged within steps {start}..{stop - 1}: a non-finite state, output "
-                "or readout; the network is unchanged"
+                f"FORCE diverged at step {step}: a non-finite state, output or readout, or P "
+                "no longer positive definite (1 + rᵀPr <= 0); the network is unchanged"
             )
         if snapshot_every is not None and (stop % snapshot_every == 0 or stop == steps):
             snapshot_steps.append(stop)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import as_int
+from ._validation import as_int, as_rng
 from .network import ESN
 from .tasks import FlipFlop
 from .training import TrainingHistory, train_force
@@ -28,7 +28,7 @@ def grow(
     _check_network(net)
     inputs = as_int("inputs", inputs, minimum=net.n_inputs)
     outputs = as_int("outputs", outputs, minimum=net.n_outputs)
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed)
     n = net.size
     new_feedback = rng.uniform(-1.0, 1.0, size=(n, outputs - net.n_outputs))
     new_input = rng.uniform(-1.0, 1.0, size=(n, inputs - net.n_inputs))

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -55,8 +57,11 @@ struct Recording {
 // DESIGN.md.  With `teacher_forcing`, step t feeds back f_{t-1}, and `previous_target` at
 // t = 0; otherwise the network's own output.  With `rls`, FORCE updates `readout` and P on the
 // steps the schedule says.  `targets` may have zero rows when neither needs it.
+// Returns -1, or the first step that diverged (a non-finite output, or an update whose
+// 1 + rᵀPr is not positive: P no longer positive definite), where the run stops; the state,
+// readout and P are then not to be used.
 template <typename Scalar>
-void run(const Network<Scalar>& net, MatrixRef<Scalar> readout, VectorRef<Scalar> state,
+Eigen::Index run(const Network<Scalar>& net, MatrixRef<Scalar> readout, VectorRef<Scalar> state,
          const ConstMatrixRef<Scalar>& inputs, const ConstMatrixRef<Scalar>& targets,
          bool teacher_forcing, const ConstVectorRef<Scalar>& previous_target, Rls<Scalar>* rls,
          Recording<Scalar> record, int n_jobs = 1) {
@@ -91,6 +96,10 @@ void run(const Network<Scalar>& net, MatrixRef<Scalar> readout, VectorRef<Scalar
     Team team(std::min(n_jobs, kParts));
     Vector<Scalar> rates_buffer[2] = {Vector<Scalar>(n), Vector<Scalar>(n)};
     apply_activation(net.activation, state, rates_buffer[0]);
+    Index diverged = -1;
+    // per part of x: non-finite after step t, in [t % 2] (read by all threads after the barrier
+    // of step t, rewritten only after that of step t + 1)
+    char nonfinite[2][kParts] = {};
     team.run([&](int rank) {
         const int threads = team.size();
         Vector<Scalar> drive(n), output(n_out), fed_back(n_out), error(n_out), gain;
@@ -118,6 +127,7 @@ void run(const Network<Scalar>& net, MatrixRef<Scalar> readout, VectorRef<Scalar
                 x.array() += net.leak.segment(a, m).array() * (d - x).array();
                 // 2. r <- phi(x)
                 apply_activation(net.activation, x, next_rates.segment(a, m));
+                nonfinite[t % 2][part] = !x.allFinite();
                 if (record.states.rows() > 0) record.states.row(t).segment(a, m) = x.transpose();
             }
             team.barrier();  // r complete
@@ -140,16 +150,26 @@ void run(const Network<Scalar>& net, MatrixRef<Scalar> readout, VectorRef<Scalar
                     }
                     // z after the update, W_o r - c e (k'r), without waiting for W_o
                     output -= (c * gain.dot(next_rates)) * error;
+                    if (!(c > 0) || !std::isfinite(c))  // P lost positive definiteness
+                        output.setConstant(std::numeric_limits<Scalar>::quiet_NaN());
                 }
             }
             // 5. record
             if (rank == 0 && record.outputs.rows() > 0) record.outputs.row(t) = output.transpose();
+            // every thread holds the same z and flags, so all of them stop at the same step
+            const char* flags = nonfinite[t % 2];
+            const bool state_bad = std::any_of(flags, flags + kParts, [](char f) { return f; });
+            if (state_bad || !output.allFinite()) {
+                if (rank == 0) diverged = t;
+                break;
+            }
         }
         if (rls != nullptr) {
             team.barrier();  // the last deferred update is stored
             for (int part = rank; part < kParts; part += threads) rls->flush(part);
         }
     });
+    return diverged;
 }
 
 }  // namespace rnndyn

@@ -34,6 +34,12 @@ struct Linearization {
         slopes(rows, Eigen::all) = part.slopes;
         curvature(rows, Eigen::all) = part.curvature;
     }
+    // Products take one vector per state: a K x N matrix like the states (checked, so that
+    // a wrong call from outside throws instead of reading out of bounds).
+    void check(const RowMatrix<Scalar>& V) const {
+        if (V.rows() != slopes.rows() || V.cols() != slopes.cols())
+            throw std::invalid_argument("vectors must have the shape of states (K x N)");
+    }
 };
 
 // ½|F|² of each row.
@@ -96,6 +102,7 @@ public:
 
     // J V, rows: (φ' ⊙ v) W_cᵀ - v.
     Matrix jacobian_product(const Linearization<Scalar>& lin, const Matrix& V) const {
+        lin.check(V);
         Matrix JV = lin.slopes.cwiseProduct(V) * W_.transpose();
         JV -= V;
         return JV;
@@ -103,6 +110,7 @@ public:
 
     // Jᵀ U, rows: φ' ⊙ (u W_c) - u.
     Matrix jacobian_transpose_product(const Linearization<Scalar>& lin, const Matrix& U) const {
+        lin.check(U);
         Matrix JtU = lin.slopes.cwiseProduct(U * W_);
         JtU -= U;
         return JtU;
@@ -110,6 +118,7 @@ public:
 
     // H V with H = JᵀJ (+ diag((W_cᵀF) ⊙ φ'') when exact).
     Matrix hessian_product(const Linearization<Scalar>& lin, const Matrix& V, bool exact) const {
+        lin.check(V);
         Matrix HV = jacobian_transpose_product(lin, jacobian_product(lin, V));
         if (exact) HV += lin.curvature.cwiseProduct(V);
         return HV;
@@ -148,6 +157,7 @@ public:
     // M = I + (W_fb W_o D)ᵀ(W_fb W_o D) captures that part; M⁻¹ costs O(N O) by Woodbury:
     // M⁻¹ r = r - V (I + VᵀV)⁻¹ Vᵀ r with V = D A.
     Matrix precondition(const Linearization<Scalar>& lin, const Matrix& R) const {
+        lin.check(R);
         if (factor_.size() == 0) return R;
         Matrix Y = R;
         for (Eigen::Index k = 0; k < R.rows(); ++k) {
@@ -234,6 +244,7 @@ public:
 
     // J V, rows: φ' ⊙ (v Wᵀ) - v.
     Matrix jacobian_product(const Linearization<Scalar>& lin, const Matrix& V) const {
+        lin.check(V);
         Matrix JV = lin.slopes.cwiseProduct(V * W_.transpose());
         JV -= V;
         return JV;
@@ -241,6 +252,7 @@ public:
 
     // Jᵀ U, rows: (φ' ⊙ u) W - u.
     Matrix jacobian_transpose_product(const Linearization<Scalar>& lin, const Matrix& U) const {
+        lin.check(U);
         Matrix JtU = lin.slopes.cwiseProduct(U) * W_;
         JtU -= U;
         return JtU;
@@ -249,6 +261,7 @@ public:
     // H V = Jᵀ J V (+ Wᵀ diag(G ⊙ φ'') W V when exact), with the two W-products shared:
     // rows ((φ' ⊙ JV) + (G ⊙ φ'' ⊙ V Wᵀ)) W - JV.
     Matrix hessian_product(const Linearization<Scalar>& lin, const Matrix& V, bool exact) const {
+        lin.check(V);
         const Matrix VW = V * W_.transpose();
         Matrix JV = lin.slopes.cwiseProduct(VW) - V;
         Matrix inner = lin.slopes.cwiseProduct(JV);
@@ -280,7 +293,10 @@ public:
     }
 
     // No structure to exploit: the identity preconditioner and the Euclidean metric.
-    Matrix precondition(const Linearization<Scalar>&, const Matrix& R) const { return R; }
+    Matrix precondition(const Linearization<Scalar>& lin, const Matrix& R) const {
+        lin.check(R);
+        return R;
+    }
     Matrix metric_coordinates(const Linearization<Scalar>&, const Matrix& X) const {
         return Matrix(X.rows(), 0);
     }
