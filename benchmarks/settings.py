@@ -27,6 +27,7 @@ class Settings:
     fixed_point_repeats: int = 3
     scipy_states: int = 8  # SciPy trust-ncg: a few states, extrapolated
     newton_states: int = 256  # batched NumPy Newton-GMRES: all of them, once
+    fpf_states: int = 32  # FixedPointFinder, if importable: a few states, extrapolated
     # 3. scaling
     scaling_sizes: tuple[int, ...] = (250, 500, 1000, 2000, 4000)
     scaling_step_budget: float = 2e9  # steps per timing ≈ budget / N², within the limits below
@@ -52,7 +53,7 @@ QUICK = Settings(
     n=100, train_steps=400, test_steps=100, force_repeats=3, blas_repeats=2,
     reference_train_steps=200, reference_test_steps=100, reference_repeats=2,
     reservoirpy_steps=50, reservoirpy_repeats=2,
-    fixed_point_states=8, fixed_point_repeats=2, scipy_states=2, newton_states=8,
+    fixed_point_states=8, fixed_point_repeats=2, scipy_states=2, newton_states=8, fpf_states=2,
     scaling_sizes=(100, 200), scaling_step_budget=4e6, scaling_min_steps=50,
     scaling_max_steps=200, scaling_repeats=2, scaling_train_steps=300, scaling_starts=8,
     scaling_max_iter=10,

@@ -102,9 +102,28 @@ def fixed_point_targets(result: fixed_points.FixedPointResult) -> list[Target]:
             f"Newton {seconds(newton.total.median)} on 1 thread, no stability, "
             f"{newton.unconverged} unconverged",
         ))
-    targets.append(Target("≥ 80× FixedPointFinder", NOT_MEASURED, NOT_MEASURED,
-                          "FixedPointFinder not installed"))
+    targets.append(fixed_point_finder_target(result, median))
     return targets
+
+
+def fixed_point_finder_target(result: fixed_points.FixedPointResult, leading: float) -> Target:
+    """rnndyn's default search (2 threads) against FixedPointFinder (1 thread, extrapolated)."""
+    goal = "≥ 80× FixedPointFinder"
+    finder = result.find(fixed_points.FIXED_POINT_FINDER)
+    if finder is None:
+        return Target(goal, NOT_MEASURED, NOT_MEASURED,
+                      "FixedPointFinder not importable (README: Development)")
+    speedup = finder.total.median / leading
+    single = next((r for r in result.runs if r.name == fixed_points.LEADING
+                   and r.threads == "1" and r.total is not None), None)
+    against_one = ("" if single is None else
+                   f"; {finder.total.median / single.total.median:.1f}× with rnndyn on 1 thread")
+    return Target(
+        goal, f"{speedup:.1f}×", at_least(speedup, 80.0),
+        f"FixedPointFinder {seconds(finder.total.median)} (float32, its defaults, 1 thread, "
+        f"extrapolated from {finder.timed_states} states, {finder.fixed} of which reached "
+        f"q ≤ {fixed_points.TOL_Q:g}){against_one}",
+    )
 
 
 def scaling_targets(result: ScalingResult) -> list[Target]:
@@ -138,6 +157,18 @@ WHY_MISSED = {
     "≥ 5× a batched NumPy Newton": (
         "The same causes as the time target; the NumPy Newton is also capped (30 steps, 40 "
         "Krylov vectors), leaves states unconverged and does no linearisation."
+    ),
+    "≥ 80× FixedPointFinder": (
+        "With its defaults FixedPointFinder gives up early on this network rather than running "
+        "its 5,000 iterations: Adam's first steps at lr 1.0 move every coordinate by about 1, "
+        "which throws the states (|x| up to ~5, q from ~1e-3 up) out to |x| ≈ 10 and q ≈ 2,700, "
+        "and its plateau schedule then shrinks the rate until float32 steps no longer change q "
+        "(its dq criterion) after ~1,000 iterations. Its time is then mostly Jacobians by "
+        "autograd (computed twice: a batched version it keeps and a per-state one it discards) "
+        "and full eigendecompositions of every point it kept, all unconverged and all reported "
+        "as unique. So it is cheaper here than the 241 s the issue measured, and the ratio "
+        "compares rnndyn against a search that found no fixed point; meeting 80× on this "
+        "measurement needs rnndyn's search itself to get faster (the time target above)."
     ),
     "FORCE step cost grows as N²": (
         "Within one cache level the step grows as N²; the fit over all sizes is steeper "

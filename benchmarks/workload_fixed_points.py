@@ -1,13 +1,14 @@
 """Workload 2: fixed points of the trained Table 1 network from `rd.flipflop_starts` (seed 0):
 rnndyn's search with full spectra and with the 10 leading eigenvalues, against SciPy's
-trust-ncg with NumPy derivatives and a batched NumPy Newton-GMRES."""
+trust-ncg with NumPy derivatives, a batched NumPy Newton-GMRES and, when it is importable, Golub
+& Sussillo's FixedPointFinder (PyTorch; see fixedpointfinder.py)."""
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import fixedpointfinder
 import numpy as np
 import numpy_newton
 import rnndyn as rd
@@ -34,6 +35,7 @@ class SearchRun:
     unique: str = ""
     extrapolated: str = ""
     note: str = ""
+    timed_states: int | None = None  # when fewer than `states` were timed and scaled up
 
 
 @dataclass
@@ -54,7 +56,7 @@ class FixedPointResult:
         rows = []
         for run in self.runs:
             if run.total is None:
-                rows.append([run.name, run.threads, run.note] + [""] * 6)
+                rows.append([run.name, run.threads, run.note] + [""] * 7)
                 continue
             time = seconds(run.total.median)
             if run.extrapolated:
@@ -86,8 +88,7 @@ FULL = "rnndyn, default method, eigenvalues=\"full\""
 LEADING = "rnndyn, default method, eigenvalues=10"
 SCIPY = "SciPy trust-ncg, NumPy derivatives"
 NEWTON = "batched NumPy Newton-GMRES (benchmarks/numpy_newton.py)"
-FIXED_POINT_FINDER = "FixedPointFinder (Golub & Sussillo)"
-FIXED_POINT_FINDER_MODULES = ("FixedPointFinder", "FixedPointFinderTorch", "fixed_point_finder")
+FIXED_POINT_FINDER = "FixedPointFinder (Golub & Sussillo), PyTorch, float32, its defaults"
 
 
 def state_counts(fps: rd.FixedPoints) -> tuple[int, int, int]:
@@ -141,6 +142,42 @@ def run_newton(net: rd.ESN, starts: np.ndarray, count: int) -> SearchRun:
                      unique=f"max final q {result.q.max():.1e}")
 
 
+def run_fixed_point_finder(net: rd.ESN, starts: np.ndarray, sample: int) -> SearchRun:
+    """FixedPointFinder (PyTorch) with its defaults on `sample` states spread over `starts`,
+    once, on one thread, extrapolated per state; a 'not installed' row if it is missing."""
+    if not fixedpointfinder.available():
+        return SearchRun(FIXED_POINT_FINDER, "—", None, len(starts),
+                         note=f"not installed ({fixedpointfinder.INSTALL_HINT})")
+    subset = fixedpointfinder.evenly_spaced(starts, sample)
+    result = fixedpointfinder.find_fixed_points(net, subset)
+    count = len(subset)
+    fixed = int(np.sum(result.q <= TOL_Q))
+    phases = ", ".join(f"{name} {seconds(time, like=1.0)}"
+                       for name, time in result.phase_seconds.items())
+    scaling = "" if count == len(starts) else (
+        f", scaled to {len(starts)} (its joint Adam steps cost less per state in larger "
+        "batches, so this errs high; Jacobians and eigendecompositions scale with the points)")
+    how = (
+        f"{count} of the {len(starts)} states, spread evenly over them, timed once on one "
+        f"thread ({seconds(result.seconds / count, like=1.0)} per state: {phases}){scaling}. "
+        f"It stopped after {result.iterations} of its at most {result.max_iterations} joint Adam "
+        f"iterations (it stops once every state has q < its tol_q, 1e-12 by default, or a q "
+        f"that no longer changes). Of those {count}, {fixed} reached q ≤ {TOL_Q:g}, "
+        f"{int(np.sum(result.q <= 1e-10))} q ≤ 1e-10; final q from {result.q.min():.1e} to "
+        f"{result.q.max():.1e} (median {np.median(result.q):.1e}), evaluated in float64 at its "
+        "float32 points. Its cell is one step x + F(x), so its q = ½|x - cell(x)|² is "
+        "rnndyn's q = ½|F|² (factor 1). It reported "
+        f"{result.unique_points} unique point(s) and "
+        f"{'did' if result.decomposed_jacobians else 'did not'} eigendecompose their "
+        "Jacobians (all eigenvalues and eigenvectors, float32); it does not tell slow points "
+        "from unconverged ones."
+    )
+    return SearchRun(FIXED_POINT_FINDER, "1", Timing((result.seconds,)).scaled(
+        len(starts) / count), len(starts), fixed=fixed, extrapolated=how,
+        unique=f"{result.unique_points} (of {count} timed); max final q {result.q.max():.1e}",
+        timed_states=count)
+
+
 def run(settings: Settings, net: rd.ESN, log: Callable[[str], None] = print
         ) -> FixedPointResult:
     """Every search from the same starting states."""
@@ -157,7 +194,6 @@ def run(settings: Settings, net: rd.ESN, log: Callable[[str], None] = print
     runs.append(run_scipy(net, starts, s.scipy_states))
     log(f"  fixed points: batched NumPy Newton-GMRES on {s.newton_states} states")
     runs.append(run_newton(net, starts, s.newton_states))
-    installed = any(importlib.util.find_spec(module) for module in FIXED_POINT_FINDER_MODULES)
-    note = "installed, but this harness does not drive it" if installed else "not installed"
-    runs.append(SearchRun(FIXED_POINT_FINDER, "—", None, len(starts), note=note))
+    log(f"  fixed points: FixedPointFinder on {s.fpf_states} states")
+    runs.append(run_fixed_point_finder(net, starts, s.fpf_states))
     return FixedPointResult(runs, len(starts), summaries)
