@@ -92,7 +92,8 @@ def test_quick_run_reports_numbers(quick_results: tuple[str, Path]) -> None:
         cells = row(scaling, n)
         assert float(cells[1]) == pytest.approx(mib, abs=0.06)
         assert re.fullmatch(DURATION, cells[4])
-    assert re.search(r"FORCE step over these sizes: 1 thread\(s\): N\^[0-9.]+", scaling)
+    # the fitted exponent (tiny sizes on a busy machine can make it anything, even negative)
+    assert re.search(r"FORCE step over these sizes: 1 thread\(s\): N\^-?[0-9.]+", scaling)
 
     profile = section(text, "4. Profile")
     for step in ("train", "test", "fixed_points", "figures", "**total** (summary.json)"):

@@ -1,5 +1,9 @@
 // Bindings for q, its derivatives and the minimisers: conversion and GIL release only.
+#include <atomic>
+#include <functional>
+#include <memory>
 #include <string>
+#include <thread>
 #include <tuple>
 
 #include <pybind11/eigen.h>
@@ -24,6 +28,20 @@ template <class System>
 rnndyn::Linearization<Scalar> linearization_at(const System& s, const Matrix& X) {
     Matrix gradient;
     return s.linearize(X, s.velocity(X), gradient);
+}
+
+// For MinimizeOptions::interrupted: the calling thread (the main one, for Ctrl-C) asks Python
+// whether a signal handler raised, and every thread then stops. Python's error stays set for
+// the translator in bind_fixedpoints().
+std::function<bool()> signal_poll() {
+    auto stop = std::make_shared<std::atomic<bool>>(false);
+    return [stop, caller = std::this_thread::get_id()] {
+        if (*stop) return true;
+        if (std::this_thread::get_id() != caller) return false;
+        py::gil_scoped_acquire gil;
+        if (PyErr_CheckSignals() != 0) *stop = true;
+        return bool(*stop);
+    };
 }
 
 template <class System, class Class>
@@ -82,8 +100,10 @@ void bind_system_methods(Class& cls) {
             "minimize",
             [](const System& s, const ConstMatrix& starts, const std::string& method,
                const rnndyn::MinimizeOptions& options, int n_jobs) {
+                rnndyn::MinimizeOptions polled = options;
+                polled.interrupted = signal_poll();
                 auto r = rnndyn::minimize<Scalar>(s, starts, rnndyn::method_from_name(method),
-                                                  options, n_jobs);
+                                                  polled, n_jobs);
                 return std::make_tuple(std::move(r.points), std::move(r.q),
                                        std::move(r.gradient_norm), std::move(r.iterations),
                                        std::move(r.reason));
@@ -105,6 +125,13 @@ void bind_fixedpoints(py::module_& m) {
     // Types are module-local: the portable and the AVX2 builds of this module bind the same
     // C++ types, and both may be loaded in one process.
     const auto local = py::module_local();
+    py::register_local_exception_translator([](std::exception_ptr failure) {
+        try {
+            if (failure) std::rethrow_exception(failure);
+        } catch (const rnndyn::Interrupted&) {
+            if (!PyErr_Occurred()) PyErr_SetNone(PyExc_KeyboardInterrupt);
+        }
+    });
     py::class_<rnndyn::MinimizeOptions>(m, "MinimizeOptions", local,
                                         "Settings of the q-minimisers.")
         .def(py::init<>())

@@ -5,16 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 CHUNK_STEPS = 1000
+# A step costs about N² (FORCE: a few passes over P); pieces of at most this many N² steps take
+# ~0.1 s here, so Ctrl-C, honoured between pieces, stops a run of any size within a second.
+CHUNK_WORK = 5e8
 
 
 def chunks(
-    total: int, *, every: int | None = None, progress: bool = False, desc: str = ""
+    total: int, *, size: int = 1, every: int | None = None, progress: bool = False,
+    desc: str = "",
 ) -> Iterator[tuple[int, int]]:
-    """Yield (start, stop) covering range(total) in pieces of at most CHUNK_STEPS steps.
+    """Yield (start, stop) covering range(total) in pieces of at most CHUNK_STEPS steps, and
+    at most CHUNK_WORK / size² for a network of `size` units.
 
     Pieces also break at every multiple of `every`, so per-chunk work (snapshots) lands on
     those steps.
     """
+    piece = max(1, min(CHUNK_STEPS, int(CHUNK_WORK / size**2)))
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -23,7 +29,7 @@ def chunks(
     start = 0
     try:
         while start < total:
-            stop = min(total, start + CHUNK_STEPS)
+            stop = min(total, start + piece)
             if every is not None:
                 stop = min(stop, (start // every + 1) * every)
             yield start, stop

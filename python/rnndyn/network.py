@@ -317,12 +317,12 @@ class ESN:
         outputs = np.empty((steps, self.n_outputs), self._dtype)
         state = self._state.copy()
         empty_targets = np.zeros((0, self.n_outputs), self._dtype)
-        for start, stop in chunks(steps, progress=progress, desc="run"):
+        for start, stop in chunks(steps, size=self.size, progress=progress, desc="run"):
             bad = _core.simulate(
                 *self.core_weights(), self._readout, state, u[start:stop],
                 empty_targets if f is None else f[start:stop], bool(teacher_forcing),
                 previous_target(f, start, self.n_outputs, self._dtype), states[start:stop],
-                outputs[start:stop], n_jobs,
+                outputs[start:stop], n_jobs, outputs[start - 1] if start else outputs[:0, 0],
             )
             if bad >= 0 or not np.all(np.isfinite(state)):
                 step = start + bad if bad >= 0 else f"{start}..{stop - 1}"

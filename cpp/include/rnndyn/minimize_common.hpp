@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cmath>
+#include <functional>
 #include <stdexcept>
 #include <vector>
 
@@ -19,6 +20,11 @@ enum class StopReason : int {
     NonFinite = 4,          // q or ∇q became NaN or inf
 };
 
+// Thrown when MinimizeOptions::interrupted says to stop (Ctrl-C in Python).
+struct Interrupted : std::runtime_error {
+    Interrupted() : std::runtime_error("minimisation interrupted") {}
+};
+
 struct MinimizeOptions {
     double tol_q = 1e-20;
     double tol_grad = 1e-14;
@@ -34,6 +40,13 @@ struct MinimizeOptions {
     // shared by those within `cluster_radius` (1 + |x|) of each other (0 turns this off)
     double cluster_q = 1e-2;
     double cluster_radius = 0.1;
+    // Asked once per iteration of every minimiser, from every thread; true ends the whole
+    // minimisation by Interrupted. Empty: never.
+    std::function<bool()> interrupted;
+
+    void poll() const {
+        if (interrupted && interrupted()) throw Interrupted();
+    }
 
     void check() const {
         auto require = [](bool ok, const char* what) {
@@ -90,6 +103,7 @@ struct Block {
 
     // Ends rows whose q, gradient or iteration count says so; keeps the rest active.
     void retire_converged(const MinimizeOptions& options) {
+        options.poll();
         Rows still;
         for (Eigen::Index i : active) {
             const Scalar g = gradient.row(i).norm();

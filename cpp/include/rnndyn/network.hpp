@@ -54,7 +54,8 @@ struct Recording {
 };
 
 // Runs T = inputs.rows() steps from `state` (advanced in place) in the fixed order of
-// DESIGN.md.  With `teacher_forcing`, step t feeds back f_{t-1}, and `previous_target` at
+// DESIGN.md; a run cut into calls gives the same numbers as one call when each call after the
+// first is given the last output of the one before (`continued_output`, O values).  With `teacher_forcing`, step t feeds back f_{t-1}, and `previous_target` at
 // t = 0; otherwise the network's own output.  With `rls`, FORCE updates `readout` and P on the
 // steps the schedule says.  `targets` may have zero rows when neither needs it.
 // Returns -1, or the first step that diverged (a non-finite output, or an update whose
@@ -64,7 +65,7 @@ template <typename Scalar>
 Eigen::Index run(const Network<Scalar>& net, MatrixRef<Scalar> readout, VectorRef<Scalar> state,
          const ConstMatrixRef<Scalar>& inputs, const ConstMatrixRef<Scalar>& targets,
          bool teacher_forcing, const ConstVectorRef<Scalar>& previous_target, Rls<Scalar>* rls,
-         Recording<Scalar> record, int n_jobs = 1) {
+         Recording<Scalar> record, int n_jobs = 1, const Scalar* continued_output = nullptr) {
     using Index = Eigen::Index;
     net.check(readout);
     const Index n = net.size(), n_out = net.outputs(), steps = inputs.rows();
@@ -103,7 +104,13 @@ Eigen::Index run(const Network<Scalar>& net, MatrixRef<Scalar> readout, VectorRe
     team.run([&](int rank) {
         const int threads = team.size();
         Vector<Scalar> drive(n), output(n_out), fed_back(n_out), error(n_out), gain;
-        output.noalias() = readout * rates_buffer[0];
+        // z at the start: as the previous call ended (after an update, z is W_o r less the
+        // update's share, which W_o r recomputed would differ from by a rounding), else W_o r
+        if (continued_output != nullptr) {
+            output = Eigen::Map<const Vector<Scalar>>(continued_output, n_out);
+        } else {
+            output.noalias() = readout * rates_buffer[0];
+        }
         for (Index t = 0; t < steps; ++t) {
             const Vector<Scalar>& rates = rates_buffer[t % 2];
             Vector<Scalar>& next_rates = rates_buffer[(t + 1) % 2];

@@ -71,12 +71,14 @@ public:
         pending_c_ = c;
     }
 
-    // Applies a deferred update to part p's rows.
+    // Applies a deferred update to part p's rows, by the very arithmetic partial_gain would
+    // have used (the same sweep, against r = 0), so that where a run is cut into calls does
+    // not change P by a rounding.
     void flush(int part) {
         if (pending_c_ == Scalar(0)) return;
-        for (Eigen::Index i = bounds_[part]; i < bounds_[part + 1]; ++i)
-            P_.row(i).head(i + 1).transpose().noalias() -=
-                (pending_c_ * pending_gain_(i)) * pending_gain_.head(i + 1);
+        const Vector<Scalar> none = Vector<Scalar>::Zero(size());
+        auto scratch = partial_.col(part);
+        sweep<true>(part, none.data(), scratch.data());
     }
 
 private:

@@ -1,0 +1,90 @@
+"""Threads: the core called from several Python threads at once, chunked runs, and Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+import rnndyn as rd
+from rnndyn import _progress
+
+
+def _work(seed: int) -> tuple[np.ndarray, ...]:
+    """Train, run and search fixed points of one small network (all through the core)."""
+    net = rd.ESN(120, 2, 2, seed=seed)
+    task = rd.tasks.FlipFlop(2, seed=seed)
+    history = rd.train_force(net, task.sample(600), n_jobs=2)
+    run = net.run(task.sample(200), n_jobs=2)
+    starts = rd.sample_states(run.states, 12, seed=seed)
+    fps = rd.find_fixed_points(net, starts, n_jobs=2)
+    return history.errors, net.readout, run.states, fps.points, fps.q, fps.eigenvalues
+
+
+def test_python_threads_calling_the_core_at_once_match_serial_calls():
+    seeds = [0, 1, 2, 3]
+    serial = [_work(seed) for seed in seeds]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        threaded = list(pool.map(_work, seeds))
+    for one, other in zip(serial, threaded, strict=True):
+        for a, b in zip(one, other, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_results_do_not_depend_on_chunking_or_threads(monkeypatch):
+    task = rd.tasks.FlipFlop(1, seed=3)
+    sample = task.sample(1500)
+
+    def train(n_jobs: int) -> tuple[np.ndarray, ...]:
+        net = rd.ESN(200, 1, 1, seed=3)
+        history = rd.train_force(net, sample, n_jobs=n_jobs, snapshot_every=500)
+        return net.readout, net.state, history.errors, history.inverse_correlation
+
+    whole = train(1)
+    monkeypatch.setattr(_progress, "CHUNK_WORK", 7 * 200**2)  # pieces of 7 steps
+    for pieces in (train(1), train(2)):
+        for a, b in zip(whole, pieces, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+# The child prints when it is under way, then, on KeyboardInterrupt, the time it caught it.
+INTERRUPTED_CHILD = r"""
+import sys, time
+import numpy as np
+import rnndyn as rd
+
+net = rd.ESN(1500, 1, 1, g=1.5, seed=0)
+if sys.argv[1] == "fixed points":
+    starts = rd.sample_states(net.run(np.zeros((100, 1))).states, 256, noise=0.5, seed=0)
+    work = lambda: rd.find_fixed_points(net, starts, n_jobs=2, max_iter=10**6)
+else:
+    sample = rd.tasks.FlipFlop(1, seed=0).sample(10**6)
+    work = lambda: rd.train_force(net, sample, n_jobs=2)
+print("under way", flush=True)
+try:
+    work()
+    print("finished")
+except KeyboardInterrupt:
+    print("interrupted", time.time(), flush=True)
+"""
+
+
+@pytest.mark.parametrize("work", ["fixed points", "training"])
+def test_ctrl_c_stops_a_long_run_within_a_second(work: str):
+    with subprocess.Popen([sys.executable, "-c", INTERRUPTED_CHILD, work],
+                          stdout=subprocess.PIPE, text=True) as child:
+        try:
+            assert child.stdout.readline().strip() == "under way"
+            time.sleep(1.5)  # well inside the core
+            sent = time.time()
+            child.send_signal(signal.SIGINT)
+            answer = child.stdout.read().split()
+            assert child.wait(timeout=60) == 0
+        finally:
+            child.kill()
+    assert answer[0] == "interrupted"
+    assert float(answer[1]) - sent < 1.0
