@@ -1,0 +1,185 @@
+// The fixed-point minimisers (minimizers.hpp) on decoupled systems whose fixed points are known
+// per unit: every method reaches q <= 1e-20 at one of them, the results are the same, bit for
+// bit, on one thread or two, and bad arguments throw.
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+
+#include <rnndyn/minimizers.hpp>
+
+#include "check.hpp"
+#include "fixtures.hpp"
+
+namespace {
+
+using fixtures::Index;
+using fixtures::Matrix;
+using fixtures::Vector;
+using rnndyn::Activation;
+
+// Per unit gains w > 1: each unit has the fixed points 0 and ±x*(w), and F has no other zeros.
+const Vector kGains = (Vector(8) << 2, 3, 2.5, 1.5, 2, 3, 2.5, 1.5).finished();
+constexpr Index kStarts = 40;  // two blocks of rows (minimizers.hpp: kBlockRows = 32)
+
+// x* > 0 with x* = w tanh(x*): the closed loop -x + w tanh(x) = 0 (Newton from x = w).
+double closed_loop_root(double w) {
+    double x = w;
+    for (int i = 0; i < 50; ++i) {
+        const double t = std::tanh(x);
+        x -= (w * t - x) / (w * (1 - t * t) - 1);
+    }
+    return x;
+}
+
+// h* > 0 with h* = tanh(w h*): the discrete map's G(h) = tanh(w h) - h = 0 (Newton from 1).
+double discrete_root(double w) {
+    double h = 1;
+    for (int i = 0; i < 50; ++i) {
+        const double t = std::tanh(w * h);
+        h -= (t - h) / (w * (1 - t * t) - 1);
+    }
+    return h;
+}
+
+struct Problem {
+    Vector roots;  // x* of each unit: its fixed points are -x*, 0 and x*
+    Matrix starts;
+
+    // The fixed point nearest to x, unit by unit.
+    Vector nearest_fixed_point(const Vector& x) const {
+        Vector point(x.size());
+        for (Index i = 0; i < x.size(); ++i) {
+            const double r = roots(i);
+            point(i) = std::abs(x(i)) < r / 2 ? 0 : x(i) > 0 ? r : -r;
+        }
+        return point;
+    }
+};
+
+// Each unit of each start picks -x*, 0 or x* at random and moves off it by up to `spread`
+// (less than the distance to the slow points where F' = 0, so that q has no minimum but the
+// fixed points nearby; a method's step may still land in another unit's basin).
+template <class Root>
+Problem make_problem(Root&& root, double spread, std::uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::uniform_int_distribution<int> pick(-1, 1);
+    std::uniform_real_distribution<double> offset(-spread, spread);
+    Problem problem{Vector(kGains.size()), Matrix(kStarts, kGains.size())};
+    for (Index i = 0; i < kGains.size(); ++i) problem.roots(i) = root(kGains(i));
+    for (Index k = 0; k < kStarts; ++k)
+        for (Index i = 0; i < kGains.size(); ++i)
+            problem.starts(k, i) = pick(rng) * problem.roots(i) + offset(rng);
+    return problem;
+}
+
+void check_same(const rnndyn::MinimizeResult<double>& a, const rnndyn::MinimizeResult<double>& b) {
+    CHECK(a.points == b.points);
+    CHECK(a.q == b.q);
+    CHECK(a.gradient_norm == b.gradient_norm);
+    CHECK(a.iterations == b.iterations);
+    CHECK(a.reason == b.reason);
+}
+
+template <class System>
+void check_finds_fixed_points(const System& system, const Problem& problem, const char* method,
+                              const rnndyn::MinimizeOptions& options = {}) {
+    check::Context context(method);
+    const auto one = rnndyn::minimize<double>(system, problem.starts,
+                                              rnndyn::method_from_name(method), options, 1);
+    for (Index k = 0; k < kStarts; ++k) {
+        check::Context row("start " + std::to_string(k));
+        CHECK(one.reason(k) == int(rnndyn::StopReason::QTolerance));
+        CHECK(one.q(k) <= 1e-20);
+        CHECK(one.iterations(k) >= 1);
+        const Vector point = one.points.row(k).transpose();
+        CHECK_CLOSE(point, problem.nearest_fixed_point(point), 1e-9);
+    }
+    const auto two = rnndyn::minimize<double>(system, problem.starts,
+                                              rnndyn::method_from_name(method), options, 2);
+    check_same(one, two);
+}
+
+rnndyn::ClosedLoopSystem<double> decoupled_closed_loop(bool preconditioned) {
+    const Matrix W = kGains.asDiagonal();
+    if (!preconditioned) return {W, Vector::Zero(kGains.size()), Activation::Tanh};
+    // W_fb W_o = w_0 e_0 e_0ᵀ, a rank-one part of W_c, gives the preconditioner something to do
+    Matrix feedback = Matrix::Zero(kGains.size(), 1), readout = Matrix::Zero(1, kGains.size());
+    feedback(0, 0) = 1;
+    readout(0, 0) = kGains(0);
+    return {W, Vector::Zero(kGains.size()), Activation::Tanh, feedback, readout};
+}
+
+}  // namespace
+
+TEST(minimize_closed_loop_reaches_known_fixed_points) {
+    const Problem problem = make_problem(closed_loop_root, 0.3, 60);
+    const auto system = decoupled_closed_loop(false);
+    for (const char* method : {"newton", "lm", "trust-ncg", "cg"})
+        check_finds_fixed_points(system, problem, method);
+}
+
+TEST(minimize_closed_loop_with_preconditioner) {
+    const Problem problem = make_problem(closed_loop_root, 0.3, 61);
+    const auto system = decoupled_closed_loop(true);
+    for (const char* method : {"newton", "trust-ncg"})
+        check_finds_fixed_points(system, problem, method);
+    rnndyn::MinimizeOptions gauss_newton;
+    gauss_newton.exact_hessian = false;
+    check_finds_fixed_points(system, problem, "trust-ncg", gauss_newton);
+}
+
+// Newton with one step before the fallback: Levenberg-Marquardt finishes (minimizers.hpp).
+TEST(minimize_newton_hands_leftovers_to_levenberg_marquardt) {
+    const Problem problem = make_problem(closed_loop_root, 0.3, 62);
+    rnndyn::MinimizeOptions options;
+    options.newton_iter = 1;
+    check_finds_fixed_points(decoupled_closed_loop(false), problem, "newton", options);
+    options.cluster_q = 0;  // no shared preconditioner: the leftovers go straight to LM
+    check_finds_fixed_points(decoupled_closed_loop(false), problem, "newton", options);
+}
+
+TEST(minimize_discrete_reaches_known_fixed_points) {
+    const Problem problem = make_problem(discrete_root, 0.2, 63);
+    const rnndyn::DiscreteSystem<double> system(Matrix(kGains.asDiagonal()),
+                                                Vector::Zero(kGains.size()), Activation::Tanh);
+    for (const char* method : {"newton", "lm", "trust-ncg"})
+        check_finds_fixed_points(system, problem, method);
+}
+
+// Adam is not expected to reach 1e-20 in its iterations; it must lower q and agree across
+// threads.
+TEST(minimize_adam_lowers_q) {
+    const Problem problem = make_problem(closed_loop_root, 0.3, 64);
+    const auto system = decoupled_closed_loop(false);
+    rnndyn::MinimizeOptions options;
+    options.max_iter = 200;
+    options.learning_rate = 0.05;
+    const auto one =
+        rnndyn::minimize<double>(system, problem.starts, rnndyn::Method::Adam, options, 1);
+    const Vector q_start = rnndyn::half_squared_norms(system.velocity(problem.starts));
+    for (Index k = 0; k < kStarts; ++k) CHECK(one.q(k) < q_start(k));
+    check_same(one,
+               rnndyn::minimize<double>(system, problem.starts, rnndyn::Method::Adam, options, 2));
+}
+
+TEST(minimize_rejects_bad_starts_and_jobs) {
+    const rnndyn::ClosedLoopSystem<double> system(Matrix::Identity(4, 4), Vector::Zero(4),
+                                                  Activation::Tanh);
+    const rnndyn::MinimizeOptions options;
+    CHECK_THROWS(rnndyn::minimize<double>(system, Matrix::Zero(3, 5), rnndyn::Method::Newton,
+                                          options, 1),
+                 std::invalid_argument);
+    CHECK_THROWS(rnndyn::minimize<double>(system, Matrix::Zero(3, 4), rnndyn::Method::Newton,
+                                          options, 0),
+                 std::invalid_argument);
+    rnndyn::MinimizeOptions negative;
+    negative.tol_q = -1;
+    CHECK_THROWS(rnndyn::minimize<double>(system, Matrix::Zero(3, 4), rnndyn::Method::Newton,
+                                          negative, 1),
+                 std::invalid_argument);
+    // no starts: an empty result, not an error
+    const auto none = rnndyn::minimize<double>(system, Matrix::Zero(0, 4),
+                                               rnndyn::Method::Newton, options, 2);
+    CHECK(none.points.rows() == 0 && none.q.size() == 0);
+}
