@@ -7,6 +7,7 @@ namespace py = pybind11;
 
 void bind_network(py::module_& m);
 void bind_fixedpoints(py::module_& m);
+void bind_lyapunov(py::module_& m);
 
 namespace {
 
@@ -33,4 +34,5 @@ PYBIND11_MODULE(RNNDYN_MODULE, m) {
           "Whether this CPU runs AVX2 and FMA (the _core_avx2 build).");
     bind_network(m);
     bind_fixedpoints(m);
+    bind_lyapunov(m);
 }

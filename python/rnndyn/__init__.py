@@ -6,9 +6,11 @@ from .evolution import Evolution, fixed_point_evolution
 from .fixedpoints import FixedPoints, find_fixed_points
 from .geometry import MemoryGeometry, memory_geometry
 from .initial_states import fastest_states, flipflop_starts, sample_states, states_with_outputs
+from .lyapunov import lyapunov_exponents
 from .network import ESN, RunResult
 from .pca import PCA
 from .robustness import RobustnessResult, noise_robustness
+from .spectra import readout_spectra
 from .spectral import spectral_radius
 from .systems import RNN, FunctionSystem
 from .training import TrainingHistory, train_force, train_ridge
@@ -31,9 +33,11 @@ __all__ = [
     "fixed_point_evolution",
     "flipflop_starts",
     "grow",
+    "lyapunov_exponents",
     "memory_geometry",
     "noise_robustness",
     "plot",
+    "readout_spectra",
     "reference",
     "sample_states",
     "spectral_radius",

@@ -8,11 +8,13 @@ from .linearization import spectrum
 from .noise import robustness
 from .phase import phase_portrait
 from .snapshots import animation, evolution
+from .spectra import readout_spectra
 
 __all__ = [
     "animation",
     "evolution",
     "phase_portrait",
+    "readout_spectra",
     "robustness",
     "spectrum",
     "speed_landscape",

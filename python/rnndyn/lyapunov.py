@@ -1,0 +1,94 @@
+"""Lyapunov exponents of a simulated network: how fast nearby trajectories separate.
+
+Along a trajectory, k tangent vectors follow the Jacobian M_t of the step map actually
+simulated and are re-orthonormalised by QR after every step (Benettin et al. 1980); the
+average log-growth of the diagonal of R gives the k leading exponents. For an ESN the map is the
+forward-Euler step x ↦ x + (dt/τ) ⊙ F(x, u) with the readout fed back, so M_t = I +
+diag(dt/τ)(-I + W_c diag(φ'(x_t))); the exponents are per step divided by dt (units of
+1/time) and tend to those of the ODE τ dx/dt = F as dt → 0. At a stable fixed point they are
+log|μ_i| / dt for the eigenvalues μ_i of I + diag(dt/τ) J, close to Re(λ_i)/τ for the
+eigenvalues λ_i of J when dt/τ is small. For an RNN h' = φ(W h + B u + b), M_t = diag(φ'(a_t)) W
+and the exponents are per step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _core
+from ._progress import chunks
+from ._validation import as_array, as_int, as_rng
+from .activations import activation_functions
+from .network import ESN
+from .systems import RNN
+
+
+def lyapunov_exponents(
+    system: ESN | RNN,
+    inputs: Any = None,
+    k: int | None = None,
+    steps: int | None = None,
+    warmup: int = 0,
+    initial_state: Any = None,
+    seed: int | np.random.Generator | None = 0,
+) -> np.ndarray:
+    """The k leading Lyapunov exponents of the trajectory `system` follows under `inputs`.
+
+    system: an ESN (simulated closed loop, its outputs fed back, from `net.state`; the
+        network is not changed) or an RNN (from h0 = 0).
+    inputs: (warmup + steps, I) inputs, or None for zero input (then `steps` is required).
+    k: how many exponents (1 <= k <= N; default min(N, 10)).
+    steps: steps averaged over, after `warmup` steps that are simulated (and along which the
+        tangent vectors align) but not counted; default: all the inputs after the warmup.
+    initial_state: (N,) to start from instead of the network's state (ESN) or zeros (RNN).
+    seed: for the random orthonormal tangent vectors at the start.
+    Returns (k,) exponents, largest first, in units of 1/time for an ESN (per step / dt) and
+    per step for an RNN.
+    """
+    if not isinstance(system, ESN | RNN):
+        raise TypeError(f"system must be an ESN or an RNN, got {type(system).__name__}")
+    n, n_inputs = system.size, system.input.shape[1]
+    warmup = as_int("warmup", warmup, minimum=0)
+    if inputs is None:
+        if steps is None:
+            raise ValueError("steps is required without inputs")
+        steps = as_int("steps", steps, minimum=1)
+        u = np.zeros((warmup + steps, n_inputs))
+    else:
+        u = as_array("inputs", inputs, (None, n_inputs))
+        steps = u.shape[0] - warmup if steps is None else as_int("steps", steps, minimum=1)
+        if steps < 1 or warmup + steps > u.shape[0]:
+            raise ValueError(f"inputs must hold warmup + steps = {warmup} + {steps} rows, got "
+                             f"{u.shape[0]}")
+    k = min(n, 10) if k is None else as_int("k", k, minimum=1)
+    if k > n:
+        raise ValueError(f"k must be <= N = {n}, got {k}")
+    rng = as_rng(seed)
+    Q = np.asfortranarray(np.linalg.qr(rng.standard_normal((n, k)))[0])
+
+    if isinstance(system, ESN):
+        net = system.copy(dtype="float64")
+        if initial_state is not None:
+            net.state = as_array("initial_state", initial_state, (n,))
+        matrix, leak, dt = net.closed_loop_matrix(), net.leak, net.dt
+    else:
+        net = system
+        h = np.zeros(n) if initial_state is None else as_array("initial_state", initial_state,
+                                                                 (n,))
+        matrix, leak, dt = system.recurrent, np.zeros(0), 1.0
+    phi = activation_functions(system.activation)[0]
+    growth = np.zeros(k)
+    for start, stop in chunks(warmup + steps, size=n, every=warmup or None):
+        if isinstance(net, ESN):
+            before = net.state  # x_t: the rates where each step's nonlinearity acts
+            states = net.run(u[start:stop]).states
+            rates = phi(np.vstack([before[None], states[:-1]]))
+        else:
+            rates = net.run(u[start:stop], h)  # h_{t+1} = φ(a_t)
+            h = rates[-1]
+        logs = _core.tangent_log_growth(matrix, leak, system.activation, rates, Q)
+        if start >= warmup:
+            growth += logs
+    return np.sort(growth / (steps * dt))[::-1]
