@@ -298,3 +298,24 @@ def test_shared_preconditioners_end_where_plain_newton_does():
         assert same.mean() >= 0.9
     with pytest.raises(ValueError, match="cluster_q"):
         search(cluster_q=-1.0)
+
+
+@pytest.mark.parametrize("python_path", [True, False])
+def test_starts_meeting_a_non_finite_value_are_reported_and_the_rest_go_on(tmp_path, python_path):
+    if python_path:  # the toy system, with F undefined (NaN) beyond x = 5
+        def velocity(v: np.ndarray) -> np.ndarray:
+            return _toy_velocity(v) if v[0] < 5 else np.full(2, np.nan)
+
+        system = rd.FunctionSystem(velocity, _toy_jacobian)
+        starts = np.array([[0.9, 0.4], [10.0, 0.0], [-1.2, -0.4], [7.0, 1.0]])
+    else:  # an ESN whose F overflows: ½|F|² = inf wherever tanh(x) is not tiny
+        system = rd.ESN.from_weights(np.diag([1e300, 1e300]), np.zeros((2, 1)),
+                                     np.zeros((2, 0)), np.zeros((1, 2)))
+        starts = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 0.0], [0.0, -2.0]])
+    fps = rd.find_fixed_points(system, starts, tol_unique=1e-6)
+    assert fps.non_finite_starts == (1, 3)
+    assert np.all(np.isfinite(fps.points)) and np.all(np.isfinite(fps.q))
+    assert np.all(fps.q <= 1e-20) and fps.count.sum() == 2
+    assert "non-finite: 2 starting states" in fps.summary()
+    assert rd.FixedPoints.load(fps.save(tmp_path / "fps")).non_finite_starts == (1, 3)
+    assert fps[:1].non_finite_starts == (1, 3)

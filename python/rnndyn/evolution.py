@@ -24,7 +24,8 @@ from .training import TrainingHistory
 EVENT_KINDS = ("appears", "vanishes", "stability")
 # the FixedPoints fields with one row per point (the others are scalar settings)
 _POINT_FIELDS = tuple(
-    f.name for f in fields(FixedPoints) if f.name not in ("discrete_time", "tol_q")
+    f.name for f in fields(FixedPoints)
+    if f.name not in ("discrete_time", "tol_q", "non_finite_starts")
 )
 # one row per event; dims are -1 where the point does not exist (before it appears, after it
 # vanishes)
@@ -132,7 +133,8 @@ class Evolution:
             arrays[f"points.{name}.widths"] = widths
         first = self.fixed_points[0]
         meta = {"tol_match": self.tol_match, "kinds": list(self.kinds),
-                "discrete_time": first.discrete_time, "tol_q": first.tol_q}
+                "discrete_time": first.discrete_time, "tol_q": first.tol_q,
+                "non_finite_starts": [list(f.non_finite_starts) for f in self.fixed_points]}
         return save_archive(path, "Evolution", arrays, meta)
 
     @classmethod
@@ -176,6 +178,7 @@ class Evolution:
         try:
             offsets = arrays["offsets"]
             snapshots = []
+            non_finite = meta.get("non_finite_starts", [[]] * (len(offsets) - 1))
             for k in range(len(offsets) - 1):
                 rows = slice(offsets[k], offsets[k + 1])
                 per_point = {
@@ -185,7 +188,8 @@ class Evolution:
                     for name in _POINT_FIELDS
                 }
                 snapshots.append(FixedPoints(**per_point, discrete_time=meta["discrete_time"],
-                                             tol_q=meta["tol_q"]))
+                                             tol_q=meta["tol_q"],
+                                             non_finite_starts=non_finite[k]))
             tracks = np.split(arrays["tracks"], offsets[1:-1])
             return cls(arrays["steps"], tuple(snapshots), tuple(tracks), arrays["events"],
                        meta["tol_match"], tuple(meta["kinds"]))

@@ -52,6 +52,8 @@ class FixedPoints(SavedResult):
     unstable_right, unstable_left: (M, N, u) right and left eigenvectors of the unstable
     eigenvalues (u the largest unstable_dims, capped at `max_unstable_vectors`; zero-padded),
     normalised to unit length, left ones scaled so that leftᴴ·right = 1.
+    non_finite_starts: indices of the starting states whose minimisation met a non-finite F,
+    q or ∇q (stop reason "non_finite"); what they reached is not among the points.
     """
 
     points: np.ndarray
@@ -70,6 +72,12 @@ class FixedPoints(SavedResult):
     unstable_left: np.ndarray
     discrete_time: bool = False
     tol_q: float = 1e-20
+    non_finite_starts: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        # a loaded archive holds the indices as a JSON list
+        object.__setattr__(self, "non_finite_starts", tuple(int(i) for i in
+                                                            self.non_finite_starts))
 
     def __len__(self) -> int:
         return self.points.shape[0]
@@ -83,7 +91,8 @@ class FixedPoints(SavedResult):
             for f in fields(self)
             if isinstance(getattr(self, f.name), np.ndarray)
         }
-        return FixedPoints(**per_point, discrete_time=self.discrete_time, tol_q=self.tol_q)
+        return FixedPoints(**per_point, discrete_time=self.discrete_time, tol_q=self.tol_q,
+                           non_finite_starts=self.non_finite_starts)
 
     @property
     def stable(self) -> FixedPoints:
@@ -105,6 +114,9 @@ class FixedPoints(SavedResult):
             )
         if np.any(self.is_outlier):
             lines.append(f"  outliers: {int(self.is_outlier.sum())}")
+        if self.non_finite_starts:
+            lines.append(f"  non-finite: {len(self.non_finite_starts)} starting states met a "
+                         "non-finite F (see non_finite_starts)")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -186,6 +198,8 @@ def find_fixed_points(
     kind = np.where(
         q <= tol_q, "fixed", np.where(np.isin(reasons, (1, 2)), "slow", "unconverged")
     ).astype("<U11")
+    non_finite = np.flatnonzero((reasons == STOP_REASONS.index("non_finite")) | ~np.isfinite(q)
+                                | ~np.all(np.isfinite(points), axis=1))
     keep, count = _merge_duplicates(points, q, tol_unique)
     wanted = np.isin(kind[keep], kinds)
     keep, count = keep[wanted], count[wanted]
@@ -238,6 +252,7 @@ def find_fixed_points(
         unstable_left=left,
         discrete_time=discrete_time,
         tol_q=tol_q,
+        non_finite_starts=tuple(non_finite),
     )
 
 
@@ -466,6 +481,7 @@ def _null_vector(matrix: np.ndarray, value: complex) -> np.ndarray:
     vector = np.ones(matrix.shape[0], dtype=complex)
     for _ in range(2):
         vector = scipy.linalg.lu_solve(factors, vector, check_finite=False)
+        vector /= np.max(np.abs(vector))  # first, so that the norm cannot under- or overflow
         vector /= np.linalg.norm(vector)
     return vector
 

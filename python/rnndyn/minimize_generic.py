@@ -12,6 +12,14 @@ import scipy.optimize
 Q_TOLERANCE, GRADIENT_TOLERANCE, STEP_TOLERANCE, ITERATION_LIMIT, NON_FINITE = range(5)
 
 
+class _NonFinite(Exception):
+    """F or J is not finite at `x`: the minimisation of this state stops there."""
+
+    def __init__(self, x: np.ndarray) -> None:
+        super().__init__("non-finite F or J")
+        self.x = x
+
+
 class _Speed:
     """q, ∇q and Hessian products of one system, with F and J cached at the last point."""
 
@@ -24,6 +32,9 @@ class _Speed:
             self._x = np.array(x, dtype=float)
             self.F = np.asarray(self.system.velocity(self._x), dtype=float)
             self.J = np.asarray(self.system.jacobian(self._x), dtype=float)
+            # SciPy's minimisers stop with an error on NaN; the state is reported instead
+            if not (np.all(np.isfinite(self.F)) and np.all(np.isfinite(self.J))):
+                raise _NonFinite(self._x)
 
     def q(self, x: np.ndarray) -> float:
         self._at(x)
@@ -70,10 +81,13 @@ def minimize_generic(
         rows = tqdm(rows, desc="fixed points", unit="state")
     for i in rows:
         speed = _Speed(system)
-        x, iterations[i] = _METHODS[method](speed, starts[i], tol_q, tol_grad, max_iter)
-        points[i] = x
-        q[i] = speed.q(x)
-        grad_norm[i] = float(np.linalg.norm(speed.gradient(x)))
+        try:
+            x, iterations[i] = _METHODS[method](speed, starts[i], tol_q, tol_grad, max_iter)
+            points[i] = x
+            q[i] = speed.q(x)
+            grad_norm[i] = float(np.linalg.norm(speed.gradient(x)))
+        except _NonFinite as stop:
+            points[i], q[i], grad_norm[i] = stop.x, np.inf, np.inf
         codes[i] = _stop_code(q[i], grad_norm[i], iterations[i], tol_q, tol_grad, max_iter)
     return points, q, grad_norm, iterations, codes
 
