@@ -6,8 +6,10 @@ from collections.abc import Iterator
 
 CHUNK_STEPS = 1000
 # A step costs about N² (FORCE: a few passes over P); pieces of at most this many N² steps take
-# ~0.1 s here, so Ctrl-C, honoured between pieces, stops a run of any size within a second.
-CHUNK_WORK = 5e8
+# 0.1 s (N = 1000) to 0.5 s (N = 4000, out of cache) here, so Ctrl-C, honoured between pieces,
+# stops a run of any size within a second. Smaller pieces cost time: each call re-enters the
+# core (threads, a pass over P at its end), ~5% more for FORCE at N = 1000 with half this.
+CHUNK_WORK = 1e9
 
 
 def chunks(
