@@ -114,11 +114,10 @@ def train_force(
             outputs[start:stop], errors[start:stop], n_jobs,
             outputs[start - 1] if start else outputs[:0, 0],
         )
-        if bad >= 0 or not all(np.all(np.isfinite(a)) for a in (state, readout)):
-            step = start + bad if bad >= 0 else f"{start}..{stop - 1}"
+        if bad >= 0:  # the core checks every step
             raise DivergenceError(
-                f"FORCE diverged at step {step}: a non-finite state, output or readout, or P "
-                "no longer positive definite (1 + rᵀPr <= 0); the network is unchanged"
+                f"FORCE diverged at step {start + bad}: a non-finite state, output or readout, "
+                "or P no longer positive definite (1 + rᵀPr <= 0); the network is unchanged"
             )
         if snapshot_every is not None and (stop % snapshot_every == 0 or stop == steps):
             snapshot_steps.append(stop)

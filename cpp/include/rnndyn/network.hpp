@@ -54,18 +54,21 @@ struct Recording {
 };
 
 // Runs T = inputs.rows() steps from `state` (advanced in place) in the fixed order of
-// DESIGN.md; a run cut into calls gives the same numbers as one call when each call after the
-// first is given the last output of the one before (`continued_output`, O values).  With `teacher_forcing`, step t feeds back f_{t-1}, and `previous_target` at
+// DESIGN.md.  With `teacher_forcing`, step t feeds back f_{t-1}, and `previous_target` at
 // t = 0; otherwise the network's own output.  With `rls`, FORCE updates `readout` and P on the
-// steps the schedule says.  `targets` may have zero rows when neither needs it.
+// steps the schedule says.  `targets` may have zero rows when neither needs it.  A run cut
+// into calls gives the same numbers as one call when each call after the first is given the
+// last output of the one before (`continued_output`, O values).
 // Returns -1, or the first step that diverged (a non-finite output, or an update whose
 // 1 + rᵀPr is not positive: P no longer positive definite), where the run stops; the state,
 // readout and P are then not to be used.
 template <typename Scalar>
-Eigen::Index run(const Network<Scalar>& net, MatrixRef<Scalar> readout, VectorRef<Scalar> state,
-         const ConstMatrixRef<Scalar>& inputs, const ConstMatrixRef<Scalar>& targets,
-         bool teacher_forcing, const ConstVectorRef<Scalar>& previous_target, Rls<Scalar>* rls,
-         Recording<Scalar> record, int n_jobs = 1, const Scalar* continued_output = nullptr) {
+Eigen::Index run(const Network<Scalar>& net, MatrixRef<Scalar> readout,
+                 VectorRef<Scalar> state, const ConstMatrixRef<Scalar>& inputs,
+                 const ConstMatrixRef<Scalar>& targets, bool teacher_forcing,
+                 const ConstVectorRef<Scalar>& previous_target, Rls<Scalar>* rls,
+                 Recording<Scalar> record, int n_jobs = 1,
+                 const Scalar* continued_output = nullptr) {
     using Index = Eigen::Index;
     net.check(readout);
     const Index n = net.size(), n_out = net.outputs(), steps = inputs.rows();
