@@ -50,13 +50,16 @@ def main() -> None:
         _, q = scipy_trust_ncg(net, starts)
         rows.append(("scipy trust-ncg", time.perf_counter() - start, q))
 
-    print(f"Fixed points, trained {args.bits}-bit flip-flop, N = 1000, {args.states} states "
-          f"from test trajectories, n_jobs = {args.n_jobs}")
-    print(f"{'method':<18}{'time s':>9}{'s/state':>9}{'median q':>11}{'max q':>11}"
-          f"{'q<=1e-20':>10}")
+    print(
+        f"Fixed points, trained {args.bits}-bit flip-flop, N = 1000, {args.states} states "
+        f"from test trajectories, n_jobs = {args.n_jobs}"
+    )
+    print(f"{'method':<18}{'time s':>9}{'s/state':>9}{'median q':>11}{'max q':>11}{'q<=1e-20':>10}")
     for name, seconds, q in rows:
-        print(f"{name:<18}{seconds:9.2f}{seconds / len(q):9.3f}{np.median(q):11.2e}"
-              f"{np.max(q):11.2e}{int(np.sum(q <= 1e-20)):>7}/{len(q)}")
+        print(
+            f"{name:<18}{seconds:9.2f}{seconds / len(q):9.3f}{np.median(q):11.2e}"
+            f"{np.max(q):11.2e}{int(np.sum(q <= 1e-20)):>7}/{len(q)}"
+        )
 
 
 if __name__ == "__main__":

@@ -101,8 +101,9 @@ def closed_loop_cell(net: rd.ESN, dtype: str = "float32"):
     return ClosedLoopCell()
 
 
-def find_fixed_points(net: rd.ESN, starts: np.ndarray, inputs: np.ndarray | None = None
-                      ) -> FixedPointFinderRun:
+def find_fixed_points(
+    net: rd.ESN, starts: np.ndarray, inputs: np.ndarray | None = None
+) -> FixedPointFinderRun:
     """Run FixedPointFinderTorch with its defaults from each row of `starts` (K, N), K ≥ 2,
     at a constant input (zeros if None), on one torch thread."""
     import torch
@@ -124,23 +125,26 @@ def find_fixed_points(net: rd.ESN, starts: np.ndarray, inputs: np.ndarray | None
                 return method(*args, **kwargs)
             finally:
                 phases[name] = phases.get(name, 0.0) + time.perf_counter() - start
+
         return wrapper
 
     finder._run_joint_optimization = timed("optimisation", finder._run_joint_optimization)
-    finder._compute_recurrent_jacobians = timed("Jacobians",
-                                                finder._compute_recurrent_jacobians)
+    finder._compute_recurrent_jacobians = timed("Jacobians", finder._compute_recurrent_jacobians)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         # it prints some lines whatever `verbose` says, and hands its scheduler a tensor
         # that requires grad (a UserWarning every run)
-        with threadpool_limits(limits=1), contextlib.redirect_stdout(io.StringIO()), \
-                warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "Converting a tensor with requires_grad",
-                                    UserWarning)
+        with (
+            threadpool_limits(limits=1),
+            contextlib.redirect_stdout(io.StringIO()),
+            warnings.catch_warnings(),
+        ):
+            warnings.filterwarnings("ignore", "Converting a tensor with requires_grad", UserWarning)
             start = time.perf_counter()
             unique, every = finder.find_fixed_points(
-                starts.astype(finder.np_dtype), u[None, :].astype(finder.np_dtype))
+                starts.astype(finder.np_dtype), u[None, :].astype(finder.np_dtype)
+            )
             seconds = time.perf_counter() - start
     finally:
         torch.set_num_threads(threads)
@@ -171,13 +175,17 @@ def main() -> None:
     count = int(sys.argv[2]) if len(sys.argv) > 2 else 8
     starts, _ = rd.flipflop_starts(net, 256, seed=0)
     run = find_fixed_points(net, evenly_spaced(starts, count))
-    print(f"{count} states: {run.seconds:.2f} s ({run.seconds / count:.2f} s per state), "
-          f"{run.iterations} iterations, {run.unique_points} unique points, decomposed "
-          f"Jacobians: {run.decomposed_jacobians}")
+    print(
+        f"{count} states: {run.seconds:.2f} s ({run.seconds / count:.2f} s per state), "
+        f"{run.iterations} iterations, {run.unique_points} unique points, decomposed "
+        f"Jacobians: {run.decomposed_jacobians}"
+    )
     print("phases: " + ", ".join(f"{k} {v:.2f} s" for k, v in run.phase_seconds.items()))
-    print(f"q (rnndyn's units, float64 at its float32 points): min {run.q.min():.2e}, median "
-          f"{np.median(run.q):.2e}, max {run.q.max():.2e}; q <= 1e-20: {np.sum(run.q <= 1e-20)}"
-          f", <= 1e-12: {np.sum(run.q <= 1e-12)}, <= 1e-10: {np.sum(run.q <= 1e-10)}")
+    print(
+        f"q (rnndyn's units, float64 at its float32 points): min {run.q.min():.2e}, median "
+        f"{np.median(run.q):.2e}, max {run.q.max():.2e}; q <= 1e-20: {np.sum(run.q <= 1e-20)}"
+        f", <= 1e-12: {np.sum(run.q <= 1e-12)}, <= 1e-10: {np.sum(run.q <= 1e-10)}"
+    )
 
 
 if __name__ == "__main__":

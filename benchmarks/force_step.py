@@ -37,20 +37,30 @@ def main() -> None:
 
     def plain(steps: int) -> None:
         reference.run_network(
-            net.recurrent, net.feedback, net.input, net.readout, net.state, inputs[:steps],
-            targets[:steps], dt_over_tau=0.1, train_every=2,
+            net.recurrent,
+            net.feedback,
+            net.input,
+            net.readout,
+            net.state,
+            inputs[:steps],
+            targets[:steps],
+            dt_over_tau=0.1,
+            train_every=2,
         )
 
     core_times = per_step(core, args.core_steps, args.repeats)
     reference_times = per_step(plain, args.reference_steps, args.repeats)
     core_median = core_times.median
     reference_median = reference_times.median
-    print(f"FORCE step, N = {args.n}, float64, train every 2, one thread, "
-          f"median of {args.repeats}")
-    print(f"  C++ core   {core_median * 1e6:9.1f} µs/step   "
-          f"(Table 1's 35,000 steps: {core_median * 35_000:.1f} s)")
-    print(f"  reference  {reference_median * 1e6:9.1f} µs/step   "
-          f"(Table 1's 35,000 steps: {reference_median * 35_000:.1f} s)")
+    print(f"FORCE step, N = {args.n}, float64, train every 2, one thread, median of {args.repeats}")
+    print(
+        f"  C++ core   {core_median * 1e6:9.1f} µs/step   "
+        f"(Table 1's 35,000 steps: {core_median * 35_000:.1f} s)"
+    )
+    print(
+        f"  reference  {reference_median * 1e6:9.1f} µs/step   "
+        f"(Table 1's 35,000 steps: {reference_median * 35_000:.1f} s)"
+    )
     print(f"  speed-up   {reference_median / core_median:9.1f}x")
     spread = np.ptp(core_times.samples) / core_median
     print(f"  C++ spread over repeats: {spread:.0%}")

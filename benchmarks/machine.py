@@ -37,14 +37,16 @@ class Machine:
         """A bulleted description."""
         caches = ", ".join(f"{name} {size // 1024} KiB" for name, size in self.caches.items())
         versions = ", ".join(f"{name} {version}" for name, version in self.versions.items())
-        return "\n".join([
-            f"- CPU: {self.cpu}, {self.cores} cores; caches (per instance, from /sys): "
-            f"{caches or 'unknown'}",
-            f"- RAM: {self.ram_gib:.1f} GiB; load average at start: {self.load_average}",
-            f"- Python {platform.python_version()} on {platform.platform()}",
-            f"- {versions}",
-            f"- git commit: {self.commit}",
-        ])
+        return "\n".join(
+            [
+                f"- CPU: {self.cpu}, {self.cores} cores; caches (per instance, from /sys): "
+                f"{caches or 'unknown'}",
+                f"- RAM: {self.ram_gib:.1f} GiB; load average at start: {self.load_average}",
+                f"- Python {platform.python_version()} on {platform.platform()}",
+                f"- {versions}",
+                f"- git commit: {self.commit}",
+            ]
+        )
 
 
 def describe_machine() -> Machine:
@@ -53,16 +55,24 @@ def describe_machine() -> Machine:
     import rnndyn
     import scipy
 
-    versions = {"numpy": numpy.__version__, "scipy": scipy.__version__,
-                "rnndyn": rnndyn.__version__}
+    versions = {
+        "numpy": numpy.__version__,
+        "scipy": scipy.__version__,
+        "rnndyn": rnndyn.__version__,
+    }
     for optional in ("reservoirpy", "matplotlib"):
         try:
             versions[optional] = __import__(optional).__version__
         except ImportError:
             versions[optional] = "not installed"
     return Machine(
-        cpu=_cpu_model(), cores=os.cpu_count() or 0, ram_gib=_ram_bytes() / 2**30,
-        caches=_caches(), versions=versions, commit=git_commit(), load_average=load_average(),
+        cpu=_cpu_model(),
+        cores=os.cpu_count() or 0,
+        ram_gib=_ram_bytes() / 2**30,
+        caches=_caches(),
+        versions=versions,
+        commit=git_commit(),
+        load_average=load_average(),
     )
 
 
@@ -78,10 +88,16 @@ def git_commit() -> str:
     """HEAD's hash, noting uncommitted changes to tracked files."""
     root = Path(__file__).resolve().parent.parent
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                              text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=root, capture_output=True, text=True, check=True).stdout
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     except (OSError, subprocess.CalledProcessError):
         return "unknown (not a git checkout)"
     changed = [line[3:] for line in dirty.splitlines()]

@@ -86,7 +86,9 @@ def newton_gmres(
             better = trial_q < q_active[rows]
             accepted = rows[better]
             x[accepted], f[accepted], q_active[accepted] = (
-                trial[better], trial_f[better], trial_q[better]
+                trial[better],
+                trial_f[better],
+                trial_q[better],
             )
             pending[accepted] = False
             length[rows[~better]] *= 0.5

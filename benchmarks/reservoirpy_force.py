@@ -27,8 +27,11 @@ def feedback_model(net: rd.ESN):
     """A reservoirpy model with `net`'s weights: Reservoir >> RLS, the RLS fed back."""
     from reservoirpy.nodes import RLS, Reservoir
 
-    reservoir = Reservoir(W=net.recurrent, Win=np.hstack([net.input, net.feedback]),
-                          lr=net.dt / float(np.mean(net.tau)), bias=np.zeros(net.size))
+    reservoir = Reservoir(
+        W=net.recurrent,
+        Win=np.hstack([net.input, net.feedback]),
+        lr=net.dt / float(np.mean(net.tau)),
+        bias=np.zeros(net.size),
+    )
     readout = RLS(alpha=1.0, fit_bias=False)
     return reservoir << (reservoir >> readout)
-

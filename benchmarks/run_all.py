@@ -43,8 +43,7 @@ class Log:
         self.start = time.perf_counter()
 
     def __call__(self, message: str) -> None:
-        print(f"[{time.perf_counter() - self.start:6.1f} s] {message}", file=sys.stderr,
-              flush=True)
+        print(f"[{time.perf_counter() - self.start:6.1f} s] {message}", file=sys.stderr, flush=True)
 
     @property
     def elapsed(self) -> float:
@@ -64,8 +63,10 @@ class Sections:
         self.log(title)
         before = load_average()
         result = work()
-        text = (f"## {title}\n\n_Load average (1, 5, 15 min) at the start and the end of this "
-                f"workload: {before}; {load_average()}._\n\n{render(result)}")
+        text = (
+            f"## {title}\n\n_Load average (1, 5, 15 min) at the start and the end of this "
+            f"workload: {before}; {load_average()}._\n\n{render(result)}"
+        )
         print(text + "\n", flush=True)
         self.texts.append(text)
         return result
@@ -73,11 +74,13 @@ class Sections:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the workloads and write the results file and the plot."""
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                        help="results file (scaling.png goes next to it)")
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help="results file (scaling.png goes next to it)"
+    )
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
     out = args.out.resolve()
@@ -94,19 +97,29 @@ def main(argv: list[str] | None = None) -> int:
         return result
 
     sections = Sections(log)
-    force = sections.run("1. FORCE, Table 1 workload",
-                         lambda: workload_force.run(settings, log),
-                         lambda result: result.markdown(settings))
-    points = sections.run("2. Fixed points of the trained network",
-                          lambda: workload_fixed_points.run(settings, force.trained, log),
-                          lambda result: result.markdown())
-    scaling = sections.run("3. Scaling with N", scaling_with_plot,
-                           lambda result: result.markdown(plot))
-    sections.run("4. Profile of the main job (`rnndyn flipflop`)",
-                 lambda: workload_profile.run(settings.profile_args),
-                 lambda result: result.markdown())
-    goals = (targets.force_targets(force) + targets.fixed_point_targets(points)
-             + targets.scaling_targets(scaling))
+    force = sections.run(
+        "1. FORCE, Table 1 workload",
+        lambda: workload_force.run(settings, log),
+        lambda result: result.markdown(settings),
+    )
+    points = sections.run(
+        "2. Fixed points of the trained network",
+        lambda: workload_fixed_points.run(settings, force.trained, log),
+        lambda result: result.markdown(),
+    )
+    scaling = sections.run(
+        "3. Scaling with N", scaling_with_plot, lambda result: result.markdown(plot)
+    )
+    sections.run(
+        "4. Profile of the main job (`rnndyn flipflop`)",
+        lambda: workload_profile.run(settings.profile_args),
+        lambda result: result.markdown(),
+    )
+    goals = (
+        targets.force_targets(force)
+        + targets.fixed_point_targets(points)
+        + targets.scaling_targets(scaling)
+    )
 
     header = [
         "# rnndyn benchmarks",

@@ -17,8 +17,10 @@ def scipy_trust_ncg(
     offset = net.offset()
 
     def parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return (reference.closed_loop_velocity(x, closed_loop, offset),
-                reference.closed_loop_jacobian(x, closed_loop))
+        return (
+            reference.closed_loop_velocity(x, closed_loop, offset),
+            reference.closed_loop_jacobian(x, closed_loop),
+        )
 
     def q(x: np.ndarray) -> float:
         return reference.speed(reference.closed_loop_velocity(x, closed_loop, offset))
@@ -33,8 +35,14 @@ def scipy_trust_ncg(
 
     points, speeds = [], []
     for x0 in starts:
-        result = scipy.optimize.minimize(q, x0, jac=gradient, hessp=hessp, method="trust-ncg",
-                                         options={"gtol": 1e-12, "maxiter": max_iter})
+        result = scipy.optimize.minimize(
+            q,
+            x0,
+            jac=gradient,
+            hessp=hessp,
+            method="trust-ncg",
+            options={"gtol": 1e-12, "maxiter": max_iter},
+        )
         points.append(result.x)
         speeds.append(result.fun)
     return np.array(points), np.array(speeds)

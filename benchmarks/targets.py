@@ -43,37 +43,74 @@ def force_targets(result: force.ForceResult) -> list[Target]:
     core = result.find(force.CORE_64, "2")
     plain = result.find(force.REFERENCE)
     if core is None:
-        targets.append(Target("FORCE float64, 2 threads ≤ 4 s", NOT_MEASURED, NOT_MEASURED,
-                              "train_force has no n_jobs"))
+        targets.append(
+            Target(
+                "FORCE float64, 2 threads ≤ 4 s",
+                NOT_MEASURED,
+                NOT_MEASURED,
+                "train_force has no n_jobs",
+            )
+        )
     else:
         median = core.total.median
-        targets.append(Target("FORCE float64, 2 threads ≤ 4 s", seconds(median),
-                              at_most(median, 4.0), f"spread {core.total.spread()}"))
+        targets.append(
+            Target(
+                "FORCE float64, 2 threads ≤ 4 s",
+                seconds(median),
+                at_most(median, 4.0),
+                f"spread {core.total.spread()}",
+            )
+        )
         if plain is not None:
             speedup = plain.total.median / median
-            targets.append(Target(
-                "FORCE float64, 2 threads ≥ 15× the plain NumPy reference", f"{speedup:.1f}×",
-                at_least(speedup, 15.0),
-                f"reference {seconds(plain.total.median)}, extrapolated from a shorter run",
-            ))
-    single = [r for r in (result.find(force.CORE_32, "1"), result.find(force.CORE_32, "2"))
-              if r is not None]
+            targets.append(
+                Target(
+                    "FORCE float64, 2 threads ≥ 15× the plain NumPy reference",
+                    f"{speedup:.1f}×",
+                    at_least(speedup, 15.0),
+                    f"reference {seconds(plain.total.median)}, extrapolated from a shorter run",
+                )
+            )
+    single = [
+        r
+        for r in (result.find(force.CORE_32, "1"), result.find(force.CORE_32, "2"))
+        if r is not None
+    ]
     if not single:
-        targets.append(Target("FORCE float32 ≤ 2.2 s", NOT_MEASURED, NOT_MEASURED,
-                              "float32 is not available in this build (no dtype argument)"))
-        targets.append(Target("float32 accuracy cost: test error vs float64", NOT_MEASURED,
-                              NOT_MEASURED, "no float32"))
+        targets.append(
+            Target(
+                "FORCE float32 ≤ 2.2 s",
+                NOT_MEASURED,
+                NOT_MEASURED,
+                "float32 is not available in this build (no dtype argument)",
+            )
+        )
+        targets.append(
+            Target(
+                "float32 accuracy cost: test error vs float64",
+                NOT_MEASURED,
+                NOT_MEASURED,
+                "no float32",
+            )
+        )
         return targets
     best = min(single, key=lambda r: r.total.median)
-    targets.append(Target("FORCE float32 ≤ 2.2 s", f"{seconds(best.total.median)} "
-                          f"({best.threads} thread(s))", at_most(best.total.median, 2.2)))
+    targets.append(
+        Target(
+            "FORCE float32 ≤ 2.2 s",
+            f"{seconds(best.total.median)} ({best.threads} thread(s))",
+            at_most(best.total.median, 2.2),
+        )
+    )
     reference64 = core or result.find(force.CORE_64, "1")
-    targets.append(Target(
-        "float32 accuracy cost: test error vs float64",
-        f"test MSE {best.test_mse:.2e} vs {reference64.test_mse:.2e}; accuracy "
-        f"{_percent(best.test_accuracy)} vs {_percent(reference64.test_accuracy)}",
-        "reported",
-    ))
+    targets.append(
+        Target(
+            "float32 accuracy cost: test error vs float64",
+            f"test MSE {best.test_mse:.2e} vs {reference64.test_mse:.2e}; accuracy "
+            f"{_percent(best.test_accuracy)} vs {_percent(reference64.test_accuracy)}",
+            "reported",
+        )
+    )
     return targets
 
 
@@ -84,24 +121,33 @@ def fixed_point_targets(result: fixed_points.FixedPointResult) -> list[Target]:
     if leading is None:
         return [Target("fixed points", NOT_MEASURED, NOT_MEASURED)]
     median = leading.total.median
-    targets.append(Target(
-        f"Fixed points, {result.states} states, 2 threads, stability included ≤ 3 s",
-        seconds(median), at_most(median, 3.0),
-        "default method, leading 10 eigenvalues by Krylov after merging duplicates",
-    ))
-    targets.append(Target(
-        "Every state ends fixed (q ≤ 1e-20) or at a reported slow point",
-        f"{leading.fixed} fixed, {leading.slow} slow, {leading.unconverged} unconverged",
-        "met" if leading.unconverged == 0 else f"missed: {leading.unconverged} unconverged",
-    ))
+    targets.append(
+        Target(
+            f"Fixed points, {result.states} states, 2 threads, stability included ≤ 3 s",
+            seconds(median),
+            at_most(median, 3.0),
+            "default method, leading 10 eigenvalues by Krylov after merging duplicates",
+        )
+    )
+    targets.append(
+        Target(
+            "Every state ends fixed (q ≤ 1e-20) or at a reported slow point",
+            f"{leading.fixed} fixed, {leading.slow} slow, {leading.unconverged} unconverged",
+            "met" if leading.unconverged == 0 else f"missed: {leading.unconverged} unconverged",
+        )
+    )
     newton = result.find(fixed_points.NEWTON)
     if newton is not None:
         speedup = newton.total.median / median
-        targets.append(Target(
-            "≥ 5× a batched NumPy Newton(-GMRES)", f"{speedup:.1f}×", at_least(speedup, 5.0),
-            f"Newton {seconds(newton.total.median)} on 1 thread, no stability, "
-            f"{newton.unconverged} unconverged",
-        ))
+        targets.append(
+            Target(
+                "≥ 5× a batched NumPy Newton(-GMRES)",
+                f"{speedup:.1f}×",
+                at_least(speedup, 5.0),
+                f"Newton {seconds(newton.total.median)} on 1 thread, no stability, "
+                f"{newton.unconverged} unconverged",
+            )
+        )
     targets.append(fixed_point_finder_target(result, median))
     return targets
 
@@ -111,15 +157,30 @@ def fixed_point_finder_target(result: fixed_points.FixedPointResult, leading: fl
     goal = "≥ 80× FixedPointFinder"
     finder = result.find(fixed_points.FIXED_POINT_FINDER)
     if finder is None:
-        return Target(goal, NOT_MEASURED, NOT_MEASURED,
-                      "FixedPointFinder not importable (README: Development)")
+        return Target(
+            goal,
+            NOT_MEASURED,
+            NOT_MEASURED,
+            "FixedPointFinder not importable (README: Development)",
+        )
     speedup = finder.total.median / leading
-    single = next((r for r in result.runs if r.name == fixed_points.LEADING
-                   and r.threads == "1" and r.total is not None), None)
-    against_one = ("" if single is None else
-                   f"; {finder.total.median / single.total.median:.1f}× with rnndyn on 1 thread")
+    single = next(
+        (
+            r
+            for r in result.runs
+            if r.name == fixed_points.LEADING and r.threads == "1" and r.total is not None
+        ),
+        None,
+    )
+    against_one = (
+        ""
+        if single is None
+        else f"; {finder.total.median / single.total.median:.1f}× with rnndyn on 1 thread"
+    )
     return Target(
-        goal, f"{speedup:.1f}×", at_least(speedup, 80.0),
+        goal,
+        f"{speedup:.1f}×",
+        at_least(speedup, 80.0),
         f"FixedPointFinder {seconds(finder.total.median)} (float32, its defaults, 1 thread, "
         f"extrapolated from {finder.timed_states} states, {finder.fixed} of which reached "
         f"q ≤ {fixed_points.TOL_Q:g}){against_one}",
@@ -131,8 +192,14 @@ def scaling_targets(result: ScalingResult) -> list[Target]:
     exponent = result.step_exponent(1)
     status = "met" if abs(exponent - 2.0) <= 0.3 else f"missed: N^{exponent:.2f}"
     sizes = f"N = {result.runs[0].n}–{result.runs[-1].n}"
-    return [Target("FORCE step cost grows as N² (1 thread)", f"N^{exponent:.2f} ({sizes})",
-                   status, "criterion: fitted exponent within 2 ± 0.3")]
+    return [
+        Target(
+            "FORCE step cost grows as N² (1 thread)",
+            f"N^{exponent:.2f} ({sizes})",
+            status,
+            "criterion: fitted exponent within 2 ± 0.3",
+        )
+    ]
 
 
 # Why a target is missed, by the start of its goal: what the measurements and profiles of
@@ -184,14 +251,28 @@ WHY_MISSED = {
 def markdown(targets: list[Target], quick: bool) -> str:
     """The targets table, and why each missed target was missed; in --quick runs the statuses
     do not apply."""
-    rows = [[t.goal, t.measured, "n/a (--quick)" if quick and t.status != NOT_MEASURED
-             else t.status, t.note] for t in targets]
+    rows = [
+        [
+            t.goal,
+            t.measured,
+            "n/a (--quick)" if quick and t.status != NOT_MEASURED else t.status,
+            t.note,
+        ]
+        for t in targets
+    ]
     text = table(["target (issue 5)", "measured", "status", "note"], rows)
     if quick:
-        return ("**A --quick run: tiny sizes, so the targets (set for N = 1000) do not "
-                "apply.**\n\n" + text)
-    reasons = [f"- **{t.goal}**: {why}" for t in targets if t.status.startswith("missed")
-               for start, why in WHY_MISSED.items() if t.goal.startswith(start)]
+        return (
+            "**A --quick run: tiny sizes, so the targets (set for N = 1000) do not "
+            "apply.**\n\n" + text
+        )
+    reasons = [
+        f"- **{t.goal}**: {why}"
+        for t in targets
+        if t.status.startswith("missed")
+        for start, why in WHY_MISSED.items()
+        if t.goal.startswith(start)
+    ]
     if reasons:
         text += "\n\nWhy the missed targets are missed:\n\n" + "\n".join(reasons)
     return text

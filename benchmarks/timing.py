@@ -39,8 +39,10 @@ class Timing:
         """'min–max (n=k)' in the unit that suits the median."""
         if self.repeats == 1:
             return "one run"
-        return (f"{seconds(self.minimum, like=self.median)}–"
-                f"{seconds(self.maximum, like=self.median)} (n={self.repeats})")
+        return (
+            f"{seconds(self.minimum, like=self.median)}–"
+            f"{seconds(self.maximum, like=self.median)} (n={self.repeats})"
+        )
 
 
 def measure(

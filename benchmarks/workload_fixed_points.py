@@ -62,9 +62,18 @@ class FixedPointResult:
             if run.extrapolated:
                 time = f"{time} (extrapolated to {self.states})"
             counts = [("—" if c is None else c) for c in (run.fixed, run.slow, run.unconverged)]
-            rows.append([run.name, run.threads, time, run.total.spread(),
-                         seconds(run.total.median / self.states),
-                         ratio(run.total.median, baseline.total.median), *counts, run.unique])
+            rows.append(
+                [
+                    run.name,
+                    run.threads,
+                    time,
+                    run.total.spread(),
+                    seconds(run.total.median / self.states),
+                    ratio(run.total.median, baseline.total.median),
+                    *counts,
+                    run.unique,
+                ]
+            )
         lines = [
             f"{self.states} starting states from `rd.flipflop_starts(net, {self.states}, "
             f"seed=0)` on the network trained in workload 1 (float64, 1 thread). Counts are of "
@@ -72,10 +81,21 @@ class FixedPointResult:
             "minimum of q above that: the gradient under tolerance) or unconverged. "
             "rnndyn's time includes merging duplicates and linearising every unique point.",
             "",
-            table(["search", "threads", "time, median", "spread", "per state",
-                   f"÷ {baseline.name}, {baseline.threads} thread(s)", "fixed", "slow",
-                   "unconverged", "unique points"],
-                  rows),
+            table(
+                [
+                    "search",
+                    "threads",
+                    "time, median",
+                    "spread",
+                    "per state",
+                    f"÷ {baseline.name}, {baseline.threads} thread(s)",
+                    "fixed",
+                    "slow",
+                    "unconverged",
+                    "unique points",
+                ],
+                rows,
+            ),
             "",
         ]
         lines += [f"- {run.name}: {run.extrapolated}" for run in self.runs if run.extrapolated]
@@ -84,7 +104,7 @@ class FixedPointResult:
         return "\n".join(lines)
 
 
-FULL = "rnndyn, default method, eigenvalues=\"full\""
+FULL = 'rnndyn, default method, eigenvalues="full"'
 LEADING = "rnndyn, default method, eigenvalues=10"
 SCIPY = "SciPy trust-ncg, NumPy derivatives"
 NEWTON = "batched NumPy Newton-GMRES (benchmarks/numpy_newton.py)"
@@ -98,8 +118,11 @@ def state_counts(fps: rd.FixedPoints) -> tuple[int, int, int]:
 
 def unique_counts(fps: rd.FixedPoints) -> str:
     """'7 (3 fixed, 4 slow)': unique points after merging, by kind."""
-    parts = [f"{int(np.sum(fps.kind == kind))} {kind}" for kind in rd.fixedpoints.KINDS
-             if np.any(fps.kind == kind)]
+    parts = [
+        f"{int(np.sum(fps.kind == kind))} {kind}"
+        for kind in rd.fixedpoints.KINDS
+        if np.any(fps.kind == kind)
+    ]
     return f"{len(fps)} ({', '.join(parts)})"
 
 
@@ -109,11 +132,13 @@ def run_rnndyn(
     """`rd.find_fixed_points` with the default method."""
     timing, fps = measure(
         lambda: rd.find_fixed_points(net, starts, n_jobs=n_jobs, eigenvalues=eigenvalues),
-        repeats, warm_up=lambda: rd.find_fixed_points(net, starts[:2], eigenvalues=eigenvalues),
+        repeats,
+        warm_up=lambda: rd.find_fixed_points(net, starts[:2], eigenvalues=eigenvalues),
     )
     fixed, slow, unconverged = state_counts(fps)
-    return SearchRun(name, str(n_jobs), timing, len(starts), fixed, slow, unconverged,
-                     unique_counts(fps)), fps
+    return SearchRun(
+        name, str(n_jobs), timing, len(starts), fixed, slow, unconverged, unique_counts(fps)
+    ), fps
 
 
 def run_scipy(net: rd.ESN, starts: np.ndarray, sample: int) -> SearchRun:
@@ -121,42 +146,63 @@ def run_scipy(net: rd.ESN, starts: np.ndarray, sample: int) -> SearchRun:
     timing, (_, q) = measure(lambda: scipy_trust_ncg(net, starts[:sample]), 1)
     total = timing.scaled(len(starts) / sample)
     fixed = int(np.sum(q <= TOL_Q))
-    how = (f"{sample} of the {len(starts)} states timed once "
-           f"({seconds(timing.median / sample, like=1.0)} per state), scaled to "
-           f"{len(starts)}; of those {sample}, {fixed} reached q ≤ {TOL_Q:g} (median final q "
-           f"{np.median(q):.1e}); SciPy does not tell slow points from unconverged ones.")
+    how = (
+        f"{sample} of the {len(starts)} states timed once "
+        f"({seconds(timing.median / sample, like=1.0)} per state), scaled to "
+        f"{len(starts)}; of those {sample}, {fixed} reached q ≤ {TOL_Q:g} (median final q "
+        f"{np.median(q):.1e}); SciPy does not tell slow points from unconverged ones."
+    )
     return SearchRun(SCIPY, "1", total, len(starts), extrapolated=how, note="")
 
 
 def run_newton(net: rd.ESN, starts: np.ndarray, count: int) -> SearchRun:
     """The batched NumPy Newton-GMRES on `count` states, once (extrapolated if fewer)."""
     subset = starts[:count]
-    timing, result = measure(lambda: numpy_newton.newton_gmres(
-        net.closed_loop_matrix(), net.offset(), subset), 1)
+    timing, result = measure(
+        lambda: numpy_newton.newton_gmres(net.closed_loop_matrix(), net.offset(), subset), 1
+    )
     fixed = int(np.sum(result.q <= TOL_Q))
     how = ""
     if count < len(starts):
         how = f"{count} states timed, scaled to {len(starts)}."
-    return SearchRun(NEWTON, "1", timing.scaled(len(starts) / count), len(starts),
-                     fixed=fixed, unconverged=count - fixed, extrapolated=how,
-                     unique=f"max final q {result.q.max():.1e}")
+    return SearchRun(
+        NEWTON,
+        "1",
+        timing.scaled(len(starts) / count),
+        len(starts),
+        fixed=fixed,
+        unconverged=count - fixed,
+        extrapolated=how,
+        unique=f"max final q {result.q.max():.1e}",
+    )
 
 
 def run_fixed_point_finder(net: rd.ESN, starts: np.ndarray, sample: int) -> SearchRun:
     """FixedPointFinder (PyTorch) with its defaults on `sample` states spread over `starts`,
     once, on one thread, extrapolated per state; a 'not installed' row if it is missing."""
     if not fixedpointfinder.available():
-        return SearchRun(FIXED_POINT_FINDER, "—", None, len(starts),
-                         note=f"not installed ({fixedpointfinder.INSTALL_HINT})")
+        return SearchRun(
+            FIXED_POINT_FINDER,
+            "—",
+            None,
+            len(starts),
+            note=f"not installed ({fixedpointfinder.INSTALL_HINT})",
+        )
     subset = fixedpointfinder.evenly_spaced(starts, sample)
     result = fixedpointfinder.find_fixed_points(net, subset)
     count = len(subset)
     fixed = int(np.sum(result.q <= TOL_Q))
-    phases = ", ".join(f"{name} {seconds(time, like=1.0)}"
-                       for name, time in result.phase_seconds.items())
-    scaling = "" if count == len(starts) else (
-        f", scaled to {len(starts)} (its joint Adam steps cost less per state in larger "
-        "batches, so this errs high; Jacobians and eigendecompositions scale with the points)")
+    phases = ", ".join(
+        f"{name} {seconds(time, like=1.0)}" for name, time in result.phase_seconds.items()
+    )
+    scaling = (
+        ""
+        if count == len(starts)
+        else (
+            f", scaled to {len(starts)} (its joint Adam steps cost less per state in larger "
+            "batches, so this errs high; Jacobians and eigendecompositions scale with the points)"
+        )
+    )
     how = (
         f"{count} of the {len(starts)} states, spread evenly over them, timed once on one "
         f"thread ({seconds(result.seconds / count, like=1.0)} per state: {phases}){scaling}. "
@@ -172,20 +218,24 @@ def run_fixed_point_finder(net: rd.ESN, starts: np.ndarray, sample: int) -> Sear
         "Jacobians (all eigenvalues and eigenvectors, float32); it does not tell slow points "
         "from unconverged ones."
     )
-    return SearchRun(FIXED_POINT_FINDER, "1", Timing((result.seconds,)).scaled(
-        len(starts) / count), len(starts), fixed=fixed, extrapolated=how,
+    return SearchRun(
+        FIXED_POINT_FINDER,
+        "1",
+        Timing((result.seconds,)).scaled(len(starts) / count),
+        len(starts),
+        fixed=fixed,
+        extrapolated=how,
         unique=f"{result.unique_points} (of {count} timed); max final q {result.q.max():.1e}",
-        timed_states=count)
+        timed_states=count,
+    )
 
 
-def run(settings: Settings, net: rd.ESN, log: Callable[[str], None] = print
-        ) -> FixedPointResult:
+def run(settings: Settings, net: rd.ESN, log: Callable[[str], None] = print) -> FixedPointResult:
     """Every search from the same starting states."""
     s = settings
     starts, _ = rd.flipflop_starts(net, s.fixed_point_states, seed=0)
     runs, summaries = [], {}
-    for name, n_jobs, eigenvalues in ((FULL, 2, "full"), (LEADING, 2, 10),
-                                      (LEADING, 1, 10)):
+    for name, n_jobs, eigenvalues in ((FULL, 2, "full"), (LEADING, 2, 10), (LEADING, 1, 10)):
         log(f"  fixed points: {name}, {n_jobs} thread(s)")
         result, fps = run_rnndyn(name, net, starts, s.fixed_point_repeats, n_jobs, eigenvalues)
         runs.append(result)

@@ -67,13 +67,18 @@ class ForceResult:
             time = seconds(run.total.median)
             if run.extrapolated:
                 time = f"{time} (extrapolated)"
-            rows.append([
-                run.name, run.threads, time, run.total.spread(),
-                seconds(run.total.median / self.steps),
-                ratio(run.total.median, baseline.total.median),
-                "" if run.test_mse is None else f"{run.test_mse:.2e}",
-                "" if run.test_accuracy is None else f"{run.test_accuracy:.1%}",
-            ])
+            rows.append(
+                [
+                    run.name,
+                    run.threads,
+                    time,
+                    run.total.spread(),
+                    seconds(run.total.median / self.steps),
+                    ratio(run.total.median, baseline.total.median),
+                    "" if run.test_mse is None else f"{run.test_mse:.2e}",
+                    "" if run.test_accuracy is None else f"{run.test_accuracy:.1%}",
+                ]
+            )
         s = settings
         lines = [
             f"N = {s.n}, g = 1.5, τ = 10, dt = 1, train every {s.train_every} steps, "
@@ -81,9 +86,19 @@ class ForceResult:
             f"steps; time = `rd.train_force` + `net.run` (or each implementation's equivalent), "
             f"median of the repeats; spread = min–max over them.",
             "",
-            table(["implementation", "threads", "Table 1 run, median", "spread", "per step",
-                   f"÷ {baseline.name}, {baseline.threads} thread(s)", "test MSE",
-                   "test accuracy"], rows),
+            table(
+                [
+                    "implementation",
+                    "threads",
+                    "Table 1 run, median",
+                    "spread",
+                    "per step",
+                    f"÷ {baseline.name}, {baseline.threads} thread(s)",
+                    "test MSE",
+                    "test accuracy",
+                ],
+                rows,
+            ),
             "",
         ]
         lines += [f"- {run.name}: {run.extrapolated}" for run in self.runs if run.extrapolated]
@@ -148,8 +163,9 @@ def run_core(
         return rd.ESN(s.n, s.bits, s.bits, seed=0, **core_options(rd.ESN, n_jobs, dtype))
 
     def job(net: rd.ESN) -> tuple[rd.ESN, rd.RunResult]:
-        rd.train_force(net, *train, train_every=s.train_every,
-                       **core_options(rd.train_force, n_jobs, dtype))
+        rd.train_force(
+            net, *train, train_every=s.train_every, **core_options(rd.train_force, n_jobs, dtype)
+        )
         return net, net.run(test[0], test[1], **core_options(rd.ESN.run, n_jobs, dtype))
 
     def warm_up() -> None:
@@ -170,12 +186,23 @@ def run_blas(
 
     def job() -> tuple[dict, dict]:
         trained = numpy_force.run_network(
-            net.recurrent, net.feedback, net.input, net.readout, net.state, *train,
-            dt_over_tau=net.dt / net.tau, train_every=s.train_every,
+            net.recurrent,
+            net.feedback,
+            net.input,
+            net.readout,
+            net.state,
+            *train,
+            dt_over_tau=net.dt / net.tau,
+            train_every=s.train_every,
         )
         tested = numpy_force.run_network(
-            net.recurrent, net.feedback, net.input, trained["readout"], trained["state"],
-            test[0], dt_over_tau=net.dt / net.tau,
+            net.recurrent,
+            net.feedback,
+            net.input,
+            trained["readout"],
+            trained["state"],
+            test[0],
+            dt_over_tau=net.dt / net.tau,
         )
         return trained, tested
 
@@ -192,21 +219,36 @@ def run_reference(settings: Settings, net: rd.ESN, train: tuple, test: tuple) ->
     def weights() -> tuple:
         return net.recurrent, net.feedback, net.input, net.readout, net.state
 
-    training, _ = measure(lambda: reference.run_network(
-        *weights(), train[0][:train_steps], train[1][:train_steps],
-        dt_over_tau=net.dt / net.tau, train_every=s.train_every,
-    ), s.reference_repeats)
-    testing, _ = measure(lambda: reference.run_network(
-        *weights(), test[0][:test_steps], dt_over_tau=net.dt / net.tau,
-    ), s.reference_repeats)
-    total = Timing(tuple(
-        a * s.train_steps / train_steps + b * s.test_steps / test_steps
-        for a, b in zip(training.samples, testing.samples, strict=True)
-    ))
-    how = (f"extrapolated: {train_steps:,} training steps timed "
-           f"({seconds(training.median / train_steps)}/step) and {test_steps:,} test steps "
-           f"({seconds(testing.median / test_steps)}/step), scaled to {s.train_steps:,} + "
-           f"{s.test_steps:,}.")
+    training, _ = measure(
+        lambda: reference.run_network(
+            *weights(),
+            train[0][:train_steps],
+            train[1][:train_steps],
+            dt_over_tau=net.dt / net.tau,
+            train_every=s.train_every,
+        ),
+        s.reference_repeats,
+    )
+    testing, _ = measure(
+        lambda: reference.run_network(
+            *weights(),
+            test[0][:test_steps],
+            dt_over_tau=net.dt / net.tau,
+        ),
+        s.reference_repeats,
+    )
+    total = Timing(
+        tuple(
+            a * s.train_steps / train_steps + b * s.test_steps / test_steps
+            for a, b in zip(training.samples, testing.samples, strict=True)
+        )
+    )
+    how = (
+        f"extrapolated: {train_steps:,} training steps timed "
+        f"({seconds(training.median / train_steps)}/step) and {test_steps:,} test steps "
+        f"({seconds(testing.median / test_steps)}/step), scaled to {s.train_steps:,} + "
+        f"{s.test_steps:,}."
+    )
     return ForceRun(REFERENCE, "1", total, extrapolated=how)
 
 
@@ -226,24 +268,30 @@ def run_reservoirpy(settings: Settings, net: rd.ESN, train: tuple, test: tuple) 
 
     fitting, _ = measure(
         lambda model: model.partial_fit(train[0][:steps], train[1][:steps]),
-        s.reservoirpy_repeats, setup=lambda: reservoirpy_force.feedback_model(net),
+        s.reservoirpy_repeats,
+        setup=lambda: reservoirpy_force.feedback_model(net),
     )
-    running, _ = measure(lambda model: model.run(test[0][:steps]), s.reservoirpy_repeats,
-                         setup=trained_model)
+    running, _ = measure(
+        lambda model: model.run(test[0][:steps]), s.reservoirpy_repeats, setup=trained_model
+    )
     updates = s.train_steps // s.train_every
     plain = s.train_steps - updates + s.test_steps
-    total = Timing(tuple(
-        a * updates / steps + b * plain / steps
-        for a, b in zip(fitting.samples, running.samples, strict=True)
-    ))
-    how = (f"reservoirpy {version}, extrapolated: {steps} training steps (an RLS update at "
-           f"each: {seconds(fitting.median / steps)}/step) and {steps} test steps "
-           f"({seconds(running.median / steps)}/step) timed, scaled to {updates:,} updates + "
-           f"{plain:,} steps without (the same number of updates as train_every = "
-           f"{s.train_every}; updating at all {s.train_steps:,} training steps, as reservoirpy "
-           f"does, would take {seconds(fitting.median * s.train_steps / steps, like=1.0)} "
-           f"+ {seconds(running.median * s.test_steps / steps, like=1.0)}). Its model: leaky "
-           f"rates with lr = dt/τ; the same cost per step.")
+    total = Timing(
+        tuple(
+            a * updates / steps + b * plain / steps
+            for a, b in zip(fitting.samples, running.samples, strict=True)
+        )
+    )
+    how = (
+        f"reservoirpy {version}, extrapolated: {steps} training steps (an RLS update at "
+        f"each: {seconds(fitting.median / steps)}/step) and {steps} test steps "
+        f"({seconds(running.median / steps)}/step) timed, scaled to {updates:,} updates + "
+        f"{plain:,} steps without (the same number of updates as train_every = "
+        f"{s.train_every}; updating at all {s.train_steps:,} training steps, as reservoirpy "
+        f"does, would take {seconds(fitting.median * s.train_steps / steps, like=1.0)} "
+        f"+ {seconds(running.median * s.test_steps / steps, like=1.0)}). Its model: leaky "
+        f"rates with lr = dt/τ; the same cost per step."
+    )
     return ForceRun(RESERVOIRPY, "1", total, extrapolated=how)
 
 
@@ -256,9 +304,14 @@ def run(settings: Settings, log: Callable[[str], None] = print) -> ForceResult:
     trained = None
     for dtype in (np.float64, np.float32):
         if dtype is np.float32 and not float32_available():
-            runs.append(ForceRun(CORE_32, "1, 2", None,
-                                 note="not available (no dtype argument in rd.ESN or "
-                                      "rd.train_force)"))
+            runs.append(
+                ForceRun(
+                    CORE_32,
+                    "1, 2",
+                    None,
+                    note="not available (no dtype argument in rd.ESN or rd.train_force)",
+                )
+            )
             continue
         for n_jobs in thread_counts():
             log(f"  FORCE: rnndyn core, {np.dtype(dtype).name}, {n_jobs} thread(s)")

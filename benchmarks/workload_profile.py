@@ -33,8 +33,11 @@ class ProfileResult:
     def markdown(self) -> str:
         """The section of RESULTS.md."""
         total = self.seconds["total"]
-        rows = [[step, f"{value:.2f}", f"{value / total:.0%}" if total else ""]
-                for step, value in self.seconds.items() if step != "total"]
+        rows = [
+            [step, f"{value:.2f}", f"{value / total:.0%}" if total else ""]
+            for step, value in self.seconds.items()
+            if step != "total"
+        ]
         rows.append(["**total** (summary.json)", f"{total:.2f}", "100%"])
         rows.append(["wall time around `cli.main`, incl. saving files", f"{self.wall:.2f}", ""])
         largest = max((s for s in self.seconds if s != "total"), key=self.seconds.get)
@@ -50,8 +53,10 @@ class ProfileResult:
         ]
         if points:
             kinds = ", ".join(f"{count} {kind}" for kind, count in points["by_kind"].items())
-            lines.append(f"- Fixed points found by the job: {points['unique_points']} unique "
-                         f"({kinds}), {points['stable_fixed_points']} stable.")
+            lines.append(
+                f"- Fixed points found by the job: {points['unique_points']} unique "
+                f"({kinds}), {points['stable_fixed_points']} stable."
+            )
         return "\n".join(lines)
 
 

@@ -80,47 +80,72 @@ class ScalingResult:
         rows, previous = [], None
         for run in self.runs:
             times = [seconds(run.step[j].median) for j in threads]
-            growth = "" if previous is None else (
-                f"×{run.step[1].median / previous.step[1].median:.1f} "
-                f"(N² predicts ×{(run.n / previous.n) ** 2:.1f})"
+            growth = (
+                ""
+                if previous is None
+                else (
+                    f"×{run.step[1].median / previous.step[1].median:.1f} "
+                    f"(N² predicts ×{(run.n / previous.n) ** 2:.1f})"
+                )
             )
-            rows.append([run.n, f"{run.matrix_bytes / MIB:.1f}", self.where(run),
-                         run.steps, *times, growth, seconds(run.search.median),
-                         seconds(run.search.median / run.starts),
-                         run.iterations, seconds(run.per_iteration),
-                         "/".join(str(c) for c in run.ended)])
+            rows.append(
+                [
+                    run.n,
+                    f"{run.matrix_bytes / MIB:.1f}",
+                    self.where(run),
+                    run.steps,
+                    *times,
+                    growth,
+                    seconds(run.search.median),
+                    seconds(run.search.median / run.starts),
+                    run.iterations,
+                    seconds(run.per_iteration),
+                    "/".join(str(c) for c in run.ended),
+                ]
+            )
             previous = run
-        header = ["N", "W_r + P, MiB", "cache", "steps timed",
-                  *[f"FORCE step, {j} thread(s)" for j in threads], "1-thread growth",
-                  f"search, {self.runs[0].starts} starts", "per start", "block iterations",
-                  "per iteration", "fixed/slow/unconverged"]
+        header = [
+            "N",
+            "W_r + P, MiB",
+            "cache",
+            "steps timed",
+            *[f"FORCE step, {j} thread(s)" for j in threads],
+            "1-thread growth",
+            f"search, {self.runs[0].starts} starts",
+            "per start",
+            "block iterations",
+            "per iteration",
+            "fixed/slow/unconverged",
+        ]
         exponents = ", ".join(f"{j} thread(s): N^{self.step_exponent(j):.2f}" for j in threads)
-        return "\n".join([
-            f"Float64, train every 2 steps, untrained 3-bit flip-flop networks (seed 0); each "
-            f"FORCE time is the median time per step of repeated runs. The fixed-point search: "
-            f"each network FORCE-trained for {self.train_steps:,} steps (a brief training, not "
-            f"a converged one), {self.runs[0].starts} starts from `rd.flipflop_starts(net, "
-            f"{self.runs[0].starts}, seed=0, hold=100)`, minimised by the core's default method "
-            f"(\"newton\", as `find_fixed_points` runs it) capped at {self.max_iter} "
-            f"iterations, timed once per size: minimisation only, without merging or "
-            f"linearisation (workload 2 has those). The core minimises starts in blocks of 32 "
-            f"with batched products, one block per thread, so {self.runs[0].starts} starts are "
-            f"one block on one thread; per iteration = search time / the block's iterations "
-            f"(the most any start took). Caches: L2 {self.l2_bytes // 1024} KiB per core, L3 "
-            f"{self.l3_bytes // MIB} MiB shared. Stored in full, W_r + P (16N² bytes) outgrow "
-            f"one core's L2 from N ≈ {np.sqrt(self.l2_bytes / 16):.0f} and the L3 from N ≈ "
-            f"{np.sqrt(self.l3_bytes / 16):.0f}; W_r alone (8N²) from N ≈ "
-            f"{np.sqrt(self.l2_bytes / 8):.0f} and {np.sqrt(self.l3_bytes / 8):.0f}.",
-            "",
-            table(header, rows),
-            "",
-            f"- Fitted growth of the FORCE step over these sizes: {exponents} (N² is 2).",
-            f"- Fitted growth of the fixed-point search per batched Newton iteration: "
-            f"N^{self.search_exponent():.2f} (a Newton iteration's GMRES length varies, so "
-            "this is rougher).",
-            "",
-            f"![scaling]({plot.name})",
-        ])
+        return "\n".join(
+            [
+                f"Float64, train every 2 steps, untrained 3-bit flip-flop networks (seed 0); each "
+                f"FORCE time is the median time per step of repeated runs. The fixed-point search: "
+                f"each network FORCE-trained for {self.train_steps:,} steps (a brief training, not "
+                f"a converged one), {self.runs[0].starts} starts from `rd.flipflop_starts(net, "
+                f"{self.runs[0].starts}, seed=0, hold=100)`, minimised by the core's default "
+                f'method ("newton", as `find_fixed_points` runs it) capped at {self.max_iter} '
+                f"iterations, timed once per size: minimisation only, without merging or "
+                f"linearisation (workload 2 has those). The core minimises starts in blocks of 32 "
+                f"with batched products, one block per thread, so {self.runs[0].starts} starts are "
+                f"one block on one thread; per iteration = search time / the block's iterations "
+                f"(the most any start took). Caches: L2 {self.l2_bytes // 1024} KiB per core, L3 "
+                f"{self.l3_bytes // MIB} MiB shared. Stored in full, W_r + P (16N² bytes) outgrow "
+                f"one core's L2 from N ≈ {np.sqrt(self.l2_bytes / 16):.0f} and the L3 from N ≈ "
+                f"{np.sqrt(self.l3_bytes / 16):.0f}; W_r alone (8N²) from N ≈ "
+                f"{np.sqrt(self.l2_bytes / 8):.0f} and {np.sqrt(self.l3_bytes / 8):.0f}.",
+                "",
+                table(header, rows),
+                "",
+                f"- Fitted growth of the FORCE step over these sizes: {exponents} (N² is 2).",
+                f"- Fitted growth of the fixed-point search per batched Newton iteration: "
+                f"N^{self.search_exponent():.2f} (a Newton iteration's GMRES length varies, so "
+                "this is rougher).",
+                "",
+                f"![scaling]({plot.name})",
+            ]
+        )
 
     def plot(self, path: Path) -> None:
         """Log-log time against N with an N² line and the cache limits, into `path`."""
@@ -132,21 +157,44 @@ class ScalingResult:
         sizes = np.array([run.n for run in self.runs], dtype=float)
         fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
         for n_jobs in sorted(self.runs[0].step):
-            left.plot(sizes, [run.step[n_jobs].median for run in self.runs], "o-",
-                      label=f"FORCE step, {n_jobs} thread(s)")
-        right.plot(sizes, [run.search.median / run.starts for run in self.runs], "s-",
-                   color="C2", label=f"search, per start ({self.runs[0].starts} in a block)")
-        right.plot(sizes, [run.per_iteration for run in self.runs], "^-", color="C3",
-                   label="search, per batched Newton iteration")
-        for ax, anchor in ((left, self.runs[0].step[1].median),
-                           (right, self.runs[0].per_iteration)):
+            left.plot(
+                sizes,
+                [run.step[n_jobs].median for run in self.runs],
+                "o-",
+                label=f"FORCE step, {n_jobs} thread(s)",
+            )
+        right.plot(
+            sizes,
+            [run.search.median / run.starts for run in self.runs],
+            "s-",
+            color="C2",
+            label=f"search, per start ({self.runs[0].starts} in a block)",
+        )
+        right.plot(
+            sizes,
+            [run.per_iteration for run in self.runs],
+            "^-",
+            color="C3",
+            label="search, per batched Newton iteration",
+        )
+        for ax, anchor in (
+            (left, self.runs[0].step[1].median),
+            (right, self.runs[0].per_iteration),
+        ):
             ax.plot(sizes, anchor * (sizes / sizes[0]) ** 2, "k--", lw=1, label="∝ N²")
             for limit, name in ((self.l2_bytes, "L2"), (self.l3_bytes, "L3")):
                 edge = np.sqrt(limit / 16)
                 if sizes[0] <= edge <= sizes[-1]:
                     ax.axvline(edge, color="grey", lw=0.8, ls=":")
-                    ax.text(edge, 0.97, f" W_r+P > {name}", transform=ax.get_xaxis_transform(),
-                            va="top", fontsize=8, color="grey")
+                    ax.text(
+                        edge,
+                        0.97,
+                        f" W_r+P > {name}",
+                        transform=ax.get_xaxis_transform(),
+                        va="top",
+                        fontsize=8,
+                        color="grey",
+                    )
             ax.set(xscale="log", yscale="log", xlabel="N (units)", ylabel="seconds")
             ax.set_xticks(sizes, [str(int(n)) for n in sizes])
             ax.minorticks_off()
@@ -168,16 +216,20 @@ def run_size(settings: Settings, n: int) -> SizeRun:
     for n_jobs in thread_counts():
         options = {"n_jobs": n_jobs} if n_jobs > 1 else {}
         timing, _ = measure(
-            lambda net, options=options: rd.train_force(net, inputs[:steps], targets[:steps],
-                                                        **options),
-            s.scaling_repeats, setup=net.copy,
-            warm_up=lambda options=options: rd.train_force(net.copy(), inputs[:20],
-                                                           targets[:20], **options),
+            lambda net, options=options: rd.train_force(
+                net, inputs[:steps], targets[:steps], **options
+            ),
+            s.scaling_repeats,
+            setup=net.copy,
+            warm_up=lambda options=options: rd.train_force(
+                net.copy(), inputs[:20], targets[:20], **options
+            ),
         )
         step[n_jobs] = timing.scaled(1.0 / steps)
     options = {"n_jobs": max(thread_counts())} if max(thread_counts()) > 1 else {}
-    rd.train_force(net, inputs[: s.scaling_train_steps], targets[: s.scaling_train_steps],
-                   **options)
+    rd.train_force(
+        net, inputs[: s.scaling_train_steps], targets[: s.scaling_train_steps], **options
+    )
     starts, _ = rd.flipflop_starts(net, s.scaling_starts, seed=0, hold=100)
     system = net.core_system()
     options = _core.MinimizeOptions()
@@ -191,12 +243,14 @@ def run_size(settings: Settings, n: int) -> SizeRun:
     return SizeRun(n, steps, step, search, len(starts), ended, int(iterations.max()))
 
 
-def run(settings: Settings, l2_bytes: int, l3_bytes: int,
-        log: Callable[[str], None] = print) -> ScalingResult:
+def run(
+    settings: Settings, l2_bytes: int, l3_bytes: int, log: Callable[[str], None] = print
+) -> ScalingResult:
     """Every size of `settings.scaling_sizes`."""
     runs = []
     for n in settings.scaling_sizes:
         log(f"  scaling: N = {n}")
         runs.append(run_size(settings, n))
-    return ScalingResult(runs, l2_bytes, l3_bytes, settings.scaling_train_steps,
-                         settings.scaling_max_iter)
+    return ScalingResult(
+        runs, l2_bytes, l3_bytes, settings.scaling_train_steps, settings.scaling_max_iter
+    )

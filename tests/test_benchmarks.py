@@ -33,7 +33,9 @@ def quick_results(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     out = folder / "RESULTS.md"
     completed = subprocess.run(
         [sys.executable, str(BENCHMARKS / "run_all.py"), "--quick", "--out", str(out)],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert completed.returncode == 0, completed.stderr
     return out.read_text(), folder
@@ -65,8 +67,7 @@ def test_quick_run_writes_every_section(quick_results: tuple[str, Path]) -> None
     assert re.search(r"RAM: [0-9.]+ GiB", machine)
     assert re.search(r"numpy \S+, scipy \S+, rnndyn \S+", machine)
     assert "git commit:" in machine
-    for heading in ("Targets (issue 5)", "1. FORCE", "2. Fixed points", "3. Scaling",
-                    "4. Profile"):
+    for heading in ("Targets (issue 5)", "1. FORCE", "2. Fixed points", "3. Scaling", "4. Profile"):
         section(text, heading)
     assert (folder / "scaling.png").stat().st_size > 0
 
@@ -76,8 +77,9 @@ def test_quick_run_reports_numbers(quick_results: tuple[str, Path]) -> None:
     force = section(text, "1. FORCE")
     core = row(force, "rnndyn C++ core, float64")
     assert re.fullmatch(DURATION, core[2]) and re.fullmatch(DURATION, core[4])
-    assert re.fullmatch(rf"{DURATION} \(extrapolated\)",
-                        row(force, "NumPy reference, plain (rnndyn.reference)")[2])
+    assert re.fullmatch(
+        rf"{DURATION} \(extrapolated\)", row(force, "NumPy reference, plain (rnndyn.reference)")[2]
+    )
     assert re.fullmatch(rf"{NUMBER}×", row(force, "NumPy reference, plain (rnndyn.reference)")[5])
 
     points = section(text, "2. Fixed points")
@@ -109,11 +111,15 @@ def test_numpy_force_follows_the_reference(benchmark_module) -> None:
     inputs, targets = rd.tasks.FlipFlop(3, seed=1).sample(400)
     weights = (net.recurrent, net.feedback, net.input, net.readout, net.state)
     expected = reference.run_network(*weights, inputs, targets, train_every=2)
-    got = numpy_force.run_network(*weights, inputs, targets, train_every=2,
-                                  record_states=True)
+    got = numpy_force.run_network(*weights, inputs, targets, train_every=2, record_states=True)
     for name in ("states", "outputs", "errors", "readout", "P"):
-        np.testing.assert_allclose(got[name], expected[name], rtol=0, atol=1e-10 * np.max(
-            np.abs(expected[name])), err_msg=name)
+        np.testing.assert_allclose(
+            got[name],
+            expected[name],
+            rtol=0,
+            atol=1e-10 * np.max(np.abs(expected[name])),
+            err_msg=name,
+        )
     np.testing.assert_array_equal(got["state"], got["states"][-1])
 
 

@@ -13,10 +13,24 @@ from rnndyn.cli import main
 
 def test_flipflop_command_writes_results(tmp_path, capsys):
     out = tmp_path / "results"
-    code = main([
-        "flipflop", "--bits", "2", "--n", "200", "--train-steps", "4000", "--test-steps", "1500",
-        "--states", "40", "--out", str(out), "--no-progress",
-    ])
+    code = main(
+        [
+            "flipflop",
+            "--bits",
+            "2",
+            "--n",
+            "200",
+            "--train-steps",
+            "4000",
+            "--test-steps",
+            "1500",
+            "--states",
+            "40",
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
+    )
     assert code == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["bits"] == 2 and summary["n"] == 200
@@ -33,8 +47,24 @@ def test_flipflop_command_writes_results(tmp_path, capsys):
 
 def test_flipflop_command_draws_its_figures_and_times_its_steps(tmp_path, capsys):
     out = tmp_path / "results"
-    main(["flipflop", "--bits", "2", "--n", "150", "--train-steps", "2000", "--test-steps", "1500",
-          "--states", "20", "--out", str(out), "--no-progress"])
+    main(
+        [
+            "flipflop",
+            "--bits",
+            "2",
+            "--n",
+            "150",
+            "--train-steps",
+            "2000",
+            "--test-steps",
+            "1500",
+            "--states",
+            "20",
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
+    )
     summary = json.loads(capsys.readouterr().out)
     for name in ("training.png", "phase_portrait.png"):
         assert (out / name).stat().st_size > 10_000
@@ -53,15 +83,21 @@ def test_fixed_points_command_on_saved_networks(tmp_path, capsys):
     for net, name in ((flip, "flip"), (other, "other")):
         path = net.save(tmp_path / f"{name}.npz")
         out = tmp_path / name
-        assert main(["fixed-points", str(path), "--states", "16", "--out", str(out),
-                     "--no-progress"]) == 0
+        assert (
+            main(["fixed-points", str(path), "--states", "16", "--out", str(out), "--no-progress"])
+            == 0
+        )
         summary = json.loads(capsys.readouterr().out)
         assert (summary["n"], summary["inputs"], summary["outputs"]) == (
-            net.size, net.n_inputs, net.n_outputs)
+            net.size,
+            net.n_inputs,
+            net.n_outputs,
+        )
         loaded = rd.FixedPoints.load(out / "fixed_points.npz")
         assert summary["fixed_points"]["unique_points"] == len(loaded)
-        assert np.all(np.linalg.norm(net.velocity(loaded.points[loaded.kind == "fixed"]),
-                                     axis=1) < 1e-9)
+        assert np.all(
+            np.linalg.norm(net.velocity(loaded.points[loaded.kind == "fixed"]), axis=1) < 1e-9
+        )
         assert (out / "phase_portrait.png").exists()
     assert main(["fixed-points", str(tmp_path / "missing.npz"), "--out", str(tmp_path)]) == 2
     assert "missing.npz" in capsys.readouterr().err

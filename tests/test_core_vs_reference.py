@@ -21,8 +21,17 @@ def _problem(activation: str, seed: int = 3) -> tuple[rd.ESN, np.ndarray, np.nda
 
 def _reference_run(net: rd.ESN, inputs, targets, **options) -> dict[str, np.ndarray]:
     return reference.run_network(
-        net.recurrent, net.feedback, net.input, net.readout, net.state, inputs, targets,
-        bias=net.bias, dt_over_tau=net.dt / net.tau, activation=net.activation, **options,
+        net.recurrent,
+        net.feedback,
+        net.input,
+        net.readout,
+        net.state,
+        inputs,
+        targets,
+        bias=net.bias,
+        dt_over_tau=net.dt / net.tau,
+        activation=net.activation,
+        **options,
     )
 
 
@@ -35,7 +44,11 @@ def test_force_matches_reference(activation: str, train_every: int, teacher_forc
         net, inputs, targets, teacher_forcing=teacher_forcing, train_every=train_every
     )
     history = rd.train_force(
-        net, inputs, targets, train_every=train_every, teacher_forcing=teacher_forcing,
+        net,
+        inputs,
+        targets,
+        train_every=train_every,
+        teacher_forcing=teacher_forcing,
         record_states=True,
     )
     assert relative_error(net.readout, expected["readout"]) <= 1e-10
@@ -88,7 +101,10 @@ def test_training_continues_across_calls():
     two = net.copy()
     first = rd.train_force(two, inputs[:500], targets[:500], train_every=2)
     rd.train_force(
-        two, inputs[500:], targets[500:], train_every=2,
+        two,
+        inputs[500:],
+        targets[500:],
+        train_every=2,
         inverse_correlation=first.inverse_correlation,
     )
     assert relative_error(two.readout, one.readout) <= 1e-12
@@ -98,7 +114,12 @@ def test_autonomous_network_matches_reference():
     net = rd.ESN(150, 0, 2, g=1.2, seed=5)
     net.readout = np.random.default_rng(1).normal(0, 0.1, size=(2, 150))
     expected = reference.run_network(
-        net.recurrent, net.feedback, net.input, net.readout, net.state, np.zeros((800, 0)),
+        net.recurrent,
+        net.feedback,
+        net.input,
+        net.readout,
+        net.state,
+        np.zeros((800, 0)),
         dt_over_tau=0.1,
     )
     result = net.run(800)
@@ -109,7 +130,13 @@ def test_per_unit_time_constants_match_reference():
     tau = np.linspace(2.0, 20.0, 200)
     net, inputs, targets = _problem("tanh")
     net = rd.ESN.from_weights(
-        net.recurrent, net.feedback, net.input, net.readout, net.bias, tau=tau, dt=1.0,
+        net.recurrent,
+        net.feedback,
+        net.input,
+        net.readout,
+        net.bias,
+        tau=tau,
+        dt=1.0,
         state=net.state,
     )
     expected = _reference_run(net, inputs, targets, train_every=2)

@@ -28,10 +28,33 @@ def test_cpp_unit_tests_pass(tmp_path: Path) -> None:
     cmake, ctest = shutil.which("cmake"), shutil.which("ctest")
     assert cmake and ctest, "cmake and ctest must be on PATH (e.g. pip install cmake)"
     build = tmp_path / "build"
-    run([cmake, "-S", str(ROOT), "-B", str(build), "-DRNNDYN_TESTS=ON",
-         "-DCMAKE_BUILD_TYPE=Release", f"-DPython_EXECUTABLE={sys.executable}",
-         f"-Dpybind11_DIR={pybind11.get_cmake_dir()}"], cwd=tmp_path)
-    run([cmake, "--build", str(build), "--target", "rnndyn_tests", "--config", "Release",
-         "--parallel", "2"], cwd=tmp_path)
+    run(
+        [
+            cmake,
+            "-S",
+            str(ROOT),
+            "-B",
+            str(build),
+            "-DRNNDYN_TESTS=ON",
+            "-DCMAKE_BUILD_TYPE=Release",
+            f"-DPython_EXECUTABLE={sys.executable}",
+            f"-Dpybind11_DIR={pybind11.get_cmake_dir()}",
+        ],
+        cwd=tmp_path,
+    )
+    run(
+        [
+            cmake,
+            "--build",
+            str(build),
+            "--target",
+            "rnndyn_tests",
+            "--config",
+            "Release",
+            "--parallel",
+            "2",
+        ],
+        cwd=tmp_path,
+    )
     output = run([ctest, "--output-on-failure", "--build-config", "Release"], cwd=build)
     assert "100% tests passed" in output

@@ -37,11 +37,20 @@ def _fixed_points(points, unstable_dims, eigen_width=None) -> rd.FixedPoints:
     for i, k in enumerate(dims):
         right[i, np.arange(k), np.arange(k)] = 1
     return rd.FixedPoints(
-        points=points, q=np.zeros(m), grad_norm=np.zeros(m), iterations=np.zeros(m, int),
-        stop_reason=np.full(m, "q_tolerance"), kind=np.full(m, "fixed"), count=np.ones(m, int),
-        is_outlier=np.zeros(m, bool), eigenvalues=eigenvalues, unstable_dims=dims,
-        is_stable=dims == 0, label=np.array([f"{k}-saddle" if k else "stable node" for k in dims]),
-        unstable_right=right, unstable_left=right,
+        points=points,
+        q=np.zeros(m),
+        grad_norm=np.zeros(m),
+        iterations=np.zeros(m, int),
+        stop_reason=np.full(m, "q_tolerance"),
+        kind=np.full(m, "fixed"),
+        count=np.ones(m, int),
+        is_outlier=np.zeros(m, bool),
+        eigenvalues=eigenvalues,
+        unstable_dims=dims,
+        is_stable=dims == 0,
+        label=np.array([f"{k}-saddle" if k else "stable node" for k in dims]),
+        unstable_right=right,
+        unstable_left=right,
     )
 
 
@@ -126,8 +135,7 @@ def test_evolution_from_snapshots_counts_summary_and_persistence(tmp_path):
     evo = rd.Evolution.from_snapshots(STEPS, snapshots, tol_match=1.0)
     np.testing.assert_array_equal(evo.counts, [1, 3, 3])
     np.testing.assert_array_equal(evo.stable_counts, [1, 2, 1])
-    np.testing.assert_array_equal(evo.track_dims, [[0, -1, -1, -1], [1, 0, 0, -1],
-                                                   [1, -1, 0, 2]])
+    np.testing.assert_array_equal(evo.track_dims, [[0, -1, -1, -1], [1, 0, 0, -1], [1, -1, 0, 2]])
     lines = evo.summary().splitlines()
     assert lines[0].startswith("4 tracks over 3 snapshots")
     assert lines[3].split() == ["100", "3", "2", "1", "2", "appears,", "1", "stability"]
@@ -149,8 +157,9 @@ def test_evolution_from_snapshots_counts_summary_and_persistence(tmp_path):
 def test_default_tolerance_is_half_the_median_spacing():
     points = [np.array(p) for p, _ in SEQUENCE]
     # nearest-neighbour distances: 4.95, 4.95, 5.05 (step 100); 5.2, 5.2, 39.9 (step 200)
-    assert default_tol_match(points) == pytest.approx(0.5 * np.median(
-        [4.95, 4.95, 5.05, 5.2, 5.2, np.hypot(0.1, 40)]))
+    assert default_tol_match(points) == pytest.approx(
+        0.5 * np.median([4.95, 4.95, 5.05, 5.2, 5.2, np.hypot(0.1, 40)])
+    )
     assert default_tol_match([np.zeros((1, 2)), np.ones((1, 2))]) == np.inf
     evo = rd.Evolution.from_snapshots(STEPS, [_fixed_points(p, d) for p, d in SEQUENCE])
     assert evo.tol_match == default_tol_match(points)
@@ -176,8 +185,7 @@ def trained():
     four patterns and has exactly four stable fixed points at the end, for any 16-64 starting
     states sampled from the tour; seeds 1 and 3 of this size do not learn the task yet.)"""
     net = rd.ESN(n=200, inputs=2, outputs=2, g=1.5, tau=10, dt=1, seed=0)
-    history = rd.train_force(net, rd.tasks.FlipFlop(2, seed=0).sample(8000),
-                             snapshot_every=1000)
+    history = rd.train_force(net, rd.tasks.FlipFlop(2, seed=0).sample(8000), snapshot_every=1000)
     tour = net.copy().run(rd.tasks.FlipFlop(2).sample_patterns(hold=300))
     starts = rd.sample_states(tour.states, 32, seed=0)
     return net, history, starts, tour
@@ -203,8 +211,10 @@ def test_flipflop_ends_with_four_tracked_memories(trained, evo):
     assert np.all(evo.track_dims[-3:, memories] == 0)
     for k in (-3, -2):
         here = evo.fixed_points[k].points[np.isin(evo.tracks[k], memories)]
-        assert np.max(np.min(np.linalg.norm(here[:, None] - final.stable.points, axis=2),
-                             axis=1)) < 0.1 * evo.tol_match
+        assert (
+            np.max(np.min(np.linalg.norm(here[:, None] - final.stable.points, axis=2), axis=1))
+            < 0.1 * evo.tol_match
+        )
 
 
 def test_counts_agree_with_tracks_and_events(evo):
@@ -242,8 +252,9 @@ def test_evolution_saves_and_loads(evo, tmp_path):
 
 def test_a_subset_of_snapshots_gives_the_same_points(trained, evo):
     net, history, starts, _ = trained
-    last = rd.fixed_point_evolution(net, history, starts, snapshots=[-2, -1],
-                                    tol_match=evo.tol_match)
+    last = rd.fixed_point_evolution(
+        net, history, starts, snapshots=[-2, -1], tol_match=evo.tol_match
+    )
     np.testing.assert_array_equal(last.steps, [7000, 8000])
     for mine, full in zip(last.fixed_points, evo.fixed_points[-2:], strict=True):
         np.testing.assert_array_equal(mine.points, full.points)
@@ -286,8 +297,9 @@ def _edge_colours(ax) -> list[tuple]:
 def test_grid_has_one_titled_panel_per_snapshot(evo):
     fig = rd.plot.evolution(evo, columns=3)
     assert len(fig.axes) == len(evo)
-    for ax, step, count, stable in zip(fig.axes, evo.steps, evo.counts, evo.stable_counts,
-                                       strict=True):
+    for ax, step, count, stable in zip(
+        fig.axes, evo.steps, evo.counts, evo.stable_counts, strict=True
+    ):
         assert ax.name == "3d"
         assert ax.get_title().startswith(f"step {step}\n")
         assert f"{count} points, {stable} stable" in ax.get_title()
@@ -313,8 +325,10 @@ def test_grid_in_a_given_basis_and_bad_arguments(trained, evo):
 
 def test_grid_marks_a_change_of_stability():
     evo = rd.Evolution.from_snapshots(
-        STEPS, [_fixed_points(np.c_[np.array(p), np.zeros(len(d))], d) for p, d in SEQUENCE],
-        tol_match=1.0)
+        STEPS,
+        [_fixed_points(np.c_[np.array(p), np.zeros(len(d))], d) for p, d in SEQUENCE],
+        tol_match=1.0,
+    )
     fig = rd.plot.evolution(evo, overlay_final=False)
     # the origin turned into a saddle at step 100: a blue square there and nowhere else
     blue = [to_rgba("tab:blue") in _edge_colours(ax) for ax in fig.axes]

@@ -15,9 +15,21 @@ from PIL import Image  # noqa: E402
 from rnndyn.cli import main  # noqa: E402
 from rnndyn.experiments import FIGURES, Scale, Study  # noqa: E402
 
-TINY = Scale("tiny", n=150, train_steps=3000, test_steps=1500, snapshot_every=500, states=24,
-             fastest=8, evolution_steps=(0, 1000, 3000), evolution_states=12,
-             evolution_max_iter=40, noise_levels=3, noise_trials=2, noise_steps=1500)
+TINY = Scale(
+    "tiny",
+    n=150,
+    train_steps=3000,
+    test_steps=1500,
+    snapshot_every=500,
+    states=24,
+    fastest=8,
+    evolution_steps=(0, 1000, 3000),
+    evolution_states=12,
+    evolution_max_iter=40,
+    noise_levels=3,
+    noise_trials=2,
+    noise_steps=1500,
+)
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +40,14 @@ def study(tmp_path_factory) -> Study:
 
 
 def test_every_figure_is_written_with_its_timing(study: Study):
-    names = {2: "fig2_speed_landscape", 5: "fig5_training", 6: "fig6_phase_portrait",
-             7: "fig7_evolution", 8: "fig8_transfer_geometry", 9: "fig9_robustness"}
+    names = {
+        2: "fig2_speed_landscape",
+        5: "fig5_training",
+        6: "fig6_phase_portrait",
+        7: "fig7_evolution",
+        8: "fig8_transfer_geometry",
+        9: "fig9_robustness",
+    }
     for number in FIGURES:
         with Image.open(study.out / f"{names[number]}.png") as image:
             assert min(image.size) > 300
@@ -45,14 +63,13 @@ def test_measurements(study: Study):
     figures = study.results["figures"]
     # figure 2: the paper's 2-D example has a saddle at 0 between nodes at ±(1, 1/2)
     order = np.argsort(np.array(figures["2"]["fixed_points"])[:, 0])
-    np.testing.assert_allclose(np.array(figures["2"]["fixed_points"])[order],
-                               [[-1, -0.5], [0, 0], [1, 0.5]], atol=1e-9)
-    assert [figures["2"]["labels"][i] for i in order] == ["stable node", "1-saddle",
-                                                           "stable node"]
+    np.testing.assert_allclose(
+        np.array(figures["2"]["fixed_points"])[order], [[-1, -0.5], [0, 0], [1, 0.5]], atol=1e-9
+    )
+    assert [figures["2"]["labels"][i] for i in order] == ["stable node", "1-saddle", "stable node"]
     assert 0 <= figures["5"]["test_accuracy"] <= 1
     # figure 6: out-of-bounds runs start with the chosen readouts
-    assert list(figures["6"]["out_of_bounds_end_outputs"]) == ["(0.5, 0.5, 0.5)",
-                                                               "(2.0, 2.0, 0.0)"]
+    assert list(figures["6"]["out_of_bounds_end_outputs"]) == ["(0.5, 0.5, 0.5)", "(2.0, 2.0, 0.0)"]
     assert figures["7"]["steps"] == list(TINY.evolution_steps)
     assert len(figures["7"]["fixed"]) == len(TINY.evolution_steps)
     assert np.all(np.array(figures["7"]["stable"]) <= np.array(figures["7"]["fixed"]))

@@ -35,14 +35,13 @@ def test_two_dimensional_example(method: str, analytic: bool):
     fixed = fps[fps.kind == "fixed"]
     assert len(fixed) == 3
     order = np.argsort(fixed.points[:, 0])
-    np.testing.assert_allclose(
-        fixed.points[order], [[-1, -0.5], [0, 0], [1, 0.5]], atol=1e-9
-    )
+    np.testing.assert_allclose(fixed.points[order], [[-1, -0.5], [0, 0], [1, 0.5]], atol=1e-9)
     assert list(fixed.unstable_dims[order]) == [0, 1, 0]
     assert list(fixed.label[order]) == ["stable node", "1-saddle", "stable node"]
     saddle = fixed[order[1]]
     np.testing.assert_allclose(
-        np.sort(saddle.eigenvalues[0].real), [(-1 - np.sqrt(3)) / 2, (-1 + np.sqrt(3)) / 2],
+        np.sort(saddle.eigenvalues[0].real),
+        [(-1 - np.sqrt(3)) / 2, (-1 + np.sqrt(3)) / 2],
         atol=1e-6,
     )
     assert np.all(fixed.q <= 1e-20)
@@ -70,15 +69,17 @@ def _decoupled_starts() -> tuple[np.ndarray, np.ndarray]:
 
 def _decoupled_esn() -> rd.ESN:
     n = WEIGHTS.size
-    return rd.ESN.from_weights(np.diag(WEIGHTS), np.zeros((n, 1)), np.zeros((n, 0)),
-                               np.zeros((1, n)))
+    return rd.ESN.from_weights(
+        np.diag(WEIGHTS), np.zeros((n, 1)), np.zeros((n, 0)), np.zeros((1, n))
+    )
 
 
 @pytest.mark.parametrize("method", METHODS)
 def test_decoupled_units_every_fixed_point(method: str):
     starts, expected = _decoupled_starts()
-    fps = rd.find_fixed_points(_decoupled_esn(), starts, method=method,
-                               max_iter=20_000 if method == "adam" else None)
+    fps = rd.find_fixed_points(
+        _decoupled_esn(), starts, method=method, max_iter=20_000 if method == "adam" else None
+    )
     assert np.all(fps.kind == "fixed") and np.all(fps.q <= 1e-20)
     # Adam's steps (learning rate 1, as FixedPointFinder) jump between basins, so it finds
     # true fixed points but not always the one nearest each start
@@ -103,8 +104,9 @@ def test_discrete_rnn_decoupled_units():
     multipliers = fixed.eigenvalues + 1
     expected = np.sort(WEIGHTS[None, :] * (1 - np.tanh(WEIGHTS * fixed.points) ** 2), axis=1)
     np.testing.assert_allclose(np.sort(multipliers.real, axis=1), expected, atol=1e-9)
-    np.testing.assert_allclose(rnn.run(np.zeros((1, 0)), fixed.points[0])[0],
-                               fixed.points[0], atol=1e-9)
+    np.testing.assert_allclose(
+        rnn.run(np.zeros((1, 0)), fixed.points[0])[0], fixed.points[0], atol=1e-9
+    )
 
 
 def test_results_do_not_depend_on_threads():
@@ -141,8 +143,11 @@ def test_krylov_leading_eigenvalues_match_full_spectrum():
         for i in np.flatnonzero(fps.unstable_dims):
             J = net.jacobian(fps.points[i])
             for j in range(min(fps.unstable_dims[i], fps.unstable_right.shape[2])):
-                lam, right, left = (fps.eigenvalues[i, j], fps.unstable_right[i, :, j],
-                                    fps.unstable_left[i, :, j])
+                lam, right, left = (
+                    fps.eigenvalues[i, j],
+                    fps.unstable_right[i, :, j],
+                    fps.unstable_left[i, :, j],
+                )
                 np.testing.assert_allclose(J @ right, lam * right, atol=1e-7)
                 np.testing.assert_allclose(left.conj() @ J, lam * left.conj(), atol=1e-7)
                 assert abs(left.conj() @ right - 1) < 1e-8
@@ -246,8 +251,9 @@ def test_flipflop_memories_are_the_stable_fixed_points_at_the_corners(bits: int,
     task = rd.tasks.FlipFlop(bits)
     tour = net.run(task.sample_patterns(hold=300))
     assert task.accuracy(tour.outputs, tour.targets) > 0.99
-    starts = np.vstack([rd.sample_states(tour.states, 224, seed=0),
-                        rd.fastest_states(net, tour.states, 32)])
+    starts = np.vstack(
+        [rd.sample_states(tour.states, 224, seed=0), rd.fastest_states(net, tour.states, 32)]
+    )
     fps = rd.find_fixed_points(net, starts, n_jobs=2)
     fixed = fps[fps.kind == "fixed"]
     assert np.all(fixed.q <= 1e-20)
@@ -303,14 +309,16 @@ def test_shared_preconditioners_end_where_plain_newton_does():
 @pytest.mark.parametrize("python_path", [True, False])
 def test_starts_meeting_a_non_finite_value_are_reported_and_the_rest_go_on(tmp_path, python_path):
     if python_path:  # the toy system, with F undefined (NaN) beyond x = 5
+
         def velocity(v: np.ndarray) -> np.ndarray:
             return _toy_velocity(v) if v[0] < 5 else np.full(2, np.nan)
 
         system = rd.FunctionSystem(velocity, _toy_jacobian)
         starts = np.array([[0.9, 0.4], [10.0, 0.0], [-1.2, -0.4], [7.0, 1.0]])
     else:  # an ESN whose F overflows: ½|F|² = inf wherever tanh(x) is not tiny
-        system = rd.ESN.from_weights(np.diag([1e300, 1e300]), np.zeros((2, 1)),
-                                     np.zeros((2, 0)), np.zeros((1, 2)))
+        system = rd.ESN.from_weights(
+            np.diag([1e300, 1e300]), np.zeros((2, 1)), np.zeros((2, 0)), np.zeros((1, 2))
+        )
         starts = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 0.0], [0.0, -2.0]])
     fps = rd.find_fixed_points(system, starts, tol_unique=1e-6)
     assert fps.non_finite_starts == (1, 3)

@@ -24,8 +24,9 @@ def test_a_box_has_its_sides_as_edge_lengths():
     assert geometry.edges.shape == (32, 2)  # a tesseract: 16 corners, 32 edges
     np.testing.assert_allclose(geometry.bit_lengths, [1, 2, 2, 4])
     assert geometry.anisotropy == pytest.approx(4.0)
-    for (i, j), bit, length in zip(geometry.edges, geometry.edge_bits, geometry.edge_lengths,
-                                   strict=True):
+    for (i, j), bit, length in zip(
+        geometry.edges, geometry.edge_bits, geometry.edge_lengths, strict=True
+    ):
         assert np.sum(geometry.codes[i] != geometry.codes[j]) == 1
         assert geometry.codes[i, bit] != geometry.codes[j, bit]
         assert length == pytest.approx(np.linalg.norm(points[i] - points[j]))
@@ -33,8 +34,9 @@ def test_a_box_has_its_sides_as_edge_lengths():
     assert geometry.skew == pytest.approx(0.0, abs=1e-12)
     # variance along each side is (side/2)², a fifth component explains nothing
     sides = np.array([4.0, 2.0, 2.0, 1.0])
-    np.testing.assert_allclose(geometry.explained_variance_ratio,
-                               [*(sides**2 / np.sum(sides**2)), 0], atol=1e-12)
+    np.testing.assert_allclose(
+        geometry.explained_variance_ratio, [*(sides**2 / np.sum(sides**2)), 0], atol=1e-12
+    )
 
 
 def test_a_cube_with_equal_sides_is_isotropic():

@@ -30,12 +30,15 @@ def test_a_network_settling_to_zero_has_the_exponents_of_its_linearisation(tau):
 
 def test_scalar_and_constant_vector_tau_give_the_same_numbers():
     one = rd.ESN(60, 1, 1, tau=7.0, seed=2)
-    many = rd.ESN.from_weights(one.recurrent, one.feedback, one.input, one.readout,
-                               tau=np.full(60, 7.0), state=one.state)
+    many = rd.ESN.from_weights(
+        one.recurrent, one.feedback, one.input, one.readout, tau=np.full(60, 7.0), state=one.state
+    )
     inputs = rd.tasks.FlipFlop(1, seed=0).sample(800)[0]
     np.testing.assert_array_equal(one.copy().run(inputs).states, many.copy().run(inputs).states)
-    np.testing.assert_array_equal(rd.lyapunov_exponents(one, inputs, k=3, warmup=100),
-                                  rd.lyapunov_exponents(many, inputs, k=3, warmup=100))
+    np.testing.assert_array_equal(
+        rd.lyapunov_exponents(one, inputs, k=3, warmup=100),
+        rd.lyapunov_exponents(many, inputs, k=3, warmup=100),
+    )
 
 
 def test_untrained_network_at_g_1_5_is_chaotic():
@@ -49,8 +52,9 @@ def test_untrained_network_at_g_1_5_is_chaotic():
 
 def test_discrete_rnn_at_its_stable_fixed_point():
     W = np.random.default_rng(0).normal(0, 0.5 / np.sqrt(50), (50, 50))
-    found = rd.lyapunov_exponents(rd.RNN(W), k=3, steps=5_000, warmup=500,
-                                  initial_state=np.full(50, 0.1))
+    found = rd.lyapunov_exponents(
+        rd.RNN(W), k=3, steps=5_000, warmup=500, initial_state=np.full(50, 0.1)
+    )
     expected = np.log(np.sort(np.abs(np.linalg.eigvals(W)))[::-1][:3])  # per step
     np.testing.assert_allclose(found, expected, rtol=1e-3)
 
@@ -76,16 +80,31 @@ def test_trained_flipflop_at_a_memory_is_not_chaotic():
     [
         (lambda: rd.lyapunov_exponents("net", steps=10), TypeError, "system must be an ESN"),
         (lambda: rd.lyapunov_exponents(rd.ESN(5, 0, 1)), ValueError, "steps is required"),
-        (lambda: rd.lyapunov_exponents(rd.ESN(5, 0, 1), steps=10, k=6), ValueError,
-         "k must be <= N = 5"),
-        (lambda: rd.lyapunov_exponents(rd.ESN(5, 0, 1), steps=10, k=0), ValueError,
-         "k must be >= 1"),
-        (lambda: rd.lyapunov_exponents(rd.ESN(5, 1, 1), np.ones((10, 1)), warmup=10),
-         ValueError, "inputs must hold warmup"),
-        (lambda: rd.lyapunov_exponents(rd.ESN(5, 1, 1), np.ones((10, 2))), ValueError,
-         r"inputs must have shape \(any, 1\)"),
-        (lambda: rd.lyapunov_exponents(rd.ESN(5, 0, 1), steps=10, initial_state=np.ones(4)),
-         ValueError, r"initial_state must have shape \(5\)"),
+        (
+            lambda: rd.lyapunov_exponents(rd.ESN(5, 0, 1), steps=10, k=6),
+            ValueError,
+            "k must be <= N = 5",
+        ),
+        (
+            lambda: rd.lyapunov_exponents(rd.ESN(5, 0, 1), steps=10, k=0),
+            ValueError,
+            "k must be >= 1",
+        ),
+        (
+            lambda: rd.lyapunov_exponents(rd.ESN(5, 1, 1), np.ones((10, 1)), warmup=10),
+            ValueError,
+            "inputs must hold warmup",
+        ),
+        (
+            lambda: rd.lyapunov_exponents(rd.ESN(5, 1, 1), np.ones((10, 2))),
+            ValueError,
+            r"inputs must have shape \(any, 1\)",
+        ),
+        (
+            lambda: rd.lyapunov_exponents(rd.ESN(5, 0, 1), steps=10, initial_state=np.ones(4)),
+            ValueError,
+            r"initial_state must have shape \(5\)",
+        ),
     ],
 )
 def test_bad_input(call, error, message):

@@ -21,10 +21,10 @@ def test_components_and_variances_match_the_covariance(data):
     values, vectors = np.linalg.eigh(np.cov(data, rowvar=False))
     values, vectors = values[::-1], vectors[:, ::-1]  # descending
     np.testing.assert_allclose(pca.explained_variance_, values[:4], rtol=1e-10)
-    np.testing.assert_allclose(pca.explained_variance_ratio_, values[:4] / values.sum(),
-                               rtol=1e-10)
-    np.testing.assert_allclose(pca.singular_values_**2 / (data.shape[0] - 1), values[:4],
-                               rtol=1e-10)
+    np.testing.assert_allclose(pca.explained_variance_ratio_, values[:4] / values.sum(), rtol=1e-10)
+    np.testing.assert_allclose(
+        pca.singular_values_**2 / (data.shape[0] - 1), values[:4], rtol=1e-10
+    )
     # the same axes up to sign
     np.testing.assert_allclose(np.abs(pca.components_ @ vectors[:, :4]), np.eye(4), atol=1e-9)
     np.testing.assert_allclose(pca.components_ @ pca.components_.T, np.eye(4), atol=1e-12)
@@ -39,18 +39,15 @@ def test_signs_are_deterministic(data):
     assert np.all(pca.components_[np.arange(3), largest] > 0)
     # negated or reordered samples have the same axes, so they get the same basis
     for other in (-data, data[::-1]):
-        np.testing.assert_allclose(rd.PCA(3).fit(other).components_, pca.components_,
-                                   atol=1e-12)
+        np.testing.assert_allclose(rd.PCA(3).fit(other).components_, pca.components_, atol=1e-12)
 
 
 def test_transform_and_round_trip(data):
     pca = rd.PCA(6)
     scores = pca.fit_transform(data)
-    np.testing.assert_allclose(scores, (data - data.mean(axis=0)) @ pca.components_.T,
-                               atol=1e-12)
+    np.testing.assert_allclose(scores, (data - data.mean(axis=0)) @ pca.components_.T, atol=1e-12)
     np.testing.assert_allclose(scores.mean(axis=0), 0, atol=1e-12)
-    np.testing.assert_allclose(np.var(scores, axis=0, ddof=1), pca.explained_variance_,
-                               rtol=1e-10)
+    np.testing.assert_allclose(np.var(scores, axis=0, ddof=1), pca.explained_variance_, rtol=1e-10)
     np.testing.assert_allclose(pca.inverse_transform(scores), data, atol=1e-10)
     # any leading shape: one state (N,) and a stack (S, T, N)
     assert pca.transform(data[0]).shape == (6,)
@@ -69,8 +66,9 @@ def test_one_basis_reused_on_new_data(data):
     pca = rd.PCA(3).fit(data)
     components = pca.components_.copy()
     shift = np.linspace(-1, 1, 6)
-    np.testing.assert_allclose(pca.transform(data + shift),
-                               pca.transform(data) + components @ shift, atol=1e-10)
+    np.testing.assert_allclose(
+        pca.transform(data + shift), pca.transform(data) + components @ shift, atol=1e-10
+    )
     np.testing.assert_array_equal(pca.components_, components)  # transform does not refit
 
 
@@ -83,8 +81,13 @@ def test_save_and_load(data, tmp_path):
     pca = rd.PCA(3).fit(data)
     loaded = rd.PCA.load(pca.save(tmp_path / "basis"))
     assert loaded.n_components == 3
-    for name in ("components_", "mean_", "explained_variance_", "explained_variance_ratio_",
-                 "singular_values_"):
+    for name in (
+        "components_",
+        "mean_",
+        "explained_variance_",
+        "explained_variance_ratio_",
+        "singular_values_",
+    ):
         np.testing.assert_array_equal(getattr(loaded, name), getattr(pca, name))
     np.testing.assert_array_equal(loaded.transform(data), pca.transform(data))
     other = save_archive(tmp_path / "other", "FixedPoints", {"x": np.zeros(2)}, {})
@@ -96,8 +99,11 @@ def test_save_and_load(data, tmp_path):
 
 @pytest.mark.parametrize(
     ("n_components", "error", "match"),
-    [(0, ValueError, "n_components"), (2.5, TypeError, "n_components"),
-     (True, TypeError, "n_components")],
+    [
+        (0, ValueError, "n_components"),
+        (2.5, TypeError, "n_components"),
+        (True, TypeError, "n_components"),
+    ],
 )
 def test_bad_n_components(n_components, error, match):
     with pytest.raises(error, match=match):

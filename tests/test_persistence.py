@@ -19,8 +19,9 @@ def _network() -> rd.ESN:
 
 def _history() -> rd.TrainingHistory:
     net = rd.ESN(20, 1, 1, seed=0)
-    return rd.train_force(net, rd.tasks.FlipFlop(1, seed=0).sample(200), snapshot_every=50,
-                          record_states=True)
+    return rd.train_force(
+        net, rd.tasks.FlipFlop(1, seed=0).sample(200), snapshot_every=50, record_states=True
+    )
 
 
 def _fixed_points() -> rd.FixedPoints:

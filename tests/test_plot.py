@@ -53,11 +53,21 @@ def _fixed_points(unstable_dims, kinds, eigenvalues, right, points=None, discret
     dims = np.array(unstable_dims)
     points = np.random.default_rng(5).normal(size=(m, n)) if points is None else points
     return rd.FixedPoints(
-        points=points, q=np.zeros(m), grad_norm=np.zeros(m), iterations=np.zeros(m, int),
-        stop_reason=np.full(m, "q_tolerance"), kind=np.array(kinds), count=np.ones(m, int),
-        is_outlier=np.zeros(m, bool), eigenvalues=eigenvalues, unstable_dims=dims,
-        is_stable=dims == 0, label=np.array([f"{k}-saddle" if k else "stable node" for k in dims]),
-        unstable_right=right, unstable_left=right.conj(), discrete_time=discrete_time,
+        points=points,
+        q=np.zeros(m),
+        grad_norm=np.zeros(m),
+        iterations=np.zeros(m, int),
+        stop_reason=np.full(m, "q_tolerance"),
+        kind=np.array(kinds),
+        count=np.ones(m, int),
+        is_outlier=np.zeros(m, bool),
+        eigenvalues=eigenvalues,
+        unstable_dims=dims,
+        is_stable=dims == 0,
+        label=np.array([f"{k}-saddle" if k else "stable node" for k in dims]),
+        unstable_right=right,
+        unstable_left=right.conj(),
+        discrete_time=discrete_time,
     )
 
 
@@ -106,21 +116,31 @@ def test_import_rnndyn_leaves_matplotlib_alone():
 def test_phase_portrait_2d_draws_every_part(hand_points, trajectories):
     pca = rd.PCA(2).fit(trajectories.reshape(-1, N))
     starts = trajectories[0, ::10]
-    ax = rd.plot.phase_portrait(pca, trajectories, hand_points, starts, segment_length=0.3,
-                                title="toy")
+    ax = rd.plot.phase_portrait(
+        pca, trajectories, hand_points, starts, segment_length=0.3, title="toy"
+    )
     assert ax.name != "3d"
     assert len(ax.lines) == 3
     np.testing.assert_allclose(ax.lines[1].get_xydata(), pca.transform(trajectories[1]))
     markers = _labelled(ax)
-    assert list(markers) == ["starting states", "stable", "1-saddle", "≥3-saddle",
-                             "2-saddle (slow)"]  # the unconverged point is left out
+    assert list(markers) == [
+        "starting states",
+        "stable",
+        "1-saddle",
+        "≥3-saddle",
+        "2-saddle (slow)",
+    ]  # the unconverged point is left out
     np.testing.assert_allclose(markers["starting states"].get_offsets(), pca.transform(starts))
-    for label, index, colour in [("stable", 0, "black"), ("1-saddle", 1, "tab:red"),
-                                 ("2-saddle (slow)", 2, "tab:orange"),
-                                 ("≥3-saddle", 4, "tab:purple")]:
+    for label, index, colour in [
+        ("stable", 0, "black"),
+        ("1-saddle", 1, "tab:red"),
+        ("2-saddle (slow)", 2, "tab:orange"),
+        ("≥3-saddle", 4, "tab:purple"),
+    ]:
         collection = markers[label]
-        np.testing.assert_allclose(collection.get_offsets(),
-                                   pca.transform(hand_points.points[[index]]))
+        np.testing.assert_allclose(
+            collection.get_offsets(), pca.transform(hand_points.points[[index]])
+        )
         np.testing.assert_allclose(collection.get_edgecolors(), [to_rgba(colour)])
         # stable points filled, unstable ones open
         assert len(collection.get_facecolors()) == (1 if index == 0 else 0)
@@ -139,9 +159,10 @@ def test_phase_portrait_segments_follow_unstable_vectors(hand_points, trajectori
     pair = vectors[2, :, 0]
     directions = [(1, vectors[1, :, 0].real), (2, pair.real), (2, pair.imag)]
     directions += [(4, vectors[4, :, j].real) for j in range(3)]
-    expected = [pca.transform(hand_points.points[i]
-                              + 0.3 * np.outer([-1, 1], d / np.linalg.norm(d)))
-                for i, d in directions]
+    expected = [
+        pca.transform(hand_points.points[i] + 0.3 * np.outer([-1, 1], d / np.linalg.norm(d)))
+        for i, d in directions
+    ]
     np.testing.assert_allclose(np.array(segments.get_segments()), np.array(expected), atol=1e-12)
     colours = ["tab:red", "tab:orange", "tab:orange"] + ["tab:purple"] * 3
     np.testing.assert_allclose(segments.get_colors(), [to_rgba(c) for c in colours])
@@ -196,8 +217,9 @@ def test_training_panels(trained):
     # (a): 3 target lines, then 3 output lines, over the last 200 steps, channels apart
     assert len(outputs_ax.lines) == 6
     np.testing.assert_array_equal(outputs_ax.lines[3].get_xdata(), np.arange(400, 600))
-    shifts = [line.get_ydata() - history.outputs[400:, k]
-              for k, line in enumerate(outputs_ax.lines[3:])]
+    shifts = [
+        line.get_ydata() - history.outputs[400:, k] for k, line in enumerate(outputs_ax.lines[3:])
+    ]
     shifts += [line.get_ydata() - targets[400:, k] for k, line in enumerate(outputs_ax.lines[:3])]
     offsets = [s[0] for s in shifts[:3]]
     np.testing.assert_allclose(shifts, np.repeat(offsets * 2, 200).reshape(6, 200))
@@ -252,8 +274,9 @@ def test_speed_landscape_two_dimensional(toy_points):
     assert any(isinstance(c, LineCollection) for c in ax.collections)  # the streamlines
     markers = _labelled(ax)
     assert list(markers) == ["stable", "1-saddle"]
-    np.testing.assert_allclose(np.sort(markers["stable"].get_offsets(), axis=0),
-                               [[-1, -0.5], [1, 0.5]], atol=1e-9)
+    np.testing.assert_allclose(
+        np.sort(markers["stable"].get_offsets(), axis=0), [[-1, -0.5], [1, 0.5]], atol=1e-9
+    )
     np.testing.assert_allclose(markers["1-saddle"].get_offsets(), [[0, 0]], atol=1e-9)
     assert len(markers["stable"].get_facecolors()) == 1
     assert len(markers["1-saddle"].get_facecolors()) == 0
@@ -266,8 +289,16 @@ def test_speed_landscape_plane_of_an_esn(small_net):
     run = small_net.run(np.zeros((200, 2)))
     pca = rd.PCA(2).fit(run.states)
     fps = rd.find_fixed_points(small_net, rd.sample_states(run.states, 8, noise=0.3, seed=0))
-    ax = rd.plot.speed_landscape(small_net, (-3, 3), (-2, 2), fps, plane=pca, resolution=30,
-                                 streamlines=False, inputs=[0.5, -0.5])
+    ax = rd.plot.speed_landscape(
+        small_net,
+        (-3, 3),
+        (-2, 2),
+        fps,
+        plane=pca,
+        resolution=30,
+        streamlines=False,
+        inputs=[0.5, -0.5],
+    )
     a, b = np.meshgrid(np.linspace(-3, 3, 30), np.linspace(-2, 2, 30))
     states = pca.inverse_transform(np.column_stack([a.ravel(), b.ravel()]))
     speed = 0.5 * np.sum(small_net.velocity(states, inputs=[0.5, -0.5]) ** 2, axis=1)
@@ -278,8 +309,14 @@ def test_speed_landscape_plane_of_an_esn(small_net):
     np.testing.assert_allclose(np.sort(shown, axis=0), np.sort(expected, axis=0), atol=1e-10)
     assert ax.get_xlabel().startswith("PC1 (")
     # the same plane given as (origin, basis)
-    ax = rd.plot.speed_landscape(small_net, (-3, 3), (-2, 2), plane=(pca.mean_, pca.components_),
-                                 resolution=30, inputs=[0.5, -0.5])
+    ax = rd.plot.speed_landscape(
+        small_net,
+        (-3, 3),
+        (-2, 2),
+        plane=(pca.mean_, pca.components_),
+        resolution=30,
+        inputs=[0.5, -0.5],
+    )
     assert _contours(ax).levels[-1] == pytest.approx(speed.max(), rel=1e-10)
 
 
@@ -293,11 +330,9 @@ def test_speed_landscape_bad_input(small_net):
     with pytest.raises(TypeError, match="velocity"):
         rd.plot.speed_landscape(object(), (-1, 1), (-1, 1))
     with pytest.raises(ValueError, match="linearly independent"):
-        rd.plot.speed_landscape(small_net, (-1, 1), (-1, 1),
-                                plane=(np.zeros(60), np.ones((2, 60))))
+        rd.plot.speed_landscape(small_net, (-1, 1), (-1, 1), plane=(np.zeros(60), np.ones((2, 60))))
     with pytest.raises(ValueError, match="plane basis must have shape"):
-        rd.plot.speed_landscape(small_net, (-1, 1), (-1, 1),
-                                plane=(np.zeros(60), np.eye(2, 59)))
+        rd.plot.speed_landscape(small_net, (-1, 1), (-1, 1), plane=(np.zeros(60), np.eye(2, 59)))
 
 
 # -- spectrum -------------------------------------------------------------------------------------
@@ -308,27 +343,30 @@ def test_spectrum_continuous(toy_points):
     np.testing.assert_array_equal(boundary.get_xdata(), [0, 0])  # Re λ = 0
     markers = _labelled(ax)
     assert list(markers) == ["stable (1)", "unstable (1)"]
-    np.testing.assert_allclose(markers["unstable (1)"].get_offsets(),
-                               [[(np.sqrt(3) - 1) / 2, 0]], atol=1e-8)
-    np.testing.assert_allclose(markers["stable (1)"].get_offsets(),
-                               [[-(np.sqrt(3) + 1) / 2, 0]], atol=1e-8)
+    np.testing.assert_allclose(
+        markers["unstable (1)"].get_offsets(), [[(np.sqrt(3) - 1) / 2, 0]], atol=1e-8
+    )
+    np.testing.assert_allclose(
+        markers["stable (1)"].get_offsets(), [[-(np.sqrt(3) + 1) / 2, 0]], atol=1e-8
+    )
     assert ax.get_title() == f"1-saddle (point {saddle})"
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("Re λ", "Im λ")
     assert _legend_texts(ax) == ["Re λ = 0", "stable (1)", "unstable (1)"]
 
 
 def test_spectrum_discrete_shows_multipliers_against_the_unit_circle():
-    eigenvalues = np.array([[0.5, -0.5 + 0.2j, -0.5 - 0.2j, -1.5],
-                            [-0.5, -0.8, np.nan, np.nan]])
-    fps = _fixed_points([1, 0], ["fixed", "fixed"], eigenvalues, np.zeros((2, 4, 1)),
-                        discrete_time=True)
+    eigenvalues = np.array([[0.5, -0.5 + 0.2j, -0.5 - 0.2j, -1.5], [-0.5, -0.8, np.nan, np.nan]])
+    fps = _fixed_points(
+        [1, 0], ["fixed", "fixed"], eigenvalues, np.zeros((2, 4, 1)), discrete_time=True
+    )
     ax = rd.plot.spectrum(fps, 0)
     (circle,) = ax.lines
     np.testing.assert_allclose(np.hypot(*circle.get_xydata().T), 1)
     markers = _labelled(ax)
     np.testing.assert_allclose(markers["unstable (1)"].get_offsets(), [[1.5, 0]])
-    np.testing.assert_allclose(markers["stable (3)"].get_offsets(),
-                               [[0.5, 0.2], [0.5, -0.2], [-0.5, 0]])
+    np.testing.assert_allclose(
+        markers["stable (3)"].get_offsets(), [[0.5, 0.2], [0.5, -0.2], [-0.5, 0]]
+    )
     assert ax.get_xlabel().startswith("Re μ")
     ax = rd.plot.spectrum(fps, -1)  # NaN padding dropped; fewer than N said so
     assert [len(c.get_offsets()) for c in _labelled(ax).values()] == [2]
@@ -343,8 +381,9 @@ def test_spectrum_discrete_shows_multipliers_against_the_unit_circle():
 def _noise_result(scale: float, relative: bool = True, **extra) -> SimpleNamespace:
     eta = np.array([0.0, 1e-3, 1e-2, 1e-1])
     trials = np.random.default_rng(int(scale)).lognormal(0, 0.3, size=(4, 5))
-    return SimpleNamespace(eta=eta, mse=scale * (1e-3 + eta[:, None]) * trials,
-                           relative=relative, **extra)
+    return SimpleNamespace(
+        eta=eta, mse=scale * (1e-3 + eta[:, None]) * trials, relative=relative, **extra
+    )
 
 
 def test_robustness_lines_bands_and_scales():
@@ -362,7 +401,8 @@ def test_robustness_lines_bands_and_scales():
     # the noise-free level, which a log axis cannot show, as a dotted line
     dotted = [line for line in ax.lines if line.get_linestyle() == ":" and len(line.get_xdata())]
     assert [line.get_ydata()[0] for line in dotted] == pytest.approx(
-        [np.median(r.mse[0]) for r in results.values()])
+        [np.median(r.mse[0]) for r in results.values()]
+    )
     assert _legend_texts(ax) == ["tanh", "transfer", "no noise"]
     assert ax.get_xlabel() == "η (relative to std of W_r)"
     assert ax.get_ylabel() == "test MSE"
@@ -372,8 +412,7 @@ def test_robustness_uses_baseline_and_matrix_when_given():
     result = _noise_result(1.0, relative=False, baseline_mse=2e-4, matrix="feedback")
     result.eta[0] = 1e-4
     ax = rd.plot.robustness({"net": result})
-    (dotted,) = [line for line in ax.lines if line.get_linestyle() == ":" and
-                 len(line.get_xdata())]
+    (dotted,) = [line for line in ax.lines if line.get_linestyle() == ":" and len(line.get_xdata())]
     assert dotted.get_ydata()[0] == 2e-4
     assert ax.get_xlabel() == "η"
     assert "W_fb" in ax.get_title()

@@ -32,8 +32,16 @@ def test_float32_simulation_and_training_follow_the_float64_reference():
     start = net.copy(dtype=np.float64)  # the same float32 numbers, widened
     history = rd.train_force(net, inputs, targets, train_every=2, alpha=1.0)
     expected = reference.run_network(
-        start.recurrent, start.feedback, start.input, start.readout, start.state, inputs,
-        targets, bias=start.bias, train_every=2, alpha=1.0,
+        start.recurrent,
+        start.feedback,
+        start.input,
+        start.readout,
+        start.state,
+        inputs,
+        targets,
+        bias=start.bias,
+        train_every=2,
+        alpha=1.0,
     )
     assert history.errors.dtype == np.float32 and history.inverse_correlation.dtype == np.float32
     # float32 carries ~7 digits; 400 steps with 200 rank-one updates lose a few of them

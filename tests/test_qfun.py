@@ -60,9 +60,10 @@ def test_core_matches_reference(activation: str):
             assert relative_error(system.jacobian_product(X, V)[k], J @ V[k]) <= 1e-10
             assert relative_error(system.jacobian_transpose_product(X, V)[k], J.T @ V[k]) <= 1e-10
             for exact in (True, False):
-                assert relative_error(
-                    system.hessian_product(X, V, exact)[k], hessian(x, exact) @ V[k]
-                ) <= 1e-10
+                assert (
+                    relative_error(system.hessian_product(X, V, exact)[k], hessian(x, exact) @ V[k])
+                    <= 1e-10
+                )
                 # the dense one (Levenberg-Marquardt's), from the Gram matrix or Wᵀ diag W
                 assert relative_error(system.hessian(x, exact), hessian(x, exact)) <= 1e-10
 
@@ -84,9 +85,12 @@ def _check_against_differences(system, velocity, jacobian, hessian, x: np.ndarra
     # the Gauss-Newton matrix is not the Hessian away from a fixed point
     assert relative_error(hessian(x, False), hessian(x, True)) > 1e-3
     # core: J and exact Hessian products against differences of the core's own F and ∇q
-    assert relative_error(
-        system.jacobian(x), _central_difference(lambda y: system.velocity(y[None])[0], x)
-    ) <= 1e-8
+    assert (
+        relative_error(
+            system.jacobian(x), _central_difference(lambda y: system.velocity(y[None])[0], x)
+        )
+        <= 1e-8
+    )
     v = np.random.default_rng(3).normal(size=x.size)
     h = 1e-6
     directional = (

@@ -16,9 +16,7 @@ def test_P_stays_symmetric_positive_definite_and_equals_its_closed_form():
     alpha = 2.0
     net = rd.ESN(120, 3, 3, seed=4)
     inputs, targets = rd.tasks.FlipFlop(3, seed=4).sample(UPDATES)
-    history = rd.train_force(
-        net, inputs, targets, train_every=1, alpha=alpha, record_states=True
-    )
+    history = rd.train_force(net, inputs, targets, train_every=1, alpha=alpha, record_states=True)
     P = history.inverse_correlation
     np.testing.assert_array_equal(P, P.T)
     np.linalg.cholesky(P)  # raises unless positive definite
@@ -29,8 +27,15 @@ def test_P_stays_symmetric_positive_definite_and_equals_its_closed_form():
     # the plain full-matrix reference drifts from symmetry; the core cannot
     net2 = rd.ESN(120, 3, 3, seed=4)
     expected = reference.run_network(
-        net2.recurrent, net2.feedback, net2.input, net2.readout, net2.state, inputs, targets,
-        train_every=1, alpha=alpha,
+        net2.recurrent,
+        net2.feedback,
+        net2.input,
+        net2.readout,
+        net2.state,
+        inputs,
+        targets,
+        train_every=1,
+        alpha=alpha,
     )
     assert relative_error(P, expected["P"]) <= 1e-8
 
@@ -43,7 +48,12 @@ def test_rls_readout_is_the_regularised_least_squares_solution():
     net = rd.ESN(80, 2, 2, seed=9)
     inputs, targets = rd.tasks.FlipFlop(2, seed=9).sample(3000)
     history = rd.train_force(
-        net, inputs, targets, train_every=1, alpha=alpha, teacher_forcing=True,
+        net,
+        inputs,
+        targets,
+        train_every=1,
+        alpha=alpha,
+        teacher_forcing=True,
         record_states=True,
     )
     rates = np.tanh(history.states)
@@ -68,8 +78,13 @@ def test_threads_give_the_same_numbers():
     results = []
     for n_jobs in (1, 2, 3, 8):
         net = rd.ESN(203, 2, 2, bias=True, seed=4)
-        history = rd.train_force(net, rd.tasks.FlipFlop(2, seed=4).sample(1200), train_every=2,
-                                 snapshot_every=500, n_jobs=n_jobs)  # chunks: P carried over
+        history = rd.train_force(
+            net,
+            rd.tasks.FlipFlop(2, seed=4).sample(1200),
+            train_every=2,
+            snapshot_every=500,
+            n_jobs=n_jobs,
+        )  # chunks: P carried over
         test = net.run(rd.tasks.FlipFlop(2, seed=5).sample(300), n_jobs=n_jobs)
         results.append((net.readout, history.inverse_correlation, history.errors, test.states))
     for other in results[1:]:

@@ -33,8 +33,15 @@ def _robustness(**options) -> rd.RobustnessResult:
 def _assert_same(a: rd.RobustnessResult, b: rd.RobustnessResult) -> None:
     for name in ("eta", "mse", "stable_counts"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
-    for name in ("relative", "matrix", "steps", "seed", "baseline_mse", "noise_scale",
-                 "baseline_stable_count"):
+    for name in (
+        "relative",
+        "matrix",
+        "steps",
+        "seed",
+        "baseline_mse",
+        "noise_scale",
+        "baseline_stable_count",
+    ):
         assert getattr(a, name) == getattr(b, name)
 
 
@@ -106,7 +113,8 @@ def test_stable_points_at_small_noise_are_those_of_the_network():
     assert result.stable_counts.shape == (1, 2)
     assert np.issubdtype(result.stable_counts.dtype, np.integer)
     starts = rd.sample_states(
-        _trained().copy().run(FlipFlop(2, seed=1).sample(1000)).states, 16,
+        _trained().copy().run(FlipFlop(2, seed=1).sample(1000)).states,
+        16,
         seed=np.random.default_rng(np.random.SeedSequence(3)),
     )
     expected = len(rd.find_fixed_points(_trained(), starts).stable)

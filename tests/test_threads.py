@@ -78,8 +78,9 @@ except KeyboardInterrupt:
 
 @pytest.mark.parametrize("work", ["fixed points", "training"])
 def test_ctrl_c_stops_a_long_run_within_a_second(work: str):
-    with subprocess.Popen([sys.executable, "-c", INTERRUPTED_CHILD, work],
-                          stdout=subprocess.PIPE, text=True) as child:
+    with subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED_CHILD, work], stdout=subprocess.PIPE, text=True
+    ) as child:
         try:
             assert child.stdout.readline().strip() == "under way"
             time.sleep(1.5)  # well inside the core

@@ -42,25 +42,31 @@ BAD_CALLS = [
     ("bias<0", lambda: rd.ESN(10, 1, 1, bias=-1.0), ValueError, "bias must be > 0"),
     (
         "recurrent not square",
-        lambda: rd.ESN.from_weights(np.ones((3, 4)), np.ones((3, 1)), np.ones((3, 0)),
-                                    np.ones((1, 3))),
-        ValueError, "recurrent must be square",
+        lambda: rd.ESN.from_weights(
+            np.ones((3, 4)), np.ones((3, 1)), np.ones((3, 0)), np.ones((1, 3))
+        ),
+        ValueError,
+        "recurrent must be square",
     ),
     (
         "readout shape",
         lambda: rd.ESN.from_weights(np.eye(3), np.ones((3, 1)), np.ones((3, 0)), np.ones((1, 4))),
-        ValueError, r"readout must have shape \(1, 3\)",
+        ValueError,
+        r"readout must have shape \(1, 3\)",
     ),
     (
         "recurrent with nan",
-        lambda: rd.ESN.from_weights(np.full((2, 2), np.nan), np.ones((2, 1)), np.ones((2, 0)),
-                                    np.ones((1, 2))),
-        ValueError, "recurrent must be finite",
+        lambda: rd.ESN.from_weights(
+            np.full((2, 2), np.nan), np.ones((2, 1)), np.ones((2, 0)), np.ones((1, 2))
+        ),
+        ValueError,
+        "recurrent must be finite",
     ),
     (
         "string weights",
         lambda: rd.ESN.from_weights("abc", np.ones((2, 1)), np.ones((2, 0)), np.ones((1, 2))),
-        TypeError, "recurrent must be an array of numbers",
+        TypeError,
+        "recurrent must be an array of numbers",
     ),
     ("inputs width", lambda: _net().run(np.ones((5, 3))), ValueError, r"inputs must have shape"),
     ("inputs 1-D", lambda: _net().run(np.ones(5)), ValueError, r"inputs must have shape"),
@@ -69,108 +75,266 @@ BAD_CALLS = [
     ("int steps with inputs", lambda: _net().run(5), ValueError, "needs a network without inputs"),
     (
         "targets length",
-        lambda: _net().run(np.ones((5, 2)), np.ones((4, 1))), ValueError, "targets must have",
+        lambda: _net().run(np.ones((5, 2)), np.ones((4, 1))),
+        ValueError,
+        "targets must have",
     ),
     (
         "teacher forcing without targets",
-        lambda: _net().run(np.ones((5, 2)), teacher_forcing=True), ValueError, "needs targets",
+        lambda: _net().run(np.ones((5, 2)), teacher_forcing=True),
+        ValueError,
+        "needs targets",
     ),
-    ("train without targets", lambda: rd.train_force(_net(), np.ones((5, 2))), ValueError,
-     "targets"),
-    ("train_every=0", lambda: rd.train_force(_net(), *_sample(), train_every=0), ValueError,
-     "train_every must be >= 1"),
-    ("alpha<=0", lambda: rd.train_force(_net(), *_sample(), alpha=0.0), ValueError,
-     "alpha must be > 0"),
-    ("snapshot_every=0", lambda: rd.train_force(_net(), *_sample(), snapshot_every=0),
-     ValueError, "snapshot_every must be >= 1"),
-    ("P not positive definite",
-     lambda: rd.train_force(_net(), *_sample(), inverse_correlation=-np.eye(10)), ValueError,
-     "inverse_correlation must be symmetric positive definite"),
-    ("P shape", lambda: rd.train_force(_net(), *_sample(), inverse_correlation=np.eye(3)),
-     ValueError, "inverse_correlation must have shape"),
-    ("ridge<0", lambda: rd.train_ridge(_net(), *_sample(), ridge=-1.0), ValueError,
-     "ridge must be >= 0"),
-    ("washout too long", lambda: rd.train_ridge(_net(), *_sample(), washout=20), ValueError,
-     "washout must be <"),
+    (
+        "train without targets",
+        lambda: rd.train_force(_net(), np.ones((5, 2))),
+        ValueError,
+        "targets",
+    ),
+    (
+        "train_every=0",
+        lambda: rd.train_force(_net(), *_sample(), train_every=0),
+        ValueError,
+        "train_every must be >= 1",
+    ),
+    (
+        "alpha<=0",
+        lambda: rd.train_force(_net(), *_sample(), alpha=0.0),
+        ValueError,
+        "alpha must be > 0",
+    ),
+    (
+        "snapshot_every=0",
+        lambda: rd.train_force(_net(), *_sample(), snapshot_every=0),
+        ValueError,
+        "snapshot_every must be >= 1",
+    ),
+    (
+        "P not positive definite",
+        lambda: rd.train_force(_net(), *_sample(), inverse_correlation=-np.eye(10)),
+        ValueError,
+        "inverse_correlation must be symmetric positive definite",
+    ),
+    (
+        "P shape",
+        lambda: rd.train_force(_net(), *_sample(), inverse_correlation=np.eye(3)),
+        ValueError,
+        "inverse_correlation must have shape",
+    ),
+    (
+        "ridge<0",
+        lambda: rd.train_ridge(_net(), *_sample(), ridge=-1.0),
+        ValueError,
+        "ridge must be >= 0",
+    ),
+    (
+        "washout too long",
+        lambda: rd.train_ridge(_net(), *_sample(), washout=20),
+        ValueError,
+        "washout must be <",
+    ),
     ("bits=0", lambda: rd.tasks.FlipFlop(0), ValueError, "bits must be >= 1"),
     ("pulse_rate>1", lambda: rd.tasks.FlipFlop(1, pulse_rate=2.0), ValueError, "pulse_rate"),
-    ("min_interval<width", lambda: rd.tasks.FlipFlop(1, pulse_width=10, min_interval=5),
-     ValueError, "min_interval must be >= 10"),
+    (
+        "min_interval<width",
+        lambda: rd.tasks.FlipFlop(1, pulse_width=10, min_interval=5),
+        ValueError,
+        "min_interval must be >= 10",
+    ),
     ("sample(0)", lambda: rd.tasks.FlipFlop(1).sample(0), ValueError, "steps must be >= 1"),
-    ("spectral_radius of non-square", lambda: rd.spectral_radius(np.ones((2, 3))), ValueError,
-     "matrix must be square"),
-    ("spectral_radius of nan", lambda: rd.spectral_radius(np.full((3, 3), np.nan)), ValueError,
-     "matrix must be finite"),
+    (
+        "spectral_radius of non-square",
+        lambda: rd.spectral_radius(np.ones((2, 3))),
+        ValueError,
+        "matrix must be square",
+    ),
+    (
+        "spectral_radius of nan",
+        lambda: rd.spectral_radius(np.full((3, 3), np.nan)),
+        ValueError,
+        "matrix must be finite",
+    ),
     ("seed a string", lambda: rd.ESN(10, 1, 1, seed="x"), TypeError, "seed must be None, an int"),
     ("seed < 0", lambda: rd.tasks.FlipFlop(1, seed=-3), ValueError, "seed must be >= 0"),
-    ("dtype int", lambda: rd.ESN(10, 1, 1, dtype="int32"), ValueError,
-     "dtype must be float64 or float32"),
-    ("run n_jobs=0", lambda: _net().run(np.ones((3, 2)), n_jobs=0), ValueError,
-     "n_jobs must be >= 1"),
-    ("train n_jobs<0", lambda: rd.train_force(_net(), *_sample(), n_jobs=-2), ValueError,
-     "n_jobs must be >= 1"),
+    (
+        "dtype int",
+        lambda: rd.ESN(10, 1, 1, dtype="int32"),
+        ValueError,
+        "dtype must be float64 or float32",
+    ),
+    (
+        "run n_jobs=0",
+        lambda: _net().run(np.ones((3, 2)), n_jobs=0),
+        ValueError,
+        "n_jobs must be >= 1",
+    ),
+    (
+        "train n_jobs<0",
+        lambda: rd.train_force(_net(), *_sample(), n_jobs=-2),
+        ValueError,
+        "n_jobs must be >= 1",
+    ),
     # fixed points
-    ("method", lambda: rd.find_fixed_points(_net(), _states(), method="bfgs"), ValueError,
-     "method must be one of"),
-    ("tol_q<0", lambda: rd.find_fixed_points(_net(), _states(), tol_q=-1), ValueError,
-     "tol_q must be >= 0"),
-    ("starts width", lambda: rd.find_fixed_points(_net(), np.ones((3, 9))), ValueError,
-     r"initial_states must have shape \(any, 10\)"),
-    ("starts nan", lambda: rd.find_fixed_points(_net(), np.full((3, 10), np.nan)), ValueError,
-     "initial_states must be finite"),
-    ("no starts", lambda: rd.find_fixed_points(_net(), np.ones((0, 10))), ValueError,
-     "at least one state"),
-    ("fp n_jobs", lambda: rd.find_fixed_points(_net(), _states(), n_jobs=0), ValueError,
-     "n_jobs must be >= 1"),
-    ("eigenvalues name", lambda: rd.find_fixed_points(_net(), _states(), eigenvalues="some"),
-     TypeError, "eigenvalues must be 'auto', 'full' or an int"),
-    ("eigenvalues=0", lambda: rd.find_fixed_points(_net(), _states(), eigenvalues=0), ValueError,
-     "eigenvalues must be >= 1"),
-    ("kinds", lambda: rd.find_fixed_points(_net(), _states(), kinds=["saddle"]), ValueError,
-     "kinds must be a non-empty selection"),
-    ("constant input width", lambda: rd.find_fixed_points(_net(), _states(), inputs=np.ones(3)),
-     ValueError, r"inputs must have shape \(2\)"),
-    ("system", lambda: rd.find_fixed_points("net", _states()), TypeError,
-     "system must be an ESN, an RNN or"),
-    ("max_iter<0", lambda: rd.find_fixed_points(_net(), _states(), max_iter=-1), ValueError,
-     "max_iter must be >= 0"),
+    (
+        "method",
+        lambda: rd.find_fixed_points(_net(), _states(), method="bfgs"),
+        ValueError,
+        "method must be one of",
+    ),
+    (
+        "tol_q<0",
+        lambda: rd.find_fixed_points(_net(), _states(), tol_q=-1),
+        ValueError,
+        "tol_q must be >= 0",
+    ),
+    (
+        "starts width",
+        lambda: rd.find_fixed_points(_net(), np.ones((3, 9))),
+        ValueError,
+        r"initial_states must have shape \(any, 10\)",
+    ),
+    (
+        "starts nan",
+        lambda: rd.find_fixed_points(_net(), np.full((3, 10), np.nan)),
+        ValueError,
+        "initial_states must be finite",
+    ),
+    (
+        "no starts",
+        lambda: rd.find_fixed_points(_net(), np.ones((0, 10))),
+        ValueError,
+        "at least one state",
+    ),
+    (
+        "fp n_jobs",
+        lambda: rd.find_fixed_points(_net(), _states(), n_jobs=0),
+        ValueError,
+        "n_jobs must be >= 1",
+    ),
+    (
+        "eigenvalues name",
+        lambda: rd.find_fixed_points(_net(), _states(), eigenvalues="some"),
+        TypeError,
+        "eigenvalues must be 'auto', 'full' or an int",
+    ),
+    (
+        "eigenvalues=0",
+        lambda: rd.find_fixed_points(_net(), _states(), eigenvalues=0),
+        ValueError,
+        "eigenvalues must be >= 1",
+    ),
+    (
+        "kinds",
+        lambda: rd.find_fixed_points(_net(), _states(), kinds=["saddle"]),
+        ValueError,
+        "kinds must be a non-empty selection",
+    ),
+    (
+        "constant input width",
+        lambda: rd.find_fixed_points(_net(), _states(), inputs=np.ones(3)),
+        ValueError,
+        r"inputs must have shape \(2\)",
+    ),
+    (
+        "system",
+        lambda: rd.find_fixed_points("net", _states()),
+        TypeError,
+        "system must be an ESN, an RNN or",
+    ),
+    (
+        "max_iter<0",
+        lambda: rd.find_fixed_points(_net(), _states(), max_iter=-1),
+        ValueError,
+        "max_iter must be >= 0",
+    ),
     ("rnn not square", lambda: rd.RNN(np.ones((3, 4))), ValueError, "recurrent must be square"),
-    ("rnn activation", lambda: rd.RNN(np.eye(3), activation="relu"), ValueError,
-     "activation must be one of"),
+    (
+        "rnn activation",
+        lambda: rd.RNN(np.eye(3), activation="relu"),
+        ValueError,
+        "activation must be one of",
+    ),
     ("function system", lambda: rd.FunctionSystem("f"), TypeError, "velocity must be callable"),
     # states, PCA, geometry
     ("sample n=0", lambda: rd.sample_states(_states(), 0), ValueError, "n must be >= 1"),
-    ("sample noise<0", lambda: rd.sample_states(_states(), 2, noise=-1), ValueError,
-     "noise must be >= 0"),
-    ("fastest width", lambda: rd.fastest_states(_net(), np.ones((3, 4)), 2), ValueError,
-     r"states must have shape \(any, 10\)"),
+    (
+        "sample noise<0",
+        lambda: rd.sample_states(_states(), 2, noise=-1),
+        ValueError,
+        "noise must be >= 0",
+    ),
+    (
+        "fastest width",
+        lambda: rd.fastest_states(_net(), np.ones((3, 4)), 2),
+        ValueError,
+        r"states must have shape \(any, 10\)",
+    ),
     ("pca n=0", lambda: rd.PCA(0), ValueError, "n_components must be >= 1"),
     ("pca 1-D", lambda: rd.PCA(2).fit(np.ones(5)), ValueError, "X must have shape"),
     ("pca unfitted", lambda: rd.PCA(2).transform(_states()), ValueError, "not fitted yet"),
     ("pca too many", lambda: rd.PCA(20).fit(_states()), ValueError, "n_components must be <="),
-    ("pca width", lambda: rd.PCA(2).fit(_states()).transform(np.ones((2, 3))), ValueError,
-     r"X must have shape \(any, 10\)"),
-    ("geometry rows", lambda: rd.memory_geometry(np.ones((3, 10)), np.ones((2, 1))), ValueError,
-     r"outputs must have shape \(3, any\)"),
+    (
+        "pca width",
+        lambda: rd.PCA(2).fit(_states()).transform(np.ones((2, 3))),
+        ValueError,
+        r"X must have shape \(any, 10\)",
+    ),
+    (
+        "geometry rows",
+        lambda: rd.memory_geometry(np.ones((3, 10)), np.ones((2, 1))),
+        ValueError,
+        r"outputs must have shape \(3, any\)",
+    ),
     # robustness, evolution, transfer
-    ("robust matrix", lambda: rd.noise_robustness(_net(), rd.tasks.FlipFlop(1), matrix="B"),
-     ValueError, "matrix must be one of"),
-    ("robust trials", lambda: rd.noise_robustness(_net(), rd.tasks.FlipFlop(1), trials=0),
-     ValueError, "trials must be >= 1"),
-    ("robust eta<0", lambda: rd.noise_robustness(_net(), rd.tasks.FlipFlop(1), eta=[-1.0]),
-     ValueError, "eta must hold at least one noise level"),
-    ("robust task", lambda: rd.noise_robustness(_net(), "task"), TypeError,
-     r"task must have a sample\(steps\) method"),
-    ("evolution snapshots", lambda: rd.fixed_point_evolution(_net(), _history(), _states(),
-                                                             snapshots=[99]),
-     ValueError, "snapshots must index the history's"),
+    (
+        "robust matrix",
+        lambda: rd.noise_robustness(_net(), rd.tasks.FlipFlop(1), matrix="B"),
+        ValueError,
+        "matrix must be one of",
+    ),
+    (
+        "robust trials",
+        lambda: rd.noise_robustness(_net(), rd.tasks.FlipFlop(1), trials=0),
+        ValueError,
+        "trials must be >= 1",
+    ),
+    (
+        "robust eta<0",
+        lambda: rd.noise_robustness(_net(), rd.tasks.FlipFlop(1), eta=[-1.0]),
+        ValueError,
+        "eta must hold at least one noise level",
+    ),
+    (
+        "robust task",
+        lambda: rd.noise_robustness(_net(), "task"),
+        TypeError,
+        r"task must have a sample\(steps\) method",
+    ),
+    (
+        "evolution snapshots",
+        lambda: rd.fixed_point_evolution(_net(), _history(), _states(), snapshots=[99]),
+        ValueError,
+        "snapshots must index the history's",
+    ),
     ("grow inputs", lambda: rd.grow(_net(), -1, 1), ValueError, "inputs must be >= 2"),
-    ("transfer of a non flip-flop", lambda: rd.transfer(_net(), 2), ValueError,
-     "net must be a flip-flop network"),
-    ("sample_patterns hold", lambda: rd.tasks.FlipFlop(1).sample_patterns(hold=0), ValueError,
-     "hold must be >= 20"),
-    ("phase portrait", lambda: rd.plot.phase_portrait(None), TypeError,
-     "pca must be a fitted rnndyn.PCA"),
+    (
+        "transfer of a non flip-flop",
+        lambda: rd.transfer(_net(), 2),
+        ValueError,
+        "net must be a flip-flop network",
+    ),
+    (
+        "sample_patterns hold",
+        lambda: rd.tasks.FlipFlop(1).sample_patterns(hold=0),
+        ValueError,
+        "hold must be >= 20",
+    ),
+    (
+        "phase portrait",
+        lambda: rd.plot.phase_portrait(None),
+        TypeError,
+        "pca must be a fitted rnndyn.PCA",
+    ),
     ("load a folder", lambda: rd.ESN.load("."), ValueError, "not a readable rnndyn archive"),
 ]
 
@@ -205,15 +369,29 @@ def test_core_checks_shapes_itself():
     # a wrong direct call of the private module raises instead of reading out of bounds
     n = 4
     args = dict(
-        recurrent=np.eye(n), feedback=np.ones((n, 1)), input=np.ones((n, 1)), bias=np.zeros(0),
-        leak=np.full(n, 0.1), activation="tanh", readout=np.zeros((1, n)), state=np.zeros(n),
-        inputs=np.ones((5, 1)), targets=np.zeros((0, 1)), teacher_forcing=False,
-        previous_target=np.zeros(1), states=np.zeros((5, n)), outputs=np.zeros((5, 1)),
+        recurrent=np.eye(n),
+        feedback=np.ones((n, 1)),
+        input=np.ones((n, 1)),
+        bias=np.zeros(0),
+        leak=np.full(n, 0.1),
+        activation="tanh",
+        readout=np.zeros((1, n)),
+        state=np.zeros(n),
+        inputs=np.ones((5, 1)),
+        targets=np.zeros((0, 1)),
+        teacher_forcing=False,
+        previous_target=np.zeros(1),
+        states=np.zeros((5, n)),
+        outputs=np.zeros((5, 1)),
     )
     _core.simulate(**args)
     for name, bad in (
-        ("recurrent", np.eye(n + 1)), ("leak", np.ones(n - 1)), ("inputs", np.ones((5, 2))),
-        ("states", np.zeros((4, n))), ("targets", np.zeros((3, 1))), ("state", np.zeros(n + 2)),
+        ("recurrent", np.eye(n + 1)),
+        ("leak", np.ones(n - 1)),
+        ("inputs", np.ones((5, 2))),
+        ("states", np.zeros((4, n))),
+        ("targets", np.zeros((3, 1))),
+        ("state", np.zeros(n + 2)),
     ):
         with pytest.raises(ValueError):
             _core.simulate(**{**args, name: bad})
@@ -224,7 +402,10 @@ def test_core_checks_shapes_itself():
 def test_diverging_training_raises_and_leaves_network_unchanged():
     # recurrent weights so large that W_r r overflows to inf within the first step
     net = rd.ESN.from_weights(
-        np.full((30, 30), 1e308), np.ones((30, 1)), np.ones((30, 1)), np.zeros((1, 30)),
+        np.full((30, 30), 1e308),
+        np.ones((30, 1)),
+        np.ones((30, 1)),
+        np.zeros((1, 30)),
         state=np.ones(30),
     )
     inputs, targets = rd.tasks.FlipFlop(1, seed=0).sample(200)
@@ -255,7 +436,10 @@ def test_training_with_tiny_alpha_and_huge_inputs_names_the_step_it_diverges(n_j
 
 def test_diverging_simulation_raises_and_keeps_state():
     net = rd.ESN.from_weights(
-        np.full((5, 5), 1e308), np.ones((5, 1)), np.ones((5, 0)), np.zeros((1, 5)),
+        np.full((5, 5), 1e308),
+        np.ones((5, 1)),
+        np.ones((5, 0)),
+        np.zeros((1, 5)),
         state=np.ones(5),
     )
     with pytest.raises(rd.DivergenceError, match="simulation diverged"):
@@ -266,7 +450,7 @@ def test_diverging_simulation_raises_and_keeps_state():
 # Direct calls of the compiled core with inconsistent arguments: each must raise, never read
 # out of bounds. They run in a child interpreter, so that a crash fails this test instead of
 # ending the test session.
-CORE_PROBE = r'''
+CORE_PROBE = r"""
 import numpy as np
 from rnndyn import _core
 
@@ -329,15 +513,16 @@ for name, call in CALLS.items():
         print(name, "| no error")
     except (ValueError, TypeError) as error:
         print(name, "|", type(error).__name__, "|", str(error).splitlines()[0])
-'''
+"""
 
 
 def test_wrong_core_calls_raise_in_a_subprocess():
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-c", CORE_PROBE], capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", CORE_PROBE], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()
     assert len(lines) == 25

@@ -13,7 +13,11 @@ CHUNK_WORK = 1e9
 
 
 def chunks(
-    total: int, *, size: int = 1, every: int | None = None, progress: bool = False,
+    total: int,
+    *,
+    size: int = 1,
+    every: int | None = None,
+    progress: bool = False,
     desc: str = "",
 ) -> Iterator[tuple[int, int]]:
     """Yield (start, stop) covering range(total) in pieces of at most CHUNK_STEPS steps, and

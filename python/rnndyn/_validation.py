@@ -86,11 +86,12 @@ def as_rng(value: object, name: str = "seed") -> np.random.Generator:
     """A Generator from `value`: None (fresh entropy), an int >= 0, a SeedSequence or a
     Generator (used as it is)."""
     if isinstance(value, bool) or not (
-        value is None or isinstance(value, numbers.Integral | np.random.SeedSequence
-                                    | np.random.Generator)
+        value is None
+        or isinstance(value, numbers.Integral | np.random.SeedSequence | np.random.Generator)
     ):
-        raise TypeError(f"{name} must be None, an int or a numpy Generator, got "
-                        f"{type(value).__name__}")
+        raise TypeError(
+            f"{name} must be None, an int or a numpy Generator, got {type(value).__name__}"
+        )
     if isinstance(value, numbers.Integral) and value < 0:
         raise ValueError(f"{name} must be >= 0, got {value}")
     return np.random.default_rng(value)  # type: ignore[arg-type]

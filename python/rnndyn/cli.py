@@ -1,8 +1,8 @@
 """The `rnndyn` command: thin glue over the public API.
 
-  rnndyn flipflop --bits 3 --out DIR            train, test and analyse one network
-  rnndyn reproduce --figure all --quick --out DIR  the paper's figures 2 and 5-9
-  rnndyn fixed-points NET.npz --out DIR         analyse a saved network
+rnndyn flipflop --bits 3 --out DIR            train, test and analyse one network
+rnndyn reproduce --figure all --quick --out DIR  the paper's figures 2 and 5-9
+rnndyn fixed-points NET.npz --out DIR         analyse a saved network
 """
 
 from __future__ import annotations
@@ -31,19 +31,37 @@ def flipflop(args: argparse.Namespace) -> dict[str, Any]:
     out = _folder(args.out)
     clock = _Clock()
     task = FlipFlop(args.bits, seed=args.seed)
-    net = ESN(args.n, args.bits, args.bits, g=args.g, tau=args.tau, dt=args.dt,
-              activation=args.activation, seed=args.seed)
+    net = ESN(
+        args.n,
+        args.bits,
+        args.bits,
+        g=args.g,
+        tau=args.tau,
+        dt=args.dt,
+        activation=args.activation,
+        seed=args.seed,
+    )
     sample = task.sample(args.train_steps)
     with clock("train"):
-        history = train_force(net, sample, train_every=args.train_every, alpha=args.alpha,
-                              snapshot_every=args.snapshot_every, progress=args.progress,
-                              n_jobs=args.n_jobs)
+        history = train_force(
+            net,
+            sample,
+            train_every=args.train_every,
+            alpha=args.alpha,
+            snapshot_every=args.snapshot_every,
+            progress=args.progress,
+            n_jobs=args.n_jobs,
+        )
     with clock("test"):
-        test = net.copy().run(task.sample(args.test_steps), progress=args.progress,
-                              n_jobs=args.n_jobs)
+        test = net.copy().run(
+            task.sample(args.test_steps), progress=args.progress, n_jobs=args.n_jobs
+        )
     summary: dict[str, Any] = {
-        "bits": args.bits, "n": args.n, "seed": args.seed,
-        "train_steps": args.train_steps, "test_steps": args.test_steps,
+        "bits": args.bits,
+        "n": args.n,
+        "seed": args.seed,
+        "train_steps": args.train_steps,
+        "test_steps": args.test_steps,
         "train_mse_last_1000": float((history.errors[-1000:] ** 2).mean()),
         "test_mse": test.mse,
         "test_accuracy": FlipFlop.accuracy(test.outputs, test.targets),
@@ -74,9 +92,14 @@ def reproduce(args: argparse.Namespace) -> dict[str, Any]:
     from .experiments import FIGURES, FULL, QUICK, Study
 
     figures = FIGURES if args.figure == "all" else (int(args.figure),)
-    study = Study(_folder(args.out), QUICK if args.quick else FULL, seed=args.seed,
-                  n_jobs=args.n_jobs, progress=args.progress,
-                  log=lambda message: print(message, file=sys.stderr, flush=True))
+    study = Study(
+        _folder(args.out),
+        QUICK if args.quick else FULL,
+        seed=args.seed,
+        n_jobs=args.n_jobs,
+        progress=args.progress,
+        log=lambda message: print(message, file=sys.stderr, flush=True),
+    )
     return study.run(figures)
 
 
@@ -97,9 +120,14 @@ def fixed_points(args: argparse.Namespace) -> dict[str, Any]:
     if args.figures:
         with clock("figures"):
             _portrait(net, fps, run, out / "phase_portrait.png")
-    summary = {"network": str(args.network), "n": net.size, "inputs": net.n_inputs,
-               "outputs": net.n_outputs, "fixed_points": _describe(fps, net),
-               "seconds": clock.seconds}
+    summary = {
+        "network": str(args.network),
+        "n": net.size,
+        "inputs": net.n_inputs,
+        "outputs": net.n_outputs,
+        "fixed_points": _describe(fps, net),
+        "seconds": clock.seconds,
+    }
     return _write(out, summary)
 
 
@@ -155,8 +183,10 @@ def _portrait(net: ESN, fps: FixedPoints, run: RunResult, path: Path) -> None:
 
     pca = PCA(3).fit(run.states)
     ax = plot.phase_portrait(pca, run.states, fps[fps.kind != "unconverged"])
-    ax.set_title(f"N = {net.size}: {len(fps.stable)} stable points, "
-                 f"{int(np.sum(fps.unstable_dims[fps.kind == 'fixed'] > 0))} saddles")
+    ax.set_title(
+        f"N = {net.size}: {len(fps.stable)} stable points, "
+        f"{int(np.sum(fps.unstable_dims[fps.kind == 'fixed'] > 0))} saddles"
+    )
     _save(ax.figure, path)
 
 
@@ -179,14 +209,16 @@ def _write(out: Path, summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rnndyn", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="rnndyn", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     def common(sub: argparse.ArgumentParser, out: str) -> None:
         sub.add_argument("--seed", type=int, default=0)
-        sub.add_argument("--n-jobs", type=int, default=2,
-                         help="threads for training, runs and fixed points")
+        sub.add_argument(
+            "--n-jobs", type=int, default=2, help="threads for training, runs and fixed points"
+        )
         sub.add_argument("--out", default=out, help="output folder")
         sub.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True)
 
@@ -202,17 +234,23 @@ def build_parser() -> argparse.ArgumentParser:
     flip.add_argument("--train-steps", type=int, default=30_000)
     flip.add_argument("--test-steps", type=int, default=5_000)
     flip.add_argument("--snapshot-every", type=int, default=100)
-    flip.add_argument("--states", type=int, default=256,
-                      help="starting states for the fixed-point search (0: none)")
+    flip.add_argument(
+        "--states",
+        type=int,
+        default=256,
+        help="starting states for the fixed-point search (0: none)",
+    )
     flip.add_argument("--figures", action=argparse.BooleanOptionalAction, default=True)
     common(flip, "results")
     flip.set_defaults(run=flipflop)
 
     again = commands.add_parser("reproduce", help="the paper's figures 2 and 5-9")
-    again.add_argument("--figure", choices=["2", "5", "6", "7", "8", "9", "all"],
-                       default="all")
-    again.add_argument("--quick", action="store_true",
-                       help="smaller searches and sweeps: minutes instead of the full sizes")
+    again.add_argument("--figure", choices=["2", "5", "6", "7", "8", "9", "all"], default="all")
+    again.add_argument(
+        "--quick",
+        action="store_true",
+        help="smaller searches and sweeps: minutes instead of the full sizes",
+    )
     common(again, "figures")
     again.set_defaults(run=reproduce)
 

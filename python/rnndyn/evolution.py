@@ -24,15 +24,22 @@ from .training import TrainingHistory
 EVENT_KINDS = ("appears", "vanishes", "stability")
 # the FixedPoints fields with one row per point (the others are scalar settings)
 _POINT_FIELDS = tuple(
-    f.name for f in fields(FixedPoints)
+    f.name
+    for f in fields(FixedPoints)
     if f.name not in ("discrete_time", "tol_q", "non_finite_starts")
 )
 # one row per event; dims are -1 where the point does not exist (before it appears, after it
 # vanishes)
-EVENT_DTYPE = np.dtype([
-    ("snapshot", np.int64), ("step", np.int64), ("track", np.int64), ("kind", "U9"),
-    ("dims_before", np.int64), ("dims_after", np.int64),
-])
+EVENT_DTYPE = np.dtype(
+    [
+        ("snapshot", np.int64),
+        ("step", np.int64),
+        ("track", np.int64),
+        ("kind", "U9"),
+        ("dims_before", np.int64),
+        ("dims_after", np.int64),
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -107,13 +114,13 @@ class Evolution:
         for k, (step, fps) in enumerate(zip(self.steps, self.fixed_points, strict=True)):
             here = self.events[self.events["snapshot"] == k]
             changes = ", ".join(
-                f"{np.sum(here['kind'] == kind)} {kind}" for kind in EVENT_KINDS
+                f"{np.sum(here['kind'] == kind)} {kind}"
+                for kind in EVENT_KINDS
                 if np.any(here["kind"] == kind)
             )
             unstable = int(np.sum(fps.unstable_dims > 0))
             lines.append(
-                f"{int(step):>8} {len(fps):>6} {stable[k]:>6} {unstable:>8}  "
-                f"{changes}".rstrip()
+                f"{int(step):>8} {len(fps):>6} {stable[k]:>6} {unstable:>8}  {changes}".rstrip()
             )
         return "\n".join(lines)
 
@@ -125,16 +132,24 @@ class Evolution:
         stored concatenated, each array zero-padded to the widest snapshot, with offsets and
         the true widths, so that loading gives back exactly what was saved."""
         offsets = np.concatenate([[0], np.cumsum(self.counts)])
-        arrays = {"steps": self.steps, "events": self.events, "offsets": offsets,
-                  "tracks": np.concatenate([np.zeros(0, int), *self.tracks])}
+        arrays = {
+            "steps": self.steps,
+            "events": self.events,
+            "offsets": offsets,
+            "tracks": np.concatenate([np.zeros(0, int), *self.tracks]),
+        }
         for name in _POINT_FIELDS:
             stacked, widths = _stack([getattr(f, name) for f in self.fixed_points])
             arrays[f"points.{name}"] = stacked
             arrays[f"points.{name}.widths"] = widths
         first = self.fixed_points[0]
-        meta = {"tol_match": self.tol_match, "kinds": list(self.kinds),
-                "discrete_time": first.discrete_time, "tol_q": first.tol_q,
-                "non_finite_starts": [list(f.non_finite_starts) for f in self.fixed_points]}
+        meta = {
+            "tol_match": self.tol_match,
+            "kinds": list(self.kinds),
+            "discrete_time": first.discrete_time,
+            "tol_q": first.tol_q,
+            "non_finite_starts": [list(f.non_finite_starts) for f in self.fixed_points],
+        }
         return save_archive(path, "Evolution", arrays, meta)
 
     @classmethod
@@ -157,8 +172,10 @@ class Evolution:
             raise ValueError(f"steps must increase, got {steps.tolist()}")
         fixed_points = list(fixed_points)
         if not fixed_points or len(fixed_points) != len(steps):
-            raise ValueError(f"fixed_points must hold one FixedPoints per step ({len(steps)}),"
-                             f" got {len(fixed_points)}")
+            raise ValueError(
+                f"fixed_points must hold one FixedPoints per step ({len(steps)}),"
+                f" got {len(fixed_points)}"
+            )
         if not all(isinstance(f, FixedPoints) for f in fixed_points):
             raise TypeError("fixed_points must hold FixedPoints")
         if len({f.points.shape[1] for f in fixed_points}) != 1:
@@ -166,8 +183,11 @@ class Evolution:
         kinds = as_kinds(kinds)
         kept = tuple(f[np.isin(f.kind, kinds)] for f in fixed_points)
         points = [f.points for f in kept]
-        tol_match = (default_tol_match(points) if tol_match is None
-                     else _as_tolerance("tol_match", tol_match))
+        tol_match = (
+            default_tol_match(points)
+            if tol_match is None
+            else _as_tolerance("tol_match", tol_match)
+        )
         tracks, events = build_tracks(points, [f.unstable_dims for f in kept], steps, tol_match)
         return cls(steps.astype(np.int64), kept, tuple(tracks), events, tol_match, kinds)
 
@@ -187,12 +207,23 @@ class Evolution:
                     ]
                     for name in _POINT_FIELDS
                 }
-                snapshots.append(FixedPoints(**per_point, discrete_time=meta["discrete_time"],
-                                             tol_q=meta["tol_q"],
-                                             non_finite_starts=non_finite[k]))
+                snapshots.append(
+                    FixedPoints(
+                        **per_point,
+                        discrete_time=meta["discrete_time"],
+                        tol_q=meta["tol_q"],
+                        non_finite_starts=non_finite[k],
+                    )
+                )
             tracks = np.split(arrays["tracks"], offsets[1:-1])
-            return cls(arrays["steps"], tuple(snapshots), tuple(tracks), arrays["events"],
-                       meta["tol_match"], tuple(meta["kinds"]))
+            return cls(
+                arrays["steps"],
+                tuple(snapshots),
+                tuple(tracks),
+                arrays["events"],
+                meta["tol_match"],
+                tuple(meta["kinds"]),
+            )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"{path}: not a valid Evolution archive ({exc})") from None
 
@@ -248,17 +279,18 @@ def fixed_point_evolution(
     found = []
     for index in _progress(indices, progress):
         copy.readout = history.readouts[index]
-        found.append(find_fixed_points(copy, starts, inputs=inputs, n_jobs=n_jobs,
-                                       kinds=kinds, **find_options))
+        found.append(
+            find_fixed_points(
+                copy, starts, inputs=inputs, n_jobs=n_jobs, kinds=kinds, **find_options
+            )
+        )
     return Evolution.from_snapshots(history.snapshot_steps[indices], found, tol_match, kinds)
 
 
 # -- matching and tracking (pure functions of the points) ---------------------------------------
 
 
-def match_points(
-    a: Any, b: Any, tol: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def match_points(a: Any, b: Any, tol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Match points a (Ma, N) to points b (Mb, N) one to one.
 
     The matching has as many pairs closer than `tol` (Euclidean) as possible and, among such,
@@ -269,8 +301,9 @@ def match_points(
     a = as_array("a", a, (None, None))
     b = as_array("b", b, (None, a.shape[1]))
     tol = _as_tolerance("tol", tol)
-    distance = scipy.spatial.distance.cdist(a, b) if a.size and b.size else np.zeros(
-        (len(a), len(b)))
+    distance = (
+        scipy.spatial.distance.cdist(a, b) if a.size and b.size else np.zeros((len(a), len(b)))
+    )
     allowed = distance < tol
     # a forbidden pair costs more than any set of allowed ones, so the assignment first
     # maximises the number of allowed pairs, then minimises their total distance
@@ -278,8 +311,11 @@ def match_points(
     rows, cols = scipy.optimize.linear_sum_assignment(np.where(allowed, distance, forbidden))
     keep = allowed[rows, cols]
     pairs = np.column_stack([rows[keep], cols[keep]]).astype(int).reshape(-1, 2)
-    return (pairs, np.setdiff1d(np.arange(len(a)), pairs[:, 0]),
-            np.setdiff1d(np.arange(len(b)), pairs[:, 1]))
+    return (
+        pairs,
+        np.setdiff1d(np.arange(len(a)), pairs[:, 0]),
+        np.setdiff1d(np.arange(len(b)), pairs[:, 1]),
+    )
 
 
 def build_tracks(
@@ -311,8 +347,11 @@ def build_tracks(
         row = (k, int(steps[k]))
         events += [(*row, tracks[k - 1][i], "vanishes", before[i], -1) for i in gone]
         events += [(*row, ids[j], "appears", -1, after[j]) for j in new]
-        events += [(*row, ids[j], "stability", before[i], after[j])
-                   for i, j in pairs if before[i] != after[j]]
+        events += [
+            (*row, ids[j], "stability", before[i], after[j])
+            for i, j in pairs
+            if before[i] != after[j]
+        ]
     table = np.array(events, dtype=EVENT_DTYPE)
     return tracks, table[np.lexsort((table["track"], table["snapshot"]))]
 
@@ -320,9 +359,7 @@ def build_tracks(
 def default_tol_match(points: Sequence[np.ndarray]) -> float:
     """Half the median distance from a point to the nearest other point of its snapshot,
     over all snapshots (K arrays (M_k, N)); inf if no snapshot has two points."""
-    nearest = [
-        scipy.spatial.cKDTree(p).query(p, k=2)[0][:, 1] for p in points if len(p) >= 2
-    ]
+    nearest = [scipy.spatial.cKDTree(p).query(p, k=2)[0][:, 1] for p in points if len(p) >= 2]
     if not nearest:
         return float("inf")
     return 0.5 * float(np.median(np.concatenate(nearest)))
@@ -335,9 +372,11 @@ def _stack(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Arrays (M_k, ...) concatenated along the first axis, their other axes zero-padded to
     the widest; and those axes' true lengths, (K, ndim - 1)."""
     widths = np.array([p.shape[1:] for p in parts], dtype=int).reshape(
-        len(parts), parts[0].ndim - 1)
-    stacked = np.zeros((sum(map(len, parts)), *widths.max(axis=0, initial=0)),
-                       dtype=np.result_type(*parts))
+        len(parts), parts[0].ndim - 1
+    )
+    stacked = np.zeros(
+        (sum(map(len, parts)), *widths.max(axis=0, initial=0)), dtype=np.result_type(*parts)
+    )
     start = 0
     for part in parts:
         stacked[(slice(start, start + len(part)), *map(slice, part.shape[1:]))] = part
@@ -364,14 +403,17 @@ def _snapshot_indices(snapshots: Any, snapshot_steps: np.ndarray) -> np.ndarray:
         if indices.ndim != 1 or not np.issubdtype(indices.dtype, np.integer):
             raise TypeError(f"snapshots must be a slice or integer indices, got {snapshots!r}")
         if np.any((indices < -count) | (indices >= count)):
-            raise ValueError(f"snapshots must index the history's {count} snapshots, got "
-                             f"{indices.tolist()}")
+            raise ValueError(
+                f"snapshots must index the history's {count} snapshots, got {indices.tolist()}"
+            )
         indices = everything[indices]
     if indices.size == 0:
         raise ValueError("snapshots must select at least one snapshot")
     if np.any(np.diff(snapshot_steps[indices]) <= 0):
-        raise ValueError("snapshots must be in training order without repeats, got "
-                         f"steps {snapshot_steps[indices].tolist()}")
+        raise ValueError(
+            "snapshots must be in training order without repeats, got "
+            f"steps {snapshot_steps[indices].tolist()}"
+        )
     return indices
 
 

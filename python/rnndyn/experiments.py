@@ -50,9 +50,17 @@ class Scale:
 
 
 FULL = Scale()
-QUICK = Scale("quick", states=96, fastest=32, evolution_steps=(0, 200, 700, 3000, 10_000, 30_000),
-              evolution_states=48, evolution_max_iter=40, noise_levels=8, noise_trials=3,
-              noise_steps=2_000)
+QUICK = Scale(
+    "quick",
+    states=96,
+    fastest=32,
+    evolution_steps=(0, 200, 700, 3000, 10_000, 30_000),
+    evolution_states=48,
+    evolution_max_iter=40,
+    noise_levels=8,
+    noise_trials=3,
+    noise_steps=2_000,
+)
 
 
 class Trained(NamedTuple):
@@ -70,8 +78,15 @@ class Study:
     n_jobs: threads for the fixed-point searches. progress: progress bars on long steps.
     """
 
-    def __init__(self, out: str | Path, scale: Scale = QUICK, seed: int = 0, n_jobs: int = 2,
-                 progress: bool = False, log: Callable[[str], None] | None = print) -> None:
+    def __init__(
+        self,
+        out: str | Path,
+        scale: Scale = QUICK,
+        seed: int = 0,
+        n_jobs: int = 2,
+        progress: bool = False,
+        log: Callable[[str], None] | None = print,
+    ) -> None:
         self.out = Path(out)
         self.scale, self.seed, self.n_jobs, self.progress = scale, seed, n_jobs, progress
         self.log = log or (lambda message: None)
@@ -86,14 +101,21 @@ class Study:
 
     def trained(self, bits: int, activation: str = "tanh") -> Trained:
         """A Table 1 network trained from scratch on the `bits`-bit flip-flop."""
+
         def make() -> Trained:
             s = self.scale
             task = FlipFlop(bits, seed=self.seed)
-            net = ESN(s.n, bits, bits, g=1.5, tau=10.0, dt=1.0, activation=activation,
-                      seed=self.seed)
+            net = ESN(
+                s.n, bits, bits, g=1.5, tau=10.0, dt=1.0, activation=activation, seed=self.seed
+            )
             sample = task.sample(s.train_steps)
-            history = train_force(net, sample, snapshot_every=s.snapshot_every,
-                                  progress=self.progress, n_jobs=self.n_jobs)
+            history = train_force(
+                net,
+                sample,
+                snapshot_every=s.snapshot_every,
+                progress=self.progress,
+                n_jobs=self.n_jobs,
+            )
             test = net.copy().run(task.sample(s.test_steps), n_jobs=self.n_jobs)
             return Trained(net, history, sample[1], test)
 
@@ -101,12 +123,20 @@ class Study:
 
     def transferred(self) -> Trained:
         """The 3-bit network grown to 4 bits and retrained (section 7.1)."""
+
         def make() -> Trained:
             s = self.scale
             task = FlipFlop(4, seed=self.seed + 1)
-            net, history = transfer(self.trained(3).net, 4, task=task, steps=s.train_steps,
-                                    seed=self.seed, snapshot_every=s.snapshot_every,
-                                    progress=self.progress, n_jobs=self.n_jobs)
+            net, history = transfer(
+                self.trained(3).net,
+                4,
+                task=task,
+                steps=s.train_steps,
+                seed=self.seed,
+                snapshot_every=s.snapshot_every,
+                progress=self.progress,
+                n_jobs=self.n_jobs,
+            )
             test = net.copy().run(task.sample(s.test_steps), n_jobs=self.n_jobs)
             return Trained(net, history, None, test)
 
@@ -115,8 +145,9 @@ class Study:
     def starts(self, net: ESN, count: int | None = None) -> np.ndarray:
         """Fixed-point starts from a tour of every pattern (see `flipflop_starts`)."""
         count = self.scale.states + self.scale.fastest if count is None else count
-        return flipflop_starts(net, count, self.scale.fastest, seed=self.seed,
-                               tour=self.tour(net))[0]
+        return flipflop_starts(net, count, self.scale.fastest, seed=self.seed, tour=self.tour(net))[
+            0
+        ]
 
     def tour(self, net: ESN) -> RunResult:
         """The run through every pattern that the starts come from (simulated once per
@@ -126,6 +157,7 @@ class Study:
     def fixed_points(self, key: str, net: ESN, extra_starts: Any = None) -> FixedPoints:
         """The fixed points of `net` (cached under `key`) from `starts` plus `extra_starts`
         (K, N), if given."""
+
         def make() -> FixedPoints:
             starts = self.starts(net)
             if extra_starts is not None:
@@ -148,8 +180,7 @@ class Study:
         ax = plot.speed_landscape(system, (-2, 2), (-1.5, 1.5), fixed_points=fps)
         ax.set_title("q = ½|F|² of ẋ = (1 − x²) y, ẏ = x/2 − y")
         self._save(ax.figure, "fig2_speed_landscape.png")
-        return {"fixed_points": np.round(fps.points, 6).tolist(),
-                "labels": fps.label.tolist()}
+        return {"fixed_points": np.round(fps.points, 6).tolist(), "labels": fps.label.tolist()}
 
     def figure5(self) -> dict[str, Any]:
         """Training and testing of the 3-bit flip-flop."""
@@ -175,8 +206,7 @@ class Study:
         fps = self.fixed_points("3", net, np.vstack([far, far_starts]))
         pca = self._cached("pca 3", lambda: PCA(3).fit(tour.states))
         ax = plot.phase_portrait(pca, tour.states, fps, self.starts(net), legend=False)
-        for z, run, colour in zip(OUT_OF_BOUNDS, far_runs, ("tab:green", "tab:brown"),
-                                  strict=True):
+        for z, run, colour in zip(OUT_OF_BOUNDS, far_runs, ("tab:green", "tab:brown"), strict=True):
             path = pca.transform(run.states)
             ax.plot(*path.T, color=colour, lw=1.2, label=f"from z̄ = {z} (×)")
             ax.scatter(*path[0], color=colour, marker="x", s=40, depthshade=False)
@@ -184,9 +214,11 @@ class Study:
         ax.set_title(f"3-bit flip-flop: {int(fps.stable.points.shape[0])} stable points")
         self._save(ax.figure, "fig6_phase_portrait.png")
         ends = [np.round(run.outputs[-1], 3).tolist() for run in far_runs]
-        return {"fixed_points": fps.summary(), "stable": len(fps.stable),
-                "out_of_bounds_end_outputs": dict(zip(map(str, OUT_OF_BOUNDS), ends,
-                                                      strict=True))}
+        return {
+            "fixed_points": fps.summary(),
+            "stable": len(fps.stable),
+            "out_of_bounds_end_outputs": dict(zip(map(str, OUT_OF_BOUNDS), ends, strict=True)),
+        }
 
     def figure7(self) -> dict[str, Any]:
         """Fixed points over training, from one set of initial states, and an animation."""
@@ -198,14 +230,24 @@ class Study:
         indices = np.searchsorted(run.history.snapshot_steps, s.evolution_steps)
         indices = np.unique(np.minimum(indices, len(run.history.snapshot_steps) - 1))
         evolution = fixed_point_evolution(
-            net, run.history, self.starts(net, s.evolution_states), snapshots=indices,
-            n_jobs=self.n_jobs, progress=self.progress, max_iter=s.evolution_max_iter)
+            net,
+            run.history,
+            self.starts(net, s.evolution_states),
+            snapshots=indices,
+            n_jobs=self.n_jobs,
+            progress=self.progress,
+            max_iter=s.evolution_max_iter,
+        )
         pca = self._cached("pca 3", lambda: PCA(3).fit(self.tour(net).states))
         fig = plot.evolution(evolution, pca=pca)
         self._save(fig, "fig7_evolution.png")
         plot.animation(evolution, self.out / "fig7_evolution.gif", pca=pca)
-        return {"steps": evolution.steps.tolist(), "fixed": evolution.counts.tolist(),
-                "stable": evolution.stable_counts.tolist(), "summary": evolution.summary()}
+        return {
+            "steps": evolution.steps.tolist(),
+            "fixed": evolution.counts.tolist(),
+            "stable": evolution.stable_counts.tolist(),
+            "summary": evolution.summary(),
+        }
 
     def figure8(self) -> dict[str, Any]:
         """The 16 memories of a 4-bit network trained from scratch and of one transferred from
@@ -215,8 +257,9 @@ class Study:
 
         fig = pyplot().figure(figsize=(13, 6), layout="constrained")
         measures = {}
-        for i, (name, run) in enumerate([("from scratch", self.trained(4)),
-                                         ("transferred from 3 bits", self.transferred())]):
+        for i, (name, run) in enumerate(
+            [("from scratch", self.trained(4)), ("transferred from 3 bits", self.transferred())]
+        ):
             fps = self.fixed_points(name, run.net)
             stable = fps.stable
             ax = fig.add_subplot(1, 2, i + 1, projection="3d")
@@ -227,15 +270,19 @@ class Study:
                 ax.set_title(f"{name}: {len(stable)} stable points")
                 continue
             pca = PCA(3).fit(stable.points)
-            plot.phase_portrait(pca, fixed_points=fps[fps.kind == "fixed"], ax=ax,
-                                saddle_segments=False)
+            plot.phase_portrait(
+                pca, fixed_points=fps[fps.kind == "fixed"], ax=ax, saddle_segments=False
+            )
             corners = pca.transform(stable.points)
             for a, b in geometry.edges:
                 ax.plot(*corners[[a, b]].T, color="0.5", lw=0.8)
-            ax.set_title(f"{name}: {len(stable)} stable points\nedge length per bit "
-                         f"{np.array2string(geometry.bit_lengths, precision=1)}\n"
-                         f"longest/shortest {geometry.anisotropy:.2f}, largest |cos| between "
-                         f"bits {geometry.skew:.2f}", fontsize="medium")
+            ax.set_title(
+                f"{name}: {len(stable)} stable points\nedge length per bit "
+                f"{np.array2string(geometry.bit_lengths, precision=1)}\n"
+                f"longest/shortest {geometry.anisotropy:.2f}, largest |cos| between "
+                f"bits {geometry.skew:.2f}",
+                fontsize="medium",
+            )
             measures[name] = {**geometry.as_dict(), **_test_scores(run)}
         self._save(fig, "fig8_transfer_geometry.png")
         return measures
@@ -246,20 +293,30 @@ class Study:
 
         s = self.scale
         eta = np.logspace(-4, 0, s.noise_levels)
-        networks = {"tanh": self.trained(4), "logistic": self.trained(4, "logistic"),
-                    "tanh, transferred from 3 bits": self.transferred()}
+        networks = {
+            "tanh": self.trained(4),
+            "logistic": self.trained(4, "logistic"),
+            "tanh, transferred from 3 bits": self.transferred(),
+        }
         results = {
-            name: noise_robustness(run.net, FlipFlop(4, seed=self.seed + 2), eta=eta,
-                                   trials=s.noise_trials, steps=s.noise_steps,
-                                   seed=self.seed, progress=self.progress)
+            name: noise_robustness(
+                run.net,
+                FlipFlop(4, seed=self.seed + 2),
+                eta=eta,
+                trials=s.noise_trials,
+                steps=s.noise_steps,
+                seed=self.seed,
+                progress=self.progress,
+            )
             for name, run in networks.items()
         }
         ax = plot.robustness(results)
         ax.set_title("4-bit flip-flop: test error with Gaussian noise in W_r")
         self._save(ax.figure, "fig9_robustness.png")
-        return {name: {"baseline_mse": r.baseline_mse,
-                       "median_mse": np.round(r.median_mse, 5).tolist()}
-                for name, r in results.items()} | {"eta": eta.tolist()}
+        return {
+            name: {"baseline_mse": r.baseline_mse, "median_mse": np.round(r.median_mse, 5).tolist()}
+            for name, r in results.items()
+        } | {"eta": eta.tolist()}
 
     # -- running -----------------------------------------------------------------------------
     def run(self, figures: Iterable[int] = FIGURES) -> dict[str, Any]:
@@ -294,5 +351,7 @@ def _from_state(net: ESN, state: np.ndarray, steps: int) -> RunResult:
 
 
 def _test_scores(run: Trained) -> dict[str, float]:
-    return {"test_mse": run.test.mse,
-            "test_accuracy": FlipFlop.accuracy(run.test.outputs, run.test.targets)}
+    return {
+        "test_mse": run.test.mse,
+        "test_accuracy": FlipFlop.accuracy(run.test.outputs, run.test.targets),
+    }

@@ -24,7 +24,11 @@ from .systems import RNN, VelocitySystem
 
 METHODS = ("newton", "trust-ncg", "lm", "cg", "adam")
 STOP_REASONS = (
-    "q_tolerance", "gradient_tolerance", "step_tolerance", "iteration_limit", "non_finite"
+    "q_tolerance",
+    "gradient_tolerance",
+    "step_tolerance",
+    "iteration_limit",
+    "non_finite",
 )
 KINDS = ("fixed", "slow", "unconverged")
 DEFAULT_MAX_ITER = {"newton": 500, "trust-ncg": 500, "lm": 300, "cg": 20_000, "adam": 5_000}
@@ -76,8 +80,7 @@ class FixedPoints(SavedResult):
 
     def __post_init__(self) -> None:
         # a loaded archive holds the indices as a JSON list
-        object.__setattr__(self, "non_finite_starts", tuple(int(i) for i in
-                                                            self.non_finite_starts))
+        object.__setattr__(self, "non_finite_starts", tuple(int(i) for i in self.non_finite_starts))
 
     def __len__(self) -> int:
         return self.points.shape[0]
@@ -91,8 +94,12 @@ class FixedPoints(SavedResult):
             for f in fields(self)
             if isinstance(getattr(self, f.name), np.ndarray)
         }
-        return FixedPoints(**per_point, discrete_time=self.discrete_time, tol_q=self.tol_q,
-                           non_finite_starts=self.non_finite_starts)
+        return FixedPoints(
+            **per_point,
+            discrete_time=self.discrete_time,
+            tol_q=self.tol_q,
+            non_finite_starts=self.non_finite_starts,
+        )
 
     @property
     def stable(self) -> FixedPoints:
@@ -115,13 +122,14 @@ class FixedPoints(SavedResult):
         if np.any(self.is_outlier):
             lines.append(f"  outliers: {int(self.is_outlier.sum())}")
         if self.non_finite_starts:
-            lines.append(f"  non-finite: {len(self.non_finite_starts)} starting states met a "
-                         "non-finite F (see non_finite_starts)")
+            lines.append(
+                f"  non-finite: {len(self.non_finite_starts)} starting states met a "
+                "non-finite F (see non_finite_starts)"
+            )
         return "\n".join(lines)
 
     def __repr__(self) -> str:
         return f"FixedPoints(\n{self.summary()}\n)"
-
 
 
 def find_fixed_points(
@@ -171,14 +179,15 @@ def find_fixed_points(
     tol_q = as_float("tol_q", tol_q, minimum=0.0)
     tol_grad = as_float("tol_grad", tol_grad, minimum=0.0)
     tol_unique = as_float("tol_unique", tol_unique, minimum=0.0)
-    max_iter = DEFAULT_MAX_ITER[method] if max_iter is None else as_int(
-        "max_iter", max_iter, minimum=0
+    max_iter = (
+        DEFAULT_MAX_ITER[method] if max_iter is None else as_int("max_iter", max_iter, minimum=0)
     )
     n_jobs = as_int("n_jobs", n_jobs, minimum=1)
     if not (isinstance(eigenvalues, str) and eigenvalues in ("auto", "full")):
         if isinstance(eigenvalues, str | bool) or not isinstance(eigenvalues, numbers.Integral):
-            raise TypeError(f"eigenvalues must be 'auto', 'full' or an int >= 1, got "
-                            f"{eigenvalues!r}")
+            raise TypeError(
+                f"eigenvalues must be 'auto', 'full' or an int >= 1, got {eigenvalues!r}"
+            )
         eigenvalues = as_int("eigenvalues", eigenvalues, minimum=1)
     max_unstable_vectors = as_int("max_unstable_vectors", max_unstable_vectors, minimum=0)
     kinds = as_kinds(kinds)
@@ -198,8 +207,11 @@ def find_fixed_points(
     kind = np.where(
         q <= tol_q, "fixed", np.where(np.isin(reasons, (1, 2)), "slow", "unconverged")
     ).astype("<U11")
-    non_finite = np.flatnonzero((reasons == STOP_REASONS.index("non_finite")) | ~np.isfinite(q)
-                                | ~np.all(np.isfinite(points), axis=1))
+    non_finite = np.flatnonzero(
+        (reasons == STOP_REASONS.index("non_finite"))
+        | ~np.isfinite(q)
+        | ~np.all(np.isfinite(points), axis=1)
+    )
     keep, count = _merge_duplicates(points, q, tol_unique)
     wanted = np.isin(kind[keep], kinds)
     keep, count = keep[wanted], count[wanted]
@@ -208,6 +220,7 @@ def find_fixed_points(
     products = _core_products(core) if core is not None else None
     if size <= _DENSE_PRODUCT_LIMIT:
         products = _dense_products(jacobian)
+
     def linearize(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return _linearize(x, jacobian, products, discrete_time, eigenvalues, max_unstable_vectors)
 
@@ -233,8 +246,9 @@ def find_fixed_points(
         right[i, :, : r.shape[1]] = r
         left[i, :, : lft.shape[1]] = lft
     unstable = np.array([_count_unstable(s[0], discrete_time) for s in spectra], dtype=int)
-    labels = np.array([_label(s[0], k, size, discrete_time) for s, k in zip(spectra, unstable,
-                                                                             strict=True)])
+    labels = np.array(
+        [_label(s[0], k, size, discrete_time) for s, k in zip(spectra, unstable, strict=True)]
+    )
     return FixedPoints(
         points=points,
         q=q[keep],
@@ -449,8 +463,7 @@ def _linearize(
     return values, right, left
 
 
-def _same_jacobian(points: np.ndarray, core: Any, jacobian: Any, rtol: float = 1e-10
-                   ) -> np.ndarray:
+def _same_jacobian(points: np.ndarray, core: Any, jacobian: Any, rtol: float = 1e-10) -> np.ndarray:
     """(M,) for each point the first point with the same Jacobian (itself if none), which then
     shares its linearisation. J depends on x only through the slopes φ'(x), so symmetric pairs
     (x and -x, with tanh and no offset) have one J; they are told by J r for a fixed random r
@@ -499,8 +512,12 @@ def _least_stable(
     while True:
         k = min(k, size - 2)
         values, vectors = scipy.sparse.linalg.eigs(
-            operator, k=k, which="LM" if discrete_time else "LR", tol=1e-10,
-            ncv=min(size, max(2 * k + 1, 60)), maxiter=50 * size,
+            operator,
+            k=k,
+            which="LM" if discrete_time else "LR",
+            tol=1e-10,
+            ncv=min(size, max(2 * k + 1, 60)),
+            maxiter=50 * size,
         )
         values = values - shift
         order = _stability_order(values, discrete_time)

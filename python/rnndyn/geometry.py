@@ -86,14 +86,22 @@ def memory_geometry(points: Any, outputs: Any) -> MemoryGeometry:
     lengths = np.linalg.norm(points[first] - points[second], axis=1)
     missing = np.setdiff1d(np.arange(codes.shape[1]), bits)
     if missing.size:
-        raise ValueError(f"outputs: no pair of memories differs in bit(s) {missing.tolist()} "
-                         "alone, so their edges cannot be measured")
+        raise ValueError(
+            f"outputs: no pair of memories differs in bit(s) {missing.tolist()} "
+            "alone, so their edges cannot be measured"
+        )
     bit_lengths = np.array([lengths[bits == b].mean() for b in range(codes.shape[1])])
     # each edge oriented from the bit's -1 end to its +1 end
     edge_vectors = (points[second] - points[first]) * codes[second, bits][:, None]
-    directions = np.array([edge_vectors[bits == b].mean(axis=0)
-                           for b in range(codes.shape[1])])
+    directions = np.array([edge_vectors[bits == b].mean(axis=0) for b in range(codes.shape[1])])
     unit = directions / np.linalg.norm(directions, axis=1, keepdims=True)
     pca = PCA(min(*points.shape, codes.shape[1] + 1)).fit(points)
-    return MemoryGeometry(codes, np.column_stack([first, second]), bits, lengths, bit_lengths,
-                          unit @ unit.T, pca.explained_variance_ratio_)
+    return MemoryGeometry(
+        codes,
+        np.column_stack([first, second]),
+        bits,
+        lengths,
+        bit_lengths,
+        unit @ unit.T,
+        pca.explained_variance_ratio_,
+    )

@@ -41,8 +41,12 @@ def fastest_states(net: ESN, states: Any, n: int, inputs: Any = None) -> np.ndar
 
 
 def flipflop_starts(
-    net: ESN, n: int, fastest: int = 32, seed: int | np.random.Generator | None = None,
-    hold: int = 300, tour: RunResult | None = None,
+    net: ESN,
+    n: int,
+    fastest: int = 32,
+    seed: int | np.random.Generator | None = None,
+    hold: int = 300,
+    tour: RunResult | None = None,
 ) -> tuple[np.ndarray, RunResult]:
     """Starting states for a flip-flop network (inputs = outputs = bits): a run from
     `net.state` through every pattern, each held `hold` steps, so that no memory goes
@@ -53,8 +57,10 @@ def flipflop_starts(
     if not isinstance(net, ESN):
         raise TypeError(f"net must be an ESN, got {type(net).__name__}")
     if net.n_inputs != net.n_outputs:
-        raise ValueError(f"net must have one input per output bit, got {net.n_inputs} inputs "
-                         f"and {net.n_outputs} outputs")
+        raise ValueError(
+            f"net must have one input per output bit, got {net.n_inputs} inputs "
+            f"and {net.n_outputs} outputs"
+        )
     n = as_int("n", n, minimum=1)
     fastest = min(as_int("fastest", fastest, minimum=0), n // 2)
     if tour is None:
@@ -79,9 +85,11 @@ def states_with_outputs(
     its base as the readout allows. Returns (M, N); raises ValueError for a z̄ out of reach.
     """
     z = as_array("outputs", outputs, (None, net.n_outputs))
-    states = np.zeros((z.shape[0], net.size)) if base_states is None else as_array(
-        "base_states", base_states, (z.shape[0], net.size)
-    ).copy()
+    states = (
+        np.zeros((z.shape[0], net.size))
+        if base_states is None
+        else as_array("base_states", base_states, (z.shape[0], net.size)).copy()
+    )
     if not np.any(net.readout):
         raise ValueError("states_with_outputs needs a trained readout (it is all zeros)")
     phi, slope, _ = activation_functions(net.activation)

@@ -60,8 +60,9 @@ def lyapunov_exponents(
         u = as_array("inputs", inputs, (None, n_inputs))
         steps = u.shape[0] - warmup if steps is None else as_int("steps", steps, minimum=1)
         if steps < 1 or warmup + steps > u.shape[0]:
-            raise ValueError(f"inputs must hold warmup + steps = {warmup} + {steps} rows, got "
-                             f"{u.shape[0]}")
+            raise ValueError(
+                f"inputs must hold warmup + steps = {warmup} + {steps} rows, got {u.shape[0]}"
+            )
     k = min(n, 10) if k is None else as_int("k", k, minimum=1)
     if k > n:
         raise ValueError(f"k must be <= N = {n}, got {k}")
@@ -75,8 +76,7 @@ def lyapunov_exponents(
         matrix, leak, dt = net.closed_loop_matrix(), net.leak, net.dt
     else:
         net = system
-        h = np.zeros(n) if initial_state is None else as_array("initial_state", initial_state,
-                                                                 (n,))
+        h = np.zeros(n) if initial_state is None else as_array("initial_state", initial_state, (n,))
         matrix, leak, dt = system.recurrent, np.zeros(0), 1.0
     phi = activation_functions(system.activation)[0]
     growth = np.zeros(k)

@@ -92,8 +92,9 @@ def minimize_generic(
     return points, q, grad_norm, iterations, codes
 
 
-def _stop_code(q: float, grad: float, iterations: int, tol_q: float, tol_grad: float,
-               max_iter: int) -> int:
+def _stop_code(
+    q: float, grad: float, iterations: int, tol_q: float, tol_grad: float, max_iter: int
+) -> int:
     if not (np.isfinite(q) and np.isfinite(grad)):
         return NON_FINITE
     if q <= tol_q:
@@ -109,8 +110,9 @@ class _Converged(Exception):
     """Raised from a SciPy callback to stop at q <= tol_q."""
 
 
-def _scipy_minimize(speed: _Speed, x0: np.ndarray, tol_q: float, tol_grad: float,
-                    max_iter: int, **method: Any) -> tuple[np.ndarray, int]:
+def _scipy_minimize(
+    speed: _Speed, x0: np.ndarray, tol_q: float, tol_grad: float, max_iter: int, **method: Any
+) -> tuple[np.ndarray, int]:
     state = {"x": np.array(x0, dtype=float), "n": 0}
 
     def callback(x: np.ndarray, *_: Any) -> None:
@@ -120,8 +122,12 @@ def _scipy_minimize(speed: _Speed, x0: np.ndarray, tol_q: float, tol_grad: float
 
     try:
         result = scipy.optimize.minimize(
-            speed.q, x0, jac=speed.gradient, callback=callback,
-            options={"maxiter": max_iter, "gtol": tol_grad}, **method,
+            speed.q,
+            x0,
+            jac=speed.gradient,
+            callback=callback,
+            options={"maxiter": max_iter, "gtol": tol_grad},
+            **method,
         )
         return result.x, int(result.nit)
     except _Converged:
@@ -131,8 +137,13 @@ def _scipy_minimize(speed: _Speed, x0: np.ndarray, tol_q: float, tol_grad: float
 def _newton(speed, x0, tol_q, tol_grad, max_iter):
     # MINPACK's hybrid method is the dense form of the core's Newton dogleg (newton_krylov.hpp);
     # like the core, hand what it leaves above tol_q to trust-ncg
-    result = scipy.optimize.root(speed.residual, x0, jac=speed.jacobian, method="hybr",
-                                 options={"xtol": 1e-15, "maxfev": max(1, max_iter)})
+    result = scipy.optimize.root(
+        speed.residual,
+        x0,
+        jac=speed.jacobian,
+        method="hybr",
+        options={"xtol": 1e-15, "maxfev": max(1, max_iter)},
+    )
     x, used = result.x, int(result.nfev)
     if speed.q(x) <= tol_q or used >= max_iter:
         return x, used
@@ -141,8 +152,9 @@ def _newton(speed, x0, tol_q, tol_grad, max_iter):
 
 
 def _trust_ncg(speed, x0, tol_q, tol_grad, max_iter):
-    return _scipy_minimize(speed, x0, tol_q, tol_grad, max_iter, method="trust-ncg",
-                           hessp=speed.hessian_product)
+    return _scipy_minimize(
+        speed, x0, tol_q, tol_grad, max_iter, method="trust-ncg", hessp=speed.hessian_product
+    )
 
 
 def _cg(speed, x0, tol_q, tol_grad, max_iter):
@@ -153,8 +165,14 @@ def _lm(speed, x0, tol_q, tol_grad, max_iter):
     if speed.residual(x0).size < x0.size:
         raise ValueError("method 'lm' needs F with as many components as x")
     result = scipy.optimize.least_squares(
-        speed.residual, x0, jac=speed.jacobian, method="lm", xtol=1e-15, ftol=1e-15,
-        gtol=max(tol_grad, 1e-15), max_nfev=max(1, max_iter) * (x0.size + 1),
+        speed.residual,
+        x0,
+        jac=speed.jacobian,
+        method="lm",
+        xtol=1e-15,
+        ftol=1e-15,
+        gtol=max(tol_grad, 1e-15),
+        max_nfev=max(1, max_iter) * (x0.size + 1),
     )
     return result.x, int(result.nfev)
 

@@ -140,8 +140,16 @@ class ESN:
         bias_vector = rng.uniform(-bias_scale, bias_scale, size=n) if bias_scale else None
         state = 0.5 * rng.standard_normal(n)
         self._assign(
-            recurrent, feedback, input_weights, np.zeros((outputs, n)), bias_vector,
-            tau, dt, activation, state, dtype,
+            recurrent,
+            feedback,
+            input_weights,
+            np.zeros((outputs, n)),
+            bias_vector,
+            tau,
+            dt,
+            activation,
+            state,
+            dtype,
         )
 
     @classmethod
@@ -229,8 +237,10 @@ class ESN:
 
     def offset(self, inputs: Any = None) -> np.ndarray:
         """B u + b (N,) at a constant input u (I,); u = 0 if None."""
-        u = np.zeros(self.n_inputs) if inputs is None else as_array(
-            "inputs", inputs, (self.n_inputs,)
+        u = (
+            np.zeros(self.n_inputs)
+            if inputs is None
+            else as_array("inputs", inputs, (self.n_inputs,))
         )
         return _f64(self._input) @ u + (0.0 if self.bias is None else _f64(self.bias))
 
@@ -238,8 +248,11 @@ class ESN:
         """The C++ closed-loop system F(x) = -x + W_c φ(x) + B u + b at a constant input u,
         in float64 whatever the network's dtype."""
         return _core.ClosedLoopSystem(
-            self.closed_loop_matrix(), self.offset(inputs), self.activation,
-            _f64(self._feedback), _f64(self._readout),
+            self.closed_loop_matrix(),
+            self.offset(inputs),
+            self.activation,
+            _f64(self._feedback),
+            _f64(self._readout),
         )
 
     def velocity(self, states: Any, inputs: Any = None) -> np.ndarray:
@@ -264,10 +277,16 @@ class ESN:
     def copy(self, dtype: Any = None) -> ESN:
         """An independent copy (arrays copied), converted to `dtype` if given."""
         return ESN.from_weights(
-            self._recurrent.copy(), self._feedback.copy(), self._input.copy(),
-            self._readout.copy(), None if self.bias is None else self.bias.copy(),
-            np.copy(self.tau) if np.ndim(self.tau) else self.tau, self.dt, self.activation,
-            self._state.copy(), self._dtype if dtype is None else dtype,
+            self._recurrent.copy(),
+            self._feedback.copy(),
+            self._input.copy(),
+            self._readout.copy(),
+            None if self.bias is None else self.bias.copy(),
+            np.copy(self.tau) if np.ndim(self.tau) else self.tau,
+            self.dt,
+            self.activation,
+            self._state.copy(),
+            self._dtype if dtype is None else dtype,
         )
 
     def __eq__(self, other: object) -> bool:
@@ -319,10 +338,17 @@ class ESN:
         empty_targets = np.zeros((0, self.n_outputs), self._dtype)
         for start, stop in chunks(steps, size=self.size, progress=progress, desc="run"):
             bad = _core.simulate(
-                *self.core_weights(), self._readout, state, u[start:stop],
-                empty_targets if f is None else f[start:stop], bool(teacher_forcing),
-                previous_target(f, start, self.n_outputs, self._dtype), states[start:stop],
-                outputs[start:stop], n_jobs, outputs[start - 1] if start else outputs[:0, 0],
+                *self.core_weights(),
+                self._readout,
+                state,
+                u[start:stop],
+                empty_targets if f is None else f[start:stop],
+                bool(teacher_forcing),
+                previous_target(f, start, self.n_outputs, self._dtype),
+                states[start:stop],
+                outputs[start:stop],
+                n_jobs,
+                outputs[start - 1] if start else outputs[:0, 0],
             )
             if bad >= 0:  # the core checks every step
                 raise DivergenceError(
@@ -346,8 +372,10 @@ class ESN:
             u = as_array("inputs", inputs, (None, self.n_inputs), dtype=self._dtype)
         if u.shape[0] == 0:
             raise ValueError("inputs must have at least one step (T >= 1)")
-        f = None if targets is None else as_array(
-            "targets", targets, (u.shape[0], self.n_outputs), dtype=self._dtype
+        f = (
+            None
+            if targets is None
+            else as_array("targets", targets, (u.shape[0], self.n_outputs), dtype=self._dtype)
         )
         return u, f
 
@@ -355,8 +383,12 @@ class ESN:
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Save weights, state and settings to `path` (.npz, no pickle); returns the path."""
         arrays = {
-            "recurrent": self._recurrent, "feedback": self._feedback, "input": self._input,
-            "readout": self._readout, "state": self._state, "tau": np.asarray(self.tau),
+            "recurrent": self._recurrent,
+            "feedback": self._feedback,
+            "input": self._input,
+            "readout": self._readout,
+            "state": self._state,
+            "tau": np.asarray(self.tau),
         }
         if self.bias is not None:
             arrays["bias"] = self.bias
@@ -370,9 +402,16 @@ class ESN:
         try:
             tau = arrays["tau"]
             return cls.from_weights(
-                arrays["recurrent"], arrays["feedback"], arrays["input"], arrays["readout"],
-                arrays.get("bias"), tau if tau.ndim else float(tau), meta["dt"],
-                meta["activation"], arrays["state"], meta.get("dtype", "float64"),
+                arrays["recurrent"],
+                arrays["feedback"],
+                arrays["input"],
+                arrays["readout"],
+                arrays.get("bias"),
+                tau if tau.ndim else float(tau),
+                meta["dt"],
+                meta["activation"],
+                arrays["state"],
+                meta.get("dtype", "float64"),
             )
         except KeyError as exc:
             raise ValueError(f"{path}: the ESN archive lacks {exc}") from None
@@ -417,7 +456,14 @@ def _as_tau(tau: Any, n: int) -> float | np.ndarray:
 def _contents(net: ESN) -> dict[str, Any]:
     """Everything that defines a network's behaviour and state, for comparison."""
     return {
-        "recurrent": net.recurrent, "feedback": net.feedback, "input": net.input,
-        "readout": net.readout, "state": net.state, "bias": net.bias, "tau": np.asarray(net.tau),
-        "dt": net.dt, "activation": net.activation, "dtype": net.dtype.name,
+        "recurrent": net.recurrent,
+        "feedback": net.feedback,
+        "input": net.input,
+        "readout": net.readout,
+        "state": net.state,
+        "bias": net.bias,
+        "tau": np.asarray(net.tau),
+        "dt": net.dt,
+        "activation": net.activation,
+        "dtype": net.dtype.name,
     }

@@ -14,7 +14,10 @@ from ._io import load_archive, save_archive
 from ._validation import as_array, as_int
 
 _LEARNED = (
-    "components_", "mean_", "explained_variance_", "explained_variance_ratio_",
+    "components_",
+    "mean_",
+    "explained_variance_",
+    "explained_variance_ratio_",
     "singular_values_",
 )
 

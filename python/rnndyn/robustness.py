@@ -60,7 +60,6 @@ class RobustnessResult(SavedResult):
         return np.median(self.mse, axis=1)
 
 
-
 def noise_robustness(
     net: ESN,
     task: Any,
@@ -133,8 +132,18 @@ def noise_robustness(
         baseline_stable_count = _stable_count(net, starts, fixed_point_options)
 
     jobs = [
-        _Level(net, inputs, targets, matrix, float(sigma), level, trials, seed, starts,
-               fixed_point_options)
+        _Level(
+            net,
+            inputs,
+            targets,
+            matrix,
+            float(sigma),
+            level,
+            trials,
+            seed,
+            starts,
+            fixed_point_options,
+        )
         for level, sigma in enumerate(levels * noise_scale)
     ]
     outcomes = map(_run_level, jobs) if executor is None else executor.map(_run_level, jobs)

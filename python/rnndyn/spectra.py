@@ -12,8 +12,9 @@ from .network import ESN
 from .training import TrainingHistory
 
 
-def readout_spectra(net: ESN, history: TrainingHistory | None = None, snapshots: Any = None
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def readout_spectra(
+    net: ESN, history: TrainingHistory | None = None, snapshots: Any = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Eigenvalues of W_r (N,) and of W_c = W_r + W_fb W_o (K, N) for each readout W_o that
     `history` recorded (or the network's own, K = 1, without a history), with the training
     steps of those snapshots (K,). FORCE changes W_c by a rank-O term: this shows which
@@ -28,19 +29,27 @@ def readout_spectra(net: ESN, history: TrainingHistory | None = None, snapshots:
         if not isinstance(history, TrainingHistory):
             raise TypeError(f"history must be a TrainingHistory, got {type(history).__name__}")
         if history.readouts.shape[1:] != net.readout.shape:
-            raise ValueError(f"history's readouts have shape {history.readouts.shape[1:]}, the "
-                             f"network's readout {net.readout.shape}")
+            raise ValueError(
+                f"history's readouts have shape {history.readouts.shape[1:]}, the "
+                f"network's readout {net.readout.shape}"
+            )
         index = np.arange(len(history.snapshot_steps))
         if snapshots is not None:
             chosen = np.asarray(snapshots)
-            if chosen.dtype.kind not in "iu" or np.any((chosen < -len(index)) |
-                                                      (chosen >= len(index))):
-                raise ValueError(f"snapshots must index the history's {len(index)} snapshots, "
-                                 f"got {snapshots!r}")
+            if chosen.dtype.kind not in "iu" or np.any(
+                (chosen < -len(index)) | (chosen >= len(index))
+            ):
+                raise ValueError(
+                    f"snapshots must index the history's {len(index)} snapshots, got {snapshots!r}"
+                )
             index = index[chosen]
         readouts, steps = history.readouts[index], history.snapshot_steps[index]
     recurrent = np.asarray(net.recurrent, dtype=float)
     feedback = np.asarray(net.feedback, dtype=float)
-    closed = np.array([scipy.linalg.eigvals(recurrent + feedback @ w, check_finite=False)
-                       for w in np.asarray(readouts, dtype=float)])
+    closed = np.array(
+        [
+            scipy.linalg.eigvals(recurrent + feedback @ w, check_finite=False)
+            for w in np.asarray(readouts, dtype=float)
+        ]
+    )
     return scipy.linalg.eigvals(recurrent, check_finite=False), closed, np.asarray(steps)

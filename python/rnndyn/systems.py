@@ -56,8 +56,10 @@ class RNN:
 
     def offset(self, inputs: Any = None) -> np.ndarray:
         """B u + b (N,) at a constant input u (I,) (zeros if None)."""
-        u = np.zeros(self.input.shape[1]) if inputs is None else as_array(
-            "inputs", inputs, (self.input.shape[1],)
+        u = (
+            np.zeros(self.input.shape[1])
+            if inputs is None
+            else as_array("inputs", inputs, (self.input.shape[1],))
         )
         return self.input @ u + (0.0 if self.bias is None else self.bias)
 

@@ -50,7 +50,6 @@ class TrainingHistory(SavedResult):
         return float(np.mean(self.errors**2))
 
 
-
 def train_force(
     net: ESN,
     inputs: Any,
@@ -105,13 +104,22 @@ def train_force(
     errors = np.empty((steps, net.n_outputs), net.dtype)
     states = np.empty((steps if record_states else 0, n), net.dtype)
     snapshot_steps, readouts = [0], [readout.copy()]
-    for start, stop in chunks(steps, size=n, every=snapshot_every, progress=progress,
-                              desc="FORCE"):
+    for start, stop in chunks(steps, size=n, every=snapshot_every, progress=progress, desc="FORCE"):
         bad = _core.train_force(
-            *net.core_weights(), readout, state, u[start:stop], f[start:stop],
-            bool(teacher_forcing), previous_target(f, start, net.n_outputs, net.dtype), P,
-            train_every, start, states[start:stop] if record_states else states,
-            outputs[start:stop], errors[start:stop], n_jobs,
+            *net.core_weights(),
+            readout,
+            state,
+            u[start:stop],
+            f[start:stop],
+            bool(teacher_forcing),
+            previous_target(f, start, net.n_outputs, net.dtype),
+            P,
+            train_every,
+            start,
+            states[start:stop] if record_states else states,
+            outputs[start:stop],
+            errors[start:stop],
+            n_jobs,
             outputs[start - 1] if start else outputs[:0, 0],
         )
         if bad >= 0:  # the core checks every step

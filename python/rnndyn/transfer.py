@@ -13,9 +13,7 @@ from .tasks import FlipFlop
 from .training import TrainingHistory, train_force
 
 
-def grow(
-    net: ESN, inputs: int, outputs: int, seed: int | np.random.Generator | None = None
-) -> ESN:
+def grow(net: ESN, inputs: int, outputs: int, seed: int | np.random.Generator | None = None) -> ESN:
     """A copy of `net` with `inputs` input channels and `outputs` outputs (each ≥ the current).
 
     The new columns of the input weights B (N, inputs) and of the feedback weights W_fb
@@ -101,8 +99,13 @@ def transfer(
         raise TypeError(f"task must have a sample(steps) method, got {type(task).__name__}")
     grown = grow(net, bits, bits, seed=seed)
     new_history = train_force(
-        grown, task.sample(steps), train_every=train_every, alpha=alpha,
-        inverse_correlation=inverse_correlation, progress=progress, **train_options,
+        grown,
+        task.sample(steps),
+        train_every=train_every,
+        alpha=alpha,
+        inverse_correlation=inverse_correlation,
+        progress=progress,
+        **train_options,
     )
     return grown, new_history
 

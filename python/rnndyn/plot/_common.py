@@ -33,8 +33,7 @@ def figure_for(fig: Figure | None, figsize: tuple[float, float]) -> Figure:
     return pyplot().figure(figsize=figsize, layout="constrained") if fig is None else fig
 
 
-def axes_for(ax: Axes | None, three_d: bool = False, figsize: tuple[float, float] = (6, 5)
-             ) -> Axes:
+def axes_for(ax: Axes | None, three_d: bool = False, figsize: tuple[float, float] = (6, 5)) -> Axes:
     """`ax` if it has the right projection, else ValueError; a new figure's axes if None."""
     if ax is None:
         return figure_for(None, figsize).add_subplot(projection="3d" if three_d else None)
@@ -50,8 +49,12 @@ def legend_outside(ax: Axes, below: bool = False) -> None:
         return
     if below:
         # 3-D axes draw their tick and axis labels inside their box
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0 if ax.name == "3d" else -0.13),
-                  fontsize="small", ncols=min(len(handles), 4))
+        ax.legend(
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0 if ax.name == "3d" else -0.13),
+            fontsize="small",
+            ncols=min(len(handles), 4),
+        )
     else:
         ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize="small")
 
@@ -83,14 +86,23 @@ def mark_fixed_points(
     extra = {"depthshade": False} if ax.name == "3d" else {}
     collections = []
     for kind, marker in KIND_MARKERS.items():
-        for index, (colour, name) in enumerate(zip(STABILITY_COLOURS, STABILITY_NAMES,
-                                                   strict=True)):
+        for index, (colour, name) in enumerate(
+            zip(STABILITY_COLOURS, STABILITY_NAMES, strict=True)
+        ):
             mask = (fixed_points.kind == kind) & (classes == index)
             if not np.any(mask):
                 continue
-            collections.append(ax.scatter(
-                *coords[mask].T, s=size, marker=marker, edgecolors=colour, linewidths=1.5,
-                facecolors=colour if index == 0 else "none", zorder=4,
-                label=name if kind == "fixed" else f"{name} (slow)", **extra,
-            ))
+            collections.append(
+                ax.scatter(
+                    *coords[mask].T,
+                    s=size,
+                    marker=marker,
+                    edgecolors=colour,
+                    linewidths=1.5,
+                    facecolors=colour if index == 0 else "none",
+                    zorder=4,
+                    label=name if kind == "fixed" else f"{name} (slow)",
+                    **extra,
+                )
+            )
     return collections

@@ -65,8 +65,10 @@ def speed_landscape(
     if fixed_points is not None:
         fixed_points = as_fixed_points(fixed_points)
         if fixed_points.points.shape[1] != origin.size:
-            raise ValueError(f"fixed_points must have width N = {origin.size}, got "
-                             f"{fixed_points.points.shape[1]}")
+            raise ValueError(
+                f"fixed_points must have width N = {origin.size}, got "
+                f"{fixed_points.points.shape[1]}"
+            )
         mark_fixed_points(ax, fixed_points, (fixed_points.points - origin) @ to_plane, size=70)
         legend_outside(ax, below=True)
     ax.set(xlim=limits[0], ylim=limits[1], xlabel=labels[0], ylabel=labels[1])
@@ -102,8 +104,9 @@ def _plane(system: Any, plane: Any) -> tuple[np.ndarray, np.ndarray, list[str]]:
             raise ValueError("plane basis must have two linearly independent rows")
         labels = ["a (along basis[0])", "b (along basis[1])"]
     if size is not None and origin.size != size:
-        raise ValueError(f"plane must lie in the system's space of size {size}, got width "
-                         f"{origin.size}")
+        raise ValueError(
+            f"plane must lie in the system's space of size {size}, got width {origin.size}"
+        )
     return origin, basis, labels
 
 
@@ -129,14 +132,20 @@ def _log_contours(ax: Axes, grid_a: np.ndarray, grid_b: np.ndarray, speed: np.nd
     floor = max(float(positive.min()) if positive.size else top, top * 1e-12)
     if floor >= top:  # a flat landscape: give the scale one decade
         floor = top / 10
-    contours = ax.contourf(grid_a, grid_b, np.clip(speed, floor, top),
-                           levels=np.geomspace(floor, top, 31), norm=LogNorm(floor, top),
-                           cmap="GnBu")
+    contours = ax.contourf(
+        grid_a,
+        grid_b,
+        np.clip(speed, floor, top),
+        levels=np.geomspace(floor, top, 31),
+        norm=LogNorm(floor, top),
+        cmap="GnBu",
+    )
     # ticks at whole decades; the contour levels matplotlib would tick are unreadable numbers
     decades = 10.0 ** np.arange(np.ceil(np.log10(floor)), np.floor(np.log10(top)) + 1)
     decades = decades[:: int(np.ceil(decades.size / 8)) or 1]  # at most 8 ticks
     if decades.size >= 2:
         ax.figure.colorbar(contours, ax=ax, label="q", ticks=decades)
     else:
-        ax.figure.colorbar(contours, ax=ax, label="q", ticks=np.geomspace(floor, top, 4),
-                           format="%.3g")
+        ax.figure.colorbar(
+            contours, ax=ax, label="q", ticks=np.geomspace(floor, top, 4), format="%.3g"
+        )

@@ -44,25 +44,30 @@ def training(
     _channels(outputs_ax, history.outputs, train_targets, window, "training step")
     outputs_ax.set_title("(a) training: output and target")
     if test is None:
-        test_ax.text(0.5, 0.5, "no test run given", ha="center", va="center",
-                     transform=test_ax.transAxes)
+        test_ax.text(
+            0.5, 0.5, "no test run given", ha="center", va="center", transform=test_ax.transAxes
+        )
         test_ax.set_axis_off()
     else:
         _channels(test_ax, test.outputs, test.targets, window, "test step")
     test_ax.set_title("(b) test: output and target")
 
     mse_ax.semilogy(np.arange(steps), history.running_mse, lw=0.8, color="tab:blue")
-    mse_ax.set(title="(c) running MSE during training", xlabel="training step",
-               ylabel=f"MSE (trailing {history.mse_window} steps)")
-    readout_ax.plot(history.snapshot_steps, history.mean_abs_readout, marker=".",
-                    color="tab:blue")
-    readout_ax.set(title="(d) readout weights during training", xlabel="training step",
-                   ylabel="mean |W_o|")
+    mse_ax.set(
+        title="(c) running MSE during training",
+        xlabel="training step",
+        ylabel=f"MSE (trailing {history.mse_window} steps)",
+    )
+    readout_ax.plot(history.snapshot_steps, history.mean_abs_readout, marker=".", color="tab:blue")
+    readout_ax.set(
+        title="(d) readout weights during training", xlabel="training step", ylabel="mean |W_o|"
+    )
     return fig
 
 
-def _channels(ax: Axes, outputs: np.ndarray, targets: np.ndarray | None, window: int,
-              xlabel: str) -> None:
+def _channels(
+    ax: Axes, outputs: np.ndarray, targets: np.ndarray | None, window: int, xlabel: str
+) -> None:
     """Outputs (T, O) over targets (T, O), the last `window` steps, channel k shifted down
     by k spacings so that no two channels overlap."""
     start = max(outputs.shape[0] - window, 0)
@@ -71,8 +76,7 @@ def _channels(ax: Axes, outputs: np.ndarray, targets: np.ndarray | None, window:
     spacing = 1.25 * max(max((np.ptp(s) for s in shown if s.size), default=0.0), 1e-12)
     offsets = -spacing * np.arange(outputs.shape[1])
     if targets is not None:
-        target_lines = ax.plot(steps, targets[start:] + offsets, color="tab:green", lw=2,
-                               alpha=0.6)
+        target_lines = ax.plot(steps, targets[start:] + offsets, color="tab:green", lw=2, alpha=0.6)
         target_lines[0].set_label("target")  # one legend entry for all channels
     output_lines = ax.plot(steps, outputs[start:] + offsets, color="tab:red", lw=0.8)
     output_lines[0].set_label("output")

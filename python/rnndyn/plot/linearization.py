@@ -22,8 +22,10 @@ def spectrum(fixed_points: FixedPoints, index: int = 0, ax: Axes | None = None) 
     """
     fixed_points = as_fixed_points(fixed_points)
     count = len(fixed_points)
-    if isinstance(index, bool) or not isinstance(index, int | np.integer) or not (
-        -count <= index < count
+    if (
+        isinstance(index, bool)
+        or not isinstance(index, int | np.integer)
+        or not (-count <= index < count)
     ):
         raise ValueError(f"index must be an integer in [{-count}, {count}), got {index!r}")
     values = fixed_points.eigenvalues[index]
@@ -40,14 +42,29 @@ def spectrum(fixed_points: FixedPoints, index: int = 0, ax: Axes | None = None) 
     else:
         ax.axvline(0, color="0.4", ls="--", lw=1, label="Re λ = 0")
         symbol, xlabel = "λ", "Re λ"
-    ax.scatter(values[n_unstable:].real, values[n_unstable:].imag, s=12, color="tab:blue",
-               label=f"stable ({values.size - n_unstable})", zorder=3)
+    ax.scatter(
+        values[n_unstable:].real,
+        values[n_unstable:].imag,
+        s=12,
+        color="tab:blue",
+        label=f"stable ({values.size - n_unstable})",
+        zorder=3,
+    )
     if n_unstable:
-        ax.scatter(values[:n_unstable].real, values[:n_unstable].imag, s=40, color="tab:red",
-                   label=f"unstable ({n_unstable})", zorder=4)
+        ax.scatter(
+            values[:n_unstable].real,
+            values[:n_unstable].imag,
+            s=40,
+            color="tab:red",
+            label=f"unstable ({n_unstable})",
+            zorder=4,
+        )
     size = fixed_points.points.shape[1]
     shown = "" if values.size == size else f"; the {values.size} least stable of {size}"
-    ax.set(xlabel=xlabel, ylabel=f"Im {symbol}",
-           title=f"{fixed_points.label[index]} (point {index}{shown})")
+    ax.set(
+        xlabel=xlabel,
+        ylabel=f"Im {symbol}",
+        title=f"{fixed_points.label[index]} (point {index}{shown})",
+    )
     ax.legend(fontsize="small", loc="best")
     return ax

@@ -55,16 +55,20 @@ def robustness(results: Mapping[str, Any], ax: Axes | None = None) -> Axes:
         low, high = np.percentile(curve.mse, [25, 75], axis=1, method="nearest")
         noisy = curve.eta > 0
         line = ax.plot(curve.eta[noisy], median[noisy], marker="o", ms=3, label=name)[0]
-        ax.fill_between(curve.eta[noisy], low[noisy], high[noisy], color=line.get_color(),
-                        alpha=0.2, lw=0)
+        ax.fill_between(
+            curve.eta[noisy], low[noisy], high[noisy], color=line.get_color(), alpha=0.2, lw=0
+        )
         if curve.baseline is not None:
             ax.axhline(curve.baseline, color=line.get_color(), ls=":", lw=1)
     if any(curve.baseline is not None for curve in curves.values()):
         ax.plot([], [], color="0.4", ls=":", lw=1, label="no noise")  # a legend entry only
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set(xlabel=f"η (relative to std of {symbol})" if relative.pop() else "η",
-           ylabel="test MSE", title=f"test error with Gaussian noise in {symbol}")
+    ax.set(
+        xlabel=f"η (relative to std of {symbol})" if relative.pop() else "η",
+        ylabel="test MSE",
+        title=f"test error with Gaussian noise in {symbol}",
+    )
     ax.legend(fontsize="small")
     return ax
 
@@ -74,18 +78,26 @@ def _curve(name: str, result: Any) -> _Curve:
     try:
         eta, mse, relative = result.eta, result.mse, result.relative
     except AttributeError:
-        raise TypeError(f"results[{name!r}] must have eta, mse and relative attributes, got "
-                        f"{type(result).__name__}") from None
+        raise TypeError(
+            f"results[{name!r}] must have eta, mse and relative attributes, got "
+            f"{type(result).__name__}"
+        ) from None
     eta = as_array(f"results[{name!r}].eta", eta, (None,))
     if eta.size == 0 or np.any(eta < 0):
         raise ValueError(f"results[{name!r}].eta must be non-empty and >= 0")
     mse = np.asarray(mse, dtype=float)  # not as_array: diverged trials may be inf or NaN
     if mse.ndim != 2 or mse.shape[0] != eta.size or mse.shape[1] == 0:
-        raise ValueError(f"results[{name!r}].mse must have shape ({eta.size}, trials), got "
-                         f"{mse.shape}")
+        raise ValueError(
+            f"results[{name!r}].mse must have shape ({eta.size}, trials), got {mse.shape}"
+        )
     mse = np.where(np.isnan(mse), np.inf, mse)
     baseline = getattr(result, "baseline_mse", None)
     if baseline is None and np.any(eta == 0):
         baseline = np.median(mse[eta == 0])
-    return _Curve(eta, mse, bool(relative), str(getattr(result, "matrix", "recurrent")),
-                  None if baseline is None else float(baseline))
+    return _Curve(
+        eta,
+        mse,
+        bool(relative),
+        str(getattr(result, "matrix", "recurrent")),
+        None if baseline is None else float(baseline),
+    )

@@ -60,8 +60,13 @@ def phase_portrait(
         return pca.transform(states)[..., :dims]
 
     for i, trajectory in enumerate(_trajectory_list(trajectories, width)):
-        ax.plot(*project(trajectory).T, lw=0.7, color="tab:blue", alpha=0.6,
-                label="trajectories" if i == 0 else "_nolegend_")
+        ax.plot(
+            *project(trajectory).T,
+            lw=0.7,
+            color="tab:blue",
+            alpha=0.6,
+            label="trajectories" if i == 0 else "_nolegend_",
+        )
     if starts is not None:
         dots = project(as_array("starts", starts, (None, width)))
         extra = {"depthshade": False} if dims == 3 else {}
@@ -69,11 +74,16 @@ def phase_portrait(
     if fixed_points is not None:
         fixed_points = as_fixed_points(fixed_points)
         if fixed_points.points.shape[1] != width:
-            raise ValueError(f"fixed_points must have width N = {width} like the PCA, got "
-                             f"{fixed_points.points.shape[1]}")
+            raise ValueError(
+                f"fixed_points must have width N = {width} like the PCA, got "
+                f"{fixed_points.points.shape[1]}"
+            )
         if saddle_segments:
-            length = (0.5 * np.sqrt(pca.explained_variance_[0]) if segment_length is None
-                      else as_float("segment_length", segment_length, positive=True))
+            length = (
+                0.5 * np.sqrt(pca.explained_variance_[0])
+                if segment_length is None
+                else as_float("segment_length", segment_length, positive=True)
+            )
             _draw_unstable_directions(ax, fixed_points, length, project)
         mark_fixed_points(ax, fixed_points, project(fixed_points.points))
 
@@ -96,13 +106,15 @@ def _trajectory_list(trajectories: Any, width: int) -> list[np.ndarray]:
     return [as_array(f"trajectories[{i}]", t, (None, width)) for i, t in enumerate(trajectories)]
 
 
-def _draw_unstable_directions(ax: Axes, fixed_points: FixedPoints, length: float,
-                              project: Any) -> None:
+def _draw_unstable_directions(
+    ax: Axes, fixed_points: FixedPoints, length: float, project: Any
+) -> None:
     """Segments x ± length·v through each converged saddle x, one per stored unstable vector,
     coloured like the saddle."""
     vectors = fixed_points.unstable_right  # (M, N, u), zero-padded beyond unstable_dims
     used = (np.arange(vectors.shape[2]) < fixed_points.unstable_dims[:, None]) & (
-        fixed_points.kind != "unconverged")[:, None]
+        fixed_points.kind != "unconverged"
+    )[:, None]
     point, column = np.nonzero(used)
     if point.size == 0:
         return
@@ -117,8 +129,10 @@ def _draw_unstable_directions(ax: Axes, fixed_points: FixedPoints, length: float
     point, directions = point[keep], directions[keep] / norms[keep, None]
     if point.size == 0:  # every stored vector was zero: nothing to draw
         return
-    ends = fixed_points.points[point, None, :] + length * np.array([-1.0, 1.0])[None, :, None] \
-        * directions[:, None, :]
+    ends = (
+        fixed_points.points[point, None, :]
+        + length * np.array([-1.0, 1.0])[None, :, None] * directions[:, None, :]
+    )
     segments = project(ends)  # (S, 2, dims)
     colours = [STABILITY_COLOURS[c] for c in stability_class(fixed_points.unstable_dims[point])]
     # no legend entry: each segment has the colour of its saddle's marker

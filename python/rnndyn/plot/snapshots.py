@@ -24,10 +24,22 @@ if TYPE_CHECKING:
 # the events at snapshot k: "appears" and "stability" ring the point at k, "vanishes" crosses
 # out the point's last position (at k - 1)
 EVENT_STYLES = {
-    "appears": {"marker": "o", "s": 180, "facecolors": "none", "edgecolors": "tab:green",
-                "linewidths": 1.2, "label": "appeared"},
-    "stability": {"marker": "s", "s": 180, "facecolors": "none", "edgecolors": "tab:blue",
-                  "linewidths": 1.2, "label": "stability changed"},
+    "appears": {
+        "marker": "o",
+        "s": 180,
+        "facecolors": "none",
+        "edgecolors": "tab:green",
+        "linewidths": 1.2,
+        "label": "appeared",
+    },
+    "stability": {
+        "marker": "s",
+        "s": 180,
+        "facecolors": "none",
+        "edgecolors": "tab:blue",
+        "linewidths": 1.2,
+        "label": "stability changed",
+    },
     "vanishes": {"marker": "x", "s": 60, "color": "0.4", "linewidths": 1.2, "label": "vanished"},
 }
 FINAL_STYLE = {"marker": "o", "s": 25, "color": "0.8", "zorder": 1, "label": "final points"}
@@ -63,8 +75,9 @@ def evolution(
     _check_evolution(evo)
     columns = min(as_int("columns", columns, minimum=1), len(evo))
     if trajectories is not None and len(trajectories) != len(evo):
-        raise ValueError(f"trajectories must hold one entry per snapshot ({len(evo)}), got "
-                         f"{len(trajectories)}")
+        raise ValueError(
+            f"trajectories must hold one entry per snapshot ({len(evo)}), got {len(trajectories)}"
+        )
     pca = _basis(evo, pca)
     dims = min(pca.n_components, 3)
     rows = -(-len(evo) // columns)
@@ -72,11 +85,21 @@ def evolution(
     limits = _limits(evo, pca, dims)
     for k in range(len(evo)):
         ax = fig.add_subplot(rows, columns, k + 1, projection="3d" if dims == 3 else None)
-        _draw_snapshot(ax, evo, k, pca, limits, None if trajectories is None else
-                       trajectories[k], overlay_final, saddle_segments, short_labels=True)
+        _draw_snapshot(
+            ax,
+            evo,
+            k,
+            pca,
+            limits,
+            None if trajectories is None else trajectories[k],
+            overlay_final,
+            saddle_segments,
+            short_labels=True,
+        )
     # the panels are small: short axis names on them, the variances once above
-    share = ", ".join(f"PC{i + 1} {100 * r:.1f}%" for i, r in
-                      enumerate(pca.explained_variance_ratio_[:dims]))
+    share = ", ".join(
+        f"PC{i + 1} {100 * r:.1f}%" for i, r in enumerate(pca.explained_variance_ratio_[:dims])
+    )
     fig.suptitle(f"fixed points over training (variance: {share})", fontsize="medium")
     if legend:
         # one legend for the figure: the union of what the panels drew, in a fixed order
@@ -84,13 +107,23 @@ def evolution(
         for ax in fig.axes:
             for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
                 entries.setdefault(label, handle)
-        order = [*STABILITY_NAMES, *(f"{name} (slow)" for name in STABILITY_NAMES),
-                 FINAL_STYLE["label"], *(style["label"] for style in EVENT_STYLES.values())]
-        labels = sorted(entries, key=lambda label: order.index(label) if label in order
-                        else len(order))
+        order = [
+            *STABILITY_NAMES,
+            *(f"{name} (slow)" for name in STABILITY_NAMES),
+            FINAL_STYLE["label"],
+            *(style["label"] for style in EVENT_STYLES.values()),
+        ]
+        labels = sorted(
+            entries, key=lambda label: order.index(label) if label in order else len(order)
+        )
         if labels:
-            fig.legend([entries[label] for label in labels], labels, loc="outside lower center",
-                       ncols=min(len(labels), 5), fontsize="small")
+            fig.legend(
+                [entries[label] for label in labels],
+                labels,
+                loc="outside lower center",
+                ncols=min(len(labels), 5),
+                fontsize="small",
+            )
     return fig
 
 
@@ -125,8 +158,17 @@ def animation(
                 # a fresh axes per frame: nothing of the previous frame lingers
                 fig.clear()
                 ax = fig.add_subplot(projection="3d" if dims == 3 else None)
-                _draw_snapshot(ax, evo, k, pca, limits, None, overlay_final, saddle_segments,
-                               short_labels=False)
+                _draw_snapshot(
+                    ax,
+                    evo,
+                    k,
+                    pca,
+                    limits,
+                    None,
+                    overlay_final,
+                    saddle_segments,
+                    short_labels=False,
+                )
                 legend_outside(ax, below=dims == 3)
                 writer.grab_frame()
     finally:
@@ -150,8 +192,10 @@ def _basis(evo: Evolution, pca: PCA | None) -> PCA:
         return pca
     points = np.concatenate([f.points for f in evo.fixed_points])
     if len(points) < 3 or points.shape[1] < 3:
-        raise ValueError(f"pca: the snapshots hold {len(points)} points of width "
-                         f"{points.shape[1]}, too few to fit 3 components; pass a fitted PCA")
+        raise ValueError(
+            f"pca: the snapshots hold {len(points)} points of width "
+            f"{points.shape[1]}, too few to fit 3 components; pass a fitted PCA"
+        )
     return PCA(3).fit(points)
 
 
@@ -181,10 +225,16 @@ def _draw_snapshot(
     """Snapshot k's portrait into `ax`: its points, the final points, its events; axes
     labelled "PC1", ... if `short_labels`, else with their variance."""
     fps = evo.fixed_points[k]
-    title = (f"step {int(evo.steps[k])}\n{len(fps)} points, {int(evo.stable_counts[k])} "
-             "stable")
-    phase_portrait(pca, trajectories=trajectory, fixed_points=fps, ax=ax, legend=False,
-                   saddle_segments=saddle_segments, title=title)
+    title = f"step {int(evo.steps[k])}\n{len(fps)} points, {int(evo.stable_counts[k])} stable"
+    phase_portrait(
+        pca,
+        trajectories=trajectory,
+        fixed_points=fps,
+        ax=ax,
+        legend=False,
+        saddle_segments=saddle_segments,
+        title=title,
+    )
     dims = limits.shape[0]
     extra = {"depthshade": False} if dims == 3 else {}
 
@@ -203,8 +253,7 @@ def _draw_snapshot(
     setters = [(ax.set_xlim, ax.set_xlabel), (ax.set_ylim, ax.set_ylabel)]
     if dims == 3:
         setters.append((ax.set_zlim, ax.set_zlabel))
-    for i, ((low, high), (set_limits, set_label)) in enumerate(zip(limits, setters,
-                                                                   strict=True)):
+    for i, ((low, high), (set_limits, set_label)) in enumerate(zip(limits, setters, strict=True)):
         set_limits(low, high)
         if short_labels:
             set_label(f"PC{i + 1}", fontsize="small")

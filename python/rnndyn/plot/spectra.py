@@ -22,8 +22,10 @@ def readout_spectra(recurrent: Any, closed: Any, steps: Any, ax: Axes | None = N
     recurrent = np.asarray(recurrent)
     closed = np.atleast_2d(np.asarray(closed))
     if recurrent.ndim != 1 or closed.shape[1] != recurrent.shape[0]:
-        raise ValueError(f"closed must have shape (K, {recurrent.size}) for recurrent of shape "
-                         f"({recurrent.size},), got {closed.shape}")
+        raise ValueError(
+            f"closed must have shape (K, {recurrent.size}) for recurrent of shape "
+            f"({recurrent.size},), got {closed.shape}"
+        )
     steps = as_array("steps", steps, (closed.shape[0],))
     ax = axes_for(ax)
     ax.scatter(recurrent.real, recurrent.imag, s=6, color="0.7", label="W_r")
@@ -31,7 +33,11 @@ def readout_spectra(recurrent: Any, closed: Any, steps: Any, ax: Axes | None = N
     for values, step, colour in zip(closed, steps, colours, strict=False):
         ax.scatter(values.real, values.imag, s=8, color=colour, label=f"W_c, step {step:g}")
     ax.axvline(1.0, color="tab:red", lw=0.8, ls="--")
-    ax.set(xlabel="Re λ", ylabel="Im λ", aspect="equal",
-           title="eigenvalues of W_r and of W_c = W_r + W_fb W_o during training")
+    ax.set(
+        xlabel="Re λ",
+        ylabel="Im λ",
+        aspect="equal",
+        title="eigenvalues of W_r and of W_c = W_r + W_fb W_o during training",
+    )
     ax.legend(loc="upper left", fontsize="small", markerscale=2)
     return ax
