@@ -49,6 +49,14 @@ class RNN:
         self.bias = None if bias is None else as_array("bias", bias, (n,))
         self.activation = as_choice("activation", activation, ACTIVATIONS)
 
+    @classmethod
+    def from_torch(cls, module: Any) -> RNN:
+        """The RNN of a trained one-layer tanh `torch.nn.RNN` (or `RNNCell`): W = weight_hh,
+        B = weight_ih, b = bias_ih + bias_hh, in float64 (see `rnndyn.torch_interop`)."""
+        from .torch_interop import rnn_from_torch
+
+        return rnn_from_torch(module)
+
     @property
     def size(self) -> int:
         """Number of units N."""
