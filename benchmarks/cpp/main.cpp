@@ -83,9 +83,10 @@ std::string duration(double seconds) {
 }
 
 void print(const std::vector<Row>& rows, const Sizes& sizes) {
-    std::printf("rnndyn_bench: N = %ld, threads = %d; median and min of %d repetitions after a "
-                "warm-up\n",
-                long(sizes.n), sizes.threads, sizes.repetitions);
+    std::printf(
+        "rnndyn_bench: N = %ld, threads = %d; median and min of %d repetitions after a "
+        "warm-up\n",
+        long(sizes.n), sizes.threads, sizes.repetitions);
 #ifdef NDEBUG
     const char* assertions = "off";
 #else
@@ -97,10 +98,9 @@ void print(const std::vector<Row>& rows, const Sizes& sizes) {
     std::printf("%-40s %-7s %6s %7s  %11s  %11s  %s\n", "workload", "scalar", "N", "threads",
                 "median", "min", "note");
     for (const Row& row : rows)
-        std::printf("%-40s %-7s %6ld %7d  %s  %s  %s\n", row.workload.c_str(),
-                    row.scalar.c_str(), long(sizes.n), row.threads,
-                    duration(row.timing.median).c_str(), duration(row.timing.min).c_str(),
-                    row.note.c_str());
+        std::printf("%-40s %-7s %6ld %7d  %s  %s  %s\n", row.workload.c_str(), row.scalar.c_str(),
+                    long(sizes.n), row.threads, duration(row.timing.median).c_str(),
+                    duration(row.timing.min).c_str(), row.note.c_str());
 }
 
 template <typename Scalar>
@@ -138,8 +138,8 @@ int main(int argc, char** argv) {
     const Timing search = bench::fixed_point_search(sizes, converged, iterations);
     // threads take whole blocks of rnndyn::kBlockRows points: K = 32 is one, for one thread
     rows.push_back({"fixed-point search (minimize, Newton)", "float64", sizes.threads, search,
-                    "per search, " + K + " starts, g = 0.9: " + std::to_string(converged) +
-                        "/" + std::to_string(sizes.starts) + " reached q <= tol_q in <= " +
-                        std::to_string(iterations) + " iterations"});
+                    "per search, " + K + " starts, g = 0.9: " + std::to_string(converged) + "/" +
+                        std::to_string(sizes.starts) +
+                        " reached q <= tol_q in <= " + std::to_string(iterations) + " iterations"});
     print(rows, sizes);
 }

@@ -30,9 +30,8 @@ Timing measure(int repetitions, double items, Setup&& setup, Work&& work) {
     }
     std::sort(samples.begin(), samples.end());
     const std::size_t middle = samples.size() / 2;
-    const double median = samples.size() % 2 == 1
-                              ? samples[middle]
-                              : (samples[middle - 1] + samples[middle]) / 2;
+    const double median =
+        samples.size() % 2 == 1 ? samples[middle] : (samples[middle - 1] + samples[middle]) / 2;
     return {median, samples.front()};
 }
 

@@ -110,8 +110,8 @@ Timing simulation_step(const Sizes& sizes) {
         sizes.repetitions, double(sizes.steps), [&] { state = w.initial_state; },
         [&] {
             rnndyn::run<Scalar>(w.network(), readout, state, data.inputs, no_targets, false,
-                                no_previous_target, nullptr,
-                                {unrecorded, unrecorded, unrecorded}, sizes.threads);
+                                no_previous_target, nullptr, {unrecorded, unrecorded, unrecorded},
+                                sizes.threads);
         });
 }
 
@@ -171,8 +171,8 @@ Timing force_step(const Sizes& sizes) {
         [&] {
             rnndyn::Rls<Scalar> rls(P, 1, 0);
             rnndyn::run<Scalar>(w.network(), readout, state, data.inputs, data.targets, false,
-                                no_previous_target, &rls,
-                                {unrecorded, unrecorded, unrecorded}, sizes.threads);
+                                no_previous_target, &rls, {unrecorded, unrecorded, unrecorded},
+                                sizes.threads);
         });
 }
 

@@ -89,8 +89,8 @@ void bind_system_methods(Class& cls) {
         .def(
             "hessian",
             [](const System& s, const ConstVector& x, bool exact) {
-                rnndyn::ColMatrix<Scalar> H = rnndyn::dense_hessian(
-                    s, linearization_at(s, Matrix(x.transpose())), 0, exact);
+                rnndyn::ColMatrix<Scalar> H =
+                    rnndyn::dense_hessian(s, linearization_at(s, Matrix(x.transpose())), 0, exact);
                 H.template triangularView<Eigen::StrictlyUpper>() = H.transpose();
                 return H;
             },
@@ -149,7 +149,8 @@ void bind_fixedpoints(py::module_& m) {
         .def_readwrite("cluster_radius", &rnndyn::MinimizeOptions::cluster_radius);
     using ClosedLoop = rnndyn::ClosedLoopSystem<Scalar>;
     py::class_<ClosedLoop> closed_loop(
-        m, "ClosedLoopSystem", local, "F(x) = -x + W_c φ(x) + c: an ESN's closed loop at a constant input.");
+        m, "ClosedLoopSystem", local,
+        "F(x) = -x + W_c φ(x) + c: an ESN's closed loop at a constant input.");
     closed_loop.def(py::init([](const ConstMatrix& weights, const ConstVector& offset,
                                 const std::string& activation, const ConstMatrix& feedback,
                                 const ConstMatrix& readout) {
@@ -162,7 +163,8 @@ void bind_fixedpoints(py::module_& m) {
     bind_system_methods<ClosedLoop>(closed_loop);
     using Discrete = rnndyn::DiscreteSystem<Scalar>;
     py::class_<Discrete> discrete(
-        m, "DiscreteSystem", local, "G(h) = φ(W h + c) - h: a discrete-time RNN's fixed-point residual.");
+        m, "DiscreteSystem", local,
+        "G(h) = φ(W h + c) - h: a discrete-time RNN's fixed-point residual.");
     discrete.def(py::init([](const ConstMatrix& weights, const ConstVector& offset,
                              const std::string& activation) {
                      return Discrete(weights, offset, rnndyn::activation_from_name(activation));

@@ -37,11 +37,12 @@ struct Bound {
     }
 
     static Eigen::Index simulate(const ConstMatrix& recurrent, const ConstMatrix& feedback,
-                         const ConstMatrix& input, const ConstVector& bias,
-                         const ConstVector& leak, const std::string& activation, Matrix readout,
-                         State state, const ConstMatrix& inputs, const ConstMatrix& targets,
-                         bool teacher_forcing, const ConstVector& previous_target, Matrix states,
-                         Matrix outputs, int n_jobs, const ConstVector& previous_output) {
+                                 const ConstMatrix& input, const ConstVector& bias,
+                                 const ConstVector& leak, const std::string& activation,
+                                 Matrix readout, State state, const ConstMatrix& inputs,
+                                 const ConstMatrix& targets, bool teacher_forcing,
+                                 const ConstVector& previous_target, Matrix states, Matrix outputs,
+                                 int n_jobs, const ConstVector& previous_output) {
         auto net = network(recurrent, feedback, input, bias, leak, activation);
         rnndyn::RowMatrix<Scalar> no_errors(0, 0);
         return rnndyn::run<Scalar>(net, readout, state, inputs, targets, teacher_forcing,
@@ -50,14 +51,14 @@ struct Bound {
     }
 
     static Eigen::Index train_force(const ConstMatrix& recurrent, const ConstMatrix& feedback,
-                            const ConstMatrix& input, const ConstVector& bias,
-                            const ConstVector& leak, const std::string& activation,
-                            Matrix readout, State state, const ConstMatrix& inputs,
-                            const ConstMatrix& targets, bool teacher_forcing,
-                            const ConstVector& previous_target, Matrix inverse_correlation,
-                            Eigen::Index train_every, Eigen::Index step_offset, Matrix states,
-                            Matrix outputs, Matrix errors, int n_jobs,
-                            const ConstVector& previous_output) {
+                                    const ConstMatrix& input, const ConstVector& bias,
+                                    const ConstVector& leak, const std::string& activation,
+                                    Matrix readout, State state, const ConstMatrix& inputs,
+                                    const ConstMatrix& targets, bool teacher_forcing,
+                                    const ConstVector& previous_target, Matrix inverse_correlation,
+                                    Eigen::Index train_every, Eigen::Index step_offset,
+                                    Matrix states, Matrix outputs, Matrix errors, int n_jobs,
+                                    const ConstVector& previous_output) {
         auto net = network(recurrent, feedback, input, bias, leak, activation);
         rnndyn::Rls<Scalar> rls(inverse_correlation, train_every, step_offset);
         return rnndyn::run<Scalar>(net, readout, state, inputs, targets, teacher_forcing,
@@ -67,21 +68,23 @@ struct Bound {
 
     static void bind(py::module_& m) {
         const auto release = py::call_guard<py::gil_scoped_release>();
-        m.def("simulate", &simulate, release, "recurrent"_a, "feedback"_a, "input"_a, "bias"_a,
-              "leak"_a, "activation"_a, "readout"_a.noconvert(), "state"_a.noconvert(),
-              "inputs"_a.noconvert(), "targets"_a.noconvert(), "teacher_forcing"_a,
-              "previous_target"_a.noconvert(), "states"_a.noconvert(), "outputs"_a.noconvert(),
-              "n_jobs"_a = 1, "previous_output"_a.noconvert() = rnndyn::Vector<Scalar>(),
-              "Runs the network in place; writes states (T x N) and outputs (T x O). Returns -1, or "
-              "the step where it diverged and stopped.");
+        m.def(
+            "simulate", &simulate, release, "recurrent"_a, "feedback"_a, "input"_a, "bias"_a,
+            "leak"_a, "activation"_a, "readout"_a.noconvert(), "state"_a.noconvert(),
+            "inputs"_a.noconvert(), "targets"_a.noconvert(), "teacher_forcing"_a,
+            "previous_target"_a.noconvert(), "states"_a.noconvert(), "outputs"_a.noconvert(),
+            "n_jobs"_a = 1, "previous_output"_a.noconvert() = rnndyn::Vector<Scalar>(),
+            "Runs the network in place; writes states (T x N) and outputs (T x O). Returns -1, or "
+            "the step where it diverged and stopped.");
         m.def("train_force", &train_force, release, "recurrent"_a, "feedback"_a, "input"_a,
               "bias"_a, "leak"_a, "activation"_a, "readout"_a.noconvert(), "state"_a.noconvert(),
               "inputs"_a.noconvert(), "targets"_a.noconvert(), "teacher_forcing"_a,
-              "previous_target"_a.noconvert(), "inverse_correlation"_a.noconvert(),
-              "train_every"_a, "step_offset"_a, "states"_a.noconvert(), "outputs"_a.noconvert(),
+              "previous_target"_a.noconvert(), "inverse_correlation"_a.noconvert(), "train_every"_a,
+              "step_offset"_a, "states"_a.noconvert(), "outputs"_a.noconvert(),
               "errors"_a.noconvert(), "n_jobs"_a = 1,
               "previous_output"_a.noconvert() = rnndyn::Vector<Scalar>(),
-              "FORCE-trains the readout in place; P's lower triangle is updated in place. Returns -1, "
+              "FORCE-trains the readout in place; P's lower triangle is updated in place. Returns "
+              "-1, "
               "or the step where it diverged and stopped.");
     }
 };

@@ -78,14 +78,14 @@ inline std::string number(double value) {
 
 }  // namespace check
 
-#define TEST(name)                                                           \
-    static void name();                                                      \
-    static const ::check::Register name##_registration(#name, &name);        \
+#define TEST(name)                                                    \
+    static void name();                                               \
+    static const ::check::Register name##_registration(#name, &name); \
     static void name()
 
-#define CHECK(condition)                                                                    \
-    do {                                                                                    \
-        if (!(condition)) ::check::fail(__FILE__, __LINE__, "CHECK(" #condition ")");       \
+#define CHECK(condition)                                                              \
+    do {                                                                              \
+        if (!(condition)) ::check::fail(__FILE__, __LINE__, "CHECK(" #condition ")"); \
     } while (false)
 
 // Scalars or Eigen arrays agree to `tolerance`, relative to max(1, |expected|).
@@ -95,18 +95,18 @@ inline std::string number(double value) {
         if (!(difference_ <= (tolerance)))                                                  \
             ::check::fail(__FILE__, __LINE__,                                               \
                           "CHECK_CLOSE(" #actual ", " #expected "): relative difference " + \
-                              ::check::number(difference_) + " > " #tolerance);              \
+                              ::check::number(difference_) + " > " #tolerance);             \
     } while (false)
 
 // `statement` throws `exception` (and nothing else).
-#define CHECK_THROWS(statement, exception)                                                   \
-    do {                                                                                     \
-        bool thrown_ = false;                                                                \
-        try {                                                                                \
-            statement;                                                                       \
-        } catch (const exception&) {                                                         \
-            thrown_ = true;                                                                  \
-        } catch (...) {                                                                      \
-        }                                                                                    \
+#define CHECK_THROWS(statement, exception)                                                        \
+    do {                                                                                          \
+        bool thrown_ = false;                                                                     \
+        try {                                                                                     \
+            statement;                                                                            \
+        } catch (const exception&) {                                                              \
+            thrown_ = true;                                                                       \
+        } catch (...) {                                                                           \
+        }                                                                                         \
         if (!thrown_) ::check::fail(__FILE__, __LINE__, #statement " did not throw " #exception); \
     } while (false)

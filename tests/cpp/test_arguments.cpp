@@ -35,8 +35,7 @@ TEST(minimize_options_check_rejects_bad_values) {
     CHECK_THROWS(with([](auto& o) { o.max_iter = -1; }).check(), std::invalid_argument);
     CHECK_THROWS(with([](auto& o) { o.max_inner = 0; }).check(), std::invalid_argument);
     CHECK_THROWS(with([](auto& o) { o.max_krylov = 0; }).check(), std::invalid_argument);
-    CHECK_THROWS(with([](auto& o) { o.cluster_radius = INFINITY; }).check(),
-                 std::invalid_argument);
+    CHECK_THROWS(with([](auto& o) { o.cluster_radius = INFINITY; }).check(), std::invalid_argument);
     CHECK_THROWS(with([](auto& o) { o.initial_radius = 0; }).check(), std::invalid_argument);
     CHECK_THROWS(with([](auto& o) { o.learning_rate = -1; }).check(), std::invalid_argument);
     rnndyn::MinimizeOptions{}.check();  // the defaults pass
@@ -73,8 +72,8 @@ TEST(simulation_and_rls_reject_bad_shapes) {
     Matrix readout = Matrix::Zero(n_out, n), inputs = Matrix::Zero(steps, n_in);
     Matrix targets = Matrix::Zero(steps, n_out), empty(0, 0);
     Vector state = Vector::Zero(n), previous = Vector::Zero(n_out);
-    auto run = [&](Matrix& readout_, Vector& state_, const Matrix& inputs_,
-                   const Matrix& targets_, bool teacher_forcing, Matrix& states) {
+    auto run = [&](Matrix& readout_, Vector& state_, const Matrix& inputs_, const Matrix& targets_,
+                   bool teacher_forcing, Matrix& states) {
         rnndyn::run<double>(net, readout_, state_, inputs_, targets_, teacher_forcing, previous,
                             nullptr, {states, empty, empty}, 1);
     };
@@ -89,8 +88,7 @@ TEST(simulation_and_rls_reject_bad_shapes) {
     CHECK_THROWS(run(readout, state, inputs, Matrix(0, n_out), true, states),
                  std::invalid_argument);
     Matrix short_states = Matrix::Zero(steps - 1, n);
-    CHECK_THROWS(run(readout, state, inputs, targets, false, short_states),
-                 std::invalid_argument);
+    CHECK_THROWS(run(readout, state, inputs, targets, false, short_states), std::invalid_argument);
     run(readout, state, inputs, targets, false, states);  // the right shapes pass
 
     Matrix rectangle = Matrix::Zero(n, n + 1), square = Matrix::Identity(n, n);

@@ -167,19 +167,19 @@ TEST(minimize_rejects_bad_starts_and_jobs) {
     const rnndyn::ClosedLoopSystem<double> system(Matrix::Identity(4, 4), Vector::Zero(4),
                                                   Activation::Tanh);
     const rnndyn::MinimizeOptions options;
-    CHECK_THROWS(rnndyn::minimize<double>(system, Matrix::Zero(3, 5), rnndyn::Method::Newton,
-                                          options, 1),
-                 std::invalid_argument);
-    CHECK_THROWS(rnndyn::minimize<double>(system, Matrix::Zero(3, 4), rnndyn::Method::Newton,
-                                          options, 0),
-                 std::invalid_argument);
+    CHECK_THROWS(
+        rnndyn::minimize<double>(system, Matrix::Zero(3, 5), rnndyn::Method::Newton, options, 1),
+        std::invalid_argument);
+    CHECK_THROWS(
+        rnndyn::minimize<double>(system, Matrix::Zero(3, 4), rnndyn::Method::Newton, options, 0),
+        std::invalid_argument);
     rnndyn::MinimizeOptions negative;
     negative.tol_q = -1;
-    CHECK_THROWS(rnndyn::minimize<double>(system, Matrix::Zero(3, 4), rnndyn::Method::Newton,
-                                          negative, 1),
-                 std::invalid_argument);
+    CHECK_THROWS(
+        rnndyn::minimize<double>(system, Matrix::Zero(3, 4), rnndyn::Method::Newton, negative, 1),
+        std::invalid_argument);
     // no starts: an empty result, not an error
-    const auto none = rnndyn::minimize<double>(system, Matrix::Zero(0, 4),
-                                               rnndyn::Method::Newton, options, 2);
+    const auto none =
+        rnndyn::minimize<double>(system, Matrix::Zero(0, 4), rnndyn::Method::Newton, options, 2);
     CHECK(none.points.rows() == 0 && none.q.size() == 0);
 }

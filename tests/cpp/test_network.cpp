@@ -12,8 +12,8 @@ namespace {
 
 using fixtures::Index;
 using fixtures::Matrix;
-using fixtures::Vector;
 using fixtures::phi;
+using fixtures::Vector;
 using rnndyn::Activation;
 
 struct Weights {
@@ -82,9 +82,8 @@ Run simulate(const Weights& w, Activation activation, const Matrix& inputs, cons
     Run run{Matrix(inputs.rows(), w.state.size()), Matrix(inputs.rows(), w.readout.rows()),
             w.state};
     Matrix readout = w.readout, no_errors(0, 0);
-    rnndyn::run<double>(w.network(activation), readout, run.state, inputs, targets,
-                        teacher_forcing, previous_target, nullptr,
-                        {run.states, run.outputs, no_errors}, n_jobs);
+    rnndyn::run<double>(w.network(activation), readout, run.state, inputs, targets, teacher_forcing,
+                        previous_target, nullptr, {run.states, run.outputs, no_errors}, n_jobs);
     return run;
 }
 
@@ -108,8 +107,8 @@ TEST(simulation_is_forward_euler_by_hand) {
         const Matrix targets = fixtures::uniform(steps, n_out, 9);
         const Vector previous_target = fixtures::uniform_vector(n_out, 10);
         Matrix states, outputs;
-        euler_by_hand(w, c.activation, inputs, targets, c.teacher_forcing, previous_target,
-                      states, outputs);
+        euler_by_hand(w, c.activation, inputs, targets, c.teacher_forcing, previous_target, states,
+                      outputs);
         for (int n_jobs : {1, 2}) {
             check::Context context(std::string(c.name) + ", n_jobs " + std::to_string(n_jobs));
             const Run run = simulate(w, c.activation, inputs, targets, c.teacher_forcing,
@@ -124,12 +123,11 @@ TEST(simulation_is_forward_euler_by_hand) {
 TEST(simulation_does_not_depend_on_threads) {
     const Weights w = make_weights(101, 3, 2, true, 11);
     const Matrix inputs = fixtures::uniform(20, 2, 12);
-    const Run one = simulate(w, Activation::Tanh, inputs, Matrix(0, 3), false,
-                             Vector::Zero(3), 1);
+    const Run one = simulate(w, Activation::Tanh, inputs, Matrix(0, 3), false, Vector::Zero(3), 1);
     for (int n_jobs : {2, 3, 4, 8}) {
         check::Context context("n_jobs " + std::to_string(n_jobs));
-        const Run many = simulate(w, Activation::Tanh, inputs, Matrix(0, 3), false,
-                                  Vector::Zero(3), n_jobs);
+        const Run many =
+            simulate(w, Activation::Tanh, inputs, Matrix(0, 3), false, Vector::Zero(3), n_jobs);
         CHECK(many.states == one.states);
         CHECK(many.outputs == one.outputs);
     }

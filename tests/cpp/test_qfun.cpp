@@ -13,8 +13,8 @@ namespace {
 
 using fixtures::Index;
 using fixtures::Matrix;
-using fixtures::Vector;
 using fixtures::phi;
+using fixtures::Vector;
 using rnndyn::Activation;
 
 constexpr Index kN = 6, kStates = 3;
@@ -59,9 +59,8 @@ void check_derivatives(const System& system, const Matrix& X) {
         check::Context context("state " + std::to_string(k));
         const Vector x = X.row(k).transpose(), v = V.row(k).transpose();
         const Matrix J = system.jacobian(lin, k);
-        const Matrix J_differences =
-            fixtures::central_differences([&](const Vector& y) { return velocity_at(system, y); },
-                                          x, 1e-6);
+        const Matrix J_differences = fixtures::central_differences(
+            [&](const Vector& y) { return velocity_at(system, y); }, x, 1e-6);
         CHECK_CLOSE(J, J_differences, 1e-8);
         const Matrix q_differences = fixtures::central_differences(
             [&](const Vector& y) {
@@ -125,8 +124,8 @@ TEST(discrete_velocity_is_the_formula) {
 TEST(closed_loop_derivatives_match_differences) {
     for (Activation activation : {Activation::Tanh, Activation::Logistic}) {
         check::Context context(std::string("closed loop, ") + name(activation));
-        const rnndyn::ClosedLoopSystem<double> system(
-            fixtures::uniform(kN, kN, 47), fixtures::uniform_vector(kN, 48), activation);
+        const rnndyn::ClosedLoopSystem<double> system(fixtures::uniform(kN, kN, 47),
+                                                      fixtures::uniform_vector(kN, 48), activation);
         check_derivatives(system, fixtures::uniform(kStates, kN, 49, -1.5, 1.5));
     }
 }
@@ -134,8 +133,8 @@ TEST(closed_loop_derivatives_match_differences) {
 TEST(discrete_derivatives_match_differences) {
     for (Activation activation : {Activation::Tanh, Activation::Logistic}) {
         check::Context context(std::string("discrete, ") + name(activation));
-        const rnndyn::DiscreteSystem<double> system(
-            fixtures::uniform(kN, kN, 50), fixtures::uniform_vector(kN, 51), activation);
+        const rnndyn::DiscreteSystem<double> system(fixtures::uniform(kN, kN, 50),
+                                                    fixtures::uniform_vector(kN, 51), activation);
         check_derivatives(system, fixtures::uniform(kStates, kN, 52));
     }
 }
@@ -163,7 +162,6 @@ TEST(closed_loop_preconditioner_inverts_its_matrix) {
     CHECK_CLOSE(system.precondition(lin, MV), V, 1e-13);
     const Matrix coordinates = system.metric_coordinates(lin, V);
     CHECK(coordinates.cols() == n_out);
-    const Vector metric =
-        V.rowwise().squaredNorm() + coordinates.rowwise().squaredNorm();
+    const Vector metric = V.rowwise().squaredNorm() + coordinates.rowwise().squaredNorm();
     CHECK_CLOSE(metric, quadratic, 1e-13);
 }

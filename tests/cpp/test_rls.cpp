@@ -84,12 +84,12 @@ Force force_by_hand(const Matrix& recurrent, const Matrix& feedback, const Matri
                     const Vector& leak, Matrix readout, Vector x, Matrix P, const Matrix& inputs,
                     const Matrix& targets, Index train_every, Index step_offset) {
     const Index steps = inputs.rows();
-    Force out{Matrix(steps, x.size()), Matrix(steps, readout.rows()),
-              Matrix(steps, readout.rows()), Matrix(), Matrix()};
+    Force out{Matrix(steps, x.size()), Matrix(steps, readout.rows()), Matrix(steps, readout.rows()),
+              Matrix(), Matrix()};
     Vector rates = x.array().tanh().matrix(), output = readout * rates;
     for (Index t = 0; t < steps; ++t) {
-        const Vector drive = recurrent * rates + feedback * output +
-                             input * inputs.row(t).transpose();
+        const Vector drive =
+            recurrent * rates + feedback * output + input * inputs.row(t).transpose();
         x += leak.cwiseProduct(drive - x);
         rates = x.array().tanh().matrix();
         output = readout * rates;
@@ -126,8 +126,8 @@ TEST(force_training_is_the_textbook_algorithm) {
     const Matrix targets = fixtures::uniform(steps, n_out, 37);
     const Force expected = force_by_hand(recurrent, feedback, input, leak, readout, state, P,
                                          inputs, targets, train_every, step_offset);
-    const rnndyn::Network<double> net{recurrent, feedback, input, bias, leak,
-                                      rnndyn::Activation::Tanh};
+    const rnndyn::Network<double> net{recurrent, feedback, input,
+                                      bias,      leak,     rnndyn::Activation::Tanh};
     Force first;
     for (int n_jobs : {1, 2, 4}) {
         check::Context context("n_jobs " + std::to_string(n_jobs));
@@ -135,8 +135,8 @@ TEST(force_training_is_the_textbook_algorithm) {
                   lower_only(P)};
         Vector x = state;
         rnndyn::Rls<double> rls(got.P, train_every, step_offset);
-        rnndyn::run<double>(net, got.readout, x, inputs, targets, false, Vector::Zero(n_out),
-                            &rls, {got.states, got.outputs, got.errors}, n_jobs);
+        rnndyn::run<double>(net, got.readout, x, inputs, targets, false, Vector::Zero(n_out), &rls,
+                            {got.states, got.outputs, got.errors}, n_jobs);
         CHECK_CLOSE(got.states, expected.states, 1e-12);
         CHECK_CLOSE(got.outputs, expected.outputs, 1e-12);
         CHECK_CLOSE(got.errors, expected.errors, 1e-12);

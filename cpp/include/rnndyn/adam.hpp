@@ -14,7 +14,7 @@ template <typename Scalar, class System>
 void adam(const System& system, Block<Scalar>& block, const MinimizeOptions& options) {
     using Matrix = RowMatrix<Scalar>;
     constexpr Scalar beta1 = Scalar(0.9), beta2 = Scalar(0.999), epsilon = Scalar(1e-8);
-    constexpr Scalar clip = Scalar(1);             // largest gradient norm used in a step
+    constexpr Scalar clip = Scalar(1);  // largest gradient norm used in a step
     constexpr Scalar shrink = Scalar(0.5), grow = Scalar(1.05);  // learning-rate adaptation
     const Eigen::Index m = block.X.rows(), n = block.X.cols();
     Matrix first = Matrix::Zero(m, n), second = Matrix::Zero(m, n);
@@ -34,9 +34,8 @@ void adam(const System& system, Block<Scalar>& block, const MinimizeOptions& opt
             second.row(i) = beta2 * second.row(i) + (1 - beta2) * g.cwiseAbs2().transpose();
             const Scalar unbias1 = 1 - std::pow(beta1, Scalar(t));
             const Scalar unbias2 = 1 - std::pow(beta2, Scalar(t));
-            trial.row(k).array() -=
-                rate(i) * (first.row(i).array() / unbias1) /
-                ((second.row(i).array() / unbias2).sqrt() + epsilon);
+            trial.row(k).array() -= rate(i) * (first.row(i).array() / unbias1) /
+                                    ((second.row(i).array() / unbias2).sqrt() + epsilon);
         }
         const Matrix F_trial = system.velocity(trial);
         for (std::size_t k = 0; k < rows.size(); ++k) {

@@ -28,9 +28,11 @@ Vector<Scalar> tangent_log_growth(const ConstMatrixRef<Scalar>& matrix,
                                   Eigen::Ref<ColMatrix<Scalar>> Q) {
     const Eigen::Index n = matrix.rows(), k = Q.cols();
     if (matrix.cols() != n) throw std::invalid_argument("matrix must be N x N");
-    if (leak.size() != 0 && leak.size() != n) throw std::invalid_argument("leak must have length N or 0");
+    if (leak.size() != 0 && leak.size() != n)
+        throw std::invalid_argument("leak must have length N or 0");
     if (rates.cols() != n) throw std::invalid_argument("rates must be T x N");
-    if (Q.rows() != n || k < 1 || k > n) throw std::invalid_argument("Q must be N x k, 1 <= k <= N");
+    if (Q.rows() != n || k < 1 || k > n)
+        throw std::invalid_argument("Q must be N x k, 1 <= k <= N");
     const bool discrete = leak.size() == 0;
     Vector<Scalar> logs = Vector<Scalar>::Zero(k), slopes(n);
     ColMatrix<Scalar> product(n, k);

@@ -28,10 +28,10 @@ struct Interrupted : std::runtime_error {
 struct MinimizeOptions {
     double tol_q = 1e-20;
     double tol_grad = 1e-14;
-    double tol_step = 1e-14;     // relative to 1 + |x|
+    double tol_step = 1e-14;  // relative to 1 + |x|
     int max_iter = 500;
-    int max_inner = 250;         // trust-ncg: CG iterations per step; cg: line-search trials
-    bool exact_hessian = true;   // trust-ncg: exact Hessian products, else Gauss-Newton
+    int max_inner = 250;          // trust-ncg: CG iterations per step; cg: line-search trials
+    bool exact_hessian = true;    // trust-ncg: exact Hessian products, else Gauss-Newton
     double initial_radius = 1.0;  // trust-ncg
     double learning_rate = 1.0;   // adam
     int max_krylov = 100;         // newton: GMRES iterations per step

@@ -25,8 +25,8 @@ inline Method method_from_name(const std::string& name) {
     if (name == "lm") return Method::LevenbergMarquardt;
     if (name == "cg") return Method::ConjugateGradient;
     if (name == "adam") return Method::Adam;
-    throw std::invalid_argument("method must be 'newton', 'trust-ncg', 'lm', 'cg' or 'adam', got '" + name +
-                                "'");
+    throw std::invalid_argument(
+        "method must be 'newton', 'trust-ncg', 'lm', 'cg' or 'adam', got '" + name + "'");
 }
 
 // Results for K points: final points (K x N), q, |∇q|, iterations and StopReason codes.
@@ -107,7 +107,8 @@ void second_pass(const System& system, const Rows& rows, const Rows& stragglers,
         const Rows& members = clusters[c].members;
         for (std::size_t first = 0; first < members.size(); first += std::size_t(kBlockRows)) {
             const std::size_t last = std::min(members.size(), first + std::size_t(kBlockRows));
-            tasks.push_back({Eigen::Index(c), Rows(members.begin() + first, members.begin() + last)});
+            tasks.push_back(
+                {Eigen::Index(c), Rows(members.begin() + first, members.begin() + last)});
         }
     }
     auto newton = [&](const Task& task) {
@@ -138,8 +139,7 @@ template <typename Scalar, class System>
 MinimizeResult<Scalar> minimize(const System& system, const ConstMatrixRef<Scalar>& starts,
                                 Method method, const MinimizeOptions& options, int n_jobs) {
     options.check();
-    if (starts.cols() != system.size())
-        throw std::invalid_argument("initial states must be K x N");
+    if (starts.cols() != system.size()) throw std::invalid_argument("initial states must be K x N");
     if (n_jobs < 1) throw std::invalid_argument("n_jobs must be >= 1");
     const Eigen::Index count = starts.rows();
     MinimizeResult<Scalar> result{starts, Vector<Scalar>(count), Vector<Scalar>(count),
@@ -154,19 +154,27 @@ MinimizeResult<Scalar> minimize(const System& system, const ConstMatrixRef<Scala
         first_pass.tol_q = options.cluster_q;
         first_pass.max_krylov = std::min(options.max_krylov, kFirstPassKrylov);
     }
-    detail::minimize_rows(system, all, kBlockRows, n_jobs, result,
-                          [&](Block<Scalar>& block, const Rows& rows) {
-        switch (method) {
-            case Method::Newton:
-                for (const Eigen::Index i : newton_krylov(system, block, first_pass))
-                    unfinished[std::size_t(rows[std::size_t(i)])] = 1;
-                break;
-            case Method::TrustNcg: trust_ncg(system, block, options); break;
-            case Method::LevenbergMarquardt: levenberg_marquardt(system, block, options); break;
-            case Method::ConjugateGradient: nonlinear_cg(system, block, options); break;
-            case Method::Adam: adam(system, block, options); break;
-        }
-    });
+    detail::minimize_rows(
+        system, all, kBlockRows, n_jobs, result, [&](Block<Scalar>& block, const Rows& rows) {
+            switch (method) {
+                case Method::Newton:
+                    for (const Eigen::Index i : newton_krylov(system, block, first_pass))
+                        unfinished[std::size_t(rows[std::size_t(i)])] = 1;
+                    break;
+                case Method::TrustNcg:
+                    trust_ncg(system, block, options);
+                    break;
+                case Method::LevenbergMarquardt:
+                    levenberg_marquardt(system, block, options);
+                    break;
+                case Method::ConjugateGradient:
+                    nonlinear_cg(system, block, options);
+                    break;
+                case Method::Adam:
+                    adam(system, block, options);
+                    break;
+            }
+        });
     if (clustered) {
         Rows close, stragglers;  // close: stopped by the first pass's tol_q only
         for (Eigen::Index i = 0; i < count; ++i) {
@@ -188,10 +196,9 @@ MinimizeResult<Scalar> minimize(const System& system, const ConstMatrixRef<Scala
             levenberg_marquardt(system, block, options);
         });
     } else {
-        detail::minimize_rows(system, left, kBlockRows, n_jobs, result,
-                              [&](Block<Scalar>& block, auto&) {
-                                  trust_ncg(system, block, options);
-                              });
+        detail::minimize_rows(
+            system, left, kBlockRows, n_jobs, result,
+            [&](Block<Scalar>& block, auto&) { trust_ncg(system, block, options); });
     }
     return result;
 }

@@ -63,11 +63,10 @@ struct Recording {
 // 1 + rᵀPr is not positive: P no longer positive definite), where the run stops; the state,
 // readout and P are then not to be used.
 template <typename Scalar>
-Eigen::Index run(const Network<Scalar>& net, MatrixRef<Scalar> readout,
-                 VectorRef<Scalar> state, const ConstMatrixRef<Scalar>& inputs,
-                 const ConstMatrixRef<Scalar>& targets, bool teacher_forcing,
-                 const ConstVectorRef<Scalar>& previous_target, Rls<Scalar>* rls,
-                 Recording<Scalar> record, int n_jobs = 1,
+Eigen::Index run(const Network<Scalar>& net, MatrixRef<Scalar> readout, VectorRef<Scalar> state,
+                 const ConstMatrixRef<Scalar>& inputs, const ConstMatrixRef<Scalar>& targets,
+                 bool teacher_forcing, const ConstVectorRef<Scalar>& previous_target,
+                 Rls<Scalar>* rls, Recording<Scalar> record, int n_jobs = 1,
                  const Scalar* continued_output = nullptr) {
     using Index = Eigen::Index;
     net.check(readout);

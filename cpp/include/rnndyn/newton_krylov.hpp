@@ -104,7 +104,9 @@ void gmres(const System& system, const Linearization<Scalar>& lin, const RowMatr
 // M = I: plain GMRES.
 struct NoPreconditioner {
     template <class Matrix>
-    const Matrix& operator()(const Matrix& V) const { return V; }
+    const Matrix& operator()(const Matrix& V) const {
+        return V;
+    }
 };
 
 // τ in [0, 1] with |a + τ (b - a)| = radius, for |a| <= radius <= |b|.
@@ -154,15 +156,14 @@ Rows newton_krylov(const System& system, Block<Scalar>& block, const MinimizeOpt
             const Scalar t = JgJg > 0 ? gg / JgJg : Scalar(0);
             const Scalar newton_norm = newton.row(r).norm(), cauchy_norm = t * std::sqrt(gg);
             // GMRES may return a Newton step that lowers the model less than the Cauchy point
-            const bool newton_useful =
-                (F.row(r) + J_newton.row(r)).squaredNorm() <=
-                (F.row(r) - t * Jg.row(r)).squaredNorm();
+            const bool newton_useful = (F.row(r) + J_newton.row(r)).squaredNorm() <=
+                                       (F.row(r) - t * Jg.row(r)).squaredNorm();
             if (newton_useful && newton_norm <= radius(i)) {
                 step.row(r) = newton.row(r);
                 J_step.row(r) = J_newton.row(r);
             } else if (!newton_useful || cauchy_norm >= radius(i)) {
-                const Scalar along = cauchy_norm > 0 ? std::min(t, radius(i) / std::sqrt(gg))
-                                                     : Scalar(0);
+                const Scalar along =
+                    cauchy_norm > 0 ? std::min(t, radius(i) / std::sqrt(gg)) : Scalar(0);
                 step.row(r) = -along * g.row(r);
                 J_step.row(r) = -along * Jg.row(r);
             } else {
@@ -184,8 +185,8 @@ Rows newton_krylov(const System& system, Block<Scalar>& block, const MinimizeOpt
             const Scalar predicted =
                 block.q(i) - (F.row(r) + J_step.row(r)).squaredNorm() / Scalar(2);
             const Scalar actual = block.q(i) - q_trial(r);
-            const Scalar rho = predicted > 0 && std::isfinite(q_trial(r)) ? actual / predicted
-                                                                          : Scalar(-1);
+            const Scalar rho =
+                predicted > 0 && std::isfinite(q_trial(r)) ? actual / predicted : Scalar(-1);
             if (rho < Scalar(0.25)) {
                 radius(i) = Scalar(0.25) * std::min(radius(i), step_norms(r));
             } else if (rho > Scalar(0.75) && step_norms(r) >= Scalar(0.99) * radius(i)) {

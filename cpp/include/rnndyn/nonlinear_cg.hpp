@@ -33,7 +33,7 @@ struct LineSearch {
     enum Phase { Bracket, Zoom, Final };
     Phase phase = Bracket;
     Scalar alpha = 0, phi0 = 0, dphi0 = 0;
-    Scalar prev = 0, phi_prev = 0, dphi_prev = 0;           // bracketing: previous trial
+    Scalar prev = 0, phi_prev = 0, dphi_prev = 0;  // bracketing: previous trial
     Scalar lo = 0, phi_lo = 0, dphi_lo = 0, hi = 0, phi_hi = 0, dphi_hi = 0;  // zoom
     int trials = 0;
 
@@ -149,8 +149,8 @@ void nonlinear_cg(const System& system, Block<Scalar>& block, const MinimizeOpti
             block.lin.slopes.row(i) = lin_trial.slopes.row(k);
             block.lin.curvature.row(i) = lin_trial.curvature.row(k);
             const auto g_new = g_trial.row(k);
-            const Scalar beta = std::max(
-                Scalar(0), g_new.dot(g_new - g_old.transpose()) / g_old.squaredNorm());
+            const Scalar beta =
+                std::max(Scalar(0), g_new.dot(g_new - g_old.transpose()) / g_old.squaredNorm());
             direction.row(i) = -g_new + beta * direction.row(i);
             Scalar slope = g_new.dot(direction.row(i));
             steepest[i] = beta == 0;

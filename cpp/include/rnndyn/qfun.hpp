@@ -59,7 +59,7 @@ public:
     // W_fb W_o of W_c; they make the preconditioner (an empty pair: none).
     ClosedLoopSystem(Matrix closed_loop, Vector<Scalar> offset, Activation activation,
                      const Matrix& feedback = Matrix(), const Matrix& readout = Matrix())
-        : W_(std::move(closed_loop)), offset_(std::move(offset)), activation_(activation) {
+            : W_(std::move(closed_loop)), offset_(std::move(offset)), activation_(activation) {
         if (W_.rows() != W_.cols()) throw std::invalid_argument("closed_loop must be N x N");
         if (offset_.size() != W_.rows()) throw std::invalid_argument("offset must have length N");
         if (feedback.size() == 0 && readout.size() == 0) return;
@@ -164,7 +164,8 @@ public:
             const Matrix V = lin.slopes.row(k).transpose().asDiagonal() * factor_;
             Matrix inner = V.transpose() * V;
             inner.diagonal().array() += Scalar(1);
-            const Vector<Scalar> coefficients = inner.llt().solve(V.transpose() * R.row(k).transpose());
+            const Vector<Scalar> coefficients =
+                inner.llt().solve(V.transpose() * R.row(k).transpose());
             Y.row(k) -= (V * coefficients).transpose();
         }
         return Y;
@@ -212,7 +213,7 @@ public:
     static constexpr bool discrete_time = true;
 
     DiscreteSystem(Matrix recurrent, Vector<Scalar> offset, Activation activation)
-        : W_(std::move(recurrent)), offset_(std::move(offset)), activation_(activation) {
+            : W_(std::move(recurrent)), offset_(std::move(offset)), activation_(activation) {
         if (W_.rows() != W_.cols()) throw std::invalid_argument("recurrent must be N x N");
         if (offset_.size() != W_.rows()) throw std::invalid_argument("offset must have length N");
     }

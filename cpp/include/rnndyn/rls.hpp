@@ -22,9 +22,11 @@ public:
     // `step_offset` is the global index of the first step of the coming run, so that the
     // update schedule continues across chunked calls.
     Rls(MatrixRef<Scalar> inverse_correlation, Eigen::Index train_every, Eigen::Index step_offset)
-        : P_(inverse_correlation), train_every_(train_every), step_offset_(step_offset),
-          bounds_(split_rows(inverse_correlation.rows(), kParts, true)),
-          partial_(inverse_correlation.rows(), kParts) {
+            : P_(inverse_correlation),
+              train_every_(train_every),
+              step_offset_(step_offset),
+              bounds_(split_rows(inverse_correlation.rows(), kParts, true)),
+              partial_(inverse_correlation.rows(), kParts) {
         if (P_.rows() != P_.cols()) throw std::invalid_argument("P must be square");
         if (train_every < 1) throw std::invalid_argument("train_every must be >= 1");
         if (step_offset < 0) throw std::invalid_argument("step_offset must be >= 0");

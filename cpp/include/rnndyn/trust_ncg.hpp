@@ -121,8 +121,8 @@ void trust_ncg(const System& system, Block<Scalar>& block, const MinimizeOptions
             const Scalar step_norm = step_norms(k);
             const Scalar predicted = -model(k);
             const Scalar actual = block.q(i) - q_trial(k);
-            const Scalar rho = predicted > 0 && std::isfinite(q_trial(k)) ? actual / predicted
-                                                                            : Scalar(-1);
+            const Scalar rho =
+                predicted > 0 && std::isfinite(q_trial(k)) ? actual / predicted : Scalar(-1);
             if (rho < Scalar(0.25)) {
                 radius(i) = Scalar(0.25) * std::min(radius(i), step_norm);
             } else if (rho > Scalar(0.75) && step_norm >= Scalar(0.99) * radius(i)) {
