@@ -14,6 +14,8 @@ import pytest
 import rnndyn as rd
 from rnndyn import reference
 
+pytestmark = pytest.mark.source_tree  # runs the scripts of the checkout's benchmarks/
+
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 NUMBER = r"[0-9][0-9.,]*"
 DURATION = rf"{NUMBER} (s|ms|µs)"

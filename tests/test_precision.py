@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -96,7 +97,8 @@ print(json.dumps({"set": _core.instruction_set, "readout": net.readout.tolist(),
 
 
 def _run_with(simd: str) -> subprocess.CompletedProcess:
-    env = {"RNNDYN_SIMD": simd, "OPENBLAS_NUM_THREADS": "1"}
+    # the rest of the environment too: Python on Windows fails to start without SYSTEMROOT
+    env = {**os.environ, "RNNDYN_SIMD": simd, "OPENBLAS_NUM_THREADS": "1"}
     return subprocess.run([sys.executable, "-c", _RUN], env=env, capture_output=True, text=True)
 
 

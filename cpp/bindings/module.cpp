@@ -3,6 +3,10 @@
 // file only calls them and says what the CPU offers.
 #include <pybind11/pybind11.h>
 
+#if defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
+#include <intrin.h>  // __cpuid, __cpuidex, _xgetbv
+#endif
+
 namespace py = pybind11;
 
 void bind_network(py::module_& m);
@@ -11,9 +15,23 @@ void bind_lyapunov(py::module_& m);
 
 namespace {
 
-// Whether this CPU (and its OS) runs AVX2 and FMA instructions.
+// Whether this CPU (and its OS) runs AVX2 and FMA instructions. False off x86, where no AVX2
+// module is built (e.g. Apple arm64, Linux aarch64).
 bool cpu_has_avx2_fma() {
-#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#if defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
+    // MSVC has no __builtin_cpu_supports: ask CPUID, and XGETBV whether the OS saves the YMM
+    // registers on a context switch (without that, AVX instructions fault).
+    int info[4];
+    __cpuid(info, 0);
+    if (info[0] < 7) return false;
+    __cpuid(info, 1);
+    const bool fma = (info[2] & (1 << 12)) != 0;
+    const bool osxsave = (info[2] & (1 << 27)) != 0;
+    const bool avx = (info[2] & (1 << 28)) != 0;
+    if (!fma || !osxsave || !avx || (_xgetbv(0) & 0x6) != 0x6) return false;
+    __cpuidex(info, 7, 0);
+    return (info[1] & (1 << 5)) != 0;  // AVX2
+#elif (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #else
@@ -25,7 +43,8 @@ bool cpu_has_avx2_fma() {
 
 PYBIND11_MODULE(RNNDYN_MODULE, m) {
     m.doc() = "rnndyn's C++ core (private: use the rnndyn package).";
-#if defined(__AVX2__) && defined(__FMA__)
+// MSVC's /arch:AVX2 implies FMA (as Eigen assumes) but defines no __FMA__
+#if defined(__AVX2__) && (defined(__FMA__) || defined(_MSC_VER))
     m.attr("instruction_set") = "avx2";
 #else
     m.attr("instruction_set") = "portable";
