@@ -153,6 +153,17 @@ def test_krylov_leading_eigenvalues_match_full_spectrum():
                 assert abs(left.conj() @ right - 1) < 1e-8
 
 
+def test_krylov_linearisation_is_the_same_on_every_call():
+    # ARPACK draws its start vector from a generator that persists between calls unless given one
+    net = rd.ESN(400, 1, 2, g=1.5, seed=1)
+    net.readout = np.random.default_rng(0).normal(0, 0.05, (2, 400))
+    starts = rd.fastest_states(net, net.run(np.zeros((500, 1))).states, 8)  # saddles
+    first, second = (rd.find_fixed_points(net, starts, eigenvalues=6) for _ in range(2))
+    assert np.any(first.unstable_dims > 0)
+    for name in ("points", "eigenvalues", "unstable_right", "unstable_left"):
+        np.testing.assert_array_equal(getattr(first, name), getattr(second, name), err_msg=name)
+
+
 def test_fixed_points_index_save_and_load(tmp_path):
     starts, _ = _decoupled_starts()
     fps = rd.find_fixed_points(_decoupled_esn(), starts)

@@ -316,6 +316,37 @@ BAD_CALLS = [
         ValueError,
         "snapshots must index the history's",
     ),
+    # executors
+    (
+        "robust executor",
+        lambda: rd.noise_robustness(_net(), rd.tasks.FlipFlop(2), executor="threads"),
+        TypeError,
+        "executor must be None, 'processes' or a concurrent.futures.Executor",
+    ),
+    (
+        "evolution executor",
+        lambda: rd.fixed_point_evolution(_net(), _history(), _states(), executor=object()),
+        TypeError,
+        "executor must be None, 'processes' or a concurrent.futures.Executor",
+    ),
+    (
+        "fixed points executor",
+        lambda: rd.find_fixed_points(_net(), _states(), executor=4),
+        TypeError,
+        "executor must be None, 'processes' or a concurrent.futures.Executor",
+    ),
+    (
+        "batch_size not whole chunks",
+        lambda: rd.find_fixed_points(_net(), _states(), batch_size=300),
+        ValueError,
+        "batch_size must be a multiple of 256",
+    ),
+    (
+        "batch_size float",
+        lambda: rd.find_fixed_points(_net(), _states(), batch_size=256.0),
+        TypeError,
+        "batch_size must be an integer",
+    ),
     ("grow inputs", lambda: rd.grow(_net(), -1, 1), ValueError, "inputs must be >= 2"),
     (
         "transfer of a non flip-flop",

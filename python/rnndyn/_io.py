@@ -11,14 +11,18 @@ import json
 import os
 import tempfile
 import zipfile
-from dataclasses import fields
+from dataclasses import Field, fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 FORMAT_VERSION = 1
 _META = "__meta__"
+_Result = TypeVar("_Result", bound="SavedResult")
 
 
 def save_archive(
@@ -35,7 +39,8 @@ def save_archive(
     fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            np.savez_compressed(handle, **payload)
+            # mypy offers **payload to savez_compressed's allow_pickle (bool) as well
+            np.savez_compressed(handle, **payload)  # type: ignore[arg-type]
         os.replace(tmp, target)
     except BaseException:
         os.unlink(tmp)
@@ -80,7 +85,7 @@ def load_archive(
     return arrays, {key: value for key, value in meta.items() if key not in ("kind", "format")}
 
 
-def save_result(result: Any, path: str | os.PathLike[str]) -> Path:
+def save_result(result: DataclassInstance, path: str | os.PathLike[str]) -> Path:
     """Save a dataclass of arrays: its array fields as arrays (None ones left out), the others
     as metadata; the kind is the class name."""
     arrays, settings = {}, {}
@@ -93,7 +98,7 @@ def save_result(result: Any, path: str | os.PathLike[str]) -> Path:
     return save_archive(path, type(result).__name__, arrays, settings)
 
 
-def load_result(cls: type, path: str | os.PathLike[str]) -> Any:
+def load_result(cls: type[_Result], path: str | os.PathLike[str]) -> _Result:
     """Load a dataclass saved by `save_result`."""
     arrays, settings = load_archive(path, cls.__name__)
     try:
@@ -102,11 +107,11 @@ def load_result(cls: type, path: str | os.PathLike[str]) -> Any:
         raise ValueError(f"{path}: not a valid {cls.__name__} archive: {exc}") from None
 
 
-_Result = TypeVar("_Result", bound="SavedResult")
-
-
 class SavedResult:
     """`save` and `load` for a result dataclass whose fields are arrays and scalars."""
+
+    # what @dataclass gives the subclasses (`save_result` reads the fields); typing only
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Save to `path` (.npz, no pickle); returns the path."""

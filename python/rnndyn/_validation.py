@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
+from typing import TypeVar, overload
 
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
 
 Shape = Sequence[int | None]
+_Choice = TypeVar("_Choice", bound=str)
 
 
-def as_array(name: str, value: object, shape: Shape, *, dtype: type = np.float64) -> np.ndarray:
+@overload
+def as_array(name: str, value: object, shape: Shape) -> NDArray[np.float64]: ...
+@overload
+def as_array(name: str, value: object, shape: Shape, *, dtype: DTypeLike) -> np.ndarray: ...
+def as_array(
+    name: str, value: object, shape: Shape, *, dtype: DTypeLike = np.float64
+) -> np.ndarray:
     """`value` as a C-contiguous array of `dtype` with the given shape (None: any length).
 
     Raises TypeError when it is not numeric, ValueError for a wrong shape or a non-finite entry.
@@ -39,13 +48,14 @@ def as_array(name: str, value: object, shape: Shape, *, dtype: type = np.float64
 DTYPES = (np.float64, np.float32)
 
 
-def as_dtype(value: object, name: str = "dtype") -> np.dtype:
+def as_dtype(value: DTypeLike, name: str = "dtype") -> np.dtype:
     """`value` as np.dtype float64 or float32 (names, types and dtypes accepted)."""
+    dtype: np.dtype | None
     try:
-        dtype = np.dtype(value)  # type: ignore[call-overload]
+        dtype = np.dtype(value)
     except TypeError:
         dtype = None
-    if dtype not in DTYPES:
+    if dtype is None or dtype not in DTYPES:
         raise ValueError(f"{name} must be float64 or float32, got {value!r}")
     return dtype
 
@@ -75,11 +85,12 @@ def as_float(
     return result
 
 
-def as_choice(name: str, value: object, choices: Sequence[str]) -> str:
-    """`value` if it is one of `choices`."""
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
-    return str(value)
+def as_choice(name: str, value: object, choices: Sequence[_Choice]) -> _Choice:
+    """`value` if it is one of `choices` (the choice it equals, typed as one of them)."""
+    for choice in choices:
+        if value == choice:
+            return choice
+    raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
 
 
 def as_rng(value: object, name: str = "seed") -> np.random.Generator:
@@ -94,4 +105,5 @@ def as_rng(value: object, name: str = "seed") -> np.random.Generator:
         )
     if isinstance(value, numbers.Integral) and value < 0:
         raise ValueError(f"{name} must be >= 0, got {value}")
+    # numbers.Integral (what is left besides the accepted types) is not in NumPy's signature
     return np.random.default_rng(value)  # type: ignore[arg-type]

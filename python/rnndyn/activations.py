@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
 import numpy as np
 
-ACTIVATIONS = ("tanh", "logistic")
+# the `activation` argument of the public API
+Activation = Literal["tanh", "logistic"]
+ACTIVATIONS: tuple[Activation, ...] = ("tanh", "logistic")
 
 Elementwise = Callable[[np.ndarray], np.ndarray]
 
 
 def _logistic(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    rate: np.ndarray = 1.0 / (1.0 + np.exp(-x))
+    return rate
 
 
 def _tanh_slope(x: np.ndarray) -> np.ndarray:
-    return 1.0 - np.tanh(x) ** 2
+    slope: np.ndarray = 1.0 - np.tanh(x) ** 2
+    return slope
 
 
 def _logistic_slope(x: np.ndarray) -> np.ndarray:
@@ -25,7 +30,7 @@ def _logistic_slope(x: np.ndarray) -> np.ndarray:
 
 
 def _tanh_curvature(x: np.ndarray) -> np.ndarray:
-    r = np.tanh(x)
+    r: np.ndarray = np.tanh(x)
     return -2.0 * r * (1.0 - r**2)
 
 

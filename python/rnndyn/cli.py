@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,6 +23,9 @@ from .network import ESN, RunResult
 from .pca import PCA
 from .tasks import FlipFlop
 from .training import train_force
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure, SubFigure
 
 
 def flipflop(args: argparse.Namespace) -> dict[str, Any]:
@@ -56,6 +59,7 @@ def flipflop(args: argparse.Namespace) -> dict[str, Any]:
         test = net.copy().run(
             task.sample(args.test_steps), progress=args.progress, n_jobs=args.n_jobs
         )
+    assert test.targets is not None  # the run of a task's sample has its targets
     summary: dict[str, Any] = {
         "bits": args.bits,
         "n": args.n,
@@ -73,6 +77,7 @@ def flipflop(args: argparse.Namespace) -> dict[str, Any]:
         with clock("fixed_points"):
             starts, tour = flipflop_starts(net, args.states, seed=args.seed)
             fps = find_fixed_points(net, starts, n_jobs=args.n_jobs, progress=args.progress)
+        assert tour.targets is not None  # the tour runs through patterns with targets
         summary["pattern_tour_accuracy"] = FlipFlop.accuracy(tour.outputs, tour.targets)
         summary["fixed_points"] = _describe(fps, net)
         fps.save(out / "fixed_points.npz")
@@ -190,11 +195,12 @@ def _portrait(net: ESN, fps: FixedPoints, run: RunResult, path: Path) -> None:
     _save(ax.figure, path)
 
 
-def _save(fig: Any, path: Path) -> None:
+def _save(fig: Figure | SubFigure, path: Path) -> None:
     from .plot._common import pyplot
 
-    fig.savefig(path, dpi=120)
-    pyplot().close(fig)
+    root = fig.figure  # fig itself (an Axes' figure is typed as possibly a subfigure)
+    root.savefig(path, dpi=120)
+    pyplot().close(root)
 
 
 def _folder(path: str) -> Path:

@@ -7,17 +7,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import scipy.optimize
 import scipy.spatial
+from numpy.typing import ArrayLike
 
+from ._executor import check_executor, map_jobs, pool_size
 from ._io import load_archive, save_archive
-from ._validation import as_array, as_float
-from .fixedpoints import FixedPoints, as_kinds, find_fixed_points
+from ._validation import as_array, as_float, as_int
+from .fixedpoints import FixedPoints, Kind, as_kinds, find_fixed_points
 from .network import ESN
 from .training import TrainingHistory
 
@@ -46,19 +49,19 @@ EVENT_DTYPE = np.dtype(
 class Evolution:
     """Fixed points at K snapshots of training, linked into tracks.
 
-    steps: (K,) training steps of the snapshots (0: before training).
-    fixed_points: K FixedPoints, the points of the kept kinds found at each snapshot.
-    tracks: K int arrays (M_k,): the track of each point. A track is one point followed from
-        snapshot to snapshot; ids count from 0 in order of first appearance.
-    events: (E,) structured array (EVENT_DTYPE), one row per change between snapshots k-1
-        and k, recorded at k: snapshot (k), step (steps[k]), track, kind ("appears": a point
-        of k matched by none of k-1; "vanishes": a point of k-1 matched by none of k;
-        "stability": a matched point whose number of unstable dimensions changed, a
-        bifurcation), dims_before and dims_after (unstable dimensions at k-1 and k, -1 where
-        the point does not exist).
-    tol_match: points of consecutive snapshots closer than this (Euclidean, state units) could
-        be matched.
-    kinds: the kinds of point kept (FixedPoints.kind).
+    - steps: (K,) training steps of the snapshots (0: before training).
+    - fixed_points: K FixedPoints, the points of the kept kinds found at each snapshot.
+    - tracks: K int arrays (M_k,): the track of each point. A track is one point followed
+      from snapshot to snapshot; ids count from 0 in order of first appearance.
+    - events: (E,) structured array (EVENT_DTYPE), one row per change between snapshots k-1
+      and k, recorded at k: snapshot (k), step (steps[k]), track, kind ("appears": a point
+      of k matched by none of k-1; "vanishes": a point of k-1 matched by none of k;
+      "stability": a matched point whose number of unstable dimensions changed, a
+      bifurcation), dims_before and dims_after (unstable dimensions at k-1 and k, -1 where
+      the point does not exist).
+    - tol_match: points of consecutive snapshots closer than this (Euclidean, state units)
+      could be matched.
+    - kinds: the kinds of point kept (FixedPoints.kind).
     """
 
     steps: np.ndarray
@@ -66,7 +69,7 @@ class Evolution:
     tracks: tuple[np.ndarray, ...]
     events: np.ndarray
     tol_match: float
-    kinds: tuple[str, ...] = ("fixed",)
+    kinds: tuple[Kind, ...] = ("fixed",)
 
     def __post_init__(self) -> None:
         sizes = {len(self.steps), len(self.fixed_points), len(self.tracks)}
@@ -155,10 +158,10 @@ class Evolution:
     @classmethod
     def from_snapshots(
         cls,
-        steps: Any,
+        steps: ArrayLike,
         fixed_points: Sequence[FixedPoints],
         tol_match: float | None = None,
-        kinds: Sequence[str] = ("fixed",),
+        kinds: Kind | Sequence[Kind] = ("fixed",),
     ) -> Evolution:
         """Link fixed points found at K snapshots (e.g. by your own searches) into tracks.
 
@@ -231,33 +234,46 @@ class Evolution:
 def fixed_point_evolution(
     net: ESN,
     history: TrainingHistory,
-    initial_states: Any,
-    snapshots: Any = None,
-    inputs: Any = None,
+    initial_states: ArrayLike,
+    snapshots: slice | ArrayLike | None = None,
+    inputs: ArrayLike | None = None,
     tol_match: float | None = None,
     progress: bool = False,
     n_jobs: int = 1,
-    kinds: Sequence[str] = ("fixed",),
+    kinds: Kind | Sequence[Kind] = ("fixed",),
+    executor: Executor | Literal["processes"] | None = None,
     **find_options: Any,
 ) -> Evolution:
     """Find the fixed points of `net` under each readout W_o recorded in `history`, from the
     same `initial_states` each time (the paper's section 6.1), and follow them over training.
 
-    net: the network that was trained (only W_r, W_fb, B, b are used; `net` is not modified).
-    history: from `train_force(..., snapshot_every=...)`: snapshot_steps (K,), readouts
-        (K, O, N).
-    initial_states: (S, N) starting states, e.g. sampled from a test run of the trained net.
-    snapshots: which of the history's snapshots to analyse: indices or a slice, in training
-        order (default all).
-    inputs: the constant input (I,) at which the closed loop is analysed (zeros if None).
-    tol_match: points of consecutive snapshots are matched (one to one, least total distance,
-        by linear_sum_assignment) only if closer than this, in state units. Default: half the
-        median distance from a point to the nearest other point of its own snapshot, over all
-        snapshots: a point that moved less than half the typical spacing between distinct
-        points is taken to be the same point (inf if no snapshot has two points).
-    progress: show a progress bar over the snapshots.
-    n_jobs, find_options: passed to `find_fixed_points` (method, tol_q, tol_unique, ...).
-    kinds: which kinds of point to keep ("fixed", "slow", "unconverged").
+    - net: the network that was trained (only W_r, W_fb, B, b are used; `net` is not
+      modified).
+    - history: from `train_force(..., snapshot_every=...)`: snapshot_steps (K,), readouts
+      (K, O, N).
+    - initial_states: (S, N) starting states, e.g. sampled from a test run of the trained
+      net.
+    - snapshots: which of the history's snapshots to analyse: indices or a slice, in training
+      order (default all).
+    - inputs: the constant input (I,) at which the closed loop is analysed (zeros if None).
+    - tol_match: points of consecutive snapshots are matched (one to one, least total
+      distance, by linear_sum_assignment) only if closer than this, in state units. Default:
+      half the median distance from a point to the nearest other point of its own snapshot,
+      over all snapshots: a point that moved less than half the typical spacing between
+      distinct points is taken to be the same point (inf if no snapshot has two points).
+    - progress: show a progress bar over the snapshots.
+    - n_jobs, find_options: passed to `find_fixed_points` (method, tol_q, tol_unique, ...).
+    - kinds: which kinds of point to keep ("fixed", "slow", "unconverged").
+    - executor: None (this process), "processes" (a local process pool for this call), or any
+      concurrent.futures.Executor, e.g. `distributed.Client(...).get_executor()`; results
+      are the same, bit for bit (one job per snapshot, each running the serial search with
+      that snapshot's readout; matching and tracking stay here). A job uses n_jobs threads;
+      "processes" instead starts min(n_jobs, snapshots) processes of one thread each
+      (≈ 0.5 s the first time in a session, ≈ 0.05 s after: on POSIX they fork from a server
+      that has imported rnndyn). The core's n_jobs threads already keep n_jobs cores busy
+      in one search, so processes gain little over them here; a cluster pays where the
+      snapshots' searches (seconds each from N ≈ 300) outgrow one machine. A process or
+      cluster executor pickles each snapshot's job (the network and the starting states).
     """
     if not isinstance(net, ESN):
         raise TypeError(f"net must be an ESN, got {type(net).__name__}")
@@ -274,23 +290,55 @@ def fixed_point_evolution(
     if tol_match is not None:
         tol_match = _as_tolerance("tol_match", tol_match)
     starts = as_array("initial_states", initial_states, (None, net.size))
+    n_jobs = as_int("n_jobs", n_jobs, minimum=1)
+    executor = check_executor(executor)
 
-    copy = net.copy()  # one copy whose readout changes: find_fixed_points reads it at call time
-    found = []
-    for index in _progress(indices, progress):
-        copy.readout = history.readouts[index]
-        found.append(
-            find_fixed_points(
-                copy, starts, inputs=inputs, n_jobs=n_jobs, kinds=kinds, **find_options
-            )
-        )
+    # a local pool's processes share the cores, one thread each
+    threads = 1 if pool_size(executor, n_jobs, len(indices)) else n_jobs
+    jobs = [
+        _Snapshot(net, history.readouts[index], starts, inputs, threads, kinds, find_options)
+        for index in indices
+    ]
+    found = map_jobs(
+        _search_snapshot,
+        jobs,
+        executor,
+        workers=n_jobs,
+        progress=progress,
+        desc="snapshots",
+        unit="snapshot",
+    )
     return Evolution.from_snapshots(history.snapshot_steps[indices], found, tol_match, kinds)
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """One snapshot's search, picklable so that a process or cluster executor can run it."""
+
+    net: ESN
+    readout: np.ndarray
+    starts: np.ndarray
+    inputs: ArrayLike | None
+    n_jobs: int
+    kinds: tuple[Kind, ...]
+    find_options: dict[str, Any]
+
+
+def _search_snapshot(job: _Snapshot) -> FixedPoints:
+    """The fixed points of the job's network with the snapshot's readout."""
+    copy = job.net.copy()  # the caller's network is shared by every job: never modified
+    copy.readout = job.readout
+    return find_fixed_points(
+        copy, job.starts, inputs=job.inputs, n_jobs=job.n_jobs, kinds=job.kinds, **job.find_options
+    )
 
 
 # -- matching and tracking (pure functions of the points) ---------------------------------------
 
 
-def match_points(a: Any, b: Any, tol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def match_points(
+    a: ArrayLike, b: ArrayLike, tol: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Match points a (Ma, N) to points b (Mb, N) one to one.
 
     The matching has as many pairs closer than `tol` (Euclidean) as possible and, among such,
@@ -321,7 +369,7 @@ def match_points(a: Any, b: Any, tol: float) -> tuple[np.ndarray, np.ndarray, np
 def build_tracks(
     points: Sequence[np.ndarray],
     unstable_dims: Sequence[np.ndarray],
-    steps: Any,
+    steps: Sequence[int] | np.ndarray,
     tol_match: float,
 ) -> tuple[list[np.ndarray], np.ndarray]:
     """Link points of consecutive snapshots into tracks and list the events between them.
@@ -384,14 +432,16 @@ def _stack(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return stacked, widths
 
 
-def _as_tolerance(name: str, value: Any) -> float:
+def _as_tolerance(name: str, value: object) -> float:
     """A distance threshold: > 0, inf allowed (match regardless of distance)."""
     if isinstance(value, float) and value == np.inf:
         return np.inf
     return as_float(name, value, positive=True)
 
 
-def _snapshot_indices(snapshots: Any, snapshot_steps: np.ndarray) -> np.ndarray:
+def _snapshot_indices(
+    snapshots: slice | ArrayLike | None, snapshot_steps: np.ndarray
+) -> np.ndarray:
     count = len(snapshot_steps)
     everything = np.arange(count)
     if snapshots is None:
@@ -415,11 +465,3 @@ def _snapshot_indices(snapshots: Any, snapshot_steps: np.ndarray) -> np.ndarray:
             f"steps {snapshot_steps[indices].tolist()}"
         )
     return indices
-
-
-def _progress(items: np.ndarray, progress: bool) -> Any:
-    if not progress:
-        return items
-    from tqdm.auto import tqdm
-
-    return tqdm(items, desc="snapshots", unit="snapshot")

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .evolution import fixed_point_evolution
 from .fixedpoints import FixedPoints, find_fixed_points
@@ -24,6 +25,14 @@ from .systems import FunctionSystem
 from .tasks import FlipFlop
 from .training import TrainingHistory, train_force
 from .transfer import transfer
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure, SubFigure
+    from mpl_toolkits.mplot3d import Axes3D
+
+    from .activations import Activation
+
+_T = TypeVar("_T")
 
 FIGURES = (2, 5, 6, 7, 8, 9)
 # the paper's section 6: initial conditions whose readout lies off the memory cube's corners
@@ -91,15 +100,15 @@ class Study:
         self.scale, self.seed, self.n_jobs, self.progress = scale, seed, n_jobs, progress
         self.log = log or (lambda message: None)
         self.results: dict[str, Any] = {"scale": scale.name, "seed": seed, "figures": {}}
-        self._cache: dict[Any, Any] = {}
+        self._cache: dict[Hashable, object] = {}
 
     # -- shared work -----------------------------------------------------------------------
-    def _cached(self, key: Any, make: Callable[[], Any]) -> Any:
+    def _cached(self, key: Hashable, make: Callable[[], _T]) -> _T:
         if key not in self._cache:
             self._cache[key] = make()
-        return self._cache[key]
+        return cast(_T, self._cache[key])  # each key is made by one `make`
 
-    def trained(self, bits: int, activation: str = "tanh") -> Trained:
+    def trained(self, bits: int, activation: Activation = "tanh") -> Trained:
         """A Table 1 network trained from scratch on the `bits`-bit flip-flop."""
 
         def make() -> Trained:
@@ -154,7 +163,9 @@ class Study:
         network: the networks live in the cache, so their ids stay theirs)."""
         return self._cached(("tour", id(net)), lambda: flipflop_starts(net, 1, 0)[1])
 
-    def fixed_points(self, key: str, net: ESN, extra_starts: Any = None) -> FixedPoints:
+    def fixed_points(
+        self, key: str, net: ESN, extra_starts: ArrayLike | None = None
+    ) -> FixedPoints:
         """The fixed points of `net` (cached under `key`) from `starts` plus `extra_starts`
         (K, N), if given."""
 
@@ -209,7 +220,7 @@ class Study:
         for z, run, colour in zip(OUT_OF_BOUNDS, far_runs, ("tab:green", "tab:brown"), strict=True):
             path = pca.transform(run.states)
             ax.plot(*path.T, color=colour, lw=1.2, label=f"from z̄ = {z} (×)")
-            ax.scatter(*path[0], color=colour, marker="x", s=40, depthshade=False)
+            cast("Axes3D", ax).scatter(*path[0], color=colour, marker="x", s=40, depthshade=False)
         legend_outside(ax, below=True)
         ax.set_title(f"3-bit flip-flop: {int(fps.stable.points.shape[0])} stable points")
         self._save(ax.figure, "fig6_phase_portrait.png")
@@ -336,11 +347,12 @@ class Study:
             (self.out / "results.json").write_text(json.dumps(self.results, indent=2) + "\n")
         return self.results
 
-    def _save(self, fig: Any, name: str) -> None:
-        fig.savefig(self.out / name, dpi=120)
+    def _save(self, fig: Figure | SubFigure, name: str) -> None:
+        root = fig.figure  # fig itself (an Axes' figure is typed as possibly a subfigure)
+        root.savefig(self.out / name, dpi=120)
         from .plot._common import pyplot
 
-        pyplot().close(fig)
+        pyplot().close(root)
 
 
 def _from_state(net: ESN, state: np.ndarray, steps: int) -> RunResult:
@@ -350,7 +362,8 @@ def _from_state(net: ESN, state: np.ndarray, steps: int) -> RunResult:
     return copy.run(np.zeros((steps, net.n_inputs)))
 
 
-def _test_scores(run: Trained) -> dict[str, float]:
+def _test_scores(run: Trained) -> dict[str, float | None]:
+    assert run.test.targets is not None  # test runs are of a task's samples
     return {
         "test_mse": run.test.mse,
         "test_accuracy": FlipFlop.accuracy(run.test.outputs, run.test.targets),

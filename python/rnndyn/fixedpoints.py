@@ -4,9 +4,10 @@ and linearise the dynamics at each point (DESIGN.md: fixed points and linearisat
 from __future__ import annotations
 
 import numbers
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, fields
-from typing import Any
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, fields, replace
+from typing import Literal
 
 import numpy as np
 import scipy.linalg
@@ -14,15 +15,19 @@ import scipy.sparse.csgraph
 import scipy.sparse.linalg
 import scipy.spatial
 import threadpoolctl
+from numpy.typing import ArrayLike, NDArray
 
 from . import _core
+from ._executor import check_executor, map_jobs, pool_size
 from ._io import SavedResult
 from ._validation import as_array, as_choice, as_float, as_int
 from .minimize_generic import minimize_generic
 from .network import ESN
 from .systems import RNN, VelocitySystem
 
-METHODS = ("newton", "trust-ncg", "lm", "cg", "adam")
+Method = Literal["newton", "trust-ncg", "lm", "cg", "adam"]
+Kind = Literal["fixed", "slow", "unconverged"]
+METHODS: tuple[Method, ...] = ("newton", "trust-ncg", "lm", "cg", "adam")
 STOP_REASONS = (
     "q_tolerance",
     "gradient_tolerance",
@@ -30,34 +35,48 @@ STOP_REASONS = (
     "iteration_limit",
     "non_finite",
 )
-KINDS = ("fixed", "slow", "unconverged")
+KINDS: tuple[Kind, ...] = ("fixed", "slow", "unconverged")
 DEFAULT_MAX_ITER = {"newton": 500, "trust-ncg": 500, "lm": 300, "cg": 20_000, "adam": 5_000}
 # "auto" takes full spectra up to this N; above it the least stable few by Arnoldi (at N = 1000:
 # ≈ 0.08 s from 400-700 products against 0.3 s for LAPACK's full eig)
 _DENSE_EIGEN_LIMIT = 256
 # Arnoldi's products use the dense J (one GEMV each) up to this N, the core's products beyond
 _DENSE_PRODUCT_LIMIT = 4000
+# the core minimises this many states per call (_minimize_in_chunks); the batches of an
+# executor hold whole chunks, so that each state meets the same neighbours as in one process
+CHUNK_STATES = 256
+
+FloatArray = NDArray[np.float64]
+# the C++ system of an ESN or RNN, which the core's minimisers take
+CoreSystem = _core.ClosedLoopSystem | _core.DiscreteSystem
+# x -> J(x), (N,) -> (N, N)
+Jacobian = Callable[[FloatArray], FloatArray]
+# v -> J v or v -> Jᵀ v for one J (v may be complex; its real part is used)
+Operator = Callable[[np.ndarray], FloatArray]
+# x -> (v -> J(x) v, v -> J(x)ᵀ v)
+Products = Callable[[FloatArray], tuple[Operator, Operator]]
 
 
 @dataclass(frozen=True)
 class FixedPoints(SavedResult):
     """Fixed and slow points found by q-minimisation, one row per unique point.
 
-    points: (M, N) states; q: (M,) ½|F|² there; grad_norm: (M,) |∇q|; iterations: (M,);
-    stop_reason: (M,) why the minimiser stopped (see STOP_REASONS); kind: (M,) "fixed"
-    (q <= tol_q), "slow" (a local minimum of q above tol_q) or "unconverged";
-    count: (M,) how many starting states ended at the point;
-    is_outlier: (M,) far from every starting state (over 10x the median distance);
-    eigenvalues: (M, k) eigenvalues of J = ∂F/∂x, ordered from the least stable (largest real
-    part in continuous time, largest |λ + 1| in discrete time); k = N or the leading few;
-    unstable_dims: (M,) eigenvalues with Re λ > 0 (continuous) or |λ + 1| > 1 (discrete: the
-    map's multipliers are λ + 1); is_stable: (M,); label: (M,) "stable node", "stable focus",
-    "k-saddle", "repeller" or "marginal";
-    unstable_right, unstable_left: (M, N, u) right and left eigenvectors of the unstable
-    eigenvalues (u the largest unstable_dims, capped at `max_unstable_vectors`; zero-padded),
-    normalised to unit length, left ones scaled so that leftᴴ·right = 1.
-    non_finite_starts: indices of the starting states whose minimisation met a non-finite F,
-    q or ∇q (stop reason "non_finite"); what they reached is not among the points.
+    - points: (M, N) states; q: (M,) ½|F|² there; grad_norm: (M,) `|∇q|`; iterations: (M,);
+    - stop_reason: (M,) why the minimiser stopped (see STOP_REASONS); kind: (M,) "fixed"
+      (q <= tol_q), "slow" (a local minimum of q above tol_q) or "unconverged";
+    - count: (M,) how many starting states ended at the point;
+    - is_outlier: (M,) far from every starting state (over 10x the median distance);
+    - eigenvalues: (M, k) eigenvalues of J = ∂F/∂x, ordered from the least stable (largest
+      real part in continuous time, largest `|λ + 1|` in discrete time); k = N or the leading
+      few;
+    - unstable_dims: (M,) eigenvalues with Re λ > 0 (continuous) or `|λ + 1| > 1` (discrete:
+      the map's multipliers are λ + 1); is_stable: (M,); label: (M,) "stable node", "stable
+      focus", "k-saddle", "repeller" or "marginal";
+    - unstable_right, unstable_left: (M, N, u) right and left eigenvectors of the unstable
+      eigenvalues (u the largest unstable_dims, capped at `max_unstable_vectors`;
+      zero-padded), normalised to unit length, left ones scaled so that leftᴴ·right = 1.
+    - non_finite_starts: indices of the starting states whose minimisation met a non-finite
+      F, q or ∇q (stop reason "non_finite"); what they reached is not among the points.
     """
 
     points: np.ndarray
@@ -83,14 +102,13 @@ class FixedPoints(SavedResult):
         object.__setattr__(self, "non_finite_starts", tuple(int(i) for i in self.non_finite_starts))
 
     def __len__(self) -> int:
-        return self.points.shape[0]
+        return int(self.points.shape[0])
 
-    def __getitem__(self, index: Any) -> FixedPoints:
+    def __getitem__(self, index: int | slice | ArrayLike) -> FixedPoints:
         """The points selected by a boolean mask, an index array or a slice."""
-        if isinstance(index, int | np.integer):
-            index = [index]
+        selection = [index] if isinstance(index, int | np.integer) else index
         per_point = {
-            f.name: getattr(self, f.name)[index]
+            f.name: getattr(self, f.name)[selection]
             for f in fields(self)
             if isinstance(getattr(self, f.name), np.ndarray)
         }
@@ -134,46 +152,65 @@ class FixedPoints(SavedResult):
 
 def find_fixed_points(
     system: ESN | RNN | VelocitySystem,
-    initial_states: Any,
-    inputs: Any = None,
-    method: str = "newton",
+    initial_states: ArrayLike,
+    inputs: ArrayLike | None = None,
+    method: Method = "newton",
     tol_q: float = 1e-20,
     tol_grad: float = 1e-14,
     max_iter: int | None = None,
     tol_unique: float = 1e-3,
     exact_hessian: bool = True,
-    eigenvalues: str | int = "auto",
+    eigenvalues: Literal["auto", "full"] | int = "auto",
     max_unstable_vectors: int = 8,
     n_jobs: int = 1,
     progress: bool = False,
-    kinds: Any = KINDS,
+    kinds: Kind | Iterable[Kind] = KINDS,
+    executor: Executor | Literal["processes"] | None = None,
+    batch_size: int = CHUNK_STATES,
 ) -> FixedPoints:
     """Minimise q(x) = ½|F(x)|² from each initial state and classify what it finds.
 
-    system: an ESN (its closed loop at the constant `inputs` (I,), zeros if None), an RNN (its
-        fixed-point residual G(h) = φ(Wh + Bu + b) - h), or any object with `velocity(x)`
-        (N,) → (N,) and `jacobian(x)` → (N, N) (e.g. a FunctionSystem), minimised in Python.
-    initial_states: (K, N) starting states, e.g. from `sample_states`.
-    method: "newton" (the default: Newton on F with GMRES steps and a dogleg trust region; for
-        N <= 2000 states with q <= 1e-2 finish with GMRES preconditioned by the LU of J at a
-        nearby state, one factorisation per group of states; what it leaves after 30 steps
-        goes on by Levenberg-Marquardt (N <= 2000, one state per thread) or trust-ncg, which
-        also find slow points),
-        "trust-ncg" (trust-region Newton-CG on q with exact Hessian products),
-        "lm" (Levenberg-Marquardt, dense JᵀJ: N up to a few thousand), "cg" (nonlinear CG with
-        a strong-Wolfe line search: the paper's) or "adam" (FixedPointFinder's scheme).
-    tol_q: a point with q <= tol_q is a fixed point (minimisation stops there).
-    tol_grad: minimisation also stops at |∇q| <= tol_grad (a local minimum: a slow point).
-    max_iter: iterations per state (defaults: DEFAULT_MAX_ITER by method).
-    tol_unique: points closer than this (Euclidean) are merged, keeping the lowest q.
-    exact_hessian: trust-ncg with the exact Hessian (True) or Gauss-Newton JᵀJ.
-    eigenvalues: "full" (LAPACK, every eigenvalue), an int k (the k least stable, by Arnoldi),
-        or "auto" (full up to N = 256, else k = 10, widened until a stable one is among them;
-        LAPACK takes over where Arnoldi fails to converge).
-    n_jobs: threads for the C++ minimisers; results do not depend on it.
-    progress: show a progress bar (the states are minimised in chunks).
-    kinds: which kinds of point to return, from KINDS; the others are not linearised, which
-        saves most of the time where many searches end unconverged (e.g. early in training).
+    - system: an ESN (its closed loop at the constant `inputs` (I,), zeros if None), an RNN
+      (its fixed-point residual G(h) = φ(Wh + Bu + b) - h), or any object with `velocity(x)`
+      (N,) → (N,) and `jacobian(x)` → (N, N) (e.g. a FunctionSystem), minimised in Python.
+    - initial_states: (K, N) starting states, e.g. from `sample_states`.
+    - method: "newton" (the default: Newton on F with GMRES steps and a dogleg trust region;
+      for N <= 2000 states with q <= 1e-2 finish with GMRES preconditioned by the LU of J at a
+      nearby state, one factorisation per group of states; what it leaves after 30 steps
+      goes on by Levenberg-Marquardt (N <= 2000, one state per thread) or trust-ncg, which
+      also find slow points),
+      "trust-ncg" (trust-region Newton-CG on q with exact Hessian products),
+      "lm" (Levenberg-Marquardt, dense JᵀJ: N up to a few thousand), "cg" (nonlinear CG with
+      a strong-Wolfe line search: the paper's) or "adam" (FixedPointFinder's scheme).
+    - tol_q: a point with q <= tol_q is a fixed point (minimisation stops there).
+    - tol_grad: minimisation also stops at `|∇q| <= tol_grad` (a local minimum: a slow
+      point).
+    - max_iter: iterations per state (defaults: DEFAULT_MAX_ITER by method).
+    - tol_unique: points closer than this (Euclidean) are merged, keeping the lowest q.
+    - exact_hessian: trust-ncg with the exact Hessian (True) or Gauss-Newton JᵀJ.
+    - eigenvalues: "full" (LAPACK, every eigenvalue), an int k (the k least stable, by
+      Arnoldi), or "auto" (full up to N = 256, else k = 10, widened until a stable one is
+      among them; LAPACK takes over where Arnoldi fails to converge).
+    - n_jobs: threads for the C++ minimisers; results do not depend on it.
+    - progress: show a progress bar (the states are minimised in chunks).
+    - kinds: which kinds of point to return, from KINDS; the others are not linearised, which
+      saves most of the time where many searches end unconverged (e.g. early in training).
+    - executor: None (this process), "processes" (a local process pool for this call), or any
+      concurrent.futures.Executor, e.g. `distributed.Client(...).get_executor()`; results
+      are the same. With an executor the initial states go out in batches of `batch_size`,
+      one job each (minimised there with n_jobs threads); merging duplicates and the
+      linearisation stay here. "processes" starts min(n_jobs, batches) processes of one
+      thread each (≈ 0.5 s the first time in a session, ≈ 0.05 s after: on POSIX they fork
+      from a server that has imported rnndyn). The core's n_jobs threads already keep
+      n_jobs cores busy, so processes pay mainly for a Python system (its minimisers hold
+      the GIL, so threads do not help it); a cluster pays where thousands of starts
+      outgrow one machine. A process or cluster executor pickles the system (a
+      FunctionSystem needs module-level functions).
+    - batch_size: starting states per job, a multiple of CHUNK_STATES (256; ignored without
+      an executor). The core minimises 256 states per call, and within a call a state's
+      result depends on its neighbours (blocks of 32 share batched products; Newton's second
+      pass shares an LU preconditioner among nearby states), so batches of whole chunks see
+      the same chunks as the serial call and give its result bit for bit.
     """
     method = as_choice("method", method, METHODS)
     tol_q = as_float("tol_q", tol_q, minimum=0.0)
@@ -191,18 +228,40 @@ def find_fixed_points(
         eigenvalues = as_int("eigenvalues", eigenvalues, minimum=1)
     max_unstable_vectors = as_int("max_unstable_vectors", max_unstable_vectors, minimum=0)
     kinds = as_kinds(kinds)
+    executor = check_executor(executor)
+    batch_size = as_int("batch_size", batch_size, minimum=CHUNK_STATES)
+    if batch_size % CHUNK_STATES:
+        raise ValueError(
+            f"batch_size must be a multiple of {CHUNK_STATES} (the core's chunk), got {batch_size}"
+        )
     size, core, discrete_time = _resolve(system, inputs)
     starts = as_array("initial_states", initial_states, (None, size))
     if starts.shape[0] == 0 or starts.shape[1] == 0:
         raise ValueError("initial_states must hold at least one state of width N >= 1")
     size = starts.shape[1]
-    if core is not None:
-        options = _core.MinimizeOptions()
-        options.tol_q, options.tol_grad, options.max_iter = tol_q, tol_grad, max_iter
-        options.exact_hessian = bool(exact_hessian)
-        raw = _minimize_in_chunks(core, starts, method, options, n_jobs, progress)
+    search = _Batch(
+        system, inputs, starts, method, tol_q, tol_grad, max_iter, bool(exact_hessian), n_jobs
+    )
+    if executor is None:
+        raw = _minimize_batch(search, progress)
     else:
-        raw = minimize_generic(system, starts, method, tol_q, tol_grad, max_iter, progress)
+        firsts = range(0, starts.shape[0], batch_size)
+        # a local pool's processes share the cores, one thread each
+        threads = 1 if pool_size(executor, n_jobs, len(firsts)) else n_jobs
+        batches = [
+            replace(search, starts=starts[first : first + batch_size], n_jobs=threads)
+            for first in firsts
+        ]
+        parts = map_jobs(
+            _minimize_batch,
+            batches,
+            executor,
+            workers=n_jobs,
+            progress=progress,
+            desc="fixed points",
+            unit="batch",
+        )
+        raw = tuple(np.concatenate(column) for column in zip(*parts, strict=True))
     points, q, grad_norm, iterations, reasons = raw
     kind = np.where(
         q <= tol_q, "fixed", np.where(np.isin(reasons, (1, 2)), "slow", "unconverged")
@@ -216,12 +275,17 @@ def find_fixed_points(
     wanted = np.isin(kind[keep], kinds)
     keep, count = keep[wanted], count[wanted]
     points = points[keep]
-    jacobian = (lambda x: core.jacobian(x)) if core is not None else system.jacobian
+    jacobian: Jacobian
+    if core is not None:
+        jacobian = core.jacobian
+    else:
+        assert isinstance(system, VelocitySystem)  # _resolve leaves only these without a core
+        jacobian = system.jacobian
     products = _core_products(core) if core is not None else None
     if size <= _DENSE_PRODUCT_LIMIT:
         products = _dense_products(jacobian)
 
-    def linearize(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def linearize(x: FloatArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return _linearize(x, jacobian, products, discrete_time, eigenvalues, max_unstable_vectors)
 
     # LAPACK on one thread: NumPy's and SciPy's separate BLAS pools, two threads each, thrash
@@ -273,15 +337,17 @@ def find_fixed_points(
 # -- the parts ---------------------------------------------------------------------------------
 
 
-def as_kinds(kinds: Any) -> tuple[str, ...]:
+def as_kinds(kinds: Kind | Iterable[Kind]) -> tuple[Kind, ...]:
     """A non-empty tuple of names from KINDS (one name may be given as a string)."""
-    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
-    if not kinds or any(kind not in KINDS for kind in kinds):
-        raise ValueError(f"kinds must be a non-empty selection of {list(KINDS)}, got {kinds}")
-    return kinds
+    chosen = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+    if not chosen or any(kind not in KINDS for kind in chosen):
+        raise ValueError(f"kinds must be a non-empty selection of {list(KINDS)}, got {chosen}")
+    return chosen
 
 
-def _resolve(system: Any, inputs: Any) -> tuple[int | None, Any, bool]:
+def _resolve(
+    system: ESN | RNN | VelocitySystem, inputs: ArrayLike | None
+) -> tuple[int | None, CoreSystem | None, bool]:
     """(N or None if the system does not say, the C++ system or None for the Python path,
     discrete time?)."""
     if isinstance(system, ESN):
@@ -300,13 +366,55 @@ def _resolve(system: Any, inputs: Any) -> tuple[int | None, Any, bool]:
     )
 
 
+@dataclass(frozen=True)
+class _Batch:
+    """Starting states to minimise and everything the minimiser needs: one job of
+    `find_fixed_points`, picklable so that a process or cluster executor can run it (the C++
+    system and options are rebuilt there)."""
+
+    system: ESN | RNN | VelocitySystem
+    inputs: ArrayLike | None
+    starts: FloatArray
+    method: str
+    tol_q: float
+    tol_grad: float
+    max_iter: int
+    exact_hessian: bool
+    n_jobs: int
+
+
+def _minimize_batch(batch: _Batch, progress: bool = False) -> tuple[np.ndarray, ...]:
+    """(points, q, grad_norm, iterations, stop codes) from each of the batch's states."""
+    _, core, _ = _resolve(batch.system, batch.inputs)
+    if core is None:  # each state on its own: batches do not matter
+        assert isinstance(batch.system, VelocitySystem)  # _resolve leaves only these
+        return minimize_generic(
+            batch.system,
+            batch.starts,
+            batch.method,
+            batch.tol_q,
+            batch.tol_grad,
+            batch.max_iter,
+            progress,
+        )
+    options = _core.MinimizeOptions()
+    options.tol_q, options.tol_grad, options.max_iter = batch.tol_q, batch.tol_grad, batch.max_iter
+    options.exact_hessian = batch.exact_hessian
+    return _minimize_in_chunks(core, batch.starts, batch.method, options, batch.n_jobs, progress)
+
+
 def _minimize_in_chunks(
-    core: Any, starts: np.ndarray, method: str, options: Any, n_jobs: int, progress: bool
+    core: CoreSystem,
+    starts: FloatArray,
+    method: str,
+    options: _core.MinimizeOptions,
+    n_jobs: int,
+    progress: bool,
 ) -> tuple[np.ndarray, ...]:
-    """The core's minimiser over chunks of 256 states, with a progress bar if asked. The chunk
-    size is fixed: Newton's second pass shares work among the states of one call, so results
-    depend on the chunking, and must not on n_jobs or progress."""
-    chunk = 256
+    """The core's minimiser over chunks of CHUNK_STATES states, with a progress bar if asked.
+    The chunk size is fixed: Newton's second pass shares work among the states of one call, so
+    results depend on the chunking, and must not on n_jobs, progress or an executor."""
+    chunk = CHUNK_STATES
     parts = []
     bar = None
     if progress:
@@ -347,10 +455,11 @@ def _merge_duplicates(
     return keep[by_q], count[by_q]
 
 
-def _outliers(points: np.ndarray, starts: np.ndarray) -> np.ndarray:
+def _outliers(points: FloatArray, starts: FloatArray) -> NDArray[np.bool_]:
     """Points further from every starting state than 10x the median such distance."""
     if points.shape[0] == 0:
         return np.zeros(0, dtype=bool)
+    distance: FloatArray
     distance, _ = scipy.spatial.cKDTree(starts).query(points)
     return distance > 10 * max(np.median(distance), np.finfo(float).tiny)
 
@@ -383,27 +492,29 @@ def _label(values: np.ndarray, unstable: int, size: int, discrete_time: bool) ->
     return "stable focus" if abs(leading.imag) > 1e-5 * max(1.0, abs(leading)) else "stable node"
 
 
-def _dense_products(jacobian: Any) -> Any:
+def _dense_products(jacobian: Jacobian) -> Products:
     """x -> (v -> J v, v -> Jᵀ v) from the dense J (N², one GEMV per product)."""
 
-    def at(x: np.ndarray) -> tuple[Any, Any]:
+    def at(x: FloatArray) -> tuple[Operator, Operator]:
         J = np.asarray(jacobian(x), dtype=float)
         return (lambda v: J @ np.real(v)), (lambda v: J.T @ np.real(v))
 
     return at
 
 
-def _core_products(core: Any) -> Any:
+def _core_products(core: CoreSystem) -> Products:
     """x -> (v -> J v, v -> Jᵀ v) through the C++ system, for Krylov methods."""
 
-    def at(x: np.ndarray) -> tuple[Any, Any]:
+    def at(x: FloatArray) -> tuple[Operator, Operator]:
         X = x[None]
 
-        def forward(v: np.ndarray) -> np.ndarray:
-            return core.jacobian_product(X, np.real(v)[None])[0]
+        def forward(v: np.ndarray) -> FloatArray:
+            product: FloatArray = core.jacobian_product(X, np.real(v)[None])[0]
+            return product
 
-        def backward(v: np.ndarray) -> np.ndarray:
-            return core.jacobian_transpose_product(X, np.real(v)[None])[0]
+        def backward(v: np.ndarray) -> FloatArray:
+            product: FloatArray = core.jacobian_transpose_product(X, np.real(v)[None])[0]
+            return product
 
         return forward, backward
 
@@ -411,11 +522,11 @@ def _core_products(core: Any) -> Any:
 
 
 def _linearize(
-    x: np.ndarray,
-    jacobian: Any,
-    products: Any,
+    x: FloatArray,
+    jacobian: Jacobian,
+    products: Products | None,
     discrete_time: bool,
-    eigenvalues: str | int,
+    eigenvalues: Literal["auto", "full"] | int,
     max_vectors: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Eigenvalues of J at x (least stable first) and the right and left eigenvectors of the
@@ -463,7 +574,9 @@ def _linearize(
     return values, right, left
 
 
-def _same_jacobian(points: np.ndarray, core: Any, jacobian: Any, rtol: float = 1e-10) -> np.ndarray:
+def _same_jacobian(
+    points: FloatArray, core: CoreSystem | None, jacobian: Jacobian, rtol: float = 1e-10
+) -> NDArray[np.int_]:
     """(M,) for each point the first point with the same Jacobian (itself if none), which then
     shares its linearisation. J depends on x only through the slopes φ'(x), so symmetric pairs
     (x and -x, with tanh and no offset) have one J; they are told by J r for a fixed random r
@@ -500,7 +613,7 @@ def _null_vector(matrix: np.ndarray, value: complex) -> np.ndarray:
 
 
 def _least_stable(
-    apply: Any, size: int, k: int, discrete_time: bool, widen: bool
+    apply: Operator, size: int, k: int, discrete_time: bool, widen: bool
 ) -> tuple[np.ndarray, np.ndarray]:
     """The k least stable eigenvalues of the operator `apply` by ARPACK, with right
     eigenvectors; with `widen`, k doubles while every one found is unstable."""
@@ -509,6 +622,9 @@ def _least_stable(
     operator = scipy.sparse.linalg.LinearOperator(
         (size, size), matvec=lambda v: apply(v) + shift * v, dtype=float
     )
+    # ARPACK's own start vector comes from a generator whose state persists between calls, so
+    # the same point would get its eigenvalues in another order, or its vectors with another sign
+    start = np.random.default_rng(0).standard_normal(size)
     while True:
         k = min(k, size - 2)
         values, vectors = scipy.sparse.linalg.eigs(
@@ -518,6 +634,7 @@ def _least_stable(
             tol=1e-10,
             ncv=min(size, max(2 * k + 1, 60)),
             maxiter=50 * size,
+            v0=start,
         )
         values = values - shift
         order = _stability_order(values, discrete_time)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._validation import as_array
 from .pca import PCA
@@ -19,15 +20,15 @@ from .pca import PCA
 class MemoryGeometry:
     """Edges and spread of a hypercube of memories.
 
-    codes: (M, B) the ±1 pattern each memory stores (the sign of its output).
-    edges: (E, 2) index pairs of memories whose codes differ in exactly one bit.
-    edge_bits: (E,) the bit each edge flips.
-    edge_lengths: (E,) Euclidean distances between the edge's memories (state units).
-    bit_lengths: (B,) mean edge length per flipped bit.
-    bit_cosines: (B, B) cosines between the bits' mean edge vectors (each from the memory with
-        the bit at -1 to the one with it at +1): the identity for a right-angled box; the
-        lengths and these angles fix the shape of a parallelotope, whatever the projection.
-    explained_variance_ratio: (min(M, N, B + 1),) of the memories' principal components.
+    - codes: (M, B) the ±1 pattern each memory stores (the sign of its output).
+    - edges: (E, 2) index pairs of memories whose codes differ in exactly one bit.
+    - edge_bits: (E,) the bit each edge flips.
+    - edge_lengths: (E,) Euclidean distances between the edge's memories (state units).
+    - bit_lengths: (B,) mean edge length per flipped bit.
+    - bit_cosines: (B, B) cosines between the bits' mean edge vectors (each from the memory
+      with the bit at -1 to the one with it at +1): the identity for a right-angled box; the
+      lengths and these angles fix the shape of a parallelotope, whatever the projection.
+    - explained_variance_ratio: (min(M, N, B + 1),) of the memories' principal components.
     """
 
     codes: np.ndarray
@@ -50,7 +51,8 @@ class MemoryGeometry:
 
     @property
     def skew(self) -> float:
-        """Largest |cosine| between two bits' edge directions (0 for a right-angled box)."""
+        """Largest absolute cosine between two bits' edge directions (0 for a right-angled
+        box)."""
         off = self.bit_cosines[~np.eye(len(self.bit_cosines), dtype=bool)]
         return float(np.max(np.abs(off))) if off.size else 0.0
 
@@ -68,7 +70,7 @@ class MemoryGeometry:
         }
 
 
-def memory_geometry(points: Any, outputs: Any) -> MemoryGeometry:
+def memory_geometry(points: ArrayLike, outputs: ArrayLike) -> MemoryGeometry:
     """Measure the hypercube of memories at `points` (M, N) whose outputs are `outputs` (M, B).
 
     Each memory's code is the sign of its output; codes must be distinct, and every bit must be

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_array, as_float, as_int, as_rng
 from .activations import activation_functions
@@ -13,8 +12,11 @@ from .tasks import FlipFlop
 
 
 def sample_states(
-    states: Any, n: int, noise: float = 0.0, seed: int | np.random.Generator | None = None
-) -> np.ndarray:
+    states: ArrayLike,
+    n: int,
+    noise: float = 0.0,
+    seed: int | np.random.Generator | None = None,
+) -> NDArray[np.float64]:
     """`n` rows drawn from `states` (T, N) (without replacement when n <= T), each plus
     Gaussian noise of standard deviation `noise` (FixedPointFinder's convention); (n, N)."""
     states = as_array("states", states, (None, None))
@@ -25,8 +27,10 @@ def sample_states(
     return states[rows] + noise * rng.standard_normal((n, states.shape[1]))
 
 
-def fastest_states(net: ESN, states: Any, n: int, inputs: Any = None) -> np.ndarray:
-    """The `n` rows of `states` (T, N) where the speed |F(x)| of `net`'s closed loop at the
+def fastest_states(
+    net: ESN, states: ArrayLike, n: int, inputs: ArrayLike | None = None
+) -> NDArray[np.float64]:
+    """The `n` rows of `states` (T, N) where the speed `|F(x)|` of `net`'s closed loop at the
     constant `inputs` (I,) (zeros if None) is largest; (min(n, T), N), fastest first.
 
     On a trajectory that moves between memories these are the transitions, which pass by the
@@ -47,7 +51,7 @@ def flipflop_starts(
     seed: int | np.random.Generator | None = None,
     hold: int = 300,
     tour: RunResult | None = None,
-) -> tuple[np.ndarray, RunResult]:
+) -> tuple[NDArray[np.float64], RunResult]:
     """Starting states for a flip-flop network (inputs = outputs = bits): a run from
     `net.state` through every pattern, each held `hold` steps, so that no memory goes
     unsampled; `n - fastest` states sampled from it plus its `fastest` fastest states (the
@@ -74,8 +78,8 @@ def flipflop_starts(
 
 
 def states_with_outputs(
-    net: ESN, outputs: Any, base_states: Any = None, max_iter: int = 50
-) -> np.ndarray:
+    net: ESN, outputs: ArrayLike, base_states: ArrayLike | None = None, max_iter: int = 50
+) -> NDArray[np.float64]:
     """States whose readout equals chosen output values z̄: W_o φ(x) = z̄ (the paper's
     out-of-bounds initial conditions, section 6, e.g. z̄ = (0.5, 0.5, 0.5) or (2, 2, 0)).
 

@@ -13,9 +13,8 @@ and the exponents are per step.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from . import _core
 from ._progress import chunks
@@ -27,23 +26,24 @@ from .systems import RNN
 
 def lyapunov_exponents(
     system: ESN | RNN,
-    inputs: Any = None,
+    inputs: ArrayLike | None = None,
     k: int | None = None,
     steps: int | None = None,
     warmup: int = 0,
-    initial_state: Any = None,
+    initial_state: ArrayLike | None = None,
     seed: int | np.random.Generator | None = 0,
-) -> np.ndarray:
+) -> NDArray[np.float64]:
     """The k leading Lyapunov exponents of the trajectory `system` follows under `inputs`.
 
-    system: an ESN (simulated closed loop, its outputs fed back, from `net.state`; the
-        network is not changed) or an RNN (from h0 = 0).
-    inputs: (warmup + steps, I) inputs, or None for zero input (then `steps` is required).
-    k: how many exponents (1 <= k <= N; default min(N, 10)).
-    steps: steps averaged over, after `warmup` steps that are simulated (and along which the
-        tangent vectors align) but not counted; default: all the inputs after the warmup.
-    initial_state: (N,) to start from instead of the network's state (ESN) or zeros (RNN).
-    seed: for the random orthonormal tangent vectors at the start.
+    - system: an ESN (simulated closed loop, its outputs fed back, from `net.state`; the
+      network is not changed) or an RNN (from h0 = 0).
+    - inputs: (warmup + steps, I) inputs, or None for zero input (then `steps` is required).
+    - k: how many exponents (1 <= k <= N; default min(N, 10)).
+    - steps: steps averaged over, after `warmup` steps that are simulated (and along which
+      the tangent vectors align) but not counted; default: all the inputs after the warmup.
+    - initial_state: (N,) to start from instead of the network's state (ESN) or zeros (RNN).
+    - seed: for the random orthonormal tangent vectors at the start.
+
     Returns (k,) exponents, largest first, in units of 1/time for an ESN (per step / dt) and
     per step for an RNN.
     """
@@ -69,6 +69,7 @@ def lyapunov_exponents(
     rng = as_rng(seed)
     Q = np.asfortranarray(np.linalg.qr(rng.standard_normal((n, k)))[0])
 
+    net: ESN | RNN
     if isinstance(system, ESN):
         net = system.copy(dtype="float64")
         if initial_state is not None:

@@ -3,10 +3,17 @@ same methods as the C++ core, through SciPy where it has them."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.optimize
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from .systems import VelocitySystem
+
+FloatArray = NDArray[np.float64]
 
 # codes shared with the core (fixedpoints.STOP_REASONS)
 Q_TOLERANCE, GRADIENT_TOLERANCE, STEP_TOLERANCE, ITERATION_LIMIT, NON_FINITE = range(5)
@@ -15,7 +22,7 @@ Q_TOLERANCE, GRADIENT_TOLERANCE, STEP_TOLERANCE, ITERATION_LIMIT, NON_FINITE = r
 class _NonFinite(Exception):
     """F or J is not finite at `x`: the minimisation of this state stops there."""
 
-    def __init__(self, x: np.ndarray) -> None:
+    def __init__(self, x: FloatArray) -> None:
         super().__init__("non-finite F or J")
         self.x = x
 
@@ -23,36 +30,36 @@ class _NonFinite(Exception):
 class _Speed:
     """q, ∇q and Hessian products of one system, with F and J cached at the last point."""
 
-    def __init__(self, system: Any) -> None:
+    def __init__(self, system: VelocitySystem) -> None:
         self.system = system
-        self._x: np.ndarray | None = None
+        self._x: FloatArray | None = None
 
-    def _at(self, x: np.ndarray) -> None:
+    def _at(self, x: FloatArray) -> None:
         if self._x is None or not np.array_equal(x, self._x):
             self._x = np.array(x, dtype=float)
-            self.F = np.asarray(self.system.velocity(self._x), dtype=float)
-            self.J = np.asarray(self.system.jacobian(self._x), dtype=float)
+            self.F: FloatArray = np.asarray(self.system.velocity(self._x), dtype=float)
+            self.J: FloatArray = np.asarray(self.system.jacobian(self._x), dtype=float)
             # SciPy's minimisers stop with an error on NaN; the state is reported instead
             if not (np.all(np.isfinite(self.F)) and np.all(np.isfinite(self.J))):
                 raise _NonFinite(self._x)
 
-    def q(self, x: np.ndarray) -> float:
+    def q(self, x: FloatArray) -> float:
         self._at(x)
         return 0.5 * float(self.F @ self.F)
 
-    def gradient(self, x: np.ndarray) -> np.ndarray:
+    def gradient(self, x: FloatArray) -> FloatArray:
         self._at(x)
         return self.J.T @ self.F
 
-    def residual(self, x: np.ndarray) -> np.ndarray:
+    def residual(self, x: FloatArray) -> FloatArray:
         self._at(x)
         return self.F
 
-    def jacobian(self, x: np.ndarray) -> np.ndarray:
+    def jacobian(self, x: FloatArray) -> FloatArray:
         self._at(x)
         return self.J
 
-    def hessian_product(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
+    def hessian_product(self, x: FloatArray, v: FloatArray) -> FloatArray:
         # the exact Hessian from central differences of ∇q along v (the second derivatives
         # of a generic F are not available)
         h = 1e-6 * max(1.0, float(np.linalg.norm(x))) / max(float(np.linalg.norm(v)), 1e-300)
@@ -60,14 +67,14 @@ class _Speed:
 
 
 def minimize_generic(
-    system: Any,
-    starts: np.ndarray,
+    system: VelocitySystem,
+    starts: FloatArray,
     method: str,
     tol_q: float,
     tol_grad: float,
     max_iter: int,
     progress: bool = False,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[FloatArray, FloatArray, FloatArray, NDArray[np.int_], NDArray[np.int_]]:
     """Minimise q from each row of starts; returns (points, q, grad_norm, iterations, codes)."""
     points = np.empty_like(starts)
     q = np.empty(starts.shape[0])
@@ -111,12 +118,13 @@ class _Converged(Exception):
 
 
 def _scipy_minimize(
-    speed: _Speed, x0: np.ndarray, tol_q: float, tol_grad: float, max_iter: int, **method: Any
-) -> tuple[np.ndarray, int]:
-    state = {"x": np.array(x0, dtype=float), "n": 0}
+    speed: _Speed, x0: FloatArray, tol_q: float, tol_grad: float, max_iter: int, **method: object
+) -> tuple[FloatArray, int]:
+    last, steps = np.array(x0, dtype=float), 0
 
-    def callback(x: np.ndarray, *_: Any) -> None:
-        state["x"], state["n"] = np.array(x), state["n"] + 1
+    def callback(x: FloatArray, *_: object) -> None:
+        nonlocal last, steps
+        last, steps = np.array(x), steps + 1
         if speed.q(x) <= tol_q:
             raise _Converged
 
@@ -131,10 +139,12 @@ def _scipy_minimize(
         )
         return result.x, int(result.nit)
     except _Converged:
-        return state["x"], state["n"]
+        return last, steps
 
 
-def _newton(speed, x0, tol_q, tol_grad, max_iter):
+def _newton(
+    speed: _Speed, x0: FloatArray, tol_q: float, tol_grad: float, max_iter: int
+) -> tuple[FloatArray, int]:
     # MINPACK's hybrid method is the dense form of the core's Newton dogleg (newton_krylov.hpp);
     # like the core, hand what it leaves above tol_q to trust-ncg
     result = scipy.optimize.root(
@@ -151,17 +161,23 @@ def _newton(speed, x0, tol_q, tol_grad, max_iter):
     return x, used + more
 
 
-def _trust_ncg(speed, x0, tol_q, tol_grad, max_iter):
+def _trust_ncg(
+    speed: _Speed, x0: FloatArray, tol_q: float, tol_grad: float, max_iter: int
+) -> tuple[FloatArray, int]:
     return _scipy_minimize(
         speed, x0, tol_q, tol_grad, max_iter, method="trust-ncg", hessp=speed.hessian_product
     )
 
 
-def _cg(speed, x0, tol_q, tol_grad, max_iter):
+def _cg(
+    speed: _Speed, x0: FloatArray, tol_q: float, tol_grad: float, max_iter: int
+) -> tuple[FloatArray, int]:
     return _scipy_minimize(speed, x0, tol_q, tol_grad, max_iter, method="CG")
 
 
-def _lm(speed, x0, tol_q, tol_grad, max_iter):
+def _lm(
+    speed: _Speed, x0: FloatArray, tol_q: float, tol_grad: float, max_iter: int
+) -> tuple[FloatArray, int]:
     if speed.residual(x0).size < x0.size:
         raise ValueError("method 'lm' needs F with as many components as x")
     result = scipy.optimize.least_squares(
@@ -177,7 +193,9 @@ def _lm(speed, x0, tol_q, tol_grad, max_iter):
     return result.x, int(result.nfev)
 
 
-def _adam(speed, x0, tol_q, tol_grad, max_iter, rate=1.0):
+def _adam(
+    speed: _Speed, x0: FloatArray, tol_q: float, tol_grad: float, max_iter: int, rate: float = 1.0
+) -> tuple[FloatArray, int]:
     # the core's scheme (adam.hpp): clipped gradients, halve the rate when q rises
     x = np.array(x0, dtype=float)
     first = np.zeros_like(x)
@@ -199,4 +217,11 @@ def _adam(speed, x0, tol_q, tol_grad, max_iter, rate=1.0):
     return x, max_iter
 
 
-_METHODS = {"newton": _newton, "trust-ncg": _trust_ncg, "lm": _lm, "cg": _cg, "adam": _adam}
+_Method = Callable[[_Speed, FloatArray, float, float, int], tuple[FloatArray, int]]
+_METHODS: dict[str, _Method] = {
+    "newton": _newton,
+    "trust-ncg": _trust_ncg,
+    "lm": _lm,
+    "cg": _cg,
+    "adam": _adam,
+}

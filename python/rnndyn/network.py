@@ -5,15 +5,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from . import _core
 from ._io import load_archive, save_archive
 from ._progress import chunks
 from ._validation import as_array, as_choice, as_dtype, as_float, as_int, as_rng
-from .activations import ACTIVATIONS, activation_functions
+from .activations import ACTIVATIONS, Activation, activation_functions
 from .errors import DivergenceError
 from .spectral import spectral_radius as _spectral_radius
 
@@ -22,9 +23,9 @@ from .spectral import spectral_radius as _spectral_radius
 class RunResult:
     """A simulated trajectory.
 
-    states: (T, N) activations x_t after each step.
-    outputs: (T, O) readouts z_t after each step.
-    targets: (T, O) the targets given to the run, or None.
+    - states: (T, N) activations x_t after each step.
+    - outputs: (T, O) readouts z_t after each step.
+    - targets: (T, O) the targets given to the run, or None.
     """
 
     states: np.ndarray
@@ -39,7 +40,12 @@ class RunResult:
         return float(np.mean((self.outputs - self.targets) ** 2))
 
 
-def split_sample(inputs: Any, targets: Any) -> tuple[Any, Any]:
+# What runs and training take as `inputs`: (T, I) values, a step count T for a network without
+# inputs, or a task's (inputs, targets) pair in place of both arguments.
+Inputs = ArrayLike | int | tuple[ArrayLike, ArrayLike]
+
+
+def split_sample(inputs: Inputs, targets: ArrayLike | None) -> tuple[Inputs, ArrayLike | None]:
     """Accept `(inputs, targets)` as returned by a task's `sample` in place of `inputs`."""
     if targets is None and isinstance(inputs, tuple) and len(inputs) == 2:
         return inputs
@@ -54,10 +60,14 @@ class _Weight:
         self.name = name
         self.slot = "_" + name
 
-    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
+    @overload
+    def __get__(self, obj: None, objtype: type | None = None) -> _Weight: ...
+    @overload
+    def __get__(self, obj: ESN, objtype: type | None = None) -> np.ndarray: ...
+    def __get__(self, obj: ESN | None, objtype: type | None = None) -> _Weight | np.ndarray:
         return self if obj is None else getattr(obj, self.slot)
 
-    def __set__(self, obj: Any, value: Any) -> None:
+    def __set__(self, obj: ESN, value: ArrayLike) -> None:
         current = getattr(obj, self.slot)
         setattr(obj, self.slot, as_array(self.name, value, current.shape, dtype=obj.dtype))
 
@@ -67,8 +77,8 @@ class ESN:
 
         τ dx/dt = -x + W_r φ(x) + W_fb z + B u + b,   z = W_o φ(x)
 
-    Parameters
-    ----------
+    Parameters:
+
     n, inputs, outputs:
         Numbers of units N, input channels I (0 for autonomous generators) and outputs O.
     g:
@@ -107,13 +117,13 @@ class ESN:
         outputs: int,
         g: float = 1.5,
         p: float = 1.0,
-        tau: float | np.ndarray = 10.0,
+        tau: float | ArrayLike = 10.0,
         dt: float = 1.0,
-        activation: str = "tanh",
+        activation: Activation = "tanh",
         spectral_radius: float | None = None,
         bias: bool | float = False,
         seed: int | np.random.Generator | None = None,
-        dtype: Any = np.float64,
+        dtype: DTypeLike = np.float64,
     ) -> None:
         n = as_int("n", n, minimum=1)
         inputs = as_int("inputs", inputs, minimum=0)
@@ -155,16 +165,16 @@ class ESN:
     @classmethod
     def from_weights(
         cls,
-        recurrent: np.ndarray,
-        feedback: np.ndarray,
-        input: np.ndarray,
-        readout: np.ndarray,
-        bias: np.ndarray | None = None,
-        tau: float | np.ndarray = 10.0,
+        recurrent: ArrayLike,
+        feedback: ArrayLike,
+        input: ArrayLike,
+        readout: ArrayLike,
+        bias: ArrayLike | None = None,
+        tau: float | ArrayLike = 10.0,
         dt: float = 1.0,
-        activation: str = "tanh",
-        state: np.ndarray | None = None,
-        dtype: Any = np.float64,
+        activation: Activation = "tanh",
+        state: ArrayLike | None = None,
+        dtype: DTypeLike = np.float64,
     ) -> ESN:
         """A network from given weights: recurrent (N, N), feedback (N, O), input (N, I),
         readout (O, N), bias (N,) or None, state (N,) (zeros if None), all converted to
@@ -175,22 +185,24 @@ class ESN:
 
     def _assign(
         self,
-        recurrent: Any,
-        feedback: Any,
-        input: Any,
-        readout: Any,
-        bias: Any,
-        tau: Any,
-        dt: Any,
-        activation: Any,
-        state: Any,
-        dtype: Any,
+        recurrent: ArrayLike,
+        feedback: ArrayLike,
+        input: ArrayLike,
+        readout: ArrayLike,
+        bias: ArrayLike | None,
+        tau: float | ArrayLike,
+        dt: float,
+        activation: str,
+        state: ArrayLike | None,
+        dtype: DTypeLike,
     ) -> None:
         self._dtype = as_dtype(dtype)
         self._recurrent = as_array("recurrent", recurrent, (None, None), dtype=self._dtype)
         n = self._recurrent.shape[0]
         if self._recurrent.shape != (n, n) or n == 0:
-            raise ValueError(f"recurrent must be square (N, N), N >= 1, got {recurrent.shape}")
+            raise ValueError(
+                f"recurrent must be square (N, N), N >= 1, got {self._recurrent.shape}"
+            )
         self._feedback = as_array("feedback", feedback, (n, None), dtype=self._dtype)
         n_out = self._feedback.shape[1]
         if n_out == 0:
@@ -214,28 +226,29 @@ class ESN:
     @property
     def size(self) -> int:
         """Number of units N."""
-        return self._recurrent.shape[0]
+        return int(self._recurrent.shape[0])
 
     @property
     def n_inputs(self) -> int:
         """Number of input channels I."""
-        return self._input.shape[1]
+        return int(self._input.shape[1])
 
     @property
     def n_outputs(self) -> int:
         """Number of outputs O."""
-        return self._feedback.shape[1]
+        return int(self._feedback.shape[1])
 
     @property
-    def leak(self) -> np.ndarray:
+    def leak(self) -> NDArray[np.float64]:
         """dt/τ per unit, shape (N,)."""
-        return np.broadcast_to(self.dt / np.asarray(self.tau), (self.size,)).copy()
+        leak: NDArray[np.float64] = np.broadcast_to(self.dt / np.asarray(self.tau), (self.size,))
+        return leak.copy()
 
-    def closed_loop_matrix(self) -> np.ndarray:
+    def closed_loop_matrix(self) -> NDArray[np.float64]:
         """W_c = W_r + W_fb W_o (N, N), float64: the recurrence seen with the readout fed back."""
         return _f64(self._recurrent) + _f64(self._feedback) @ _f64(self._readout)
 
-    def offset(self, inputs: Any = None) -> np.ndarray:
+    def offset(self, inputs: ArrayLike | None = None) -> NDArray[np.float64]:
         """B u + b (N,) at a constant input u (I,); u = 0 if None."""
         u = (
             np.zeros(self.n_inputs)
@@ -244,7 +257,7 @@ class ESN:
         )
         return _f64(self._input) @ u + (0.0 if self.bias is None else _f64(self.bias))
 
-    def core_system(self, inputs: Any = None) -> Any:
+    def core_system(self, inputs: ArrayLike | None = None) -> _core.ClosedLoopSystem:
         """The C++ closed-loop system F(x) = -x + W_c φ(x) + B u + b at a constant input u,
         in float64 whatever the network's dtype."""
         return _core.ClosedLoopSystem(
@@ -255,7 +268,7 @@ class ESN:
             _f64(self._readout),
         )
 
-    def velocity(self, states: Any, inputs: Any = None) -> np.ndarray:
+    def velocity(self, states: ArrayLike, inputs: ArrayLike | None = None) -> NDArray[np.float64]:
         """F(x) = τ dx/dt with the readout fed back, at a constant input u (zeros if None).
 
         states: (N,) or (K, N); returns the same shape.
@@ -265,16 +278,17 @@ class ESN:
         result = self.core_system(inputs).velocity(rows)
         return result.reshape(x.shape)
 
-    def jacobian(self, state: Any, inputs: Any = None) -> np.ndarray:
+    def jacobian(self, state: ArrayLike, inputs: ArrayLike | None = None) -> NDArray[np.float64]:
         """J(x) = -I + W_c diag(φ'(x)), (N, N), at one state (N,); it does not depend on u."""
         return self.core_system(inputs).jacobian(as_array("state", state, (self.size,)))
 
-    def output_of(self, states: Any) -> np.ndarray:
+    def output_of(self, states: ArrayLike) -> NDArray[np.float64]:
         """The readout z = W_o φ(x) of states (K, N) → (K, O) (or (N,) → (O,))."""
         phi = activation_functions(self.activation)[0]
-        return phi(np.asarray(states, dtype=float)) @ self._readout.T
+        outputs: NDArray[np.float64] = phi(np.asarray(states, dtype=float)) @ self._readout.T
+        return outputs
 
-    def copy(self, dtype: Any = None) -> ESN:
+    def copy(self, dtype: DTypeLike | None = None) -> ESN:
         """An independent copy (arrays copied), converted to `dtype` if given."""
         return ESN.from_weights(
             self._recurrent.copy(),
@@ -298,9 +312,12 @@ class ESN:
             np.array_equal(mine[key], theirs[key]) for key in mine
         )
 
-    __hash__ = None  # mutable: weights and state change in place
+    # mutable: weights and state change in place (object's __hash__ is a method: hence the ignore)
+    __hash__ = None  # type: ignore[assignment]
 
-    def core_weights(self) -> tuple[Any, ...]:
+    def core_weights(
+        self,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
         """The fixed arguments of the core's calls (recurrent, feedback, input, bias, leak,
         activation), in the network's dtype."""
         bias = np.zeros(0, self._dtype) if self.bias is None else self.bias
@@ -310,20 +327,21 @@ class ESN:
     # -- simulation ----------------------------------------------------------------------------
     def run(
         self,
-        inputs: np.ndarray | int | tuple[np.ndarray, np.ndarray],
-        targets: np.ndarray | None = None,
+        inputs: Inputs,
+        targets: ArrayLike | None = None,
         teacher_forcing: bool = False,
         progress: bool = False,
         n_jobs: int = 1,
     ) -> RunResult:
         """Simulate T steps from `self.state`, which advances to the last state.
 
-        inputs: (T, I) array; an int T for a network without inputs; or a task's
-            `(inputs, targets)` pair.
-        targets: (T, O) or None. Needed for `teacher_forcing`, where step t feeds back
-            f_{t-1} (0 at t = 0) instead of the network's output.
-        n_jobs: threads for each step (up to 4; worth it from N ≈ 1000); results do not
-            depend on it.
+        - inputs: (T, I) array; an int T for a network without inputs; or a task's
+          `(inputs, targets)` pair.
+        - targets: (T, O) or None. Needed for `teacher_forcing`, where step t feeds back
+          f_{t-1} (0 at t = 0) instead of the network's output.
+        - n_jobs: threads for each step (up to 4; worth it from N ≈ 1000); results do not
+          depend on it.
+
         Returns states (T, N), outputs (T, O) and the targets.
         """
         inputs, targets = split_sample(inputs, targets)
@@ -358,7 +376,9 @@ class ESN:
         self._state = state
         return RunResult(states, outputs, f)
 
-    def check_sequence(self, inputs: Any, targets: Any) -> tuple[np.ndarray, np.ndarray | None]:
+    def check_sequence(
+        self, inputs: Inputs, targets: ArrayLike | None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """Validate (T, I) inputs (or an int T when I = 0) and optional (T, O) targets; both
         come back in the network's dtype."""
         if isinstance(inputs, int | np.integer) and not isinstance(inputs, bool):
@@ -426,15 +446,16 @@ class ESN:
 
 
 def previous_target(
-    targets: np.ndarray | None, start: int, n_outputs: int, dtype: Any = np.float64
+    targets: np.ndarray | None, start: int, n_outputs: int, dtype: DTypeLike = np.float64
 ) -> np.ndarray:
     """The teacher signal fed back at step `start`: f_{start-1}, or 0 at the first step."""
     if targets is None or start == 0:
         return np.zeros(n_outputs, dtype)
-    return targets[start - 1]
+    target: np.ndarray = targets[start - 1]
+    return target
 
 
-def _f64(array: np.ndarray) -> np.ndarray:
+def _f64(array: np.ndarray) -> NDArray[np.float64]:
     return np.asarray(array, dtype=np.float64)
 
 
@@ -444,7 +465,7 @@ def _bias_scale(bias: bool | float) -> float:
     return as_float("bias", bias, positive=True)
 
 
-def _as_tau(tau: Any, n: int) -> float | np.ndarray:
+def _as_tau(tau: float | ArrayLike, n: int) -> float | np.ndarray:
     if np.ndim(tau) == 0:
         return as_float("tau", tau, positive=True)
     values = as_array("tau", tau, (n,))

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ._io import load_archive, save_archive
 from ._validation import as_array, as_int
@@ -26,19 +26,21 @@ class PCA:
     """Projection onto the `n_components` directions of largest variance.
 
     Learned by `fit(X)`, X (T, N):
-    components_: (k, N) orthonormal principal axes, by decreasing variance; each is signed
-        so that its largest-magnitude loading is positive, which makes the basis reproducible.
-    mean_: (N,) the mean of X, subtracted before projecting.
-    explained_variance_: (k,) variance along each axis (denominator T - 1).
-    explained_variance_ratio_: (k,) that variance as a fraction of the total variance.
-    singular_values_: (k,) the singular values of the centred X.
+
+    - `components_`: (k, N) orthonormal principal axes, by decreasing variance; each is
+      signed so that its largest-magnitude loading is positive, which makes the basis
+      reproducible.
+    - `mean_`: (N,) the mean of X, subtracted before projecting.
+    - `explained_variance_`: (k,) variance along each axis (denominator T - 1).
+    - `explained_variance_ratio_`: (k,) that variance as a fraction of the total variance.
+    - `singular_values_`: (k,) the singular values of the centred X.
     """
 
-    components_: np.ndarray
-    mean_: np.ndarray
-    explained_variance_: np.ndarray
-    explained_variance_ratio_: np.ndarray
-    singular_values_: np.ndarray
+    components_: NDArray[np.float64]
+    mean_: NDArray[np.float64]
+    explained_variance_: NDArray[np.float64]
+    explained_variance_ratio_: NDArray[np.float64]
+    singular_values_: NDArray[np.float64]
 
     def __init__(self, n_components: int) -> None:
         self.n_components = as_int("n_components", n_components, minimum=1)
@@ -49,9 +51,9 @@ class PCA:
     @property
     def n_features_in_(self) -> int:
         """The width N of the data the basis was fitted to."""
-        return self._fitted_mean().shape[0]
+        return int(self._fitted_mean().shape[0])
 
-    def fit(self, X: Any) -> PCA:
+    def fit(self, X: ArrayLike) -> PCA:
         """Learn the axes from samples X (T, N), T >= 2; returns self."""
         data = as_array("X", X, (None, None))
         samples, features = data.shape
@@ -81,16 +83,16 @@ class PCA:
         )
         return self
 
-    def transform(self, X: Any) -> np.ndarray:
+    def transform(self, X: ArrayLike) -> NDArray[np.float64]:
         """Coordinates of states X (..., N) on the axes: (..., k)."""
         mean = self._fitted_mean()
         return (_as_rows("X", X, mean.shape[0]) - mean) @ self.components_.T
 
-    def fit_transform(self, X: Any) -> np.ndarray:
+    def fit_transform(self, X: ArrayLike) -> NDArray[np.float64]:
         """`fit(X)` then `transform(X)`: (T, N) → (T, k)."""
         return self.fit(X).transform(X)
 
-    def inverse_transform(self, Y: Any) -> np.ndarray:
+    def inverse_transform(self, Y: ArrayLike) -> NDArray[np.float64]:
         """States (..., N) with coordinates Y (..., k): exact for states in the span of the
         axes (all of them when k = N)."""
         mean = self._fitted_mean()
@@ -114,14 +116,14 @@ class PCA:
             setattr(pca, name, arrays[name])
         return pca
 
-    def _fitted_mean(self) -> np.ndarray:
-        mean = getattr(self, "mean_", None)
+    def _fitted_mean(self) -> NDArray[np.float64]:
+        mean: NDArray[np.float64] | None = getattr(self, "mean_", None)
         if mean is None:
             raise ValueError("this PCA is not fitted yet: call fit(X) first")
         return mean
 
 
-def _as_rows(name: str, value: Any, width: int) -> np.ndarray:
+def _as_rows(name: str, value: ArrayLike, width: int) -> NDArray[np.float64]:
     """`value` as a finite float array (..., width) with any leading shape."""
     try:
         leading = max(np.ndim(value) - 1, 0)

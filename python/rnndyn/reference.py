@@ -6,10 +6,16 @@ of the benchmarks. It favours readability over speed: P is updated as a full mat
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from .activations import Activation
 
 
-def rate(x: np.ndarray, activation: str = "tanh") -> np.ndarray:
+def rate(x: NDArray[np.float64], activation: Activation = "tanh") -> NDArray[np.float64]:
     """φ(x): tanh, or the logistic 1/(1+e^-x)."""
     if activation == "tanh":
         return np.tanh(x)
@@ -19,21 +25,21 @@ def rate(x: np.ndarray, activation: str = "tanh") -> np.ndarray:
 
 
 def run_network(
-    recurrent: np.ndarray,
-    feedback: np.ndarray,
-    input_weights: np.ndarray,
-    readout: np.ndarray,
-    x0: np.ndarray,
-    inputs: np.ndarray,
-    targets: np.ndarray | None = None,
+    recurrent: NDArray[np.float64],
+    feedback: NDArray[np.float64],
+    input_weights: NDArray[np.float64],
+    readout: NDArray[np.float64],
+    x0: NDArray[np.float64],
+    inputs: NDArray[np.float64],
+    targets: NDArray[np.float64] | None = None,
     *,
-    bias: np.ndarray | None = None,
-    dt_over_tau: float | np.ndarray = 0.1,
-    activation: str = "tanh",
+    bias: NDArray[np.float64] | None = None,
+    dt_over_tau: float | NDArray[np.float64] = 0.1,
+    activation: Activation = "tanh",
     teacher_forcing: bool = False,
     train_every: int | None = None,
     alpha: float = 1.0,
-) -> dict[str, np.ndarray]:
+) -> dict[str, NDArray[np.float64]]:
     """Simulate T = len(inputs) steps, FORCE-training the readout when `train_every` is set.
 
     Shapes: recurrent (N, N), feedback (N, O), input_weights (N, I), readout (O, N), x0 (N,),
@@ -54,6 +60,7 @@ def run_network(
     errors = np.zeros((steps, n_out))
     for t in range(steps):
         if teacher_forcing:
+            assert targets is not None, "teacher forcing needs targets"
             fed_back = np.zeros(n_out) if t == 0 else targets[t - 1]
         else:
             fed_back = z
@@ -84,39 +91,42 @@ def run_network(
 # -- fixed points: F, J, q, ∇q and Hessians, dense, one state at a time (DESIGN.md) ----------
 
 
-def rate_slope(x: np.ndarray, activation: str = "tanh") -> np.ndarray:
+def rate_slope(x: NDArray[np.float64], activation: Activation = "tanh") -> NDArray[np.float64]:
     """φ'(x)."""
     r = rate(x, activation)
     return 1.0 - r**2 if activation == "tanh" else r * (1.0 - r)
 
 
-def rate_curvature(x: np.ndarray, activation: str = "tanh") -> np.ndarray:
+def rate_curvature(x: NDArray[np.float64], activation: Activation = "tanh") -> NDArray[np.float64]:
     """φ''(x)."""
     r = rate(x, activation)
     return -2.0 * r * (1.0 - r**2) if activation == "tanh" else r * (1.0 - r) * (1.0 - 2.0 * r)
 
 
 def closed_loop_velocity(
-    x: np.ndarray, closed_loop: np.ndarray, offset: np.ndarray, activation: str = "tanh"
-) -> np.ndarray:
+    x: NDArray[np.float64],
+    closed_loop: NDArray[np.float64],
+    offset: NDArray[np.float64],
+    activation: Activation = "tanh",
+) -> NDArray[np.float64]:
     """F(x) = -x + W_c φ(x) + (B u + b) for the ESN at a constant input; offset = B u + b."""
     return -x + closed_loop @ rate(x, activation) + offset
 
 
 def closed_loop_jacobian(
-    x: np.ndarray, closed_loop: np.ndarray, activation: str = "tanh"
-) -> np.ndarray:
+    x: NDArray[np.float64], closed_loop: NDArray[np.float64], activation: Activation = "tanh"
+) -> NDArray[np.float64]:
     """J(x) = -I + W_c diag(φ'(x)), (N, N)."""
     return -np.eye(x.size) + closed_loop * rate_slope(x, activation)[None, :]
 
 
 def closed_loop_hessian(
-    x: np.ndarray,
-    closed_loop: np.ndarray,
-    offset: np.ndarray,
-    activation: str = "tanh",
+    x: NDArray[np.float64],
+    closed_loop: NDArray[np.float64],
+    offset: NDArray[np.float64],
+    activation: Activation = "tanh",
     exact: bool = True,
-) -> np.ndarray:
+) -> NDArray[np.float64]:
     """Hessian of q = ½|F|²: JᵀJ, plus diag((W_cᵀF) ⊙ φ''(x)) when `exact`."""
     jac = closed_loop_jacobian(x, closed_loop, activation)
     hessian = jac.T @ jac
@@ -127,27 +137,33 @@ def closed_loop_hessian(
 
 
 def rnn_velocity(
-    h: np.ndarray, recurrent: np.ndarray, offset: np.ndarray, activation: str = "tanh"
-) -> np.ndarray:
+    h: NDArray[np.float64],
+    recurrent: NDArray[np.float64],
+    offset: NDArray[np.float64],
+    activation: Activation = "tanh",
+) -> NDArray[np.float64]:
     """G(h) = φ(W h + B u + b) - h for the discrete-time RNN h' = φ(W h + B u + b)."""
     return rate(recurrent @ h + offset, activation) - h
 
 
 def rnn_jacobian(
-    h: np.ndarray, recurrent: np.ndarray, offset: np.ndarray, activation: str = "tanh"
-) -> np.ndarray:
+    h: NDArray[np.float64],
+    recurrent: NDArray[np.float64],
+    offset: NDArray[np.float64],
+    activation: Activation = "tanh",
+) -> NDArray[np.float64]:
     """J_G(h) = diag(φ'(W h + c)) W - I."""
     slopes = rate_slope(recurrent @ h + offset, activation)
     return slopes[:, None] * recurrent - np.eye(h.size)
 
 
 def rnn_hessian(
-    h: np.ndarray,
-    recurrent: np.ndarray,
-    offset: np.ndarray,
-    activation: str = "tanh",
+    h: NDArray[np.float64],
+    recurrent: NDArray[np.float64],
+    offset: NDArray[np.float64],
+    activation: Activation = "tanh",
     exact: bool = True,
-) -> np.ndarray:
+) -> NDArray[np.float64]:
     """Hessian of q = ½|G|²: JᵀJ, plus Wᵀ diag(G ⊙ φ''(W h + c)) W when `exact`."""
     jac = rnn_jacobian(h, recurrent, offset, activation)
     hessian = jac.T @ jac
@@ -158,11 +174,13 @@ def rnn_hessian(
     return hessian
 
 
-def speed(velocity: np.ndarray) -> float:
+def speed(velocity: NDArray[np.float64]) -> float:
     """q = ½|F|² from the velocity F."""
     return 0.5 * float(velocity @ velocity)
 
 
-def speed_gradient(velocity: np.ndarray, jacobian: np.ndarray) -> np.ndarray:
+def speed_gradient(
+    velocity: NDArray[np.float64], jacobian: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """∇q = Jᵀ F."""
     return jacobian.T @ velocity

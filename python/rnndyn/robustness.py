@@ -6,18 +6,23 @@ from __future__ import annotations
 
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 
+from ._executor import check_executor, map_jobs
 from ._io import SavedResult
 from ._validation import as_array, as_choice, as_int
 from .errors import DivergenceError
 from .fixedpoints import find_fixed_points
 from .initial_states import sample_states
 from .network import ESN
+from .tasks import Task
 
-MATRICES = ("recurrent", "feedback", "readout")
+# the `matrix` argument of noise_robustness
+Matrix = Literal["recurrent", "feedback", "readout"]
+MATRICES: tuple[Matrix, ...] = ("recurrent", "feedback", "readout")
 DEFAULT_ETA = np.logspace(-4, 0, 20)  # the levels of figure 9's range, 1e-4 to 1
 
 
@@ -25,17 +30,17 @@ DEFAULT_ETA = np.logspace(-4, 0, 20)  # the levels of figure 9's range, 1e-4 to 
 class RobustnessResult(SavedResult):
     """Test error of noise-perturbed copies of a network.
 
-    eta: (L,) noise levels η; the noise's standard deviation is σ = η · noise_scale.
-    mse: (L, trials) test MSE of each perturbed network (inf where the run diverged).
-    relative: whether σ was relative to the matrix's spread (noise_scale = its std) or
-        absolute (noise_scale = 1).
-    matrix: the perturbed matrix, one of MATRICES.
-    steps: length of the test sequence.
-    seed: the seed of the noise draws.
-    baseline_mse: test MSE of the unperturbed network on the same sequence.
-    noise_scale: std of the matrix's nonzero entries if `relative`, else 1.
-    stable_counts: (L, trials) stable fixed points of each perturbed network, or None.
-    baseline_stable_count: stable fixed points of the unperturbed network, or None.
+    - eta: (L,) noise levels η; the noise's standard deviation is σ = η · noise_scale.
+    - mse: (L, trials) test MSE of each perturbed network (inf where the run diverged).
+    - relative: whether σ was relative to the matrix's spread (noise_scale = its std) or
+      absolute (noise_scale = 1).
+    - matrix: the perturbed matrix, one of MATRICES.
+    - steps: length of the test sequence.
+    - seed: the seed of the noise draws.
+    - baseline_mse: test MSE of the unperturbed network on the same sequence.
+    - noise_scale: std of the matrix's nonzero entries if `relative`, else 1.
+    - stable_counts: (L, trials) stable fixed points of each perturbed network, or None.
+    - baseline_stable_count: stable fixed points of the unperturbed network, or None.
     """
 
     eta: np.ndarray
@@ -57,45 +62,53 @@ class RobustnessResult(SavedResult):
     @property
     def median_mse(self) -> np.ndarray:
         """(L,) median test MSE over trials at each level."""
-        return np.median(self.mse, axis=1)
+        median: np.ndarray = np.median(self.mse, axis=1)
+        return median
 
 
 def noise_robustness(
     net: ESN,
-    task: Any,
-    eta: Any = DEFAULT_ETA,
+    task: Task,
+    eta: ArrayLike = DEFAULT_ETA,
     trials: int = 10,
     relative: bool = False,
-    matrix: str = "recurrent",
+    matrix: Matrix = "recurrent",
     steps: int = 5_000,
     stable_points: bool = False,
     n_states: int = 64,
     seed: int = 0,
-    executor: Executor | None = None,
+    executor: Executor | Literal["processes"] | None = None,
     fixed_point_options: dict[str, Any] | None = None,
     progress: bool = False,
 ) -> RobustnessResult:
     """Add Gaussian noise N(0, σ²) to one weight matrix of copies of `net` and test each copy.
 
-    net: a trained network; it is not modified. Every copy starts from `net.state`.
-    task: anything with `sample(steps)` → (inputs (T, I), targets (T, O)), e.g. a FlipFlop.
-        One test sequence is drawn once (advancing the task's generator) and shared by every
-        level and trial.
-    eta: (L,) noise levels η ≥ 0. σ = η, or with `relative` σ = η · std of the matrix's
-        nonzero entries (a sparse W_r's absent connections do not count; the noise lands on
-        every entry all the same).
-    trials: noisy copies per level.
-    matrix: "recurrent" (W_r, the paper's choice), "feedback" (W_fb) or "readout" (W_o).
-    steps: length T of the test sequence.
-    stable_points: also count the stable fixed points of each copy at zero input, by
-        `find_fixed_points` from `n_states` states sampled from the unperturbed network's test
-        run (options in `fixed_point_options`, e.g. {"eigenvalues": 10}). Costly: one search
-        per copy, ≈ 10-30 s at N = 1000 with full spectra, where a test run takes ≈ 0.1 s.
-    seed: the noise of level l, trial k comes from SeedSequence(seed, spawn_key=(l, k)), so
-        results do not depend on the order of work, and the same seed gives the same result.
-    executor: a concurrent.futures.Executor (processes, threads, Dask's `get_executor()`)
-        that maps over the levels; None works serially in this process. Results are the same.
-    progress: a progress bar over levels.
+    - net: a trained network; it is not modified. Every copy starts from `net.state`.
+    - task: anything with `sample(steps)` → (inputs (T, I), targets (T, O)), e.g. a
+      FlipFlop. One test sequence is drawn once (advancing the task's generator) and shared by
+      every level and trial.
+    - eta: (L,) noise levels η ≥ 0. σ = η, or with `relative` σ = η · std of the matrix's
+      nonzero entries (a sparse W_r's absent connections do not count; the noise lands on
+      every entry all the same).
+    - trials: noisy copies per level.
+    - matrix: "recurrent" (W_r, the paper's choice), "feedback" (W_fb) or "readout" (W_o).
+    - steps: length T of the test sequence.
+    - stable_points: also count the stable fixed points of each copy at zero input, by
+      `find_fixed_points` from `n_states` states sampled from the unperturbed network's test
+      run (options in `fixed_point_options`, e.g. {"eigenvalues": 10}). Costly: one search
+      per copy, ≈ 10-30 s at N = 1000 with full spectra, where a test run takes ≈ 0.1 s.
+    - seed: the noise of level l, trial k comes from SeedSequence(seed, spawn_key=(l, k)), so
+      results do not depend on the order of work, and the same seed gives the same result.
+    - executor: None (this process), "processes" (a local process pool for this call), or any
+      concurrent.futures.Executor, e.g. `distributed.Client(...).get_executor()`; results
+      are the same, bit for bit (one job per level, each doing the serial computation, with
+      the noise of its own seeds). Without an executor the sweep runs on one core;
+      "processes" starts min(os.cpu_count(), len(eta)) processes (≈ 0.5 s the first time in
+      a session, ≈ 0.05 s after: on POSIX they fork from a server that has imported rnndyn),
+      which pays once a level takes longer than that (N = 1000: 3 trials of 2,000 steps
+      take ≈ 0.8 s; with `stable_points`, seconds). A process or cluster executor pickles
+      each level's job (the network, the test sequence and the starting states).
+    - progress: a progress bar over levels.
     """
     if not isinstance(net, ESN):
         raise TypeError(f"net must be an ESN, got {type(net).__name__}")
@@ -111,14 +124,14 @@ def noise_robustness(
     steps = as_int("steps", steps, minimum=1)
     n_states = as_int("n_states", n_states, minimum=1)
     seed = as_int("seed", seed, minimum=0)
-    if executor is not None and not callable(getattr(executor, "map", None)):
-        raise TypeError(f"executor must be a concurrent.futures.Executor, got {executor!r}")
+    executor = check_executor(executor)
     fixed_point_options = dict(fixed_point_options or {})
 
     sample = task.sample(steps)
     if not (isinstance(sample, tuple) and len(sample) == 2 and sample[1] is not None):
         raise ValueError("task.sample(steps) must return (inputs, targets) with targets")
     inputs, targets = net.check_sequence(*sample)
+    assert targets is not None  # sample[1] was checked above
     noise_scale = _spread(getattr(net, matrix), matrix) if relative else 1.0
 
     baseline = net.copy().run(inputs, targets)
@@ -146,11 +159,9 @@ def noise_robustness(
         )
         for level, sigma in enumerate(levels * noise_scale)
     ]
-    outcomes = map(_run_level, jobs) if executor is None else executor.map(_run_level, jobs)
-    if progress:
-        from tqdm.auto import tqdm
-
-        outcomes = tqdm(outcomes, total=len(jobs), desc="noise levels", unit="level")
+    outcomes = map_jobs(
+        _run_level, jobs, executor, progress=progress, desc="noise levels", unit="level"
+    )
     mse, counts = zip(*outcomes, strict=True)
     return RobustnessResult(
         eta=levels,

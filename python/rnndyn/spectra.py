@@ -3,18 +3,17 @@ readout: how the rank-O update moves the spectrum."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import scipy.linalg
+from numpy.typing import ArrayLike, NDArray
 
 from .network import ESN
 from .training import TrainingHistory
 
 
 def readout_spectra(
-    net: ESN, history: TrainingHistory | None = None, snapshots: Any = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    net: ESN, history: TrainingHistory | None = None, snapshots: ArrayLike | None = None
+) -> tuple[NDArray[np.complex128], NDArray[np.complex128], NDArray[np.integer]]:
     """Eigenvalues of W_r (N,) and of W_c = W_r + W_fb W_o (K, N) for each readout W_o that
     `history` recorded (or the network's own, K = 1, without a history), with the training
     steps of those snapshots (K,). FORCE changes W_c by a rank-O term: this shows which

@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 import scipy.sparse.linalg
+from numpy.typing import ArrayLike
 
 from ._validation import as_array
 
 _DENSE_LIMIT = 2000
 
 
-def spectral_radius(matrix: np.ndarray) -> float:
+def spectral_radius(matrix: ArrayLike) -> float:
     """Largest eigenvalue modulus of a square `matrix` (N, N).
 
     N ≤ 2000 uses the full LAPACK spectrum (exact to rounding, ≈0.6 s at N = 1000); larger

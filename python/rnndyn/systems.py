@@ -4,13 +4,17 @@ discrete-time vanilla RNN, and any pair of Python functions F(x), J(x)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from . import _core
 from ._validation import as_array, as_choice
-from .activations import ACTIVATIONS, activation_functions
+from .activations import ACTIVATIONS, Activation, activation_functions
+
+if TYPE_CHECKING:
+    import torch
 
 
 @runtime_checkable
@@ -28,7 +32,7 @@ class RNN:
     recurrent: W (N, N); input: B (N, I) or None; bias: b (N,) or None; activation: "tanh" or
     "logistic". Its fixed points at a constant input u are the zeros of G(h) = φ(Wh + Bu + b) - h,
     and a point is stable when every eigenvalue of the map's Jacobian diag(φ') W lies inside the
-    unit circle (equivalently |λ + 1| < 1 for the eigenvalues λ of J_G = diag(φ') W - I,
+    unit circle (equivalently `|λ + 1| < 1` for the eigenvalues λ of J_G = diag(φ') W - I,
     which `find_fixed_points` reports).
     """
 
@@ -36,10 +40,10 @@ class RNN:
 
     def __init__(
         self,
-        recurrent: np.ndarray,
-        input: np.ndarray | None = None,
-        bias: np.ndarray | None = None,
-        activation: str = "tanh",
+        recurrent: ArrayLike,
+        input: ArrayLike | None = None,
+        bias: ArrayLike | None = None,
+        activation: Activation = "tanh",
     ) -> None:
         self.recurrent = as_array("recurrent", recurrent, (None, None))
         n = self.recurrent.shape[0]
@@ -50,7 +54,7 @@ class RNN:
         self.activation = as_choice("activation", activation, ACTIVATIONS)
 
     @classmethod
-    def from_torch(cls, module: Any) -> RNN:
+    def from_torch(cls, module: torch.nn.RNN | torch.nn.RNNCell) -> RNN:
         """The RNN of a trained one-layer tanh `torch.nn.RNN` (or `RNNCell`): W = weight_hh,
         B = weight_ih, b = bias_ih + bias_hh, in float64 (see `rnndyn.torch_interop`)."""
         from .torch_interop import rnn_from_torch
@@ -60,9 +64,9 @@ class RNN:
     @property
     def size(self) -> int:
         """Number of units N."""
-        return self.recurrent.shape[0]
+        return int(self.recurrent.shape[0])
 
-    def offset(self, inputs: Any = None) -> np.ndarray:
+    def offset(self, inputs: ArrayLike | None = None) -> NDArray[np.float64]:
         """B u + b (N,) at a constant input u (I,) (zeros if None)."""
         u = (
             np.zeros(self.input.shape[1])
@@ -71,11 +75,11 @@ class RNN:
         )
         return self.input @ u + (0.0 if self.bias is None else self.bias)
 
-    def core_system(self, inputs: Any = None) -> Any:
+    def core_system(self, inputs: ArrayLike | None = None) -> _core.DiscreteSystem:
         """The C++ system G(h) at a constant input."""
         return _core.DiscreteSystem(self.recurrent, self.offset(inputs), self.activation)
 
-    def run(self, inputs: np.ndarray, h0: np.ndarray | None = None) -> np.ndarray:
+    def run(self, inputs: ArrayLike, h0: ArrayLike | None = None) -> NDArray[np.float64]:
         """Iterate the map over inputs (T, I) from h0 (N,) (zeros if None); returns (T, N)."""
         u = as_array("inputs", inputs, (None, self.input.shape[1]))
         h = np.zeros(self.size) if h0 is None else as_array("h0", h0, (self.size,))
@@ -91,12 +95,12 @@ class RNN:
 class FunctionSystem:
     """A system given by plain functions: velocity F(x) (N,) → (N,) and, optionally, its
     Jacobian J(x) → (N, N); without one, J comes from central finite differences (step
-    `fd_step` · max(1, |x_i|)). `discrete_time=True` marks F as G(h) = map(h) - h."""
+    `fd_step` · `max(1, |x_i|)`). `discrete_time=True` marks F as G(h) = map(h) - h."""
 
     def __init__(
         self,
-        velocity: Callable[[np.ndarray], np.ndarray],
-        jacobian: Callable[[np.ndarray], np.ndarray] | None = None,
+        velocity: Callable[[NDArray[np.float64]], ArrayLike],
+        jacobian: Callable[[NDArray[np.float64]], ArrayLike] | None = None,
         discrete_time: bool = False,
         fd_step: float = 1e-6,
     ) -> None:
@@ -109,11 +113,11 @@ class FunctionSystem:
         self.discrete_time = bool(discrete_time)
         self.fd_step = fd_step
 
-    def velocity(self, x: np.ndarray) -> np.ndarray:
+    def velocity(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
         """F(x), shape (N,)."""
         return np.asarray(self._velocity(x), dtype=float)
 
-    def jacobian(self, x: np.ndarray) -> np.ndarray:
+    def jacobian(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
         """J(x), shape (N, N): the given function, or central differences of F."""
         if self._jacobian is not None:
             return np.asarray(self._jacobian(x), dtype=float)

@@ -6,15 +6,26 @@ SumOfSines is Sussillo & Abbott's (2009) periodic pattern for an autonomous gene
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_array, as_float, as_int, as_rng
+
+
+class Task(Protocol):
+    """What the functions that take a `task` need: `sample(steps)` → (inputs (T, I),
+    targets (T, O)). FlipFlop and SumOfSines are tasks."""
+
+    def sample(self, steps: int) -> tuple[ArrayLike, ArrayLike]: ...
 
 
 class FlipFlop:
     """The n-bit flip-flop: each output must hold the sign of its input channel's last pulse.
 
     Conventions (per channel, independently):
+
     - an input pulse is `pulse_width` steps of +1 or -1 (sign drawn with equal odds), 0 else;
     - pulse onsets are at least `min_interval` steps apart; beyond that the wait to the next
       onset is geometric with `pulse_rate` per step, so the mean onset interval is
@@ -46,7 +57,7 @@ class FlipFlop:
         self.min_interval = as_int("min_interval", min_interval, minimum=self.pulse_width)
         self.rng = as_rng(seed)
 
-    def sample(self, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    def sample(self, steps: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Draw `steps` steps: inputs (T, bits) and targets (T, bits), values in {-1, 0, 1}."""
         steps = as_int("steps", steps, minimum=1)
         inputs = np.zeros((steps, self.bits))
@@ -60,7 +71,7 @@ class FlipFlop:
                 targets[onset:stop, channel] = sign
         return inputs, targets
 
-    def _onsets(self, steps: int) -> np.ndarray:
+    def _onsets(self, steps: int) -> NDArray[np.int64]:
         """Onset steps in [0, steps) for one channel."""
         mean_gap = self.min_interval + 1.0 / self.pulse_rate
         count = int(2 * steps / mean_gap) + 8
@@ -72,7 +83,7 @@ class FlipFlop:
                 return onsets[onsets < steps]
             count *= 2
 
-    def sample_patterns(self, hold: int = 300) -> tuple[np.ndarray, np.ndarray]:
+    def sample_patterns(self, hold: int = 300) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """A sequence that visits every one of the 2^bits patterns once, in Gray-code order.
 
         The first pulse sets every channel to -1 at once; after that each pulse flips one bit
@@ -96,7 +107,7 @@ class FlipFlop:
         return inputs, targets
 
     @staticmethod
-    def accuracy(outputs: np.ndarray, targets: np.ndarray, settle: int = 20) -> float:
+    def accuracy(outputs: ArrayLike, targets: ArrayLike, settle: int = 20) -> float:
         """Share of steps on which every bit is held: sign(z_i) = f_i for all channels.
 
         Counted over the steps at least `settle` steps after the last change of any target
@@ -138,7 +149,7 @@ class SumOfSines:
         self.amplitudes = as_array("amplitudes", amplitudes, (self.harmonics.size,))
         self.scale = as_float("scale", scale)
 
-    def sample(self, steps: int, start: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    def sample(self, steps: int, start: int = 0) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Steps start .. start+steps-1: inputs (T, 0) and targets (T, 1)."""
         steps = as_int("steps", steps, minimum=1)
         start = as_int("start", start, minimum=0)

@@ -7,15 +7,18 @@ without torch.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import NDArray
 
 if TYPE_CHECKING:
+    import torch
+
     from .systems import RNN
 
 
-def rnn_from_torch(module: Any) -> RNN:
+def rnn_from_torch(module: torch.nn.RNN | torch.nn.RNNCell) -> RNN:
     """An `RNN` with the weights of a trained `torch.nn.RNN` (one layer, tanh) or `RNNCell`.
 
     PyTorch's recurrence h_t = tanh(W_ih u_t + b_ih + W_hh h_(t-1) + b_hh) is rnndyn's
@@ -52,7 +55,7 @@ def rnn_from_torch(module: Any) -> RNN:
             f"got {module.nonlinearity!r}"
         )
 
-    def weight(name: str) -> np.ndarray:
+    def weight(name: str) -> NDArray[np.float64]:
         value = getattr(module, name + suffix).detach().to("cpu", torch.float64).numpy()
         if not np.all(np.isfinite(value)):
             raise ValueError(f"module's {name + suffix} holds non-finite values")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import scipy.linalg
+from numpy.typing import ArrayLike
 
 from . import _core
 from ._io import SavedResult
@@ -14,22 +14,23 @@ from ._progress import chunks
 from ._validation import as_array, as_float, as_int
 from .activations import activation_functions
 from .errors import DivergenceError
-from .network import ESN, RunResult, previous_target, split_sample
+from .network import ESN, Inputs, RunResult, previous_target, split_sample
 
 
 @dataclass(frozen=True)
 class TrainingHistory(SavedResult):
     """What FORCE training recorded.
 
-    errors: (T, O) output error z_t - f_t before each step's update.
-    outputs: (T, O) outputs after each step (after the update, where there was one).
-    running_mse: (T,) mean squared error over outputs, averaged over the trailing
-        `mse_window` steps (fewer at the start).
-    snapshot_steps: (K,) steps after which the readout was recorded (0: before training).
-    readouts: (K, O, N) the readout W_o at those steps.
-    mean_abs_readout: (K,) mean |W_o| at those steps (the paper's figure 5d).
-    inverse_correlation: (N, N) P at the end of training, symmetric.
-    states: (T, N) states after each step, if recorded.
+    - errors: (T, O) output error z_t - f_t before each step's update.
+    - outputs: (T, O) outputs after each step (after the update, where there was one).
+    - running_mse: (T,) mean squared error over outputs, averaged over the trailing
+      `mse_window` steps (fewer at the start).
+    - snapshot_steps: (K,) steps after which the readout was recorded (0: before training).
+    - readouts: (K, O, N) the readout W_o at those steps.
+    - mean_abs_readout: (K,) mean absolute entry of W_o at those steps (the paper's
+      figure 5d).
+    - inverse_correlation: (N, N) P at the end of training, symmetric.
+    - states: (T, N) states after each step, if recorded.
     """
 
     errors: np.ndarray
@@ -52,13 +53,13 @@ class TrainingHistory(SavedResult):
 
 def train_force(
     net: ESN,
-    inputs: Any,
-    targets: Any = None,
+    inputs: Inputs,
+    targets: ArrayLike | None = None,
     train_every: int = 2,
     alpha: float = 1.0,
     snapshot_every: int | None = None,
     teacher_forcing: bool = False,
-    inverse_correlation: np.ndarray | None = None,
+    inverse_correlation: ArrayLike | None = None,
     record_states: bool = False,
     mse_window: int = 100,
     progress: bool = False,
@@ -66,16 +67,17 @@ def train_force(
 ) -> TrainingHistory:
     """Train `net.readout` in place by FORCE (DESIGN.md), continuing from `net.state`.
 
-    inputs: (T, I) array, an int T for a network without inputs, or a task's
-        `(inputs, targets)` pair; targets: (T, O).
-    train_every: steps between updates (an update ends step t when (t+1) % train_every == 0).
-    alpha: P(0) = I/alpha, unless `inverse_correlation` (N, N, symmetric positive definite)
-        continues an earlier run's P.
-    snapshot_every: record the readout every this many steps (and at 0 and T); None records
-        only the readout before and after training.
-    teacher_forcing: feed back the target f_{t-1} instead of the output while training.
-    record_states: keep the (T, N) states in the history.
-    n_jobs: threads for each step (up to 4); results do not depend on it.
+    - inputs: (T, I) array, an int T for a network without inputs, or a task's
+      `(inputs, targets)` pair; targets: (T, O).
+    - train_every: steps between updates (an update ends step t when
+      (t+1) % train_every == 0).
+    - alpha: P(0) = I/alpha, unless `inverse_correlation` (N, N, symmetric positive
+      definite) continues an earlier run's P.
+    - snapshot_every: record the readout every this many steps (and at 0 and T); None
+      records only the readout before and after training.
+    - teacher_forcing: feed back the target f_{t-1} instead of the output while training.
+    - record_states: keep the (T, N) states in the history.
+    - n_jobs: threads for each step (up to 4); results do not depend on it.
 
     Training runs in the network's dtype (float32 is about twice as fast as float64; P and the
     history are in that dtype too). The network's readout and state change only if the whole
@@ -156,12 +158,16 @@ def train_force(
 
 
 def train_ridge(
-    net: ESN, inputs: Any, targets: Any = None, ridge: float = 1e-6, washout: int = 100
+    net: ESN,
+    inputs: Inputs,
+    targets: ArrayLike | None = None,
+    ridge: float = 1e-6,
+    washout: int = 100,
 ) -> RunResult:
     """Fit `net.readout` offline by ridge regression, the classic ESN way.
 
     The network runs with its feedback clamped to the targets (teacher forcing) from
-    `net.state`; after `washout` steps, W_o minimises Σ_t |W_o r_t - f_t|² + ridge |W_o|²
+    `net.state`; after `washout` steps, W_o minimises `Σ_t |W_o r_t - f_t|² + ridge |W_o|²`
     over the rates r_t = φ(x_t). Returns the teacher-forced run with outputs recomputed by the
     new readout (T - washout steps), so `result.mse` is the training error.
     """
@@ -179,7 +185,9 @@ def train_ridge(
     return RunResult(run.states[washout:], rates @ net.readout.T, kept)
 
 
-def _training_sequence(net: ESN, inputs: Any, targets: Any) -> tuple[np.ndarray, np.ndarray]:
+def _training_sequence(
+    net: ESN, inputs: Inputs, targets: ArrayLike | None
+) -> tuple[np.ndarray, np.ndarray]:
     """Validated (T, I) inputs and (T, O) targets, which training cannot do without."""
     inputs, targets = split_sample(inputs, targets)
     if targets is None:
@@ -191,7 +199,8 @@ def _training_sequence(net: ESN, inputs: Any, targets: Any) -> tuple[np.ndarray,
 
 def symmetrized(lower: np.ndarray) -> np.ndarray:
     """The symmetric matrix whose lower triangle is that of `lower` (the core updates only it)."""
-    return np.tril(lower) + np.tril(lower, -1).T
+    symmetric: np.ndarray = np.tril(lower) + np.tril(lower, -1).T
+    return symmetric
 
 
 def trailing_mean(values: np.ndarray, window: int) -> np.ndarray:

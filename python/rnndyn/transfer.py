@@ -9,7 +9,7 @@ import numpy as np
 
 from ._validation import as_int, as_rng
 from .network import ESN
-from .tasks import FlipFlop
+from .tasks import FlipFlop, Task
 from .training import TrainingHistory, train_force
 
 
@@ -47,7 +47,7 @@ def grow(net: ESN, inputs: int, outputs: int, seed: int | np.random.Generator | 
 def transfer(
     net: ESN,
     bits: int,
-    task: Any = None,
+    task: Task | None = None,
     steps: int = 30_000,
     reset_p: bool = True,
     history: TrainingHistory | None = None,
@@ -60,18 +60,18 @@ def transfer(
     """Grow a network trained on a flip-flop (inputs = outputs = its bits) to `bits` bits and
     retrain its readout by FORCE; returns the new network and its training history.
 
-    net: the trained network; it is not modified.
-    bits: the new number of bits, ≥ the current one.
-    task: anything with `sample(steps)` → (inputs (T, bits), targets (T, bits)); default
-        `FlipFlop(bits, seed=seed)`.
-    steps: FORCE steps of retraining.
-    reset_p: start FORCE from P = I/alpha (True) or continue from the P that trained `net`,
-        `history.inverse_correlation` (False; `history` is then required). P depends only on
-        the rates, so the old P is valid for the grown network, but it has shrunk over the
-        first training: the new outputs then learn with a small gain.
-    seed: the new weights' draws (see `grow`) and the default task's.
-    train_every, alpha, progress, train_options: passed to `train_force` (e.g.
-        snapshot_every, record_states, teacher_forcing).
+    - net: the trained network; it is not modified.
+    - bits: the new number of bits, ≥ the current one.
+    - task: anything with `sample(steps)` → (inputs (T, bits), targets (T, bits)); default
+      `FlipFlop(bits, seed=seed)`.
+    - steps: FORCE steps of retraining.
+    - reset_p: start FORCE from P = I/alpha (True) or continue from the P that trained
+      `net`, `history.inverse_correlation` (False; `history` is then required). P depends
+      only on the rates, so the old P is valid for the grown network, but it has shrunk over
+      the first training: the new outputs then learn with a small gain.
+    - seed: the new weights' draws (see `grow`) and the default task's.
+    - train_every, alpha, progress, train_options: passed to `train_force` (e.g.
+      snapshot_every, record_states, teacher_forcing).
     """
     _check_network(net)
     if net.n_inputs != net.n_outputs:
@@ -110,6 +110,6 @@ def transfer(
     return grown, new_history
 
 
-def _check_network(net: Any) -> None:
+def _check_network(net: object) -> None:
     if not isinstance(net, ESN):
         raise TypeError(f"net must be an ESN, got {type(net).__name__}")

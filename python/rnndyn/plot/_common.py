@@ -3,9 +3,11 @@ scheme for fixed points by their number of unstable dimensions."""
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..fixedpoints import FixedPoints
 from ..pca import PCA
@@ -21,7 +23,7 @@ STABILITY_NAMES = ("stable", "1-saddle", "2-saddle", "≥3-saddle")
 KIND_MARKERS = {"fixed": "o", "slow": "D"}
 
 
-def pyplot() -> Any:
+def pyplot() -> ModuleType:
     """matplotlib.pyplot, imported on first use so that `import rnndyn` stays light."""
     import matplotlib.pyplot as plt
 
@@ -59,7 +61,7 @@ def legend_outside(ax: Axes, below: bool = False) -> None:
         ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize="small")
 
 
-def as_fixed_points(value: Any) -> FixedPoints:
+def as_fixed_points(value: object) -> FixedPoints:
     if not isinstance(value, FixedPoints):
         raise TypeError(f"fixed_points must be a FixedPoints, got {type(value).__name__}")
     return value
@@ -70,9 +72,10 @@ def component_label(pca: PCA, index: int) -> str:
     return f"PC{index + 1} ({100 * pca.explained_variance_ratio_[index]:.1f}% var)"
 
 
-def stability_class(unstable_dims: np.ndarray) -> np.ndarray:
+def stability_class(unstable_dims: np.ndarray) -> NDArray[np.int_]:
     """Indices into STABILITY_COLOURS / STABILITY_NAMES."""
-    return np.minimum(unstable_dims, len(STABILITY_COLOURS) - 1)
+    classes: NDArray[np.int_] = np.minimum(unstable_dims, len(STABILITY_COLOURS) - 1)
+    return classes
 
 
 def mark_fixed_points(
@@ -83,7 +86,7 @@ def mark_fixed_points(
     unconverged points are left out. Returns the collections."""
     classes = stability_class(fixed_points.unstable_dims)
     # depth shading would fade the colours that carry the meaning
-    extra = {"depthshade": False} if ax.name == "3d" else {}
+    extra: dict[str, Any] = {"depthshade": False} if ax.name == "3d" else {}
     collections = []
     for kind, marker in KIND_MARKERS.items():
         for index, (colour, name) in enumerate(
@@ -92,17 +95,17 @@ def mark_fixed_points(
             mask = (fixed_points.kind == kind) & (classes == index)
             if not np.any(mask):
                 continue
-            collections.append(
-                ax.scatter(
-                    *coords[mask].T,
-                    s=size,
-                    marker=marker,
-                    edgecolors=colour,
-                    linewidths=1.5,
-                    facecolors=colour if index == 0 else "none",
-                    zorder=4,
-                    label=name if kind == "fixed" else f"{name} (slow)",
-                    **extra,
-                )
-            )
+            # the keywords go as one dict: with 2 or 3 coordinates in *coords (2-D or 3-D
+            # axes), mypy would match them to 2-D scatter's positional parameters
+            style: dict[str, Any] = {
+                "s": size,
+                "marker": marker,
+                "edgecolors": colour,
+                "linewidths": 1.5,
+                "facecolors": colour if index == 0 else "none",
+                "zorder": 4,
+                "label": name if kind == "fixed" else f"{name} (slow)",
+                **extra,
+            }
+            collections.append(ax.scatter(*coords[mask].T, **style))
     return collections

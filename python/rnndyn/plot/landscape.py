@@ -3,9 +3,11 @@ paper's figure 2)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .._validation import as_array, as_int
 from ..fixedpoints import FixedPoints
@@ -21,29 +23,34 @@ from ._common import (
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
+    from ..network import ESN
+    from ..systems import RNN, VelocitySystem
+
 
 def speed_landscape(
-    system: Any,
-    xlim: Any,
-    ylim: Any,
+    system: ESN | RNN | VelocitySystem,
+    xlim: ArrayLike,
+    ylim: ArrayLike,
     fixed_points: FixedPoints | None = None,
-    plane: Any = None,
+    plane: PCA | tuple[ArrayLike, ArrayLike] | None = None,
     resolution: int = 200,
     ax: Axes | None = None,
     streamlines: bool = True,
-    inputs: Any = None,
+    inputs: ArrayLike | None = None,
 ) -> Axes:
     """Filled contours of q = ½|F|² (log colour scale, colorbar "q") on a grid of
-    `resolution`² points, the flow as streamlines, and the fixed points. Returns the axes.
+    `resolution` × `resolution` points, the flow as streamlines, and the fixed points.
+    Returns the axes.
 
-    system: an ESN or RNN (F evaluated in batches by the core, at the constant `inputs`), or
-        any object with `velocity(x)` (N,) → (N,), e.g. a FunctionSystem (point by point).
-    xlim, ylim: (low, high) ranges of the plane's coordinates (a, b).
-    plane: None for a 2-D system, where (a, b) = x; for an N-D system (origin (N,),
-        basis (2, N)) or a fitted PCA (its mean and first two axes) defines the slice
-        x = origin + a·basis[0] + b·basis[1]. The flow shown is F projected onto the plane
-        (least squares in the basis); q is that of the whole F.
-    fixed_points: drawn at their projection onto the plane, coloured as in `phase_portrait`.
+    - system: an ESN or RNN (F evaluated in batches by the core, at the constant `inputs`),
+      or any object with `velocity(x)` (N,) → (N,), e.g. a FunctionSystem (point by point).
+    - xlim, ylim: (low, high) ranges of the plane's coordinates (a, b).
+    - plane: None for a 2-D system, where (a, b) = x; for an N-D system (origin (N,),
+      basis (2, N)) or a fitted PCA (its mean and first two axes) defines the slice
+      x = origin + a·basis[0] + b·basis[1]. The flow shown is F projected onto the plane
+      (least squares in the basis); q is that of the whole F.
+    - fixed_points: drawn at their projection onto the plane, coloured as in
+      `phase_portrait`.
     """
     resolution = as_int("resolution", resolution, minimum=2)
     limits = [_as_limits(name, value) for name, value in (("xlim", xlim), ("ylim", ylim))]
@@ -60,8 +67,10 @@ def speed_landscape(
     ax = axes_for(ax)
     _log_contours(ax, grid_a, grid_b, speed)
     if streamlines:
-        planar = (flow @ to_plane).T.reshape(2, *grid_a.shape)
-        ax.streamplot(a, b, *planar, color="0.15", linewidth=0.6, arrowsize=0.8, density=1.2)
+        along_a, along_b = (flow @ to_plane).T.reshape(2, *grid_a.shape)
+        ax.streamplot(
+            a, b, along_a, along_b, color="0.15", linewidth=0.6, arrowsize=0.8, density=1.2
+        )
     if fixed_points is not None:
         fixed_points = as_fixed_points(fixed_points)
         if fixed_points.points.shape[1] != origin.size:
@@ -75,14 +84,16 @@ def speed_landscape(
     return ax
 
 
-def _as_limits(name: str, value: Any) -> np.ndarray:
+def _as_limits(name: str, value: ArrayLike) -> NDArray[np.float64]:
     limits = as_array(name, value, (2,))
     if not limits[0] < limits[1]:
         raise ValueError(f"{name} must be (low, high) with low < high, got {tuple(limits)}")
     return limits
 
 
-def _plane(system: Any, plane: Any) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def _plane(
+    system: ESN | RNN | VelocitySystem, plane: PCA | tuple[ArrayLike, ArrayLike] | None
+) -> tuple[NDArray[np.float64], NDArray[np.float64], list[str]]:
     """(origin (N,), basis (2, N), axis labels) of the slice to draw."""
     size = getattr(system, "size", None)
     if isinstance(plane, PCA):
@@ -110,7 +121,9 @@ def _plane(system: Any, plane: Any) -> tuple[np.ndarray, np.ndarray, list[str]]:
     return origin, basis, labels
 
 
-def _batched_velocity(system: Any, inputs: Any) -> Any:
+def _batched_velocity(
+    system: ESN | RNN | VelocitySystem, inputs: ArrayLike | None
+) -> Callable[[NDArray[np.float64]], NDArray[np.float64]]:
     """states (K, N) → F (K, N) for the system."""
     if hasattr(system, "core_system"):  # ESN, RNN: one batched call into the core
         core = system.core_system(inputs)

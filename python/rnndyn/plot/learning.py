@@ -3,9 +3,10 @@ figure 5)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import as_array, as_int
 from ..network import RunResult
@@ -20,13 +21,14 @@ if TYPE_CHECKING:
 def training(
     history: TrainingHistory,
     test: RunResult | None = None,
-    train_targets: Any = None,
+    train_targets: ArrayLike | None = None,
     fig: Figure | None = None,
     window: int = 2000,
 ) -> Figure:
     """A 2×2 figure: (a) outputs (and `train_targets` (T, O), if given) over the last `window`
     training steps, (b) outputs and targets of the `test` run over its last `window` steps,
-    (c) the running MSE during training (log scale), (d) mean |W_o| at the snapshots.
+    (c) the running MSE during training (log scale), (d) the mean absolute entry of W_o at the
+    snapshots.
     Channels are offset vertically so that each stays readable. Draws into `fig` (an empty
     figure) or a new one; returns the figure.
     """

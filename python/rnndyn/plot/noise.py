@@ -4,9 +4,10 @@ figure 9)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import as_array
 from ._common import axes_for
@@ -17,6 +18,19 @@ if TYPE_CHECKING:
 _SYMBOLS = {"recurrent": "W_r", "feedback": "W_fb", "readout": "W_o"}
 
 
+class NoiseResult(Protocol):
+    """What `robustness` plots, e.g. a RobustnessResult: noise levels `eta` (L,), test errors
+    `mse` (L, trials) and whether η is `relative`; `matrix` and `baseline_mse` are read if
+    present."""
+
+    @property
+    def eta(self) -> ArrayLike: ...
+    @property
+    def mse(self) -> ArrayLike: ...
+    @property
+    def relative(self) -> bool: ...
+
+
 class _Curve(NamedTuple):
     eta: np.ndarray  # (L,)
     mse: np.ndarray  # (L, trials), NaN made inf
@@ -25,16 +39,16 @@ class _Curve(NamedTuple):
     baseline: float | None  # the error without noise
 
 
-def robustness(results: Mapping[str, Any], ax: Axes | None = None) -> Axes:
+def robustness(results: Mapping[str, NoiseResult], ax: Axes | None = None) -> Axes:
     """Test MSE against noise level η on log-log axes: for each network the median over
     trials, with a band from the 25th to the 75th percentile. Returns the axes.
 
-    results: name → an object with `eta` (L,), `mse` (L, trials) and `relative` (bool: η in
-        units of the spread of the perturbed matrix), e.g. from `rd.noise_robustness`; all
-        must agree on `relative`. Used if present: `matrix` ("recurrent" if absent) names
-        the matrix in the labels; `baseline_mse`, the error without noise, is drawn as a
-        dotted line, as is the median at η = 0 (which a log axis cannot show) otherwise.
-        Non-finite MSEs (diverged trials) count as the largest.
+    - results: name → an object with `eta` (L,), `mse` (L, trials) and `relative` (bool: η
+      in units of the spread of the perturbed matrix), e.g. from `rd.noise_robustness`; all
+      must agree on `relative`. Used if present: `matrix` ("recurrent" if absent) names
+      the matrix in the labels; `baseline_mse`, the error without noise, is drawn as a
+      dotted line, as is the median at η = 0 (which a log axis cannot show) otherwise.
+      Non-finite MSEs (diverged trials) count as the largest.
     """
     if not isinstance(results, Mapping) or not results:
         raise ValueError("results must be a non-empty mapping of name -> noise result")
@@ -73,7 +87,7 @@ def robustness(results: Mapping[str, Any], ax: Axes | None = None) -> Axes:
     return ax
 
 
-def _curve(name: str, result: Any) -> _Curve:
+def _curve(name: str, result: NoiseResult) -> _Curve:
     """One result, checked."""
     try:
         eta, mse, relative = result.eta, result.mse, result.relative

@@ -3,9 +3,11 @@ components (the paper's figures 6-8)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .._validation import as_array, as_float
 from ..fixedpoints import FixedPoints
@@ -22,13 +24,14 @@ from ._common import (
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from mpl_toolkits.mplot3d import Axes3D
 
 
 def phase_portrait(
     pca: PCA,
-    trajectories: Any = None,
+    trajectories: ArrayLike | Sequence[ArrayLike] | None = None,
     fixed_points: FixedPoints | None = None,
-    starts: Any = None,
+    starts: ArrayLike | None = None,
     ax: Axes | None = None,
     saddle_segments: bool = True,
     segment_length: float | None = None,
@@ -38,15 +41,16 @@ def phase_portrait(
     """Draw states in the basis of a fitted `pca`: 3-D axes on its first three components, or
     2-D axes if it has two. Returns the axes.
 
-    trajectories: states (T, N), a stack (S, T, N) or a list of (T_i, N): one thin line each.
-    fixed_points: points coloured by their number of unstable dimensions (legend "stable",
-        "1-saddle", ...), stable ones filled, unstable ones open; slow points as diamonds;
-        unconverged ones left out.
-    starts: (K, N) starting states, as small grey dots.
-    saddle_segments: through each saddle, a segment x ± s·v along each unstable right
-        eigenvector v (its real part, normalised; the imaginary part for the second of a
-        complex pair, so that the pair's unstable plane shows), projected like the rest.
-    segment_length: s in state units; None: half the standard deviation along PC1.
+    - trajectories: states (T, N), a stack (S, T, N) or a list of (T_i, N): one thin line
+      each.
+    - fixed_points: points coloured by their number of unstable dimensions (legend "stable",
+      "1-saddle", ...), stable ones filled, unstable ones open; slow points as diamonds;
+      unconverged ones left out.
+    - starts: (K, N) starting states, as small grey dots.
+    - saddle_segments: through each saddle, a segment x ± s·v along each unstable right
+      eigenvector v (its real part, normalised; the imaginary part for the second of a
+      complex pair, so that the pair's unstable plane shows), projected like the rest.
+    - segment_length: s in state units; None: half the standard deviation along PC1.
     """
     if not isinstance(pca, PCA):
         raise TypeError(f"pca must be a fitted rnndyn.PCA, got {type(pca).__name__}")
@@ -69,8 +73,11 @@ def phase_portrait(
         )
     if starts is not None:
         dots = project(as_array("starts", starts, (None, width)))
-        extra = {"depthshade": False} if dims == 3 else {}
-        ax.scatter(*dots.T, s=4, color="0.6", label="starting states", **extra)
+        # one dict of keywords: see mark_fixed_points
+        style: dict[str, Any] = {"s": 4, "color": "0.6", "label": "starting states"}
+        if dims == 3:
+            style["depthshade"] = False
+        ax.scatter(*dots.T, **style)
     if fixed_points is not None:
         fixed_points = as_fixed_points(fixed_points)
         if fixed_points.points.shape[1] != width:
@@ -87,9 +94,10 @@ def phase_portrait(
             _draw_unstable_directions(ax, fixed_points, length, project)
         mark_fixed_points(ax, fixed_points, project(fixed_points.points))
 
-    setters = [ax.set_xlabel, ax.set_ylabel] + ([ax.set_zlabel] if dims == 3 else [])
-    for i, set_label in enumerate(setters):
-        set_label(component_label(pca, i))
+    ax.set_xlabel(component_label(pca, 0))
+    ax.set_ylabel(component_label(pca, 1))
+    if dims == 3:
+        cast("Axes3D", ax).set_zlabel(component_label(pca, 2))
     if legend:
         legend_outside(ax, below=dims == 3)
     if title is not None:
@@ -97,7 +105,9 @@ def phase_portrait(
     return ax
 
 
-def _trajectory_list(trajectories: Any, width: int) -> list[np.ndarray]:
+def _trajectory_list(
+    trajectories: ArrayLike | Sequence[ArrayLike] | None, width: int
+) -> list[NDArray[np.float64]]:
     if trajectories is None:
         return []
     if not isinstance(trajectories, list | tuple):
@@ -107,7 +117,10 @@ def _trajectory_list(trajectories: Any, width: int) -> list[np.ndarray]:
 
 
 def _draw_unstable_directions(
-    ax: Axes, fixed_points: FixedPoints, length: float, project: Any
+    ax: Axes,
+    fixed_points: FixedPoints,
+    length: float,
+    project: Callable[[np.ndarray], NDArray[np.float64]],
 ) -> None:
     """Segments x ± length·v through each converged saddle x, one per stored unstable vector,
     coloured like the saddle."""
@@ -136,13 +149,14 @@ def _draw_unstable_directions(
     segments = project(ends)  # (S, 2, dims)
     colours = [STABILITY_COLOURS[c] for c in stability_class(fixed_points.unstable_dims[point])]
     # no legend entry: each segment has the colour of its saddle's marker
-    style = {"colors": colours, "linewidths": 1.5}
+    style: dict[str, Any] = {"colors": colours, "linewidths": 1.5}
     if ax.name == "3d":
         from mpl_toolkits.mplot3d.art3d import Line3DCollection
 
-        ax.add_collection3d(Line3DCollection(segments, **style))
+        cast("Axes3D", ax).add_collection3d(Line3DCollection(segments, **style))
     else:
         from matplotlib.collections import LineCollection
 
-        ax.add_collection(LineCollection(segments, **style))
+        # the stub asks for a sequence of lines, which an (S, 2, 2) array is to matplotlib
+        ax.add_collection(LineCollection(segments, **style))  # type: ignore[arg-type]
         ax.autoscale_view()

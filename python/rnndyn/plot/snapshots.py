@@ -5,11 +5,12 @@ grid of panels or as an animated GIF."""
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import as_float, as_int
 from ..evolution import Evolution
@@ -18,8 +19,10 @@ from ._common import STABILITY_NAMES, figure_for, legend_outside, pyplot
 from .phase import phase_portrait
 
 if TYPE_CHECKING:
+    from matplotlib.artist import Artist
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from mpl_toolkits.mplot3d import Axes3D
 
 # the events at snapshot k: "appears" and "stability" ring the point at k, "vanishes" crosses
 # out the point's last position (at k - 1)
@@ -50,7 +53,7 @@ def evolution(
     pca: PCA | None = None,
     fig: Figure | None = None,
     columns: int = 4,
-    trajectories: Sequence[Any] | None = None,
+    trajectories: Sequence[ArrayLike | None] | None = None,
     overlay_final: bool = True,
     saddle_segments: bool = True,
     legend: bool = True,
@@ -58,16 +61,17 @@ def evolution(
     """A grid of phase portraits, one per snapshot of `evo`, titled with the training step and
     the numbers of points and of stable ones. Returns the figure.
 
-    pca: a fitted PCA (3 components: 3-D panels; 2: 2-D) shared by every panel; None fits
-        3 components to the points of all snapshots (a PCA fitted on a test run of the trained
-        network often shows the memories more clearly).
-    fig: an empty figure to draw into, or None for a new one.
-    columns: panels per row (at most K).
-    trajectories: K arrays (T, N) (or None entries), e.g. a test run under each snapshot's
-        readout, one drawn per panel.
-    overlay_final: the last snapshot's points as light grey dots in every panel (figure 7's
-        "final fixed points overlaid").
-    saddle_segments: draw each saddle's unstable directions (see `phase_portrait`).
+    - pca: a fitted PCA (3 components: 3-D panels; 2: 2-D) shared by every panel; None fits
+      3 components to the points of all snapshots (a PCA fitted on a test run of the trained
+      network often shows the memories more clearly).
+    - fig: an empty figure to draw into, or None for a new one.
+    - columns: panels per row (at most K).
+    - trajectories: K arrays (T, N) (or None entries), e.g. a test run under each snapshot's
+      readout, one drawn per panel.
+    - overlay_final: the last snapshot's points as light grey dots in every panel (figure 7's
+      "final fixed points overlaid").
+    - saddle_segments: draw each saddle's unstable directions (see `phase_portrait`).
+
     Points are coloured by unstable dimensions as in `phase_portrait`; the events since the
     previous snapshot are marked (EVENT_STYLES): a green ring on a point that appeared, a blue
     square on one whose stability changed, a grey cross where a point vanished.
@@ -103,7 +107,7 @@ def evolution(
     fig.suptitle(f"fixed points over training (variance: {share})", fontsize="medium")
     if legend:
         # one legend for the figure: the union of what the panels drew, in a fixed order
-        entries: dict[str, Any] = {}
+        entries: dict[str, Artist] = {}
         for ax in fig.axes:
             for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
                 entries.setdefault(label, handle)
@@ -151,7 +155,8 @@ def animation(
     dims = min(pca.n_components, 3)
     limits = _limits(evo, pca, dims)
     fig = figure_for(None, figsize=(6, 5))
-    writer = PillowWriter(fps=fps)
+    # the stub says int, but any rate works (the frame duration is 1000 / fps ms)
+    writer = PillowWriter(fps=fps)  # type: ignore[arg-type]
     try:
         with writer.saving(fig, str(target), dpi):
             for k in range(len(evo)):
@@ -179,7 +184,7 @@ def animation(
 # -- the parts -----------------------------------------------------------------------------------
 
 
-def _check_evolution(evo: Any) -> None:
+def _check_evolution(evo: object) -> None:
     if not isinstance(evo, Evolution):
         raise TypeError(f"evo must be an Evolution, got {type(evo).__name__}")
 
@@ -217,7 +222,7 @@ def _draw_snapshot(
     k: int,
     pca: PCA,
     limits: np.ndarray,
-    trajectory: Any,
+    trajectory: ArrayLike | None,
     overlay_final: bool,
     saddle_segments: bool,
     short_labels: bool,
@@ -236,11 +241,12 @@ def _draw_snapshot(
         title=title,
     )
     dims = limits.shape[0]
-    extra = {"depthshade": False} if dims == 3 else {}
+    extra: dict[str, Any] = {"depthshade": False} if dims == 3 else {}
 
     def scatter(states: np.ndarray, style: dict[str, Any]) -> None:
         if len(states):
-            ax.scatter(*pca.transform(states)[:, :dims].T, **style, **extra)
+            # one dict of keywords: see mark_fixed_points (the styles have no depthshade)
+            ax.scatter(*pca.transform(states)[:, :dims].T, **style | extra)
 
     if overlay_final and k < len(evo) - 1:
         scatter(evo.fixed_points[-1].points, FINAL_STYLE)
@@ -250,9 +256,12 @@ def _draw_snapshot(
         # a vanished point is last seen at k - 1
         at = k - 1 if kind == "vanishes" else k
         scatter(evo.fixed_points[at].points[np.isin(evo.tracks[at], ids)], style)
-    setters = [(ax.set_xlim, ax.set_xlabel), (ax.set_ylim, ax.set_ylabel)]
+    setters: list[tuple[Callable[..., object], Callable[..., object]]] = [
+        (ax.set_xlim, ax.set_xlabel),
+        (ax.set_ylim, ax.set_ylabel),
+    ]
     if dims == 3:
-        setters.append((ax.set_zlim, ax.set_zlabel))
+        setters.append((cast("Axes3D", ax).set_zlim, cast("Axes3D", ax).set_zlabel))
     for i, ((low, high), (set_limits, set_label)) in enumerate(zip(limits, setters, strict=True)):
         set_limits(low, high)
         if short_labels:

@@ -3,9 +3,10 @@ at readout snapshots, in the complex plane."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import as_array
 from ._common import axes_for, pyplot
@@ -14,7 +15,9 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 
-def readout_spectra(recurrent: Any, closed: Any, steps: Any, ax: Axes | None = None) -> Axes:
+def readout_spectra(
+    recurrent: ArrayLike, closed: ArrayLike, steps: ArrayLike, ax: Axes | None = None
+) -> Axes:
     """The eigenvalues of W_r (grey) and of W_c at each snapshot (coloured by training step),
     from `rnndyn.readout_spectra`: recurrent (N,), closed (K, N), steps (K,). The line
     Re λ = 1 marks where the linearisation of τ dx/dt = -x + W_c φ(x) at the origin turns

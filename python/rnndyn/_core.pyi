@@ -1,0 +1,220 @@
+"""The interface of rnndyn's compiled core, written by hand.
+
+`rnndyn._core` re-exports one of two builds of the same C++ sources, `_core_portable` and
+`_core_avx2` (see _core.py); both have exactly this API (tests/test_typing.py holds the stub to
+them). Array arguments come in two sorts:
+
+- `ArrayLike`: converted by pybind11 (copied if need be) to a C-contiguous array of the
+  overload's dtype; lists and other dtypes are accepted;
+- `NDArray[...]`: passed without conversion, to be written in place or read without a copy,
+  so they must already be arrays of exactly that dtype in C order (`Q` of
+  `tangent_log_growth`: Fortran order); anything else raises TypeError.
+
+Shapes are in the comments: N units, O outputs, I inputs, T steps, K states.
+"""
+
+from typing import Final, Literal, overload
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+# the build that was loaded
+instruction_set: Final[Literal["portable", "avx2"]]
+
+def cpu_has_avx2_fma() -> bool: ...
+
+# -- simulation and FORCE (bind_network.cpp) ----------------------------------------------------
+# The float64 and float32 overloads are told apart by the in-place arrays. Each returns -1, or
+# the step (within this call) where the run diverged and stopped.
+
+@overload
+def simulate(
+    recurrent: ArrayLike,  # (N, N)
+    feedback: ArrayLike,  # (N, O)
+    input: ArrayLike,  # (N, I)
+    bias: ArrayLike,  # (N,) or (0,) for none
+    leak: ArrayLike,  # (N,) dt / tau
+    activation: str,
+    readout: NDArray[np.float64],  # (O, N)
+    state: NDArray[np.float64],  # (N,), advanced in place
+    inputs: NDArray[np.float64],  # (T, I)
+    targets: NDArray[np.float64],  # (T, O), or (0, O) without teacher forcing
+    teacher_forcing: bool,
+    previous_target: NDArray[np.float64],  # (O,) the target before this call's first step
+    states: NDArray[np.float64],  # (T, N), written
+    outputs: NDArray[np.float64],  # (T, O), written
+    n_jobs: int = 1,
+    previous_output: NDArray[np.float64] = ...,  # (O,) the last call's last output, or (0,)
+) -> int: ...
+@overload
+def simulate(
+    recurrent: ArrayLike,
+    feedback: ArrayLike,
+    input: ArrayLike,
+    bias: ArrayLike,
+    leak: ArrayLike,
+    activation: str,
+    readout: NDArray[np.float32],
+    state: NDArray[np.float32],
+    inputs: NDArray[np.float32],
+    targets: NDArray[np.float32],
+    teacher_forcing: bool,
+    previous_target: NDArray[np.float32],
+    states: NDArray[np.float32],
+    outputs: NDArray[np.float32],
+    n_jobs: int = 1,
+    previous_output: NDArray[np.float32] = ...,
+) -> int: ...
+@overload
+def train_force(
+    recurrent: ArrayLike,
+    feedback: ArrayLike,
+    input: ArrayLike,
+    bias: ArrayLike,
+    leak: ArrayLike,
+    activation: str,
+    readout: NDArray[np.float64],  # (O, N), trained in place
+    state: NDArray[np.float64],
+    inputs: NDArray[np.float64],
+    targets: NDArray[np.float64],
+    teacher_forcing: bool,
+    previous_target: NDArray[np.float64],
+    inverse_correlation: NDArray[np.float64],  # (N, N) P: its lower triangle updated in place
+    train_every: int,
+    step_offset: int,  # the first step's index in the whole run (for train_every)
+    states: NDArray[np.float64],  # (T, N), or (0, N) not to record them
+    outputs: NDArray[np.float64],
+    errors: NDArray[np.float64],  # (T, O) z - f before each update, written
+    n_jobs: int = 1,
+    previous_output: NDArray[np.float64] = ...,
+) -> int: ...
+@overload
+def train_force(
+    recurrent: ArrayLike,
+    feedback: ArrayLike,
+    input: ArrayLike,
+    bias: ArrayLike,
+    leak: ArrayLike,
+    activation: str,
+    readout: NDArray[np.float32],
+    state: NDArray[np.float32],
+    inputs: NDArray[np.float32],
+    targets: NDArray[np.float32],
+    teacher_forcing: bool,
+    previous_target: NDArray[np.float32],
+    inverse_correlation: NDArray[np.float32],
+    train_every: int,
+    step_offset: int,
+    states: NDArray[np.float32],
+    outputs: NDArray[np.float32],
+    errors: NDArray[np.float32],
+    n_jobs: int = 1,
+    previous_output: NDArray[np.float32] = ...,
+) -> int: ...
+
+# -- fixed points (bind_fixedpoints.cpp) --------------------------------------------------------
+
+# Every bound class has pybind11's metaclass (pybind11_builtins.pybind11_type, which cannot be
+# imported); it is what makes `discrete_time` a read-only attribute of the class.
+class _pybind11_type(type): ...
+
+class MinimizeOptions(metaclass=_pybind11_type):
+    """Settings of the q-minimisers (defaults in minimize_common.hpp)."""
+
+    tol_q: float
+    tol_grad: float
+    tol_step: float
+    max_iter: int
+    max_inner: int
+    exact_hessian: bool
+    initial_radius: float
+    learning_rate: float
+    max_krylov: int
+    newton_iter: int
+    cluster_q: float
+    cluster_radius: float
+    def __init__(self) -> None: ...
+
+# The two systems share their methods (bind_system_methods); each product takes K states and K
+# vectors as rows and returns (K, N). `minimize` returns (points (K, N), q (K,), |grad q| (K,),
+# iterations (K,), stop reasons (K,) as indices into fixedpoints.STOP_REASONS).
+
+class ClosedLoopSystem(metaclass=_pybind11_type):
+    """F(x) = -x + W_c phi(x) + c: an ESN's closed loop at a constant input."""
+
+    discrete_time: Final = False
+    def __init__(
+        self,
+        weights: ArrayLike,  # W_c (N, N)
+        offset: ArrayLike,  # c (N,)
+        activation: str,
+        feedback: ArrayLike,  # W_fb (N, O), or (N, 0)
+        readout: ArrayLike,  # W_o (O, N), or (0, N)
+    ) -> None: ...
+    @property
+    def size(self) -> int: ...
+    def velocity(self, states: ArrayLike) -> NDArray[np.float64]: ...
+    def gradient(self, states: ArrayLike) -> NDArray[np.float64]: ...
+    def jacobian_product(self, states: ArrayLike, vectors: ArrayLike) -> NDArray[np.float64]: ...
+    def jacobian_transpose_product(
+        self, states: ArrayLike, vectors: ArrayLike
+    ) -> NDArray[np.float64]: ...
+    def hessian_product(
+        self, states: ArrayLike, vectors: ArrayLike, exact: bool = True
+    ) -> NDArray[np.float64]: ...
+    def jacobian(self, state: ArrayLike) -> NDArray[np.float64]: ...
+    def hessian(self, state: ArrayLike, exact: bool = True) -> NDArray[np.float64]: ...
+    def minimize(
+        self, starts: ArrayLike, method: str, options: MinimizeOptions, n_jobs: int = 1
+    ) -> tuple[
+        NDArray[np.float64],
+        NDArray[np.float64],
+        NDArray[np.float64],
+        NDArray[np.int32],
+        NDArray[np.int32],
+    ]: ...
+    def precondition(self, states: ArrayLike, vectors: ArrayLike) -> NDArray[np.float64]: ...
+
+class DiscreteSystem(metaclass=_pybind11_type):
+    """G(h) = phi(W h + c) - h: a discrete-time RNN's fixed-point residual."""
+
+    discrete_time: Final = True
+    def __init__(
+        self,
+        weights: ArrayLike,  # W (N, N)
+        offset: ArrayLike,  # c (N,)
+        activation: str,
+    ) -> None: ...
+    @property
+    def size(self) -> int: ...
+    def velocity(self, states: ArrayLike) -> NDArray[np.float64]: ...
+    def gradient(self, states: ArrayLike) -> NDArray[np.float64]: ...
+    def jacobian_product(self, states: ArrayLike, vectors: ArrayLike) -> NDArray[np.float64]: ...
+    def jacobian_transpose_product(
+        self, states: ArrayLike, vectors: ArrayLike
+    ) -> NDArray[np.float64]: ...
+    def hessian_product(
+        self, states: ArrayLike, vectors: ArrayLike, exact: bool = True
+    ) -> NDArray[np.float64]: ...
+    def jacobian(self, state: ArrayLike) -> NDArray[np.float64]: ...
+    def hessian(self, state: ArrayLike, exact: bool = True) -> NDArray[np.float64]: ...
+    def minimize(
+        self, starts: ArrayLike, method: str, options: MinimizeOptions, n_jobs: int = 1
+    ) -> tuple[
+        NDArray[np.float64],
+        NDArray[np.float64],
+        NDArray[np.float64],
+        NDArray[np.int32],
+        NDArray[np.int32],
+    ]: ...
+    def precondition(self, states: ArrayLike, vectors: ArrayLike) -> NDArray[np.float64]: ...
+
+# -- Lyapunov exponents (bind_lyapunov.cpp) -----------------------------------------------------
+
+def tangent_log_growth(
+    matrix: ArrayLike,  # W_c (ESN) or W (RNN), (N, N)
+    leak: ArrayLike,  # (N,) dt / tau for the ESN's Euler map, (0,) for the RNN
+    activation: str,
+    rates: ArrayLike,  # (T, N)
+    Q: NDArray[np.float64],  # (N, k) Fortran order, advanced and re-orthonormalised in place
+) -> NDArray[np.float64]: ...  # (k,) sums of log|R_ii|
