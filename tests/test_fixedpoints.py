@@ -164,6 +164,29 @@ def test_krylov_linearisation_is_the_same_on_every_call():
         np.testing.assert_array_equal(getattr(first, name), getattr(second, name), err_msg=name)
 
 
+def test_per_unit_time_constants_decide_stability():
+    # J = W_c - I at x = 0 is stable, but diag(1/τ) J with τ = (20, 1, 20) is not
+    jacobian = np.array([[-0.6, 3.1, -0.9], [-1.5, 0.5, 2.1], [0.3, -1.2, -2.7]])
+    tau = np.array([20.0, 1.0, 20.0])
+
+    def network(tau):
+        weights = (jacobian + np.eye(3), np.zeros((3, 1)), np.zeros((3, 0)), np.zeros((1, 3)))
+        return rd.ESN.from_weights(*weights, tau=tau, dt=0.05, state=np.full(3, 1e-4))
+
+    one, many = network(10.0), network(tau)
+    at_one = rd.find_fixed_points(one, np.zeros((1, 3)))
+    at_many = rd.find_fixed_points(many, np.zeros((1, 3)))
+    np.testing.assert_allclose(
+        np.sort_complex(at_one.eigenvalues[0]), np.sort_complex(np.linalg.eigvals(jacobian))
+    )
+    scaled = np.linalg.eigvals(tau.mean() / tau[:, None] * jacobian)
+    np.testing.assert_allclose(np.sort_complex(at_many.eigenvalues[0]), np.sort_complex(scaled))
+    assert at_one.label[0] == "stable focus" and at_many.unstable_dims[0] == 2
+    # what the simulations do near x = 0 (dt ≪ τ: the Euler map follows the ODE)
+    assert np.linalg.norm(one.run(4000).states[-1]) < 1e-6
+    assert np.linalg.norm(many.run(4000).states[-1]) > 1e-2
+
+
 def test_fixed_points_index_save_and_load(tmp_path):
     starts, _ = _decoupled_starts()
     fps = rd.find_fixed_points(_decoupled_esn(), starts)

@@ -68,7 +68,10 @@ class FixedPoints(SavedResult):
     - is_outlier: (M,) far from every starting state (over 10x the median distance);
     - eigenvalues: (M, k) eigenvalues of J = ∂F/∂x, ordered from the least stable (largest
       real part in continuous time, largest `|λ + 1|` in discrete time); k = N or the leading
-      few;
+      few. An ESN with per-unit time constants τ (N,) moves by dx/dt = F(x) / τ, which is
+      linearised by diag(1/τ) J, whose eigenvalues (and stability) are not those of J scaled:
+      there they are the eigenvalues of diag(τ̄/τ) J, τ̄ = mean(τ), so that Re λ / τ̄ is a rate
+      in 1/time as Re λ / τ is for one τ (where the two coincide);
     - unstable_dims: (M,) eigenvalues with Re λ > 0 (continuous) or `|λ + 1| > 1` (discrete:
       the map's multipliers are λ + 1); is_stable: (M,); label: (M,) "stable node", "stable
       focus", "k-saddle", "repeller" or "marginal";
@@ -284,6 +287,9 @@ def find_fixed_points(
     products = _core_products(core) if core is not None else None
     if size <= _DENSE_PRODUCT_LIMIT:
         products = _dense_products(jacobian)
+    if isinstance(system, ESN) and isinstance(system.tau, np.ndarray):
+        scale: FloatArray = np.mean(system.tau) / system.tau.astype(float)
+        jacobian, products = _time_scaled(jacobian, products, scale)
 
     def linearize(x: FloatArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return _linearize(x, jacobian, products, discrete_time, eigenvalues, max_unstable_vectors)
@@ -519,6 +525,27 @@ def _core_products(core: CoreSystem) -> Products:
         return forward, backward
 
     return at
+
+
+def _time_scaled(
+    jacobian: Jacobian, products: Products | None, scale: FloatArray
+) -> tuple[Jacobian, Products | None]:
+    """J and its products for diag(scale) J: the linearisation of τ ⊙ dx/dt = F(x) with
+    scale = τ̄ / τ (DESIGN.md: per-unit time constants)."""
+
+    def scaled_jacobian(x: FloatArray) -> FloatArray:
+        scaled: FloatArray = scale[:, None] * jacobian(x)
+        return scaled
+
+    if products is None:
+        return scaled_jacobian, None
+    inner = products
+
+    def scaled_products(x: FloatArray) -> tuple[Operator, Operator]:
+        forward, backward = inner(x)
+        return (lambda v: scale * forward(v)), (lambda v: backward(scale * np.real(v)))
+
+    return scaled_jacobian, scaled_products
 
 
 def _linearize(
