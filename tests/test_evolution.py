@@ -273,7 +273,7 @@ def test_fixed_point_evolution_checks_its_arguments(trained):
         rd.fixed_point_evolution("net", history, starts)
     with pytest.raises(TypeError, match="history must be a TrainingHistory"):
         rd.fixed_point_evolution(net, history.readouts, starts)
-    with pytest.raises(ValueError, match="history: its readouts"):
+    with pytest.raises(ValueError, match="history's readouts have shape"):
         rd.fixed_point_evolution(rd.ESN(50, 2, 2, seed=0), history, starts)
     with pytest.raises(ValueError, match="initial_states must have shape"):
         rd.fixed_point_evolution(net, history, starts[:, :10])

@@ -22,7 +22,7 @@ from ._io import load_archive, save_archive
 from ._validation import as_array, as_float, as_int
 from .fixedpoints import FixedPoints, Kind, as_kinds, find_fixed_points
 from .network import ESN
-from .training import TrainingHistory
+from .training import TrainingHistory, check_history
 
 EVENT_KINDS = ("appears", "vanishes", "stability")
 # the FixedPoints fields with one row per point (the others are scalar settings)
@@ -277,13 +277,7 @@ def fixed_point_evolution(
     """
     if not isinstance(net, ESN):
         raise TypeError(f"net must be an ESN, got {type(net).__name__}")
-    if not isinstance(history, TrainingHistory):
-        raise TypeError(f"history must be a TrainingHistory, got {type(history).__name__}")
-    if history.readouts.shape[1:] != net.readout.shape:
-        raise ValueError(
-            f"history: its readouts {history.readouts.shape[1:]} do not fit the net's readout "
-            f"{net.readout.shape}; pass the network the history was recorded from"
-        )
+    check_history(net, history)
     indices = _snapshot_indices(snapshots, history.snapshot_steps)
     # checked before the searches, which take seconds per snapshot
     kinds = as_kinds(kinds)

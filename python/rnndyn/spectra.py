@@ -8,7 +8,7 @@ import scipy.linalg
 from numpy.typing import ArrayLike, NDArray
 
 from .network import ESN
-from .training import TrainingHistory
+from .training import TrainingHistory, check_history
 
 
 def readout_spectra(
@@ -25,13 +25,7 @@ def readout_spectra(
     if history is None:
         readouts, steps = net.readout[None], np.zeros(1, dtype=int)
     else:
-        if not isinstance(history, TrainingHistory):
-            raise TypeError(f"history must be a TrainingHistory, got {type(history).__name__}")
-        if history.readouts.shape[1:] != net.readout.shape:
-            raise ValueError(
-                f"history's readouts have shape {history.readouts.shape[1:]}, the "
-                f"network's readout {net.readout.shape}"
-            )
+        check_history(net, history)
         index = np.arange(len(history.snapshot_steps))
         if snapshots is not None:
             chosen = np.asarray(snapshots)

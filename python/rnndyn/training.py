@@ -51,6 +51,19 @@ class TrainingHistory(SavedResult):
         return float(np.mean(self.errors**2))
 
 
+def check_history(net: ESN, history: object) -> TrainingHistory:
+    """`history`, if it is a TrainingHistory whose readouts (K, O, N) fit the readout of
+    `net`; TypeError or ValueError otherwise."""
+    if not isinstance(history, TrainingHistory):
+        raise TypeError(f"history must be a TrainingHistory, got {type(history).__name__}")
+    if history.readouts.shape[1:] != net.readout.shape:
+        raise ValueError(
+            f"history's readouts have shape {history.readouts.shape[1:]}, the network's "
+            f"readout {net.readout.shape}: pass the network the history was recorded from"
+        )
+    return history
+
+
 def train_force(
     net: ESN,
     inputs: Inputs,
