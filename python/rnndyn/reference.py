@@ -46,6 +46,9 @@ def run_network(
     inputs (T, I), targets (T, O). Returns states (T, N), outputs (T, O), and with targets
     errors (T, O) (before each update); with training also readout (O, N) and P (N, N).
     """
+    if teacher_forcing and targets is None:
+        raise ValueError("teacher_forcing needs targets (T, O)")
+    forced = targets if teacher_forcing else None
     n = recurrent.shape[0]
     n_out = readout.shape[0]
     steps = inputs.shape[0]
@@ -59,9 +62,8 @@ def run_network(
     outputs = np.zeros((steps, n_out))
     errors = np.zeros((steps, n_out))
     for t in range(steps):
-        if teacher_forcing:
-            assert targets is not None, "teacher forcing needs targets"
-            fed_back = np.zeros(n_out) if t == 0 else targets[t - 1]
+        if forced is not None:
+            fed_back = np.zeros(n_out) if t == 0 else forced[t - 1]
         else:
             fed_back = z
         velocity = -x + recurrent @ r + feedback @ fed_back + input_weights @ inputs[t] + b
