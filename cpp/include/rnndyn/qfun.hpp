@@ -15,6 +15,7 @@
 #include <Eigen/Cholesky>
 
 #include "activation.hpp"
+#include "packed_matrix.hpp"
 #include "types.hpp"
 
 namespace rnndyn {
@@ -79,7 +80,7 @@ public:
         check_width(X);
         Matrix rates(X.rows(), X.cols());
         apply_activation(activation_, X, rates);
-        Matrix F = rates * W_.transpose();
+        Matrix F = packed_.times_transpose(W_, rates);
         F.rowwise() += offset_.transpose();
         F -= X;
         return F;
@@ -94,7 +95,7 @@ public:
         lin.curvature.resize(X.rows(), X.cols());
         activation_slope(activation_, rates, lin.slopes);
         activation_curvature(activation_, rates, lin.curvature);
-        const Matrix FW = F * W_;  // rows: (W_cᵀ F)ᵀ
+        const Matrix FW = packed_.times(W_, F);  // rows: (W_cᵀ F)ᵀ
         gradient = lin.slopes.cwiseProduct(FW) - F;
         lin.curvature = lin.curvature.cwiseProduct(FW);  // DESIGN.md: exact Hessian
         return lin;
@@ -103,7 +104,7 @@ public:
     // J V, rows: (φ' ⊙ v) W_cᵀ - v.
     Matrix jacobian_product(const Linearization<Scalar>& lin, const Matrix& V) const {
         lin.check(V);
-        Matrix JV = lin.slopes.cwiseProduct(V) * W_.transpose();
+        Matrix JV = packed_.times_transpose(W_, lin.slopes.cwiseProduct(V));
         JV -= V;
         return JV;
     }
@@ -111,7 +112,7 @@ public:
     // Jᵀ U, rows: φ' ⊙ (u W_c) - u.
     Matrix jacobian_transpose_product(const Linearization<Scalar>& lin, const Matrix& U) const {
         lin.check(U);
-        Matrix JtU = lin.slopes.cwiseProduct(U * W_);
+        Matrix JtU = lin.slopes.cwiseProduct(packed_.times(W_, U));
         JtU -= U;
         return JtU;
     }
@@ -199,6 +200,7 @@ private:
     };
 
     Matrix W_;
+    PackedProducts<Scalar> packed_;  // W_ for the batched products
     Vector<Scalar> offset_;
     Activation activation_;
     Matrix factor_;  // A = W_oᵀ L (N x O), empty without a preconditioner
@@ -222,7 +224,7 @@ public:
 
     Matrix velocity(const Matrix& X) const {
         if (X.cols() != size()) throw std::invalid_argument("states must have N columns");
-        Matrix drive = X * W_.transpose();
+        Matrix drive = packed_.times_transpose(W_, X);
         drive.rowwise() += offset_.transpose();
         Matrix G(X.rows(), X.cols());
         apply_activation(activation_, drive, G);
@@ -238,7 +240,7 @@ public:
         activation_slope(activation_, rates, lin.slopes);
         activation_curvature(activation_, rates, lin.curvature);
         lin.curvature = lin.curvature.cwiseProduct(G);  // G ⊙ φ'': the exact Hessian's weights
-        gradient = lin.slopes.cwiseProduct(G) * W_;
+        gradient = packed_.times(W_, lin.slopes.cwiseProduct(G));
         gradient -= G;
         return lin;
     }
@@ -246,7 +248,7 @@ public:
     // J V, rows: φ' ⊙ (v Wᵀ) - v.
     Matrix jacobian_product(const Linearization<Scalar>& lin, const Matrix& V) const {
         lin.check(V);
-        Matrix JV = lin.slopes.cwiseProduct(V * W_.transpose());
+        Matrix JV = lin.slopes.cwiseProduct(packed_.times_transpose(W_, V));
         JV -= V;
         return JV;
     }
@@ -254,7 +256,7 @@ public:
     // Jᵀ U, rows: (φ' ⊙ u) W - u.
     Matrix jacobian_transpose_product(const Linearization<Scalar>& lin, const Matrix& U) const {
         lin.check(U);
-        Matrix JtU = lin.slopes.cwiseProduct(U) * W_;
+        Matrix JtU = packed_.times(W_, lin.slopes.cwiseProduct(U));
         JtU -= U;
         return JtU;
     }
@@ -263,11 +265,11 @@ public:
     // rows ((φ' ⊙ JV) + (G ⊙ φ'' ⊙ V Wᵀ)) W - JV.
     Matrix hessian_product(const Linearization<Scalar>& lin, const Matrix& V, bool exact) const {
         lin.check(V);
-        const Matrix VW = V * W_.transpose();
+        const Matrix VW = packed_.times_transpose(W_, V);
         Matrix JV = lin.slopes.cwiseProduct(VW) - V;
         Matrix inner = lin.slopes.cwiseProduct(JV);
         if (exact) inner += lin.curvature.cwiseProduct(VW);
-        Matrix HV = inner * W_;
+        Matrix HV = packed_.times(W_, inner);
         HV -= JV;
         return HV;
     }
@@ -304,6 +306,7 @@ public:
 
 private:
     Matrix W_;
+    PackedProducts<Scalar> packed_;  // W_ for the batched products
     Vector<Scalar> offset_;
     Activation activation_;
 };
