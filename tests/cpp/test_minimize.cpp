@@ -183,3 +183,27 @@ TEST(minimize_rejects_bad_starts_and_jobs) {
         rnndyn::minimize<double>(system, Matrix::Zero(0, 4), rnndyn::Method::Newton, options, 2);
     CHECK(none.points.rows() == 0 && none.q.size() == 0);
 }
+
+// Newton's first pass runs in float (minimizers.hpp: coarse_first_pass): a start it does not
+// move comes back exactly, not rounded to float, and the second pass still reaches 1e-20 from
+// where the float pass stopped (checked above); the float copy of a system is its rounding.
+TEST(newton_float_first_pass_keeps_unmoved_starts_exact) {
+    const Problem problem = make_problem(closed_loop_root, 0.3, 65);
+    const auto system = decoupled_closed_loop(true);
+    rnndyn::MinimizeOptions options;
+    options.max_iter = 0;
+    const auto result =
+        rnndyn::minimize<double>(system, problem.starts, rnndyn::Method::Newton, options, 1);
+    CHECK((result.points.array() == problem.starts.array()).all());
+    CHECK_CLOSE(result.q, rnndyn::half_squared_norms(system.velocity(problem.starts)), 1e-15);
+    // the float copy: rounded weights, and its preconditioner kept
+    const auto coarse = system.cast<float>();
+    const rnndyn::RowMatrix<float> rounded = problem.starts.cast<float>();
+    CHECK_CLOSE(coarse.velocity(rounded), system.velocity(problem.starts), 1e-6);
+    Matrix gradient;
+    rnndyn::RowMatrix<float> coarse_gradient;
+    const auto lin = system.linearize(problem.starts, system.velocity(problem.starts), gradient);
+    const auto coarse_lin = coarse.linearize(rounded, coarse.velocity(rounded), coarse_gradient);
+    CHECK_CLOSE(coarse.precondition(coarse_lin, rounded), system.precondition(lin, problem.starts),
+                1e-5);
+}

@@ -26,24 +26,29 @@ void levenberg_marquardt(const System& system, Block<Scalar>& block,
     const Rows points = block.active;
     constexpr Scalar kStall = Scalar(0.9);  // q_new > kStall q: q stalls
     const Scalar round_off = 8 * std::numeric_limits<Scalar>::epsilon();
+    // the model and its damped copy, factorised in place: N x N each, allocated once (fresh
+    // pages for every trial cost as much as the model itself)
+    ColMatrix<Scalar> normal, damped;
     for (const Eigen::Index i : points) {
         bool exact = false;
-        auto model = [&] { return dense_hessian(system, block.lin, i, exact); };
-        ColMatrix<Scalar> normal = model();
+        auto model = [&] { dense_hessian(system, block.lin, i, exact, normal); };
+        model();
         Scalar damping = Scalar(1e-3) * std::max(normal.diagonal().cwiseAbs().maxCoeff(),
                                                  std::numeric_limits<Scalar>::min());
         Scalar growth = 2;
-        Eigen::LLT<ColMatrix<Scalar>> cholesky;
+        auto fill_damped = [&] {
+            damped.resize(normal.rows(), normal.cols());
+            damped.template triangularView<Eigen::Lower>() = normal;
+            damped.diagonal().array() += damping;
+        };
         while (block.reason[i] < 0) {
             ++block.iterations[i];
-            ColMatrix<Scalar> damped = normal;
-            damped.diagonal().array() += damping;
-            cholesky.compute(damped);
+            fill_damped();
+            Eigen::LLT<Eigen::Ref<ColMatrix<Scalar>>> cholesky(damped);
             if (exact && cholesky.info() != Eigen::Success) {  // indefinite: Gauss-Newton again
                 exact = false;
-                normal = model();
-                damped = normal;
-                damped.diagonal().array() += damping;
+                model();
+                fill_damped();
                 cholesky.compute(damped);
             }
             Vector<Scalar> step;
@@ -65,7 +70,7 @@ void levenberg_marquardt(const System& system, Block<Scalar>& block,
                 if (q_trial > kStall * block.q(i)) exact = true;
                 block.X.row(i) = trial.row(0);
                 block.refresh(system, {i}, F_trial);
-                normal = model();
+                model();
                 const Scalar t = Scalar(2) * rho - Scalar(1);
                 damping *= std::max(Scalar(1) / Scalar(3), Scalar(1) - t * t * t);
                 growth = 2;

@@ -37,9 +37,14 @@ void gmres(const System& system, const Linearization<Scalar>& lin, const RowMatr
     Vector<Scalar> beta = F.rowwise().norm();
     for (Eigen::Index i = 0; i < m; ++i)
         if (beta(i) > 0) basis[0].row(i) /= beta(i);
-    // per row: Hessenberg columns (before rotation, for J s), rotated R, rotations, residual
-    std::vector<Matrix> hessenberg(std::size_t(m), Matrix::Zero(depth + 1, depth));
-    std::vector<Matrix> upper(std::size_t(m), Matrix::Zero(depth + 1, depth));
+    // per row: Hessenberg columns (before rotation, for J s), rotated R, rotations, residual;
+    // a column is zeroed when it is reached (most rows stop after a few of `depth`)
+    const std::size_t rows = std::size_t(m);
+    std::vector<Matrix> hessenberg(rows), upper(rows);
+    for (std::size_t i = 0; i < rows; ++i) {
+        hessenberg[i].resize(depth + 1, depth);
+        upper[i].resize(depth + 1, depth);
+    }
     Matrix cosine(m, depth), sine(m, depth), residual = Matrix::Zero(m, depth + 1);
     std::vector<int> used(std::size_t(m), 0);
     Rows running;
@@ -56,6 +61,7 @@ void gmres(const System& system, const Linearization<Scalar>& lin, const RowMatr
             const Eigen::Index i = running[k];
             Vector<Scalar> w = W_run.row(Eigen::Index(k)).transpose();
             Matrix& h = hessenberg[std::size_t(i)];
+            h.col(j).setZero();
             for (int l = 0; l <= j; ++l) {
                 h(l, j) = basis[std::size_t(l)].row(i).dot(w);
                 w -= h(l, j) * basis[std::size_t(l)].row(i).transpose();

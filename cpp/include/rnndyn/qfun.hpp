@@ -7,6 +7,7 @@
 // Every product over K states is one matrix-matrix product, not K matrix-vector products.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -73,6 +74,15 @@ public:
         factor_ = readout.transpose() * Matrix(gram.matrixL());
     }
 
+    // The same system in another precision (rounded weights; the preconditioner kept).
+    template <typename Other>
+    ClosedLoopSystem<Other> cast() const {
+        ClosedLoopSystem<Other> copy(W_.template cast<Other>(), offset_.template cast<Other>(),
+                                     activation_);
+        copy.factor_ = factor_.template cast<Other>();
+        return copy;
+    }
+
     Eigen::Index size() const { return W_.rows(); }
 
     // F at each row of X.
@@ -132,18 +142,29 @@ public:
         return J;
     }
 
-    // JᵀJ at row `row` (column-major). With the Gram matrix G = W_cᵀW_c, formed once per
-    // system, JᵀJ = D G D - B - Bᵀ + I with B = D W_cᵀ: O(N²) per call, not a product of two
-    // N x N matrices.
-    ColMatrix<Scalar> gauss_newton(const Linearization<Scalar>& lin, Eigen::Index row) const {
-        const auto d = lin.slopes.row(row).transpose();
-        const Eigen::Map<const ColMatrix<Scalar>> W_t(W_.data(), size(), size());  // W_cᵀ
-        const ColMatrix<Scalar> B = d.asDiagonal() * W_t;
-        ColMatrix<Scalar> normal = d.asDiagonal() * gram() * d.asDiagonal();
-        normal -= B;
-        normal -= B.transpose();
-        normal.diagonal().array() += Scalar(1);
-        return normal;
+    // The lower triangle of JᵀJ at row `row`, into `normal` (N x N, column-major; resized if
+    // needed, the upper triangle left as it was). With the Gram matrix G = W_cᵀW_c, formed once
+    // per system, (JᵀJ)_ij = d_i d_j G_ij - d_i W_ji - d_j W_ij + δ_ij (d = φ', W = W_c): one
+    // pass over G's lower triangle and W, not a product of two N x N matrices.
+    void gauss_newton(const Linearization<Scalar>& lin, Eigen::Index row,
+                      ColMatrix<Scalar>& normal) const {
+        const Eigen::Index n = size();
+        const Scalar* d = lin.slopes.row(row).data();
+        const ColMatrix<Scalar>& G = gram();
+        normal.resize(n, n);
+        // column j reads W down its column j (stride N): in tiles of 8 columns a cache line of
+        // W's row serves the whole tile
+        constexpr Eigen::Index kTile = 8;
+        for (Eigen::Index tile = 0; tile < n; tile += kTile) {
+            for (Eigen::Index j = tile; j < std::min(n, tile + kTile); ++j) {
+                const Scalar* g = &G(0, j);
+                const Scalar* w_row = &W_(j, 0);
+                Scalar* out = &normal(0, j);
+                for (Eigen::Index i = j; i < n; ++i)
+                    out[i] = d[i] * (d[j] * g[i] - w_row[i]) - d[j] * W_(i, j);
+                out[j] += Scalar(1);
+            }
+        }
     }
 
     // normal += Σ_k F_k ∇²F_k at row `row`, making JᵀJ the exact Hessian of q: here diagonal,
@@ -205,6 +226,9 @@ private:
     Activation activation_;
     Matrix factor_;  // A = W_oᵀ L (N x O), empty without a preconditioner
     std::shared_ptr<Gram> gram_ = std::make_shared<Gram>();
+
+    template <typename>
+    friend class ClosedLoopSystem;  // cast
 };
 
 // Discrete-time vanilla RNN h' = φ(W h + c): fixed points are the zeros of G(h) = φ(Wh + c) - h.
@@ -218,6 +242,12 @@ public:
             : W_(std::move(recurrent)), offset_(std::move(offset)), activation_(activation) {
         if (W_.rows() != W_.cols()) throw std::invalid_argument("recurrent must be N x N");
         if (offset_.size() != W_.rows()) throw std::invalid_argument("offset must have length N");
+    }
+
+    // The same system in another precision (rounded weights).
+    template <typename Other>
+    DiscreteSystem<Other> cast() const {
+        return {W_.template cast<Other>(), offset_.template cast<Other>(), activation_};
     }
 
     Eigen::Index size() const { return W_.rows(); }
@@ -280,12 +310,12 @@ public:
         return J;
     }
 
-    // JᵀJ at row `row` (its lower triangle; column-major), from the dense J.
-    ColMatrix<Scalar> gauss_newton(const Linearization<Scalar>& lin, Eigen::Index row) const {
+    // The lower triangle of JᵀJ at row `row`, into `normal` (column-major), from the dense J.
+    void gauss_newton(const Linearization<Scalar>& lin, Eigen::Index row,
+                      ColMatrix<Scalar>& normal) const {
         const ColMatrix<Scalar> J = jacobian(lin, row);
-        ColMatrix<Scalar> normal = ColMatrix<Scalar>::Zero(size(), size());
+        normal.setZero(size(), size());
         normal.template selfadjointView<Eigen::Lower>().rankUpdate(J.transpose());
-        return normal;
     }
 
     // normal += Σ_k G_k ∇²G_k = Wᵀ diag(G ⊙ φ'') W at row `row` (lower triangle; an N³ product).
@@ -311,13 +341,21 @@ private:
     Activation activation_;
 };
 
-// The dense Hessian of q at row `row` of a linearization, exact or Gauss-Newton JᵀJ; only its
-// lower triangle is guaranteed (what a Cholesky factorisation reads).
+// The dense Hessian of q at row `row` of a linearization, exact or Gauss-Newton JᵀJ, into
+// `hessian` (N x N, column-major, its storage reused); only its lower triangle is written (what
+// a Cholesky factorisation reads).
+template <class System, typename Scalar>
+void dense_hessian(const System& system, const Linearization<Scalar>& lin, Eigen::Index row,
+                   bool exact, ColMatrix<Scalar>& hessian) {
+    system.gauss_newton(lin, row, hessian);
+    if (exact) system.add_second_order(lin, row, hessian);
+}
+
 template <class System, typename Scalar>
 ColMatrix<Scalar> dense_hessian(const System& system, const Linearization<Scalar>& lin,
                                 Eigen::Index row, bool exact) {
-    ColMatrix<Scalar> hessian = system.gauss_newton(lin, row);
-    if (exact) system.add_second_order(lin, row, hessian);
+    ColMatrix<Scalar> hessian;
+    dense_hessian(system, lin, row, exact, hessian);
     return hessian;
 }
 

@@ -21,16 +21,21 @@ class DenseLuPreconditioner {
 public:
     using Matrix = RowMatrix<Scalar>;
 
+    // Factorises Jᵀ, whose column-major storage is that of the row-major J: no transposing copy.
     template <class System>
     DenseLuPreconditioner(const System& system, const Matrix& state) {
         const Block<Scalar> at(system, state);
-        lu_.compute(ColMatrix<Scalar>(system.jacobian(at.lin, 0)));
+        const Matrix J = system.jacobian(at.lin, 0);
+        lu_.compute(Eigen::Map<const ColMatrix<Scalar>>(J.data(), J.cols(), J.rows()));
     }
 
-    Matrix operator()(const Matrix& V) const { return lu_.solve(V.transpose()).transpose(); }
+    Matrix operator()(const Matrix& V) const {
+        const ColMatrix<Scalar> X = lu_.transpose().solve(V.transpose());  // N x K
+        return X.transpose();
+    }
 
 private:
-    Eigen::PartialPivLU<ColMatrix<Scalar>> lu_;
+    Eigen::PartialPivLU<ColMatrix<Scalar>> lu_;  // of Jᵀ
 };
 
 // A group of rows sharing one preconditioner, built at `center`.
