@@ -15,7 +15,10 @@
 
 namespace rnndyn {
 
-// M⁻¹ = (LU of the dense J at one state)⁻¹, applied to each row.
+// M⁻¹ = (LU of the dense J at one state)⁻¹, applied to each row. The LU is in float where J
+// fits float's range: M only has to approximate the Jacobians of the states around that one,
+// which differ from it by far more than float's rounding, and GMRES still solves to its own
+// tolerance; the factorisation and the triangular solves take half the time.
 template <typename Scalar>
 class DenseLuPreconditioner {
 public:
@@ -26,16 +29,33 @@ public:
     DenseLuPreconditioner(const System& system, const Matrix& state) {
         const Block<Scalar> at(system, state);
         const Matrix J = system.jacobian(at.lin, 0);
-        lu_.compute(Eigen::Map<const ColMatrix<Scalar>>(J.data(), J.cols(), J.rows()));
+        const Eigen::Map<const ColMatrix<Scalar>> J_t(J.data(), J.cols(), J.rows());
+        const ColMatrix<float> rounded = J_t.template cast<float>();
+        coarse_ = rounded.allFinite();
+        if (coarse_) {
+            lu_float_.compute(rounded);
+        } else {
+            lu_.compute(J_t);
+        }
     }
 
     Matrix operator()(const Matrix& V) const {
-        const ColMatrix<Scalar> X = lu_.transpose().solve(V.transpose());  // N x K
-        return X.transpose();
+        if (!coarse_) return solve(lu_, V);
+        return solve(lu_float_, RowMatrix<float>(V.template cast<float>())).template cast<Scalar>();
     }
 
 private:
-    Eigen::PartialPivLU<ColMatrix<Scalar>> lu_;  // of Jᵀ
+    // Rows x with J x = v, each row v of V: Jᵀ's LU solves transposed.
+    template <typename Factor>
+    static RowMatrix<Factor> solve(const Eigen::PartialPivLU<ColMatrix<Factor>>& lu,
+                                   const RowMatrix<Factor>& V) {
+        const ColMatrix<Factor> X = lu.transpose().solve(V.transpose());  // N x K
+        return X.transpose();
+    }
+
+    bool coarse_ = false;
+    Eigen::PartialPivLU<ColMatrix<float>> lu_float_;  // of Jᵀ, when coarse_
+    Eigen::PartialPivLU<ColMatrix<Scalar>> lu_;       // of Jᵀ, otherwise
 };
 
 // A group of rows sharing one preconditioner, built at `center`.
