@@ -64,13 +64,13 @@ void bind_system_methods(Class& cls) {
         .def(
             "jacobian_product",
             [](const System& s, const ConstMatrix& X, const ConstMatrix& V) {
-                return s.jacobian_product(linearization_at(s, X), V);
+                return s.jacobian_product(s.first_order(X), V);
             },
             release, "states"_a, "vectors"_a, "J v for each row pair (K x N).")
         .def(
             "jacobian_transpose_product",
             [](const System& s, const ConstMatrix& X, const ConstMatrix& U) {
-                return s.jacobian_transpose_product(linearization_at(s, X), U);
+                return s.jacobian_transpose_product(s.first_order(X), U);
             },
             release, "states"_a, "vectors"_a, "Jᵀ u for each row pair (K x N).")
         .def(
@@ -83,7 +83,7 @@ void bind_system_methods(Class& cls) {
         .def(
             "jacobian",
             [](const System& s, const ConstVector& x) {
-                return s.jacobian(linearization_at(s, Matrix(x.transpose())), 0);
+                return s.jacobian(s.first_order(Matrix(x.transpose())), 0);
             },
             release, "state"_a, "The dense Jacobian (N x N) at one state.")
         .def(

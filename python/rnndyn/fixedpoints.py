@@ -21,6 +21,7 @@ from . import _core
 from ._executor import check_executor, map_jobs, pool_size
 from ._io import SavedResult
 from ._validation import as_array, as_choice, as_float, as_int
+from .krylov import least_stable_batched
 from .minimize_generic import minimize_generic
 from .network import ESN
 from .systems import RNN, VelocitySystem
@@ -55,6 +56,8 @@ Jacobian = Callable[[FloatArray], FloatArray]
 Operator = Callable[[np.ndarray], FloatArray]
 # x -> (v -> J(x) v, v -> J(x)ᵀ v)
 Products = Callable[[FloatArray], tuple[Operator, Operator]]
+# the least stable eigenvalues (k,) and their right eigenvectors (N, k), least stable first
+Leading = tuple[np.ndarray, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -287,12 +290,17 @@ def find_fixed_points(
     products = _core_products(core) if core is not None else None
     if size <= _DENSE_PRODUCT_LIMIT:
         products = _dense_products(jacobian)
+    scale: FloatArray | None = None
     if isinstance(system, ESN) and isinstance(system.tau, np.ndarray):
-        scale: FloatArray = np.mean(system.tau) / system.tau.astype(float)
+        scale = np.mean(system.tau) / system.tau.astype(float)
         jacobian, products = _time_scaled(jacobian, products, scale)
 
-    def linearize(x: FloatArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return _linearize(x, jacobian, products, discrete_time, eigenvalues, max_unstable_vectors)
+    def linearize(
+        x: FloatArray, known: Leading | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return _linearize(
+            x, jacobian, products, discrete_time, eigenvalues, max_unstable_vectors, known
+        )
 
     # LAPACK on one thread: NumPy's and SciPy's separate BLAS pools, two threads each, thrash
     # on two cores (DESIGN.md: BLAS threads), here 3x slower than one; instead the points go
@@ -300,11 +308,15 @@ def find_fixed_points(
     with threadpoolctl.threadpool_limits(limits=1):
         owner = _same_jacobian(points, core, jacobian)
         distinct = np.unique(owner)
+        known: list[Leading | None] = [None] * len(distinct)
+        if core is not None and _uses_krylov(size, eigenvalues):
+            k = 10 if eigenvalues == "auto" else int(eigenvalues)
+            known = _leading_together(points[distinct], core, scale, discrete_time, k, n_jobs)
         if core is None or n_jobs == 1 or len(distinct) < 2:
-            found = [linearize(x) for x in points[distinct]]
+            found = [linearize(x, f) for x, f in zip(points[distinct], known, strict=True)]
         else:
             with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-                found = list(pool.map(linearize, points[distinct]))
+                found = list(pool.map(linearize, points[distinct], known))
     spectra = [found[i] for i in np.searchsorted(distinct, owner)]
     width = max((len(s[0]) for s in spectra), default=0)
     n_vectors = max((s[1].shape[1] for s in spectra), default=0)
@@ -548,6 +560,53 @@ def _time_scaled(
     return scaled_jacobian, scaled_products
 
 
+def _uses_krylov(size: int, eigenvalues: Literal["auto", "full"] | int) -> bool:
+    """Whether the leading eigenvalues come from a Krylov method (else LAPACK, all of them)."""
+    full = eigenvalues == "full" or (eigenvalues == "auto" and size <= _DENSE_EIGEN_LIMIT)
+    return not full and size >= 4
+
+
+def _leading_together(
+    points: FloatArray,
+    core: CoreSystem,
+    scale: FloatArray | None,
+    discrete_time: bool,
+    k: int,
+    n_jobs: int,
+) -> list[Leading | None]:
+    """The k least stable eigenvalues (and right vectors) at every point, by Krylov-Schur with
+    one batched product through the core per step for a group of points (krylov.py); the
+    points split into n_jobs groups, one per thread (the products release the GIL, and a
+    point's result does not depend on its group). None where it did not converge (_linearize
+    then runs ARPACK, and LAPACK after that)."""
+    shift = 1.0 if discrete_time else 0.0  # discrete time: the multipliers λ + 1
+    key = np.abs if discrete_time else np.real
+    k = min(k, points.shape[1] - 2)
+
+    def group(members: FloatArray) -> list[Leading | None]:
+        def apply(rows: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+            product = np.asarray(core.jacobian_product(members[rows], vectors))
+            if scale is not None:
+                product = scale * product
+            return product + shift * vectors
+
+        leading: list[Leading | None] = []
+        for result in least_stable_batched(apply, len(members), members.shape[1], k, key):
+            if result is None:
+                leading.append(None)
+                continue
+            values = result[0] - shift
+            order = _stability_order(values, discrete_time)
+            leading.append((values[order], result[1][:, order]))
+        return leading
+
+    groups = np.array_split(points, min(n_jobs, len(points)))
+    if len(groups) == 1:
+        return group(points)
+    with ThreadPoolExecutor(max_workers=len(groups)) as pool:
+        return [found for part in pool.map(group, groups) for found in part]
+
+
 def _linearize(
     x: FloatArray,
     jacobian: Jacobian,
@@ -555,17 +614,25 @@ def _linearize(
     discrete_time: bool,
     eigenvalues: Literal["auto", "full"] | int,
     max_vectors: int,
+    known: Leading | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Eigenvalues of J at x (least stable first) and the right and left eigenvectors of the
-    unstable ones."""
+    unstable ones. `known`: the leading eigenvalues and right vectors, already found (by
+    _leading_together); still widened by ARPACK when "auto" finds every one unstable."""
     size = x.size
-    full = eigenvalues == "full" or (eigenvalues == "auto" and size <= _DENSE_EIGEN_LIMIT)
     values = None
-    if not (full or products is None or size < 4):
+    if _uses_krylov(size, eigenvalues) and products is not None:
         k = 10 if eigenvalues == "auto" else as_int("eigenvalues", eigenvalues, minimum=1)
         forward, backward = products(x)
         try:
-            values, right = _least_stable(forward, size, k, discrete_time, eigenvalues == "auto")
+            if known is not None and not (
+                eigenvalues == "auto" and _count_unstable(known[0], discrete_time) >= len(known[0])
+            ):
+                values, right = known
+            else:
+                values, right = _least_stable(
+                    forward, size, k, discrete_time, eigenvalues == "auto"
+                )
             n_unstable = min(_count_unstable(values, discrete_time), max_vectors)
             left = np.zeros((size, n_unstable), dtype=complex)
             # left eigenvectors of J are the conjugated right eigenvectors of Jᵀ: where J fits

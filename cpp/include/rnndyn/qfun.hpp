@@ -96,6 +96,17 @@ public:
         return F;
     }
 
+    // The slopes φ'(x) at each row of X, all that J's products need (no curvature).
+    Linearization<Scalar> first_order(const Matrix& X) const {
+        check_width(X);
+        Matrix rates(X.rows(), X.cols());
+        apply_activation(activation_, X, rates);
+        Linearization<Scalar> lin;
+        lin.slopes.resize(X.rows(), X.cols());
+        activation_slope(activation_, rates, lin.slopes);
+        return lin;
+    }
+
     // With F = velocity(X): the linearization at X and ∇q = JᵀF (rows).
     Linearization<Scalar> linearize(const Matrix& X, const Matrix& F, Matrix& gradient) const {
         Matrix rates(X.rows(), X.cols());
@@ -260,6 +271,15 @@ public:
         apply_activation(activation_, drive, G);
         G -= X;
         return G;
+    }
+
+    // The slopes φ'(W h + c) at each row of X, all that J's products need (no curvature).
+    Linearization<Scalar> first_order(const Matrix& X) const {
+        const Matrix rates = velocity(X) + X;  // φ(W h + c)
+        Linearization<Scalar> lin;
+        lin.slopes.resize(X.rows(), X.cols());
+        activation_slope(activation_, rates, lin.slopes);
+        return lin;
     }
 
     Linearization<Scalar> linearize(const Matrix& X, const Matrix& G, Matrix& gradient) const {
