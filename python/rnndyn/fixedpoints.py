@@ -623,15 +623,14 @@ def _linearize(
     values = None
     if _uses_krylov(size, eigenvalues) and products is not None:
         k = 10 if eigenvalues == "auto" else as_int("eigenvalues", eigenvalues, minimum=1)
-        forward, backward = products(x)
         try:
             if known is not None and not (
                 eigenvalues == "auto" and _count_unstable(known[0], discrete_time) >= len(known[0])
             ):
-                values, right = known
+                values, right = known  # no products needed here: with dense ones, no J
             else:
                 values, right = _least_stable(
-                    forward, size, k, discrete_time, eigenvalues == "auto"
+                    products(x)[0], size, k, discrete_time, eigenvalues == "auto"
                 )
             n_unstable = min(_count_unstable(values, discrete_time), max_vectors)
             left = np.zeros((size, n_unstable), dtype=complex)
@@ -644,7 +643,7 @@ def _linearize(
                     left[:, j] = np.conj(_null_vector(transposed, value))
             elif n_unstable:
                 t_values, t_right = _least_stable(
-                    backward, size, max(k, n_unstable + 2), discrete_time, False
+                    products(x)[1], size, max(k, n_unstable + 2), discrete_time, False
                 )
                 for j, value in enumerate(values[:n_unstable]):
                     left[:, j] = np.conj(t_right[:, np.argmin(np.abs(t_values - value))])
