@@ -29,7 +29,9 @@ class Settings:
     newton_states: int = 256  # batched NumPy Newton-GMRES: all of them, once
     fpf_states: int = 32  # FixedPointFinder, if importable: a few states, extrapolated
     # 3. scaling
-    scaling_sizes: tuple[int, ...] = (250, 500, 1000, 2000, 4000)
+    # N = 8000 (1 GiB of W_r + P) shows the growth once both stream from DRAM
+    scaling_sizes: tuple[int, ...] = (250, 500, 1000, 2000, 4000, 8000)
+    scaling_search_max_n: int = 4000  # fixed-point searches up to here (N = 8000: minutes)
     scaling_step_budget: float = 2e9  # steps per timing ≈ budget / N², within the limits below
     scaling_min_steps: int = 100
     scaling_max_steps: int = 4_000

@@ -188,16 +188,28 @@ def fixed_point_finder_target(result: fixed_points.FixedPointResult, leading: fl
 
 
 def scaling_targets(result: ScalingResult) -> list[Target]:
-    """The FORCE step should grow as N² (memory-bound)."""
-    exponent = result.step_exponent(1)
-    status = "met" if abs(exponent - 2.0) <= 0.3 else f"missed: N^{exponent:.2f}"
-    sizes = f"N = {result.runs[0].n}–{result.runs[-1].n}"
+    """The FORCE step should grow as N² (memory-bound): judged within each level of memory,
+    since the cost of a byte jumps where W_r + P fall out of the L3 (the report says where)."""
+    levels = result.levels()
+    fits = [(name, runs, result.step_exponent(1, runs)) for name, runs in levels]
+    overall = result.step_exponent(1)
+    measured = "; ".join(
+        f"N^{exponent:.2f} {name} (N = {runs[0].n}–{runs[-1].n})" for name, runs, exponent in fits
+    )
+    worst = max(fits, key=lambda fit: abs(fit[2] - 2.0)) if fits else None
+    if worst is None:
+        status = "missed: too few sizes in one level of memory"
+    elif abs(worst[2] - 2.0) <= 0.3:
+        status = "met"
+    else:
+        status = f"missed: N^{worst[2]:.2f} {worst[0]}"
     return [
         Target(
             "FORCE step cost grows as N² (1 thread)",
-            f"N^{exponent:.2f} ({sizes})",
+            f"{measured}; N^{overall:.2f} across all sizes",
             status,
-            "criterion: fitted exponent within 2 ± 0.3",
+            "criterion: the exponent fitted within each level of memory (W_r + P within the "
+            "L3, beyond it) within 2 ± 0.3",
         )
     ]
 

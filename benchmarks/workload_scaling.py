@@ -25,7 +25,7 @@ class SizeRun:
     n: int
     steps: int
     step: dict[int, Timing]
-    search: Timing
+    search: Timing | None  # None above settings.scaling_search_max_n
     starts: int
     ended: tuple[int, int, int]  # starting states that ended fixed, slow, unconverged
     iterations: int  # Newton iterations of the block: the most any start took
@@ -34,6 +34,7 @@ class SizeRun:
     def per_iteration(self) -> float:
         """Seconds per batched Newton iteration: the search's cost with convergence factored
         out."""
+        assert self.search is not None
         return self.search.median / max(self.iterations, 1)
 
     @property
@@ -52,18 +53,32 @@ class ScalingResult:
     train_steps: int
     max_iter: int
 
-    def exponent(self, values: list[float]) -> float:
+    @staticmethod
+    def exponent(sizes: list[int], values: list[float]) -> float:
         """The least-squares slope of log(values) against log(N)."""
-        sizes = [run.n for run in self.runs]
         return float(np.polyfit(np.log(sizes), np.log(values), 1)[0])
 
-    def step_exponent(self, n_jobs: int) -> float:
-        """How FORCE's time per step grows with N (2 for N²)."""
-        return self.exponent([run.step[n_jobs].median for run in self.runs])
+    def step_exponent(self, n_jobs: int, runs: list[SizeRun] | None = None) -> float:
+        """How FORCE's time per step grows with N over `runs` (all by default; 2 for N²)."""
+        runs = self.runs if runs is None else runs
+        return self.exponent([r.n for r in runs], [r.step[n_jobs].median for r in runs])
+
+    def levels(self) -> list[tuple[str, list[SizeRun]]]:
+        """The sizes whose W_r + P fit in the L3 and those beyond it, each with two sizes or
+        more: within one level of memory a memory-bound step should grow as N²."""
+        inside = [r for r in self.runs if r.matrix_bytes <= self.l3_bytes]
+        beyond = [r for r in self.runs if r.matrix_bytes > self.l3_bytes]
+        named = [("within the L3", inside), ("beyond the L3", beyond)]
+        return [(name, runs) for name, runs in named if len(runs) >= 2]
+
+    def searched(self) -> list[SizeRun]:
+        """The sizes with a fixed-point search."""
+        return [r for r in self.runs if r.search is not None]
 
     def search_exponent(self) -> float:
         """How the fixed-point search's time per Newton iteration grows with N."""
-        return self.exponent([run.per_iteration for run in self.runs])
+        runs = self.searched()
+        return self.exponent([r.n for r in runs], [r.per_iteration for r in runs])
 
     def where(self, run: SizeRun) -> str:
         """Which level of the cache W_r + P fit in (one core's L2, the shared L3, or neither)."""
@@ -88,6 +103,17 @@ class ScalingResult:
                     f"(N² predicts ×{(run.n / previous.n) ** 2:.1f})"
                 )
             )
+            search = (
+                ["not run (minutes at this size)", "", "", "", ""]
+                if run.search is None
+                else [
+                    seconds(run.search.median),
+                    seconds(run.search.median / run.starts),
+                    run.iterations,
+                    seconds(run.per_iteration),
+                    "/".join(str(c) for c in run.ended),
+                ]
+            )
             rows.append(
                 [
                     run.n,
@@ -96,11 +122,7 @@ class ScalingResult:
                     run.steps,
                     *times,
                     growth,
-                    seconds(run.search.median),
-                    seconds(run.search.median / run.starts),
-                    run.iterations,
-                    seconds(run.per_iteration),
-                    "/".join(str(c) for c in run.ended),
+                    *search,
                 ]
             )
             previous = run
@@ -118,6 +140,11 @@ class ScalingResult:
             "fixed/slow/unconverged",
         ]
         exponents = ", ".join(f"{j} thread(s): N^{self.step_exponent(j):.2f}" for j in threads)
+        by_level = "; ".join(
+            f"{name} (N = {runs[0].n}–{runs[-1].n}): "
+            + ", ".join(f"{j} thread(s) N^{self.step_exponent(j, runs):.2f}" for j in threads)
+            for name, runs in self.levels()
+        )
         return "\n".join(
             [
                 f"Float64, train every 2 steps, untrained 3-bit flip-flop networks (seed 0); each "
@@ -138,7 +165,8 @@ class ScalingResult:
                 "",
                 table(header, rows),
                 "",
-                f"- Fitted growth of the FORCE step over these sizes: {exponents} (N² is 2).",
+                f"- Fitted growth of the FORCE step over all sizes: {exponents} (N² is 2); "
+                f"within one level of memory: {by_level}.",
                 f"- Fitted growth of the fixed-point search per batched Newton iteration: "
                 f"N^{self.search_exponent():.2f} (a Newton iteration's GMRES length varies, so "
                 "this is rougher).",
@@ -163,25 +191,27 @@ class ScalingResult:
                 "o-",
                 label=f"FORCE step, {n_jobs} thread(s)",
             )
+        searched = self.searched()
+        searched_sizes = np.array([run.n for run in searched], dtype=float)
         right.plot(
-            sizes,
-            [run.search.median / run.starts for run in self.runs],
+            searched_sizes,
+            [run.search.median / run.starts for run in searched if run.search is not None],
             "s-",
             color="C2",
             label=f"search, per start ({self.runs[0].starts} in a block)",
         )
         right.plot(
-            sizes,
-            [run.per_iteration for run in self.runs],
+            searched_sizes,
+            [run.per_iteration for run in searched],
             "^-",
             color="C3",
             label="search, per batched Newton iteration",
         )
-        for ax, anchor in (
-            (left, self.runs[0].step[1].median),
-            (right, self.runs[0].per_iteration),
+        for ax, anchor, xs in (
+            (left, self.runs[0].step[1].median, sizes),
+            (right, searched[0].per_iteration, searched_sizes),
         ):
-            ax.plot(sizes, anchor * (sizes / sizes[0]) ** 2, "k--", lw=1, label="∝ N²")
+            ax.plot(xs, anchor * (xs / xs[0]) ** 2, "k--", lw=1, label="∝ N²")
             for limit, name in ((self.l2_bytes, "L2"), (self.l3_bytes, "L3")):
                 edge = np.sqrt(limit / 16)
                 if sizes[0] <= edge <= sizes[-1]:
@@ -196,7 +226,7 @@ class ScalingResult:
                         color="grey",
                     )
             ax.set(xscale="log", yscale="log", xlabel="N (units)", ylabel="seconds")
-            ax.set_xticks(sizes, [str(int(n)) for n in sizes])
+            ax.set_xticks(xs, [str(int(n)) for n in xs])
             ax.minorticks_off()
             ax.legend(fontsize=8, loc="lower right")
         left.set_title("FORCE step (float64, train every 2)")
@@ -226,6 +256,8 @@ def run_size(settings: Settings, n: int) -> SizeRun:
             ),
         )
         step[n_jobs] = timing.scaled(1.0 / steps)
+    if n > s.scaling_search_max_n:
+        return SizeRun(n, steps, step, None, 0, (0, 0, 0), 0)
     options = {"n_jobs": max(thread_counts())} if max(thread_counts()) > 1 else {}
     rd.train_force(
         net, inputs[: s.scaling_train_steps], targets[: s.scaling_train_steps], **options

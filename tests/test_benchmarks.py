@@ -96,8 +96,10 @@ def test_quick_run_reports_numbers(quick_results: tuple[str, Path]) -> None:
         cells = row(scaling, n)
         assert float(cells[1]) == pytest.approx(mib, abs=0.06)
         assert re.fullmatch(DURATION, cells[4])
-    # the fitted exponent (tiny sizes on a busy machine can make it anything, even negative)
-    assert re.search(r"FORCE step over these sizes: 1 thread\(s\): N\^-?[0-9.]+", scaling)
+    # the fitted exponents (tiny sizes on a busy machine can make them anything, even negative),
+    # over all sizes and within the one level of memory both fit in
+    assert re.search(r"FORCE step over all sizes: 1 thread\(s\): N\^-?[0-9.]+", scaling)
+    assert re.search(r"within the L3 \(N = 100–200\): 1 thread\(s\) N\^-?[0-9.]+", scaling)
 
     profile = section(text, "4. Profile")
     for step in ("train", "test", "fixed_points", "figures", "**total** (summary.json)"):
