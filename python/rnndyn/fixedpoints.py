@@ -39,9 +39,11 @@ STOP_REASONS = (
 KINDS: tuple[Kind, ...] = ("fixed", "slow", "unconverged")
 DEFAULT_MAX_ITER = {"newton": 500, "trust-ncg": 500, "lm": 300, "cg": 20_000, "adam": 5_000}
 # "auto" takes full spectra up to this N; above it the least stable few by Arnoldi (at N = 1000:
-# ≈ 0.08 s from 400-700 products against 0.3 s for LAPACK's full eig)
+# ≈ 0.08 s from 400-700 products against 0.3 s for LAPACK's full eig; all points in step with
+# batched products, krylov.py, ≈ 0.03 s a point)
 _DENSE_EIGEN_LIMIT = 256
-# Arnoldi's products use the dense J (one GEMV each) up to this N, the core's products beyond
+# ARPACK's products (widening, fallback) use the dense J (one GEMV each) up to this N, the
+# core's products beyond
 _DENSE_PRODUCT_LIMIT = 4000
 # the core minimises this many states per call (_minimize_in_chunks); the batches of an
 # executor hold whole chunks, so that each state meets the same neighbours as in one process
@@ -181,8 +183,9 @@ def find_fixed_points(
       (N,) → (N,) and `jacobian(x)` → (N, N) (e.g. a FunctionSystem), minimised in Python.
     - initial_states: (K, N) starting states, e.g. from `sample_states`.
     - method: "newton" (the default: Newton on F with GMRES steps and a dogleg trust region;
-      for N <= 2000 states with q <= 1e-2 finish with GMRES preconditioned by the LU of J at a
-      nearby state, one factorisation per group of states; what it leaves after 30 steps
+      for N <= 2000 the steps down to q <= 1e-2 run in float32, and the states finish in
+      float64 with GMRES preconditioned by the LU of J at a nearby state, one factorisation
+      per group of states; what it leaves after 30 steps
       goes on by Levenberg-Marquardt (N <= 2000, one state per thread) or trust-ncg, which
       also find slow points),
       "trust-ncg" (trust-region Newton-CG on q with exact Hessian products),

@@ -51,8 +51,10 @@ def least_stable_batched(
       `rows` and their vectors V (len(rows), N).
     - key: eigenvalues (complex array) -> what "least stable" maximises (the same for a
       conjugate pair).
-    - tol: a Ritz pair (θ, x) counts once |A x - θ x| <= tol max(|θ|, ε^(2/3)), ARPACK's test.
-    - ncv: the largest basis; after a restart the ncv/2-odd best Ritz vectors are kept.
+    - tol: a Ritz pair (θ, x) counts once |A x - θ x| <= tol max(|θ|, ε^(2/3)), ARPACK's
+      test, with the floor raised to 100 ε max |Ritz value| / tol (eigenvalues near 0 then get
+      an absolute accuracy near rounding, which is all the products allow).
+    - ncv: the largest basis; a restart keeps the best (ncv + k) / 2 or so Ritz vectors.
 
     Returns per point (values (k,), vectors (N, k) complex), or None where it did not converge
     within `max_restarts` or broke down (the caller then falls back to another method). The
