@@ -27,8 +27,7 @@ public:
     // Factorises Jᵀ, whose column-major storage is that of the row-major J: no transposing copy.
     template <class System>
     DenseLuPreconditioner(const System& system, const Matrix& state) {
-        const Block<Scalar> at(system, state);
-        const Matrix J = system.jacobian(at.lin, 0);
+        const Matrix J = system.jacobian(system.first_order(state), 0);
         const Eigen::Map<const ColMatrix<Scalar>> J_t(J.data(), J.cols(), J.rows());
         const ColMatrix<float> rounded = J_t.template cast<float>();
         coarse_ = rounded.allFinite();
