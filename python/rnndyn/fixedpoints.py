@@ -186,8 +186,9 @@ def find_fixed_points(
       for N <= 2000 the steps down to q <= 1e-2 run in float32, and the states finish in
       float64 with GMRES preconditioned by the LU of J at a nearby state, one factorisation
       per group of states; what it leaves after 30 steps
-      goes on by Levenberg-Marquardt (N <= 2000, one state per thread) or trust-ncg, which
-      also find slow points),
+      goes on by Levenberg-Marquardt (N <= 2000, one group of nearby states per thread:
+      each state after the first takes a minimum its group has reached when q falls all
+      along the straight path to it) or trust-ncg, which also find slow points),
       "trust-ncg" (trust-region Newton-CG on q with exact Hessian products),
       "lm" (Levenberg-Marquardt, dense JᵀJ: N up to a few thousand), "cg" (nonlinear CG with
       a strong-Wolfe line search: the paper's) or "adam" (FixedPointFinder's scheme).

@@ -207,3 +207,59 @@ TEST(newton_float_first_pass_keeps_unmoved_starts_exact) {
     CHECK_CLOSE(coarse.precondition(coarse_lin, rounded), system.precondition(lin, problem.starts),
                 1e-5);
 }
+
+// Units with F(x) = -x + 2 tanh(x) + 0.7: no zero below x = 0.88, only a minimum of |F| at
+// x_s = -acosh(√2) (F(x_s) ≈ 0.167), a slow point, and the fixed point near x = 2.68.
+constexpr double kSlowOffset = 0.7;
+const double kSlowPoint = -std::acosh(std::sqrt(2.0));
+
+rnndyn::ClosedLoopSystem<double> slow_point_system(Index n) {
+    return {Matrix(2.0 * Matrix::Identity(n, n)), Vector::Constant(n, kSlowOffset),
+            Activation::Tanh};
+}
+
+// descends_to: q falls along the path from inside the slow point's basin, not from beyond the
+// maximum of F at x = +0.88 (the path climbs over it), nor towards a point of higher q.
+TEST(descends_to_follows_q_along_the_straight_path) {
+    const auto system = slow_point_system(3);
+    Matrix points(4, 3);
+    points.row(0).setConstant(kSlowPoint);
+    points.row(1).setConstant(-1.6);
+    points.row(2).setConstant(2.0);
+    points.row(3) << -0.5, -1.2, -0.9;
+    const Vector q = rnndyn::half_squared_norms(system.velocity(points));
+    const rnndyn::MinimizeResult<double> result{points, q, Vector::Zero(4),
+                                                Eigen::VectorXi::Zero(4), Eigen::VectorXi::Zero(4)};
+    using rnndyn::detail::descends_to;
+    CHECK(descends_to(system, result, 1, 0));
+    CHECK(descends_to(system, result, 3, 0));
+    CHECK(!descends_to(system, result, 2, 0));
+    CHECK(!descends_to(system, result, 0, 1));  // uphill
+    CHECK(!descends_to(system, result, 0, 0));  // q must fall: not to itself
+}
+
+// Starts in the slow point's basin: Newton's first pass cannot finish them, so they go on by
+// Levenberg-Marquardt in clusters; every one ends at the slow point, the members that took the
+// centre's minimum bit for bit (the path to it descends), and the same on one thread or two.
+TEST(newton_leftovers_near_each_other_share_their_slow_point) {
+    const Index n = 8;
+    const auto system = slow_point_system(n);
+    std::mt19937_64 rng(66);
+    std::uniform_real_distribution<double> offset(-0.35, 0.35);
+    Matrix starts(kStarts, n);
+    for (Index k = 0; k < kStarts; ++k)
+        for (Index i = 0; i < n; ++i) starts(k, i) = kSlowPoint + offset(rng);
+    const rnndyn::MinimizeOptions options;
+    const auto one = rnndyn::minimize<double>(system, starts, rnndyn::Method::Newton, options, 1);
+    int shared = 0;
+    for (Index k = 0; k < kStarts; ++k) {
+        check::Context row("start " + std::to_string(k));
+        CHECK(one.reason(k) == int(rnndyn::StopReason::GradientTolerance) ||
+              one.reason(k) == int(rnndyn::StopReason::StepTolerance));
+        CHECK_CLOSE(Vector(one.points.row(k).transpose()), Vector::Constant(n, kSlowPoint), 1e-7);
+        for (Index other = 0; other < k; ++other)
+            shared += one.points.row(k) == one.points.row(other);
+    }
+    CHECK(shared > 0);
+    check_same(one, rnndyn::minimize<double>(system, starts, rnndyn::Method::Newton, options, 2));
+}

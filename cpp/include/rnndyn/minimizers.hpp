@@ -73,13 +73,30 @@ void minimize_block(const System& system, const Rows& mine, MinimizeResult<Scala
     }
 }
 
-// Minimises the rows `rows` of `result`, `block_rows` at a time (blocks go to threads).
+// Minimises the rows `rows` of `result`, `block_rows` at a time (blocks go to threads). With
+// `effort` (one value per row of `result`), blocks are handed out in decreasing order of their
+// largest effort, so that a slow block does not start last and leave one thread at work.
 template <typename Scalar, class System, class Minimizer>
 void minimize_rows(const System& system, const Rows& rows, Eigen::Index block_rows, int n_jobs,
-                   MinimizeResult<Scalar>& result, Minimizer&& minimizer) {
+                   MinimizeResult<Scalar>& result, Minimizer&& minimizer,
+                   const Vector<Scalar>* effort = nullptr) {
     const Eigen::Index count = Eigen::Index(rows.size());
     const std::size_t blocks = std::size_t((count + block_rows - 1) / block_rows);
-    parallel_for(blocks, n_jobs, [&](std::size_t b) {
+    std::vector<std::size_t> order(blocks);
+    std::vector<Scalar> largest(blocks, Scalar(0));
+    for (std::size_t b = 0; b < blocks; ++b) {
+        order[b] = b;
+        if (effort == nullptr) continue;
+        const Eigen::Index first = Eigen::Index(b) * block_rows;
+        for (Eigen::Index k = first; k < std::min(count, first + block_rows); ++k) {
+            const Scalar e = (*effort)(rows[std::size_t(k)]);  // NaN counts as largest
+            if (!(e <= largest[b])) largest[b] = std::isnan(e) ? INFINITY : e;
+        }
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return largest[a] > largest[b]; });
+    parallel_for(blocks, n_jobs, [&](std::size_t turn) {
+        const std::size_t b = order[turn];
         const Eigen::Index first = Eigen::Index(b) * block_rows;
         const Rows mine(rows.begin() + first, rows.begin() + std::min(count, first + block_rows));
         minimize_block(system, mine, result, minimizer);
@@ -96,10 +113,17 @@ template <typename Scalar, class System>
 void coarse_first_pass(const System& system, const Rows& all, const MinimizeOptions& options,
                        int n_jobs, MinimizeResult<Scalar>& result, std::vector<char>& unfinished) {
     auto newton = [&](const auto& on, const Rows& rows, auto& into) {
-        minimize_rows(on, rows, kBlockRows, n_jobs, into, [&](auto& block, const Rows& mine) {
-            for (const Eigen::Index i : newton_krylov(on, block, options))
-                unfinished[std::size_t(mine[std::size_t(i)])] = 1;
-        });
+        if (rows.empty()) return;
+        // q at the starts: the slowest blocks (far from every fixed point: the most Newton
+        // steps) are handed out first
+        const auto effort = half_squared_norms(on.velocity(into.points));
+        minimize_rows(
+            on, rows, kBlockRows, n_jobs, into,
+            [&](auto& block, const Rows& mine) {
+                for (const Eigen::Index i : newton_krylov(on, block, options))
+                    unfinished[std::size_t(mine[std::size_t(i)])] = 1;
+            },
+            &effort);
     };
     if constexpr (!std::is_same_v<Scalar, double>) {
         newton(system, all, result);
@@ -128,11 +152,62 @@ void coarse_first_pass(const System& system, const Rows& all, const MinimizeOpti
     }
 }
 
+// Whether q falls strictly from row `from` of `result` through kSamples - 1 evenly spaced points
+// of the straight path to row `to`, and on to `to` itself.
+template <typename Scalar, class System>
+bool descends_to(const System& system, const MinimizeResult<Scalar>& result, Eigen::Index from,
+                 Eigen::Index to) {
+    constexpr int kSamples = 8;
+    const auto start = result.points.row(from), end = result.points.row(to);
+    RowMatrix<Scalar> path(kSamples - 1, start.size());
+    for (int k = 1; k < kSamples; ++k)
+        path.row(k - 1) = start + (Scalar(k) / Scalar(kSamples)) * (end - start);
+    const Vector<Scalar> q = half_squared_norms(system.velocity(path));
+    Scalar previous = result.q(from);
+    for (Eigen::Index k = 0; k < q.size(); ++k) {
+        if (!(q(k) < previous)) return false;
+        previous = q(k);
+    }
+    return result.q(to) < previous;
+}
+
+// Levenberg-Marquardt for a cluster of the first pass's leftovers, a row at a time: the centre
+// first; then each other member takes a minimum of q that its cluster has reached if q falls
+// all along the straight path to it (descends_to), else runs on its own. Leftovers near each
+// other mostly head for the same slow point, where each would need tens of Cholesky steps.
+template <typename Scalar, class System>
+void levenberg_marquardt_cluster(const System& system, const Cluster& cluster,
+                                 const MinimizeOptions& options, MinimizeResult<Scalar>& result) {
+    Rows reached;  // members that ended at a fixed point or a minimum of q
+    auto run = [&](Eigen::Index row) {
+        minimize_block(system, {row}, result, [&](Block<Scalar>& block, auto&) {
+            levenberg_marquardt(system, block, options);
+        });
+        if (result.reason(row) <= int(StopReason::StepTolerance)) reached.push_back(row);
+    };
+    run(cluster.center);
+    for (const Eigen::Index row : cluster.members) {
+        if (row == cluster.center) continue;
+        const auto joined = std::find_if(reached.begin(), reached.end(), [&](Eigen::Index to) {
+            return descends_to(system, result, row, to);
+        });
+        if (joined == reached.end()) {
+            run(row);
+            continue;
+        }
+        result.points.row(row) = result.points.row(*joined);
+        result.q(row) = result.q(*joined);
+        result.gradient_norm(row) = result.gradient_norm(*joined);
+        result.reason(row) = result.reason(*joined);
+    }
+}
+
 // Newton's second pass for `rows` (q <= options.cluster_q), grouped by cluster_rows, each block
 // of a group preconditioned by the LU at the group's center (shared_preconditioner.hpp), with a
 // budget of newton_iter steps of its own; rows it leaves unfinished are flagged in `unfinished`.
 // Levenberg-Marquardt for the first pass's leftovers `stragglers` runs in the same thread pool,
-// one task per row and handed out first (they take longest), so neither waits for the other.
+// one task per cluster of them (levenberg_marquardt_cluster), handed out first (they take
+// longest), so neither waits for the other.
 template <typename Scalar, class System>
 void second_pass(const System& system, const Rows& rows, const Rows& stragglers,
                  const MinimizeOptions& options, int n_jobs, MinimizeResult<Scalar>& result,
@@ -168,11 +243,11 @@ void second_pass(const System& system, const Rows& rows, const Rows& stragglers,
             for (const Eigen::Index i : left) unfinished[std::size_t(mine[std::size_t(i)])] = 1;
         });
     };
-    parallel_for(stragglers.size() + tasks.size(), n_jobs, [&](std::size_t t) {
-        if (t >= stragglers.size()) return newton(tasks[t - stragglers.size()]);
-        minimize_block(system, {stragglers[t]}, result, [&](Block<Scalar>& block, auto&) {
-            levenberg_marquardt(system, block, options);
-        });
+    const std::vector<Cluster> leftovers =
+        cluster_rows(result.points, result.q, stragglers, options.cluster_radius);
+    parallel_for(leftovers.size() + tasks.size(), n_jobs, [&](std::size_t t) {
+        if (t >= leftovers.size()) return newton(tasks[t - leftovers.size()]);
+        levenberg_marquardt_cluster(system, leftovers[t], options, result);
     });
 }
 
