@@ -54,14 +54,17 @@ def least_stable_batched(
     - tol: a Ritz pair (θ, x) counts once |A x - θ x| <= tol max(|θ|, ε^(2/3)), ARPACK's
       test, with the floor raised to 100 ε max |Ritz value| / tol (eigenvalues near 0 then get
       an absolute accuracy near rounding, which is all the products allow).
-    - ncv: the largest basis; a restart keeps the best (ncv + k) / 2 or so Ritz vectors.
+    - ncv: the largest basis; a restart keeps the best (ncv + 2k) / 3 or so Ritz vectors.
 
     Returns per point (values (k,), vectors (N, k) complex), or None where it did not converge
     within `max_restarts` or broke down (the caller then falls back to another method). The
     start vector is the same seeded one for every point, so results repeat call after call.
     """
     m = min(size - 1, max(ncv, 2 * k + 1))
-    keep = min(m - 2, k + (m - k) // 2)  # a pair may add one: at most m - 1 kept
+    # a pair may add one: at most m - 1 kept. Keeping a third of the unwanted part rather than
+    # half took 7 % more products but a third fewer restarts (whose LAPACK calls hold the GIL):
+    # 10 % less time for the 14 points of the benchmark network
+    keep = min(m - 2, k + (m - k) // 3)
     start = np.random.default_rng(seed).standard_normal(size)
     start /= np.linalg.norm(start)
     processes = []
