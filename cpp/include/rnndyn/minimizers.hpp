@@ -3,6 +3,8 @@
 #pragma once
 
 #include <algorithm>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -229,9 +231,17 @@ void second_pass(const System& system, const Rows& rows, const Rows& stragglers,
                 {Eigen::Index(c), Rows(members.begin() + first, members.begin() + last)});
         }
     }
+    // one factorisation per cluster, by the first of its tasks to start (a cluster of more than
+    // kBlockRows members has several)
+    std::vector<std::unique_ptr<const DenseLuPreconditioner<Scalar>>> factors(clusters.size());
+    std::vector<std::once_flag> factored(clusters.size());
     auto newton = [&](const Task& task) {
-        const DenseLuPreconditioner<Scalar> precondition(
-            system, RowMatrix<Scalar>(centers.row(task.center)));
+        const std::size_t c = std::size_t(task.center);
+        std::call_once(factored[c], [&] {
+            factors[c] = std::make_unique<const DenseLuPreconditioner<Scalar>>(
+                system, RowMatrix<Scalar>(centers.row(task.center)));
+        });
+        const DenseLuPreconditioner<Scalar>& precondition = *factors[c];
         minimize_block(system, task.members, result, [&](Block<Scalar>& block, const Rows& mine) {
             const std::vector<int> before = block.iterations;
             const int most = *std::max_element(before.begin(), before.end());
