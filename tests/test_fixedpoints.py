@@ -140,17 +140,38 @@ def test_krylov_leading_eigenvalues_match_full_spectrum():
     np.testing.assert_allclose(leading.eigenvalues[:, :6], full.eigenvalues[:, :6], atol=1e-8)
     np.testing.assert_array_equal(leading.unstable_dims, full.unstable_dims)
     for fps in (leading, full):
-        for i in np.flatnonzero(fps.unstable_dims):
-            J = net.jacobian(fps.points[i])
-            for j in range(min(fps.unstable_dims[i], fps.unstable_right.shape[2])):
-                lam, right, left = (
-                    fps.eigenvalues[i, j],
-                    fps.unstable_right[i, :, j],
-                    fps.unstable_left[i, :, j],
-                )
-                np.testing.assert_allclose(J @ right, lam * right, atol=1e-7)
-                np.testing.assert_allclose(left.conj() @ J, lam * left.conj(), atol=1e-7)
-                assert abs(left.conj() @ right - 1) < 1e-8
+        _check_unstable_vectors(net, fps)
+
+
+def _check_unstable_vectors(net: rd.ESN, fps: rd.FixedPoints) -> int:
+    """Asserts that every unstable right and left vector is an eigenvector of J at its
+    eigenvalue, with left* right = 1; returns how many were the second of a complex pair."""
+    pairs = 0
+    for i in np.flatnonzero(fps.unstable_dims):
+        J = net.jacobian(fps.points[i])
+        for j in range(min(fps.unstable_dims[i], fps.unstable_right.shape[2])):
+            lam, right, left = (
+                fps.eigenvalues[i, j],
+                fps.unstable_right[i, :, j],
+                fps.unstable_left[i, :, j],
+            )
+            np.testing.assert_allclose(J @ right, lam * right, atol=1e-7)
+            np.testing.assert_allclose(left.conj() @ J, lam * left.conj(), atol=1e-7)
+            assert abs(left.conj() @ right - 1) < 1e-8
+            pairs += bool(j and lam.imag != 0 and lam == np.conj(fps.eigenvalues[i, j - 1]))
+    return pairs
+
+
+def test_unstable_vectors_of_complex_pairs():
+    # saddles of a network at g = 1.5 (the origin has 45 unstable directions), mostly complex
+    # pairs: the second vector of a pair is the conjugate of the first, not found anew
+    net = rd.ESN(400, 1, 2, g=1.5, seed=1)
+    net.readout = np.random.default_rng(0).normal(0, 0.05, (2, 400))
+    states = net.run(np.zeros((500, 1))).states
+    starts = np.vstack([rd.fastest_states(net, states, 4), np.zeros((1, 400))])
+    for eigenvalues in (12, "full"):
+        fps = rd.find_fixed_points(net, starts, eigenvalues=eigenvalues, tol_unique=1e-6)
+        assert _check_unstable_vectors(net, fps) >= 10
 
 
 def test_krylov_linearisation_is_the_same_on_every_call():

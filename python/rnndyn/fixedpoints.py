@@ -643,8 +643,7 @@ def _linearize(
             # of a second Arnoldi run), else by Arnoldi on Jᵀ
             if n_unstable and size <= _DENSE_PRODUCT_LIMIT:
                 transposed = np.asarray(jacobian(x), dtype=float).T
-                for j, value in enumerate(values[:n_unstable]):
-                    left[:, j] = np.conj(_null_vector(transposed, value))
+                left = np.conj(_null_vectors(transposed, values[:n_unstable]))
             elif n_unstable:
                 t_values, t_right = _least_stable(
                     products(x)[1], size, max(k, n_unstable + 2), discrete_time, False
@@ -658,10 +657,8 @@ def _linearize(
         values = scipy.linalg.eigvals(J)
         values = values[_stability_order(values, discrete_time)]
         unstable = values[: min(_count_unstable(values, discrete_time), max_vectors)]
-        right = np.column_stack([_null_vector(J, lam) for lam in unstable] or [np.zeros(size)])
-        left = np.column_stack(
-            [np.conj(_null_vector(J.T, lam)) for lam in unstable] or [np.zeros(size)]
-        )
+        right = _null_vectors(J, unstable) if unstable.size else np.zeros((size, 1))
+        left = np.conj(_null_vectors(J.T, unstable)) if unstable.size else np.zeros((size, 1))
     n_unstable = min(_count_unstable(values, discrete_time), max_vectors)
     right, left = right[:, :n_unstable], left[:, :n_unstable]
     if n_unstable:
@@ -693,6 +690,16 @@ def _same_jacobian(
         if match.size:
             owner[i] = match[0]
     return owner
+
+
+def _null_vectors(matrix: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """(N, len(values)) unit eigenvectors of the real `matrix` at `values` (_null_vector); the
+    second of a conjugate pair is the conjugate of the first's vector, not a complex LU more."""
+    vectors = np.zeros((matrix.shape[0], len(values)), dtype=complex)
+    for j, value in enumerate(values):
+        pair = [i for i in range(j) if np.imag(value) != 0 and values[i] == np.conj(value)]
+        vectors[:, j] = np.conj(vectors[:, pair[0]]) if pair else _null_vector(matrix, value)
+    return vectors
 
 
 def _null_vector(matrix: np.ndarray, value: complex) -> np.ndarray:
