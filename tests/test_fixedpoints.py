@@ -120,6 +120,29 @@ def test_results_do_not_depend_on_threads():
         np.testing.assert_array_equal(getattr(one, name), getattr(two, name))
 
 
+def test_a_start_given_twice_is_searched_once():
+    net = rd.ESN(80, 1, 2, seed=3)
+    net.readout = np.random.default_rng(0).normal(0, 0.3, (2, 80))
+    starts = rd.sample_states(net.run(np.zeros((2000, 1))).states, 40, noise=0.1, seed=0)
+    once = rd.find_fixed_points(net, starts)
+    repeated = np.vstack([starts[:5], starts, starts[7:9]])
+    twice = rd.find_fixed_points(net, repeated)
+    for name in ("points", "q", "iterations", "eigenvalues", "unstable_right"):
+        np.testing.assert_array_equal(getattr(twice, name), getattr(once, name))
+    assert twice.count.sum() == len(repeated) and once.count.sum() == len(starts)
+    calls = []
+    search = rd.fixedpoints._minimize_batch
+
+    def counting(batch, progress=False):
+        calls.append(batch.starts.shape[0])
+        return search(batch, progress)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rd.fixedpoints, "_minimize_batch", counting)
+        rd.find_fixed_points(net, repeated)
+    assert calls == [len(starts)]
+
+
 def test_slow_point_is_a_local_minimum_of_q():
     # F(x) = x² + 0.01 (one dimension) has no zero; q has its minimum at x = 0, q = 5e-5
     system = rd.FunctionSystem(lambda x: x**2 + 0.01, lambda x: np.diag(2 * x))

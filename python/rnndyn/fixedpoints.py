@@ -181,7 +181,8 @@ def find_fixed_points(
     - system: an ESN (its closed loop at the constant `inputs` (I,), zeros if None), an RNN
       (its fixed-point residual G(h) = φ(Wh + Bu + b) - h), or any object with `velocity(x)`
       (N,) → (N,) and `jacobian(x)` → (N, N) (e.g. a FunctionSystem), minimised in Python.
-    - initial_states: (K, N) starting states, e.g. from `sample_states`.
+    - initial_states: (K, N) starting states, e.g. from `sample_states` (a state given more
+      than once is searched once, and counts once for each time it is given).
     - method: "newton" (the default: Newton on F with GMRES steps and a dogleg trust region;
       for N <= 2000 the steps down to q <= 1e-2 run in float32, and the states finish in
       float64 with GMRES preconditioned by the LU of J at a nearby state, one factorisation
@@ -249,6 +250,9 @@ def find_fixed_points(
     if starts.shape[0] == 0 or starts.shape[1] == 0:
         raise ValueError("initial_states must hold at least one state of width N >= 1")
     size = starts.shape[1]
+    # a start given more than once is searched once (a search is deterministic; a slow one can
+    # take a second): its copies take its result
+    starts, copies = _distinct_rows(starts)
     search = _Batch(
         system, inputs, starts, method, tol_q, tol_grad, max_iter, bool(exact_hessian), n_jobs
     )
@@ -272,7 +276,7 @@ def find_fixed_points(
             unit="batch",
         )
         raw = tuple(np.concatenate(column) for column in zip(*parts, strict=True))
-    points, q, grad_norm, iterations, reasons = raw
+    points, q, grad_norm, iterations, reasons = (column[copies] for column in raw)
     kind = np.where(
         q <= tol_q, "fixed", np.where(np.isin(reasons, (1, 2)), "slow", "unconverged")
     ).astype("<U11")
@@ -452,6 +456,15 @@ def _minimize_in_chunks(
         if bar is not None:
             bar.close()
     return tuple(np.concatenate(column) for column in zip(*parts, strict=True))
+
+
+def _distinct_rows(states: FloatArray) -> tuple[FloatArray, NDArray[np.intp]]:
+    """The distinct rows of `states` (K, N), in the order of their first appearance, and for
+    each row of `states` the index of its copy among them."""
+    _, first, inverse = np.unique(states, axis=0, return_index=True, return_inverse=True)
+    rank = np.empty_like(first)
+    rank[np.argsort(first)] = np.arange(first.size)
+    return states[np.sort(first)], rank[inverse.ravel()]
 
 
 def _merge_duplicates(
