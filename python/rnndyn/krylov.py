@@ -125,7 +125,11 @@ def _restart(
     m = process.size
     H = process.hessenberg[:m, :m]
     last = process.hessenberg[m, :m]  # A V_m = V_m H + v_{m+1} last
-    T, Q, values = _schur(H)
+    schur = _schur(H)
+    if schur is None:
+        process.failed = True
+        return
+    T, Q, values = schur
     scores = key(values)
     order = np.argsort(-scores, kind="stable")
     # the `keep` best lead (a conjugate pair has one score: both or neither); the margin
@@ -162,10 +166,13 @@ def _restart(
     process.size = kept
 
 
-def _schur(H: FloatArray) -> tuple[FloatArray, FloatArray, np.ndarray]:
-    """H = Q T Qᵀ, real Schur form, and H's eigenvalues (LAPACK dgees)."""
-    T, Q = scipy.linalg.schur(H, output="real")
-    return T, Q, scipy.linalg.eigvals(T)
+def _schur(H: FloatArray) -> tuple[FloatArray, FloatArray, np.ndarray] | None:
+    """H = Q T Qᵀ, real Schur form, and H's eigenvalues in the order of T's diagonal (LAPACK
+    dgees, which gives them with T); None if its QR iteration failed."""
+    T, _, real, imaginary, Q, _, info = scipy.linalg.lapack.dgees(lambda *_: None, H, sort_t=0)
+    if info != 0:
+        return None
+    return T, Q, real + 1j * imaginary
 
 
 def _reorder(
