@@ -32,10 +32,13 @@ class Settings:
     # N = 8000 (1 GiB of W_r + P) shows the growth once both stream from DRAM
     scaling_sizes: tuple[int, ...] = (250, 500, 1000, 2000, 4000, 8000)
     scaling_search_max_n: int = 4000  # fixed-point searches up to here (N = 8000: minutes)
-    scaling_step_budget: float = 2e9  # steps per timing ≈ budget / N², within the limits below
-    scaling_min_steps: int = 100
+    # steps per timing ≈ budget / N², within the limits below. Beyond the L3 one timing of a few
+    # hundred steps varied by half from run to run here (N = 4000: 8.2 or 12.4 ms a step), so
+    # the large sizes get more steps and every size five repeats
+    scaling_step_budget: float = 4e9
+    scaling_min_steps: int = 200
     scaling_max_steps: int = 4_000
-    scaling_repeats: int = 3
+    scaling_repeats: int = 5
     scaling_train_steps: int = 2_000  # brief training before the fixed-point searches
     scaling_starts: int = 32  # one block of the core's minimiser (one thread)
     scaling_max_iter: int = 20  # Newton iterations per start: bounds the cost at N = 4000
