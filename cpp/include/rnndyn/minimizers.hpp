@@ -3,6 +3,8 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -92,7 +94,8 @@ void minimize_rows(const System& system, const Rows& rows, Eigen::Index block_ro
         const Eigen::Index first = Eigen::Index(b) * block_rows;
         for (Eigen::Index k = first; k < std::min(count, first + block_rows); ++k) {
             const Scalar e = (*effort)(rows[std::size_t(k)]);  // NaN counts as largest
-            if (!(e <= largest[b])) largest[b] = std::isnan(e) ? INFINITY : e;
+            if (!(e <= largest[b]))
+                largest[b] = std::isnan(e) ? std::numeric_limits<Scalar>::infinity() : e;
         }
     }
     std::stable_sort(order.begin(), order.end(),
