@@ -119,9 +119,11 @@ void coarse_first_pass(const System& system, const Rows& all, const MinimizeOpti
                        int n_jobs, MinimizeResult<Scalar>& result, std::vector<char>& unfinished) {
     auto newton = [&](const auto& on, const Rows& rows, auto& into) {
         if (rows.empty()) return;
-        // q at the starts: the slowest blocks (far from every fixed point: the most Newton
-        // steps) are handed out first
-        const auto effort = half_squared_norms(on.velocity(into.points));
+        // q at the starts of `rows` (the rerun in Scalar has only a few): the slowest blocks
+        // (far from every fixed point: the most Newton steps) are handed out first
+        using Coarse = typename std::decay_t<decltype(into.points)>::Scalar;
+        Vector<Coarse> effort = Vector<Coarse>::Zero(into.points.rows());
+        effort(rows) = half_squared_norms(on.velocity(into.points(rows, Eigen::all)));
         minimize_rows(
             on, rows, kBlockRows, n_jobs, into,
             [&](auto& block, const Rows& mine) {
