@@ -1,4 +1,4 @@
-"""One BLAS thread for every benchmark (DESIGN.md: BLAS threads).
+"""One BLAS thread for every benchmark (docs/mathematics.md, Threads and BLAS).
 
 NumPy's and SciPy's bundled OpenBLAS are separate libraries with separate thread pools; on
 this 2-core machine, two threads each made steps 20-35x slower and any load on the other core

@@ -41,7 +41,7 @@ def main() -> None:
     rows = []
     for method in ("trust-ncg", "lm", "cg", "adam"):
         options = _core.MinimizeOptions()
-        options.max_iter = rd.fixedpoints.DEFAULT_MAX_ITER[method]
+        options.max_iter = rd.fixedpoints.search.DEFAULT_MAX_ITER[method]
         start = time.perf_counter()
         _, q, _, _, _ = system.minimize(starts, method, options, args.n_jobs)
         rows.append((f"rnndyn {method}", time.perf_counter() - start, q))

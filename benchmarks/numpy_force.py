@@ -1,9 +1,9 @@
 """FORCE in NumPy with BLAS in place: the strongest baseline a NumPy user would write.
 
-The same step order as `rnndyn.reference.run_network` (DESIGN.md: FORCE learning), but P is
-one triangle of a Fortran-ordered array updated in place by BLAS `dsymv` (k = P r) and `dsyr`
-(P ← P - c k kᵀ) from `scipy.linalg.blas`, and the recurrent product writes into a buffer,
-so the loop allocates only O(N) temporaries. Continuous-time tanh network, float64.
+The same step order as `rnndyn.reference.run_network` (docs/mathematics.md, FORCE learning),
+but P is one triangle of a Fortran-ordered array updated in place by BLAS `dsymv` (k = P r)
+and `dsyr` (P ← P - c k kᵀ) from `scipy.linalg.blas`, and the recurrent product writes into a
+buffer, so the loop allocates only O(N) temporaries. Continuous-time tanh network, float64.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """A batched Newton-GMRES fixed-point search in plain NumPy: the baseline a NumPy user would
-write for many starting states at once (DESIGN.md: fixed points).
+write for many starting states at once (docs/mathematics.md, Finding the points).
 
 Every Newton step solves J(x) d = -F(x) for all active states together by GMRES(m) without
 restarts, whose Jacobian products for the whole batch are one matrix-matrix product

@@ -29,7 +29,8 @@ def scipy_trust_ncg(
         return reference.speed_gradient(*parts(x))
 
     def hessp(x: np.ndarray, v: np.ndarray) -> np.ndarray:
-        F, J = parts(x)  # DESIGN.md: exact Hessian JᵀJ + diag((W_cᵀF) ⊙ φ''(x))
+        # docs/mathematics.md, Derivatives: the exact Hessian JᵀJ + diag((W_cᵀF) ⊙ φ''(x))
+        F, J = parts(x)
         curvature = (closed_loop.T @ F) * reference.rate_curvature(x)
         return J.T @ (J @ v) + curvature * v
 

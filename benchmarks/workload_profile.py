@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from markdown import table
-from rnndyn import cli
+from rnndyn.app import cli
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class ProfileResult:
         largest = max((s for s in self.seconds if s != "total"), key=self.seconds.get)
         points = self.summary.get("fixed_points", {})
         lines = [
-            f"`rnndyn.cli.main({list(self.argv)!r})` (`--out` a temporary folder), once.",
+            f"`rnndyn.app.cli.main({list(self.argv)!r})` (`--out` a temporary folder), once.",
             "",
             table(["step", "seconds", "share"], rows),
             "",

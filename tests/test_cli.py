@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 import rnndyn as rd
-from rnndyn.cli import main
+from rnndyn.app.cli import main
 
 
 def test_flipflop_command_writes_results(tmp_path, capsys):

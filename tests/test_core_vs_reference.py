@@ -1,4 +1,4 @@
-"""The C++ core against reference.py (plain NumPy from DESIGN.md), float64."""
+"""The C++ core against reference.py (plain NumPy from docs/mathematics.md), float64."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ import rnndyn as rd  # noqa: E402
 from matplotlib.collections import PathCollection  # noqa: E402
 from matplotlib.colors import to_rgba  # noqa: E402
 from PIL import Image  # noqa: E402
-from rnndyn.evolution import build_tracks, default_tol_match, match_points  # noqa: E402
+from rnndyn.analysis.evolution import build_tracks, default_tol_match, match_points  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import rnndyn as rd
 from rnndyn import _executor
-from rnndyn.fixedpoints import CHUNK_STATES
+from rnndyn.fixedpoints.search import CHUNK_STATES
 
 FlipFlop = rd.tasks.FlipFlop
 

@@ -12,8 +12,8 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
-from rnndyn.cli import main  # noqa: E402
-from rnndyn.experiments import FIGURES, Scale, Study  # noqa: E402
+from rnndyn.app.cli import main  # noqa: E402
+from rnndyn.app.study import FIGURES, Scale, Study  # noqa: E402
 
 TINY = Scale(
     "tiny",

@@ -131,14 +131,14 @@ def test_a_start_given_twice_is_searched_once():
         np.testing.assert_array_equal(getattr(twice, name), getattr(once, name))
     assert twice.count.sum() == len(repeated) and once.count.sum() == len(starts)
     calls = []
-    search = rd.fixedpoints._minimize_batch
+    search = rd.fixedpoints.search._minimize_batch
 
     def counting(batch, progress=False):
         calls.append(batch.starts.shape[0])
         return search(batch, progress)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(rd.fixedpoints, "_minimize_batch", counting)
+        patch.setattr(rd.fixedpoints.search, "_minimize_batch", counting)
         rd.find_fixed_points(net, repeated)
     assert calls == [len(starts)]
 

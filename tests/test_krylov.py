@@ -5,7 +5,7 @@ points whose results do not depend on the company they keep."""
 import numpy as np
 import pytest
 import scipy.linalg
-from rnndyn.krylov import least_stable_batched
+from rnndyn.fixedpoints.krylov import least_stable_batched
 
 
 def _matrices(count: int, size: int, seed: int) -> np.ndarray:

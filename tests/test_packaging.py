@@ -37,6 +37,9 @@ JUNK = {
 
 pytestmark = pytest.mark.source_tree  # builds from the checkout; wheel tests must not recurse
 
+# the concepts, each a subpackage of its own (README: Development)
+SUBPACKAGES = ("networks", "fixedpoints", "analysis", "plot", "app")
+
 
 def run(command: list[str | Path], cwd: Path, env: dict[str, str] | None = None) -> str:
     completed = subprocess.run(
@@ -94,7 +97,8 @@ def test_wheel_holds_the_package_its_types_and_the_compiled_modules(
         names = set(archive.namelist())
     assert {name.split("/")[0] for name in names} == {"rnndyn", "rnndyn-0.1.0.dist-info"}
     suffix = sysconfig.get_config_var("EXT_SUFFIX")
-    expected = {"rnndyn/__init__.py", "rnndyn/plot/__init__.py", "rnndyn/py.typed"}
+    expected = {"rnndyn/__init__.py", "rnndyn/py.typed"}
+    expected |= {f"rnndyn/{sub}/__init__.py" for sub in SUBPACKAGES}
     expected.add("rnndyn-0.1.0.dist-info/licenses/LICENSE")
     expected |= {"rnndyn/_core.py", "rnndyn/_core.pyi", f"rnndyn/_core_portable{suffix}"}
     if X86_64:

@@ -10,7 +10,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 import numpy as np
 import pytest
 import rnndyn as rd
-from rnndyn.robustness import MATRICES
+from rnndyn.analysis.robustness import MATRICES
 
 FlipFlop = rd.tasks.FlipFlop
 

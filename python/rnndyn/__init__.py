@@ -1,20 +1,41 @@
-"""rnndyn: train recurrent rate networks with FORCE and analyse them as dynamical systems."""
+"""rnndyn: train recurrent rate networks with FORCE and analyse them as dynamical systems.
+
+The concepts live in subpackages (networks, fixedpoints, analysis, plot, app); every public name
+is re-exported here, so users write `rnndyn.ESN`, `rnndyn.find_fixed_points`."""
 
 from . import plot, reference, tasks
+from .analysis import (
+    PCA,
+    Evolution,
+    MemoryGeometry,
+    RobustnessResult,
+    fixed_point_evolution,
+    grow,
+    lyapunov_exponents,
+    memory_geometry,
+    noise_robustness,
+    readout_spectra,
+    transfer,
+)
 from .errors import DivergenceError
-from .evolution import Evolution, fixed_point_evolution
-from .fixedpoints import FixedPoints, find_fixed_points
-from .geometry import MemoryGeometry, memory_geometry
-from .initial_states import fastest_states, flipflop_starts, sample_states, states_with_outputs
-from .lyapunov import lyapunov_exponents
-from .network import ESN, RunResult
-from .pca import PCA
-from .robustness import RobustnessResult, noise_robustness
-from .spectra import readout_spectra
-from .spectral import spectral_radius
-from .systems import RNN, FunctionSystem
-from .training import TrainingHistory, train_force, train_ridge
-from .transfer import grow, transfer
+from .fixedpoints import (
+    FixedPoints,
+    FunctionSystem,
+    fastest_states,
+    find_fixed_points,
+    flipflop_starts,
+    sample_states,
+    states_with_outputs,
+)
+from .networks import (
+    ESN,
+    RNN,
+    RunResult,
+    TrainingHistory,
+    spectral_radius,
+    train_force,
+    train_ridge,
+)
 
 __all__ = [
     "ESN",

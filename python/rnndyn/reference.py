@@ -1,4 +1,4 @@
-"""Plain NumPy implementation of what the C++ core computes, written from DESIGN.md.
+"""Plain NumPy implementation of what the C++ core computes, written from docs/mathematics.md.
 
 It exists to check the core (tests hold the two to ≤ 1e-10 in float64) and as the baseline
 of the benchmarks. It favours readability over speed: P is updated as a full matrix.
@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
-    from .activations import Activation
+    from .networks.activations import Activation
 
 
 def rate(x: NDArray[np.float64], activation: Activation = "tanh") -> NDArray[np.float64]:
@@ -90,7 +90,8 @@ def run_network(
     return result
 
 
-# -- fixed points: F, J, q, ∇q and Hessians, dense, one state at a time (DESIGN.md) ----------
+# -- fixed points: F, J, q, ∇q and Hessians, dense, one state at a time ----------------------
+# (docs/mathematics.md, Derivatives)
 
 
 def rate_slope(x: NDArray[np.float64], activation: Activation = "tanh") -> NDArray[np.float64]:

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..fixedpoints import FixedPoints
-from ..pca import PCA
+from ..analysis.pca import PCA
+from ..fixedpoints.result import FixedPoints
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -10,8 +10,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._validation import as_array, as_int
-from ..fixedpoints import FixedPoints
-from ..pca import PCA
+from ..analysis.pca import PCA
+from ..fixedpoints.result import FixedPoints
 from ._common import (
     as_fixed_points,
     axes_for,
@@ -23,8 +23,9 @@ from ._common import (
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from ..network import ESN
-    from ..systems import RNN, VelocitySystem
+    from ..fixedpoints.systems import VelocitySystem
+    from ..networks.esn import ESN
+    from ..networks.rnn import RNN
 
 
 def speed_landscape(

@@ -9,8 +9,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._validation import as_array, as_int
-from ..network import RunResult
-from ..training import TrainingHistory
+from ..networks.esn import RunResult
+from ..networks.training import TrainingHistory
 from ._common import figure_for
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..fixedpoints import FixedPoints
+from ..fixedpoints.result import FixedPoints
 from ._common import as_fixed_points, axes_for
 
 if TYPE_CHECKING:

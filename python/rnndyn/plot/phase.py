@@ -10,8 +10,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._validation import as_array, as_float
-from ..fixedpoints import FixedPoints
-from ..pca import PCA
+from ..analysis.pca import PCA
+from ..fixedpoints.result import FixedPoints
 from ._common import (
     STABILITY_COLOURS,
     as_fixed_points,

@@ -13,8 +13,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._validation import as_float, as_int
-from ..evolution import Evolution
-from ..pca import PCA
+from ..analysis.evolution import Evolution
+from ..analysis.pca import PCA
 from ._common import STABILITY_NAMES, figure_for, legend_outside, pyplot
 from .phase import phase_portrait
 

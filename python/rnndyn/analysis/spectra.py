@@ -7,8 +7,8 @@ import numpy as np
 import scipy.linalg
 from numpy.typing import ArrayLike, NDArray
 
-from .network import ESN
-from .training import TrainingHistory, check_history
+from ..networks.esn import ESN
+from ..networks.training import TrainingHistory, check_history
 
 
 def readout_spectra(

@@ -7,7 +7,7 @@ import scipy.linalg
 import scipy.sparse.linalg
 from numpy.typing import ArrayLike
 
-from ._validation import as_array
+from .._validation import as_array
 
 _DENSE_LIMIT = 2000
 

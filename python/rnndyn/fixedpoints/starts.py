@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_array, as_float, as_int, as_rng
-from .activations import activation_functions
-from .network import ESN, RunResult
-from .tasks import FlipFlop
+from .._validation import as_array, as_float, as_int, as_rng
+from ..networks.activations import activation_functions
+from ..networks.esn import ESN, RunResult
+from ..tasks import FlipFlop
 
 
 def sample_states(

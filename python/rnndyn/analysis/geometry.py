@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validation import as_array
+from .._validation import as_array
 from .pca import PCA
 
 

@@ -14,23 +14,24 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .evolution import fixed_point_evolution
-from .fixedpoints import FixedPoints, find_fixed_points
-from .geometry import memory_geometry
-from .initial_states import flipflop_starts, states_with_outputs
-from .network import ESN, RunResult
-from .pca import PCA
-from .robustness import noise_robustness
-from .systems import FunctionSystem
-from .tasks import FlipFlop
-from .training import TrainingHistory, train_force
-from .transfer import transfer
+from ..analysis.evolution import fixed_point_evolution
+from ..analysis.geometry import memory_geometry
+from ..analysis.pca import PCA
+from ..analysis.robustness import noise_robustness
+from ..analysis.transfer import transfer
+from ..fixedpoints.result import FixedPoints
+from ..fixedpoints.search import find_fixed_points
+from ..fixedpoints.starts import flipflop_starts, states_with_outputs
+from ..fixedpoints.systems import FunctionSystem
+from ..networks.esn import ESN, RunResult
+from ..networks.training import TrainingHistory, train_force
+from ..tasks import FlipFlop
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure, SubFigure
     from mpl_toolkits.mplot3d import Axes3D
 
-    from .activations import Activation
+    from ..networks.activations import Activation
 
 _T = TypeVar("_T")
 
@@ -180,7 +181,7 @@ class Study:
     # -- the figures ---------------------------------------------------------------------------
     def figure2(self) -> dict[str, Any]:
         """The speed landscape q of the paper's 2-D example (section 3.1)."""
-        from . import plot
+        from .. import plot
 
         system = FunctionSystem(
             lambda v: np.array([(1 - v[0] ** 2) * v[1], v[0] / 2 - v[1]]),
@@ -195,7 +196,7 @@ class Study:
 
     def figure5(self) -> dict[str, Any]:
         """Training and testing of the 3-bit flip-flop."""
-        from . import plot
+        from .. import plot
 
         run = self.trained(3)
         fig = plot.training(run.history, run.test, train_targets=run.train_targets)
@@ -205,8 +206,8 @@ class Study:
 
     def figure6(self) -> dict[str, Any]:
         """Phase portrait of the 3-bit network, with out-of-bounds initial conditions."""
-        from . import plot
-        from .plot._common import legend_outside
+        from .. import plot
+        from ..plot._common import legend_outside
 
         net = self.trained(3).net
         tour = self.tour(net)
@@ -233,7 +234,7 @@ class Study:
 
     def figure7(self) -> dict[str, Any]:
         """Fixed points over training, from one set of initial states, and an animation."""
-        from . import plot
+        from .. import plot
 
         s = self.scale
         run = self.trained(3)
@@ -263,8 +264,8 @@ class Study:
     def figure8(self) -> dict[str, Any]:
         """The 16 memories of a 4-bit network trained from scratch and of one transferred from
         3 bits: their hypercube in the top three principal components, and its measures."""
-        from . import plot
-        from .plot._common import pyplot
+        from .. import plot
+        from ..plot._common import pyplot
 
         fig = pyplot().figure(figsize=(13, 6), layout="constrained")
         measures = {}
@@ -300,7 +301,7 @@ class Study:
 
     def figure9(self) -> dict[str, Any]:
         """Test error of 4-bit networks under Gaussian noise in W_r."""
-        from . import plot
+        from .. import plot
 
         s = self.scale
         eta = np.logspace(-4, 0, s.noise_levels)
@@ -350,7 +351,7 @@ class Study:
     def _save(self, fig: Figure | SubFigure, name: str) -> None:
         root = fig.figure  # fig itself (an Axes' figure is typed as possibly a subfigure)
         root.savefig(self.out / name, dpi=120)
-        from .plot._common import pyplot
+        from ..plot._common import pyplot
 
         pyplot().close(root)
 

@@ -8,13 +8,13 @@ import numpy as np
 import scipy.linalg
 from numpy.typing import ArrayLike
 
-from . import _core
-from ._io import SavedResult
-from ._progress import chunks
-from ._validation import as_array, as_float, as_int
+from .. import _core
+from .._io import SavedResult
+from .._progress import chunks
+from .._validation import as_array, as_float, as_int
+from ..errors import DivergenceError
 from .activations import activation_functions
-from .errors import DivergenceError
-from .network import ESN, Inputs, RunResult, previous_target, split_sample
+from .esn import ESN, Inputs, RunResult, previous_target, split_sample
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,8 @@ def train_force(
     progress: bool = False,
     n_jobs: int = 1,
 ) -> TrainingHistory:
-    """Train `net.readout` in place by FORCE (DESIGN.md), continuing from `net.state`.
+    """Train `net.readout` in place by FORCE (docs/mathematics.md, FORCE learning), continuing
+    from `net.state`.
 
     - inputs: (T, I) array, an int T for a network without inputs, or a task's
       `(inputs, targets)` pair; targets: (T, O).

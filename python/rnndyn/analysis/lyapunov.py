@@ -16,12 +16,12 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import _core
-from ._progress import chunks
-from ._validation import as_array, as_int, as_rng
-from .activations import activation_functions
-from .network import ESN
-from .systems import RNN
+from .. import _core
+from .._progress import chunks
+from .._validation import as_array, as_int, as_rng
+from ..networks.activations import activation_functions
+from ..networks.esn import ESN
+from ..networks.rnn import RNN
 
 
 def lyapunov_exponents(

@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 if TYPE_CHECKING:
     import torch
 
-    from .systems import RNN
+    from .rnn import RNN
 
 
 def rnn_from_torch(module: torch.nn.RNN | torch.nn.RNNCell) -> RNN:
@@ -35,7 +35,7 @@ def rnn_from_torch(module: torch.nn.RNN | torch.nn.RNNCell) -> RNN:
         import torch
     except ImportError as error:  # pragma: no cover - torch is in the test extra
         raise ImportError("RNN.from_torch needs PyTorch: pip install torch") from error
-    from .systems import RNN
+    from .rnn import RNN
 
     if isinstance(module, torch.nn.RNN):
         if module.num_layers != 1:

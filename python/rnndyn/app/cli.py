@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .fixedpoints import FixedPoints, find_fixed_points
-from .initial_states import flipflop_starts, sample_states
-from .network import ESN, RunResult
-from .pca import PCA
-from .tasks import FlipFlop
-from .training import train_force
+from ..analysis.pca import PCA
+from ..fixedpoints.result import FixedPoints
+from ..fixedpoints.search import find_fixed_points
+from ..fixedpoints.starts import flipflop_starts, sample_states
+from ..networks.esn import ESN, RunResult
+from ..networks.training import train_force
+from ..tasks import FlipFlop
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure, SubFigure
@@ -83,7 +84,7 @@ def flipflop(args: argparse.Namespace) -> dict[str, Any]:
         fps.save(out / "fixed_points.npz")
     if args.figures:
         with clock("figures"):
-            from . import plot
+            from .. import plot
 
             _save(plot.training(history, test, train_targets=sample[1]), out / "training.png")
             if fps is not None and tour is not None:
@@ -94,7 +95,7 @@ def flipflop(args: argparse.Namespace) -> dict[str, Any]:
 
 def reproduce(args: argparse.Namespace) -> dict[str, Any]:
     """The paper's figures, quick or at full size."""
-    from .experiments import FIGURES, FULL, QUICK, Study
+    from .study import FIGURES, FULL, QUICK, Study
 
     figures = FIGURES if args.figure == "all" else (int(args.figure),)
     study = Study(
@@ -184,7 +185,7 @@ def _free_runs(net: ESN, seed: int) -> RunResult:
 
 def _portrait(net: ESN, fps: FixedPoints, run: RunResult, path: Path) -> None:
     """The phase portrait of `run` and the fixed points in the run's top 3 PCs."""
-    from . import plot
+    from .. import plot
 
     pca = PCA(3).fit(run.states)
     ax = plot.phase_portrait(pca, run.states, fps[fps.kind != "unconverged"])
@@ -196,7 +197,7 @@ def _portrait(net: ESN, fps: FixedPoints, run: RunResult, path: Path) -> None:
 
 
 def _save(fig: Figure | SubFigure, path: Path) -> None:
-    from .plot._common import pyplot
+    from ..plot._common import pyplot
 
     root = fig.figure  # fig itself (an Axes' figure is typed as possibly a subfigure)
     root.savefig(path, dpi=120)

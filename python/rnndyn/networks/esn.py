@@ -1,4 +1,5 @@
-"""The Echo State Network with output feedback (DESIGN.md) and its simulation."""
+"""The Echo State Network with output feedback and its simulation (docs/mathematics.md, The
+network)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ from typing import Any, overload
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from . import _core
-from ._io import load_archive, save_archive
-from ._progress import chunks
-from ._validation import as_array, as_choice, as_dtype, as_float, as_int, as_rng
+from .. import _core
+from .._io import load_archive, save_archive
+from .._progress import chunks
+from .._validation import as_array, as_choice, as_dtype, as_float, as_int, as_rng
+from ..errors import DivergenceError
 from .activations import ACTIVATIONS, Activation, activation_functions
-from .errors import DivergenceError
 from .spectral import spectral_radius as _spectral_radius
 
 

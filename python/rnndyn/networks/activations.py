@@ -1,4 +1,5 @@
-"""The rate nonlinearities φ of DESIGN.md with their first and second derivatives."""
+"""The rate nonlinearities φ with their first and second derivatives (docs/mathematics.md, The
+network; Derivatives)."""
 
 from __future__ import annotations
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import as_int, as_rng
-from .network import ESN
-from .tasks import FlipFlop, Task
-from .training import TrainingHistory, train_force
+from .._validation import as_int, as_rng
+from ..networks.esn import ESN
+from ..networks.training import TrainingHistory, train_force
+from ..tasks import FlipFlop, Task
 
 
 def grow(net: ESN, inputs: int, outputs: int, seed: int | np.random.Generator | None = None) -> ESN:

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._io import load_archive, save_archive
-from ._validation import as_array, as_int
+from .._io import load_archive, save_archive
+from .._validation import as_array, as_int
 
 _LEARNED = (
     "components_",

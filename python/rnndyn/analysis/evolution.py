@@ -17,12 +17,13 @@ import scipy.optimize
 import scipy.spatial
 from numpy.typing import ArrayLike
 
-from ._executor import check_executor, map_jobs, pool_size
-from ._io import load_archive, save_archive
-from ._validation import as_array, as_float, as_int
-from .fixedpoints import FixedPoints, Kind, as_kinds, find_fixed_points
-from .network import ESN
-from .training import TrainingHistory, check_history
+from .._executor import check_executor, map_jobs, pool_size
+from .._io import load_archive, save_archive
+from .._validation import as_array, as_float, as_int
+from ..fixedpoints.result import FixedPoints, Kind
+from ..fixedpoints.search import as_kinds, find_fixed_points
+from ..networks.esn import ESN
+from ..networks.training import TrainingHistory, check_history
 
 EVENT_KINDS = ("appears", "vanishes", "stability")
 # the FixedPoints fields with one row per point (the others are scalar settings)

@@ -11,14 +11,14 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._executor import check_executor, map_jobs
-from ._io import SavedResult
-from ._validation import as_array, as_choice, as_int
-from .errors import DivergenceError
-from .fixedpoints import find_fixed_points
-from .initial_states import sample_states
-from .network import ESN
-from .tasks import Task
+from .._executor import check_executor, map_jobs
+from .._io import SavedResult
+from .._validation import as_array, as_choice, as_int
+from ..errors import DivergenceError
+from ..fixedpoints.search import find_fixed_points
+from ..fixedpoints.starts import sample_states
+from ..networks.esn import ESN
+from ..tasks import Task
 
 # the `matrix` argument of noise_robustness
 Matrix = Literal["recurrent", "feedback", "readout"]
