@@ -7,11 +7,7 @@ import functools
 import numpy as np
 import pytest
 import rnndyn as rd
-
-# Table 1 of the paper: N = 1000, g = 1.5, alpha = 1, tau = 10, dt = 1, train every 2 steps,
-# 30,000 training and 5,000 test steps.
-TABLE1 = {"n": 1000, "g": 1.5, "tau": 10.0, "dt": 1.0}
-TRAIN_STEPS, TEST_STEPS = 30_000, 5_000
+from rnndyn.app.recipes import train_flipflop
 
 
 def relative_error(actual: np.ndarray, expected: np.ndarray) -> float:
@@ -21,13 +17,12 @@ def relative_error(actual: np.ndarray, expected: np.ndarray) -> float:
 
 @functools.cache
 def trained_flipflop(bits: int, seed: int) -> tuple[rd.ESN, rd.TrainingHistory, rd.RunResult]:
-    """A Table 1 network trained on the `bits`-bit flip-flop with the task's defaults, and its
-    test run (cached: tests must not modify what this returns)."""
-    task = rd.tasks.FlipFlop(bits, seed=seed)
-    net = rd.ESN(inputs=bits, outputs=bits, seed=seed, **TABLE1)
-    history = rd.train_force(net, task.sample(TRAIN_STEPS), train_every=2, alpha=1.0)
-    test = net.run(task.sample(TEST_STEPS))
-    return net, history, test
+    """A Table 1 network trained on the `bits`-bit flip-flop by the package's one recipe (the
+    command line's and the study's), and its test run; the network continues from the end of
+    its test run (cached: tests must not modify what this returns)."""
+    trained = train_flipflop(bits, seed)
+    trained.net.state = trained.test.states[-1]
+    return trained.net, trained.history, trained.test
 
 
 @pytest.fixture

@@ -49,20 +49,9 @@ def lyapunov_exponents(
     """
     if not isinstance(system, ESN | RNN):
         raise TypeError(f"system must be an ESN or an RNN, got {type(system).__name__}")
-    n, n_inputs = system.size, system.input.shape[1]
+    n = system.size
     warmup = as_int("warmup", warmup, minimum=0)
-    if inputs is None:
-        if steps is None:
-            raise ValueError("steps is required without inputs")
-        steps = as_int("steps", steps, minimum=1)
-        u = np.zeros((warmup + steps, n_inputs))
-    else:
-        u = as_array("inputs", inputs, (None, n_inputs))
-        steps = u.shape[0] - warmup if steps is None else as_int("steps", steps, minimum=1)
-        if steps < 1 or warmup + steps > u.shape[0]:
-            raise ValueError(
-                f"inputs must hold warmup + steps = {warmup} + {steps} rows, got {u.shape[0]}"
-            )
+    u, steps = _input_sequence(inputs, steps, warmup, system.input.shape[1])
     k = min(n, 10) if k is None else as_int("k", k, minimum=1)
     if k > n:
         raise ValueError(f"k must be <= N = {n}, got {k}")
@@ -93,3 +82,22 @@ def lyapunov_exponents(
         if start >= warmup:
             growth += logs
     return np.sort(growth / (steps * dt))[::-1]
+
+
+def _input_sequence(
+    inputs: ArrayLike | None, steps: int | None, warmup: int, n_inputs: int
+) -> tuple[np.ndarray, int]:
+    """The inputs (warmup + steps, I), zeros without `inputs`, and the steps measured after
+    the warm-up (all the rest of `inputs` if None)."""
+    if inputs is None:
+        if steps is None:
+            raise ValueError("steps is required without inputs")
+        steps = as_int("steps", steps, minimum=1)
+        return np.zeros((warmup + steps, n_inputs)), steps
+    u = as_array("inputs", inputs, (None, n_inputs))
+    steps = u.shape[0] - warmup if steps is None else as_int("steps", steps, minimum=1)
+    if steps < 1 or warmup + steps > u.shape[0]:
+        raise ValueError(
+            f"inputs must hold warmup + steps = {warmup} + {steps} rows, got {u.shape[0]}"
+        )
+    return u, steps

@@ -22,8 +22,8 @@ from ..fixedpoints.result import FixedPoints
 from ..fixedpoints.search import find_fixed_points
 from ..fixedpoints.starts import flipflop_starts, sample_states
 from ..networks.esn import ESN, RunResult
-from ..networks.training import train_force
 from ..tasks import FlipFlop
+from .recipes import TABLE1, Table1, train_flipflop
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure, SubFigure
@@ -34,32 +34,27 @@ def flipflop(args: argparse.Namespace) -> dict[str, Any]:
     write the network, its history, the fixed points, summary.json and the figures."""
     out = _folder(args.out)
     clock = _Clock()
-    task = FlipFlop(args.bits, seed=args.seed)
-    net = ESN(
+    table = Table1(
         args.n,
-        args.bits,
-        args.bits,
-        g=args.g,
-        tau=args.tau,
-        dt=args.dt,
-        activation=args.activation,
-        seed=args.seed,
+        args.g,
+        args.alpha,
+        args.tau,
+        args.dt,
+        args.train_every,
+        args.train_steps,
+        args.test_steps,
     )
-    sample = task.sample(args.train_steps)
-    with clock("train"):
-        history = train_force(
-            net,
-            sample,
-            train_every=args.train_every,
-            alpha=args.alpha,
-            snapshot_every=args.snapshot_every,
-            progress=args.progress,
-            n_jobs=args.n_jobs,
-        )
-    with clock("test"):
-        test = net.copy().run(
-            task.sample(args.test_steps), progress=args.progress, n_jobs=args.n_jobs
-        )
+    trained = train_flipflop(
+        args.bits,
+        args.seed,
+        table,
+        args.activation,
+        snapshot_every=args.snapshot_every,
+        progress=args.progress,
+        n_jobs=args.n_jobs,
+        clock=clock,
+    )
+    net, history, test = trained.net, trained.history, trained.test
     assert test.targets is not None  # the run of a task's sample has its targets
     summary: dict[str, Any] = {
         "bits": args.bits,
@@ -86,7 +81,10 @@ def flipflop(args: argparse.Namespace) -> dict[str, Any]:
         with clock("figures"):
             from .. import plot
 
-            _save(plot.training(history, test, train_targets=sample[1]), out / "training.png")
+            _save(
+                plot.training(history, test, train_targets=trained.train_targets),
+                out / "training.png",
+            )
             if fps is not None and tour is not None:
                 _portrait(net, fps, tour, out / "phase_portrait.png")
     summary["seconds"] = clock.seconds
@@ -231,15 +229,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     flip = commands.add_parser("flipflop", help="train, test and analyse an n-bit flip-flop")
     flip.add_argument("--bits", type=int, default=3)
-    flip.add_argument("--n", type=int, default=1000, help="number of units")
-    flip.add_argument("--g", type=float, default=1.5)
-    flip.add_argument("--tau", type=float, default=10.0)
-    flip.add_argument("--dt", type=float, default=1.0)
-    flip.add_argument("--alpha", type=float, default=1.0)
+    flip.add_argument("--n", type=int, default=TABLE1.n, help="number of units")
+    flip.add_argument("--g", type=float, default=TABLE1.g)
+    flip.add_argument("--tau", type=float, default=TABLE1.tau)
+    flip.add_argument("--dt", type=float, default=TABLE1.dt)
+    flip.add_argument("--alpha", type=float, default=TABLE1.alpha)
     flip.add_argument("--activation", choices=["tanh", "logistic"], default="tanh")
-    flip.add_argument("--train-every", type=int, default=2)
-    flip.add_argument("--train-steps", type=int, default=30_000)
-    flip.add_argument("--test-steps", type=int, default=5_000)
+    flip.add_argument("--train-every", type=int, default=TABLE1.train_every)
+    flip.add_argument("--train-steps", type=int, default=TABLE1.train_steps)
+    flip.add_argument("--test-steps", type=int, default=TABLE1.test_steps)
     flip.add_argument("--snapshot-every", type=int, default=100)
     flip.add_argument(
         "--states",

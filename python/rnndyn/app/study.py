@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -24,8 +24,8 @@ from ..fixedpoints.search import find_fixed_points
 from ..fixedpoints.starts import flipflop_starts, states_with_outputs
 from ..fixedpoints.systems import FunctionSystem
 from ..networks.esn import ESN, RunResult
-from ..networks.training import TrainingHistory, train_force
 from ..tasks import FlipFlop
+from .recipes import TABLE1, Table1, TrainedFlipFlop, train_flipflop
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure, SubFigure
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ..networks.activations import Activation
 
 _T = TypeVar("_T")
+Trained = TrainedFlipFlop
 
 FIGURES = (2, 5, 6, 7, 8, 9)
 # the paper's section 6: initial conditions whose readout lies off the memory cube's corners
@@ -45,9 +46,9 @@ class Scale:
     """How large a study is. The defaults are the paper's sizes (Table 1)."""
 
     name: str = "full"
-    n: int = 1000
-    train_steps: int = 30_000
-    test_steps: int = 5_000
+    n: int = TABLE1.n
+    train_steps: int = TABLE1.train_steps
+    test_steps: int = TABLE1.test_steps
     snapshot_every: int = 100
     states: int = 224  # fixed-point starts sampled from a tour of every pattern ...
     fastest: int = 32  # ... plus the tour's fastest states, near the saddles
@@ -57,6 +58,11 @@ class Scale:
     noise_levels: int = 20  # η from 1e-4 to 1, as in figure 9
     noise_trials: int = 10
     noise_steps: int = 5_000
+
+    @property
+    def table(self) -> Table1:
+        """Table 1 at this scale's size and lengths."""
+        return replace(TABLE1, n=self.n, train_steps=self.train_steps, test_steps=self.test_steps)
 
 
 FULL = Scale()
@@ -71,15 +77,6 @@ QUICK = Scale(
     noise_trials=3,
     noise_steps=2_000,
 )
-
-
-class Trained(NamedTuple):
-    """A trained network, how it was trained, and its test run."""
-
-    net: ESN
-    history: TrainingHistory
-    train_targets: np.ndarray | None  # (T, O), kept where a figure shows them
-    test: RunResult
 
 
 class Study:
@@ -113,21 +110,15 @@ class Study:
         """A Table 1 network trained from scratch on the `bits`-bit flip-flop."""
 
         def make() -> Trained:
-            s = self.scale
-            task = FlipFlop(bits, seed=self.seed)
-            net = ESN(
-                s.n, bits, bits, g=1.5, tau=10.0, dt=1.0, activation=activation, seed=self.seed
-            )
-            sample = task.sample(s.train_steps)
-            history = train_force(
-                net,
-                sample,
-                snapshot_every=s.snapshot_every,
+            return train_flipflop(
+                bits,
+                self.seed,
+                self.scale.table,
+                activation,
+                snapshot_every=self.scale.snapshot_every,
                 progress=self.progress,
                 n_jobs=self.n_jobs,
             )
-            test = net.copy().run(task.sample(s.test_steps), n_jobs=self.n_jobs)
-            return Trained(net, history, sample[1], test)
 
         return self._cached(("scratch", bits, activation), make)
 

@@ -72,28 +72,50 @@ def phase_portrait(
             label="trajectories" if i == 0 else "_nolegend_",
         )
     if starts is not None:
-        dots = project(as_array("starts", starts, (None, width)))
-        # one dict of keywords: see mark_fixed_points
-        style: dict[str, Any] = {"s": 4, "color": "0.6", "label": "starting states"}
-        if dims == 3:
-            style["depthshade"] = False
-        ax.scatter(*dots.T, **style)
+        _draw_starts(ax, project(as_array("starts", starts, (None, width))))
     if fixed_points is not None:
-        fixed_points = as_fixed_points(fixed_points)
-        if fixed_points.points.shape[1] != width:
-            raise ValueError(
-                f"fixed_points must have width N = {width} like the PCA, got "
-                f"{fixed_points.points.shape[1]}"
-            )
+        length = None
         if saddle_segments:
             length = (
                 0.5 * np.sqrt(pca.explained_variance_[0])
                 if segment_length is None
                 else as_float("segment_length", segment_length, positive=True)
             )
-            _draw_unstable_directions(ax, fixed_points, length, project)
-        mark_fixed_points(ax, fixed_points, project(fixed_points.points))
+        _draw_fixed_points(ax, as_fixed_points(fixed_points), width, project, length)
+    _finish(ax, pca, dims, legend, title)
+    return ax
 
+
+def _draw_starts(ax: Axes, dots: np.ndarray) -> None:
+    """Starting states (K, dims), projected, as small grey dots."""
+    # one dict of keywords: see mark_fixed_points
+    style: dict[str, Any] = {"s": 4, "color": "0.6", "label": "starting states"}
+    if dots.shape[1] == 3:
+        style["depthshade"] = False
+    ax.scatter(*dots.T, **style)
+
+
+def _draw_fixed_points(
+    ax: Axes,
+    fixed_points: FixedPoints,
+    width: int,
+    project: Callable[[np.ndarray], NDArray[np.float64]],
+    segment_length: float | None,
+) -> None:
+    """The points, and through each saddle its unstable directions (unless segment_length is
+    None)."""
+    if fixed_points.points.shape[1] != width:
+        raise ValueError(
+            f"fixed_points must have width N = {width} like the PCA, got "
+            f"{fixed_points.points.shape[1]}"
+        )
+    if segment_length is not None:
+        _draw_unstable_directions(ax, fixed_points, segment_length, project)
+    mark_fixed_points(ax, fixed_points, project(fixed_points.points))
+
+
+def _finish(ax: Axes, pca: PCA, dims: int, legend: bool, title: str | None) -> None:
+    """Axis labels (PC1, PC2[, PC3] with their variance), the legend and the title."""
     ax.set_xlabel(component_label(pca, 0))
     ax.set_ylabel(component_label(pca, 1))
     if dims == 3:
@@ -102,7 +124,6 @@ def phase_portrait(
         legend_outside(ax, below=dims == 3)
     if title is not None:
         ax.set_title(title)
-    return ax
 
 
 def _trajectory_list(
