@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import os
 from collections.abc import Sequence
 from typing import TypeVar, overload
 
@@ -107,3 +108,26 @@ def as_rng(value: object, name: str = "seed") -> np.random.Generator:
         raise ValueError(f"{name} must be >= 0, got {value}")
     # numbers.Integral (what is left besides the accepted types) is not in NumPy's signature
     return np.random.default_rng(value)  # type: ignore[arg-type]
+
+
+# threads beyond this stop helping the core on the machines measured (memory-bound products)
+MAX_DEFAULT_JOBS = 8
+
+
+def as_jobs(name: str, value: object) -> int:
+    """Threads for the core: an int >= 1, or None for the cores this process may use
+    (`os.sched_getaffinity`, else `os.cpu_count`), capped at MAX_DEFAULT_JOBS; the environment
+    variable RNNDYN_NUM_THREADS overrides the default. Results never depend on it."""
+    if value is not None:
+        return as_int(name, value, minimum=1)
+    override = os.environ.get("RNNDYN_NUM_THREADS", "").strip()
+    if override:
+        try:
+            return as_int("RNNDYN_NUM_THREADS", int(override), minimum=1)
+        except ValueError:
+            raise ValueError(
+                f"RNNDYN_NUM_THREADS must be a whole number >= 1, got {override!r}"
+            ) from None
+    affinity = getattr(os, "sched_getaffinity", None)
+    cores = len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
+    return max(1, min(cores, MAX_DEFAULT_JOBS))

@@ -172,6 +172,8 @@ def linearize_points(
     odd system) share one; the Krylov part runs for all points in step (_leading_together),
     the rest one point per thread (n_jobs)."""
     lin = linearizer
+    if points.shape[0] == 0:
+        return _stack([], points.shape[1], lin.time)
 
     def linearize(x: FloatArray, known: Leading | None = None) -> Spectrum:
         return _linearize(x, lin.jacobian, lin.products, lin.time, eigenvalues, max_vectors, known)

@@ -11,7 +11,6 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
-import scipy.sparse.csgraph
 import scipy.spatial
 from numpy.typing import ArrayLike, NDArray
 
@@ -30,7 +29,7 @@ from .linearization import (
     time_kind,
 )
 from .python_minimizers import minimize_generic
-from .result import KINDS, FixedPoints, Kind
+from .result import KINDS, FixedPoints, Kind, merge_duplicates, near_any
 from .systems import VelocitySystem
 
 Method = Literal["newton", "trust-ncg", "lm", "cg", "adam"]
@@ -66,6 +65,7 @@ def find_fixed_points(
     kinds: Kind | Iterable[Kind] = KINDS,
     executor: Executor | Literal["processes"] | None = None,
     batch_size: int = CHUNK_STATES,
+    exclude: ArrayLike | None = None,
 ) -> FixedPoints:
     """Minimise q(x) = ½|F(x)|² from each initial state and classify what it finds.
 
@@ -113,6 +113,8 @@ def find_fixed_points(
       result depends on its neighbours (blocks of 32 share batched products; Newton's second
       pass shares an LU preconditioner among nearby states), so batches of whole chunks see
       the same chunks as the serial call and give its result bit for bit.
+    - exclude: (M, N) points already known: what the searches reach within tol_unique of
+      one of them is left out before the linearisation (e.g. a search from more starts).
     """
     settings = _Settings.check(
         method,
@@ -146,6 +148,9 @@ def find_fixed_points(
     )
     ends = _Ends(*(column[copies] for column in _search(job, executor, settings, progress)))
     found = _classify_and_merge(ends, settings)
+    if exclude is not None:
+        known = as_array("exclude", exclude, (None, starts.shape[1]))
+        found = found.take(~near_any(found.points, known, settings.tol_unique))
     linearizer = target.linearizer(starts.shape[1])
     lin = linearize_points(
         found.points,
@@ -274,7 +279,7 @@ class _Target:
     @classmethod
     def of(cls, system: ESN | RNN | VelocitySystem, inputs: ArrayLike | None) -> _Target:
         """The target for `system` at the constant `inputs`."""
-        size, core, discrete_time = _resolve(system, inputs)
+        size, core, discrete_time = resolve_system(system, inputs)
         return cls(system, size, core, time_kind(discrete_time))
 
     def check_starts(self, initial_states: ArrayLike) -> FloatArray:
@@ -290,14 +295,14 @@ class _Target:
         if self.core is not None:
             jacobian = self.core.jacobian
         else:
-            assert isinstance(self.system, VelocitySystem)  # _resolve leaves only these
+            assert isinstance(self.system, VelocitySystem)  # resolve_system leaves only these
             jacobian = self.system.jacobian
         tau = getattr(self.system, "tau", None) if isinstance(self.system, ESN) else None
         per_unit = tau if isinstance(tau, np.ndarray) else None
         return Linearizer.of(self.core, jacobian, size, self.time, per_unit)
 
 
-def _resolve(
+def resolve_system(
     system: ESN | RNN | VelocitySystem, inputs: ArrayLike | None
 ) -> tuple[int | None, CoreSystem | None, bool]:
     """(N or None if the system does not say, the C++ system or None for the Python path,
@@ -366,9 +371,9 @@ class _Batch:
 
 def _minimize_batch(batch: _Batch, progress: bool = False) -> tuple[np.ndarray, ...]:
     """(points, q, grad_norm, iterations, stop codes) from each of the batch's states."""
-    _, core, _ = _resolve(batch.system, batch.inputs)
+    _, core, _ = resolve_system(batch.system, batch.inputs)
     if core is None:  # each state on its own: batches do not matter
-        assert isinstance(batch.system, VelocitySystem)  # _resolve leaves only these
+        assert isinstance(batch.system, VelocitySystem)  # resolve_system leaves only these
         return minimize_generic(
             batch.system,
             batch.starts,
@@ -441,6 +446,19 @@ class _Found:
     count: np.ndarray
     non_finite_starts: tuple[int, ...]
 
+    def take(self, rows: NDArray[np.bool_]) -> _Found:
+        """The points at `rows` (the non-finite starts kept)."""
+        return replace(
+            self,
+            points=self.points[rows],
+            q=self.q[rows],
+            grad_norm=self.grad_norm[rows],
+            iterations=self.iterations[rows],
+            reasons=self.reasons[rows],
+            kind=self.kind[rows],
+            count=self.count[rows],
+        )
+
 
 def _classify_and_merge(ends: _Ends, settings: _Settings) -> _Found:
     """Each end a fixed point (q <= tol_q), a slow point (a local minimum of q) or
@@ -456,7 +474,7 @@ def _classify_and_merge(ends: _Ends, settings: _Settings) -> _Found:
         | ~np.isfinite(q)
         | ~np.all(np.isfinite(ends.points), axis=1)
     )
-    keep, count = _merge_duplicates(ends.points, q, settings.tol_unique)
+    keep, count = merge_duplicates(ends.points, q, settings.tol_unique)
     wanted = np.isin(kind[keep], settings.kinds)
     keep, count = keep[wanted], count[wanted]
     return _Found(
@@ -478,29 +496,6 @@ def _distinct_rows(states: FloatArray) -> tuple[FloatArray, NDArray[np.intp]]:
     rank = np.empty_like(first)
     rank[np.argsort(first)] = np.arange(first.size)
     return states[np.sort(first)], rank[inverse.ravel()]
-
-
-def _merge_duplicates(
-    points: np.ndarray, q: np.ndarray, tol_unique: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of the lowest-q member of each cluster of points within tol_unique (KD-tree),
-    and the cluster sizes; non-finite points are dropped."""
-    finite = np.flatnonzero(np.all(np.isfinite(points), axis=1) & np.isfinite(q))
-    if finite.size == 0:
-        return finite, np.zeros(0, dtype=int)
-    tree = scipy.spatial.cKDTree(points[finite])
-    pairs = tree.query_pairs(tol_unique, output_type="ndarray")
-    graph = scipy.sparse.coo_matrix(
-        (np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(finite.size, finite.size)
-    )
-    n_clusters, cluster = scipy.sparse.csgraph.connected_components(graph, directed=False)
-    order = np.lexsort((q[finite], cluster))  # by cluster, then by q
-    first = np.ones(order.size, dtype=bool)
-    first[1:] = cluster[order[1:]] != cluster[order[:-1]]
-    keep = finite[order[first]]
-    count = np.bincount(cluster, minlength=n_clusters)[cluster[order[first]]]
-    by_q = np.argsort(q[keep], kind="stable")
-    return keep[by_q], count[by_q]
 
 
 def _outliers(points: FloatArray, starts: FloatArray) -> NDArray[np.bool_]:

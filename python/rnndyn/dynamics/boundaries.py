@@ -1,0 +1,160 @@
+"""The boundary between two attractors' basins and the saddle on it (docs/mathematics.md, The
+skeleton: boundaries and edge states).
+
+On the straight segment from attractor a to attractor b, free runs tell which basin each point
+lies in; where the segment passes directly from a's basin to b's, bisection brackets the
+boundary within a small distance. A run that starts that close to the boundary follows it to
+its edge state, a saddle with one unstable direction, lingers there and then leaves: the
+slowest state it passes is where Newton's method finishes. Edge tracking (Skufca, Yorke &
+Eckhardt 2006) repeats this from the bracketing pair when the first try does not land on a
+1-saddle: both states run together until they part, and the pair is bisected again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .flow import FloatArray, Flow, settle
+
+
+@dataclass(frozen=True)
+class Brackets:
+    """Pairs of states on either side of a basin boundary: `low` (K, N) runs to attractor
+    `a` (K,), `high` (K, N) to attractor `b` (K,)."""
+
+    low: FloatArray
+    high: FloatArray
+    a: NDArray[np.intp]
+    b: NDArray[np.intp]
+
+    def __len__(self) -> int:
+        return int(self.a.size)
+
+    def take(self, rows: NDArray[np.intp] | NDArray[np.bool_]) -> Brackets:
+        """The brackets at `rows`."""
+        return Brackets(self.low[rows], self.high[rows], self.a[rows], self.b[rows])
+
+    def width(self) -> FloatArray:
+        """|high - low| (K,)."""
+        width: FloatArray = np.linalg.norm(self.high - self.low, axis=1)
+        return width
+
+
+@dataclass(frozen=True)
+class Basins:
+    """How runs are told apart: the flow, the attractors (A, N), each one's radius (A,) and
+    the most steps a run may take."""
+
+    flow: Flow
+    attractors: FloatArray
+    radius: FloatArray
+    max_steps: int
+
+    def classify(self, states: FloatArray) -> tuple[NDArray[np.intp], FloatArray]:
+        """The attractor each row of `states` runs to (-1: none), and the slowest state each
+        run passed."""
+        settled = settle(self.flow, states, self.attractors, self.radius, self.max_steps)
+        return settled.label, settled.slowest
+
+
+def direct_crossings(basins: Basins, pairs: NDArray[np.intp], samples: int) -> Brackets:
+    """Brackets for the pairs of attractors (P, 2) whose straight segment passes directly
+    from the first's basin to the second's: of `samples` evenly spaced interior points, the
+    runs from the first ones go to a and those from the rest to b, none elsewhere."""
+    a_states, b_states = basins.attractors[pairs[:, 0]], basins.attractors[pairs[:, 1]]
+    t = np.concatenate([[0.0], _interior(samples), [1.0]])
+    points = a_states[:, None, :] + t[None, :, None] * (b_states - a_states)[:, None, :]
+    labels = np.empty((len(pairs), samples + 2), dtype=np.intp)
+    labels[:, 0], labels[:, -1] = pairs[:, 0], pairs[:, 1]
+    inner = points[:, 1:-1].reshape(-1, points.shape[2])
+    labels[:, 1:-1] = basins.classify(inner)[0].reshape(len(pairs), samples)
+    to_a, to_b = labels == pairs[:, :1], labels == pairs[:, 1:]
+    switch = np.argmin(to_a, axis=1)  # the first point not in a's basin
+    direct = (to_a | to_b).all(axis=1) & (to_b.sum(axis=1) == samples + 2 - switch)
+    rows = np.flatnonzero(direct)
+    return Brackets(
+        points[rows, switch[rows] - 1], points[rows, switch[rows]], pairs[rows, 0], pairs[rows, 1]
+    )
+
+
+def bisect(basins: Basins, brackets: Brackets, share: float, splits: int = 7) -> Brackets:
+    """Each bracket narrowed until |high - low| <= share·|a - b|, `splits` interior points a
+    round (log2(splits + 1) bits a round: the runs far from the boundary settle at once, so
+    a round costs about what its slowest run does); a bracket where a run goes elsewhere is
+    dropped."""
+    tol = share * np.linalg.norm(
+        basins.attractors[brackets.a] - basins.attractors[brackets.b], axis=1
+    )
+    while len(brackets) and np.any(brackets.width() > tol):
+        open_ = brackets.width() > tol
+        narrowed, kept = _bisect_round(basins, brackets.take(open_), splits)
+        rows = np.flatnonzero(open_)
+        keep = np.ones(len(brackets), dtype=bool)
+        keep[rows[~kept]] = False
+        low, high = brackets.low.copy(), brackets.high.copy()
+        low[rows[kept]], high[rows[kept]] = narrowed.low, narrowed.high
+        brackets, tol = replace(brackets, low=low, high=high).take(keep), tol[keep]
+    return brackets
+
+
+def _bisect_round(
+    basins: Basins, brackets: Brackets, splits: int
+) -> tuple[Brackets, NDArray[np.bool_]]:
+    """One round: `splits` interior points of each bracket classified; the sub-interval where
+    the runs switch from a to b is the new bracket. Returns it for the kept rows and which
+    rows were kept (those whose interior runs all went to a or b)."""
+    t = _interior(splits)
+    low, high = brackets.low, brackets.high
+    points = low[:, None, :] + t[None, :, None] * (high - low)[:, None, :]
+    labels = basins.classify(points.reshape(-1, points.shape[2]))[0].reshape(len(brackets), -1)
+    to_a, to_b = labels == brackets.a[:, None], labels == brackets.b[:, None]
+    kept = (to_a | to_b).all(axis=1)
+    # the last interior point still in a's basin, and the next one (b's, or `high`)
+    last_a = splits - np.argmax(to_a[:, ::-1], axis=1) - 1
+    last_a = np.where(to_a.any(axis=1), last_a, -1)
+    full = np.concatenate([low[:, None], points, high[:, None]], axis=1)
+    rows = np.arange(len(brackets))
+    narrowed = Brackets(
+        full[rows, last_a + 1], full[rows, last_a + 2], brackets.a, brackets.b
+    ).take(kept)
+    return narrowed, kept
+
+
+def _interior(count: int) -> FloatArray:
+    """`count` points in (0, 1), evenly spaced but shifted off the symmetric ones (the middle,
+    the quarters): a symmetric system has its boundary exactly there, where a run would
+    never leave the saddle."""
+    t: FloatArray = (np.arange(count) + _OFFSET) / count
+    return t
+
+
+# the shift of _interior's points, an irrational share of their spacing
+_OFFSET = (np.sqrt(5.0) - 1.0) / 2.0
+
+
+def edge_candidates(basins: Basins, brackets: Brackets) -> FloatArray:
+    """From each bracket's midpoint, a run along the boundary: the slowest state it passes
+    (K, N), near the edge state where it lingered."""
+    middle = 0.5 * (brackets.low + brackets.high)
+    return basins.classify(middle)[1]
+
+
+def track(basins: Basins, brackets: Brackets, separation: float) -> Brackets:
+    """Edge tracking: both states of each bracket run together (a free run each) until they
+    are `separation` apart (or max_steps pass); the pair where they parted, still on either
+    side of the boundary, is the new bracket."""
+    low, high = brackets.low.copy(), brackets.high.copy()
+    active = np.arange(len(brackets))
+    for _ in range(basins.max_steps):
+        if active.size == 0:
+            break
+        both, _ = basins.flow.step(np.vstack([low[active], high[active]]))
+        moved_low, moved_high = both[: active.size], both[active.size :]
+        apart = np.linalg.norm(moved_high - moved_low, axis=1) > separation
+        staying = active[~apart]
+        low[staying], high[staying] = moved_low[~apart], moved_high[~apart]
+        active = staying
+    return replace(brackets, low=low, high=high)

@@ -1,0 +1,162 @@
+"""Free runs: a system's own dynamics from many states at once, until each comes to rest at a
+known attractor (docs/mathematics.md, The skeleton).
+
+An ESN runs its Euler step at a constant input, x ← x + (dt/τ) ⊙ F(x); a map (an RNN) its
+step h ← h + G(h) = f(h); a continuous FunctionSystem x ← x + step F(x). The rows of a batch
+run in lockstep: one batched product through the core a step, the rows split over threads.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .._validation import as_float
+from ..fixedpoints.linearization import CoreSystem
+from ..fixedpoints.systems import VelocitySystem
+from ..networks.esn import ESN
+from ..networks.rnn import RNN
+
+FloatArray = NDArray[np.float64]
+# a batch with fewer rows, or less work (K N² multiply-adds), runs on one thread: handing
+# it out would cost more than the thread saves
+_ROWS_PER_THREAD, _WORK_PER_THREAD = 16, 2_000_000
+# the default step of a continuous-time FunctionSystem, x ← x + step F(x)
+DEFAULT_STEP = 0.1
+
+
+@dataclass(frozen=True)
+class Flow:
+    """One step of a system's own dynamics for a batch of states (K, N): x ← x + step ⊙ F(x)."""
+
+    velocity_rows: Callable[[FloatArray], FloatArray]
+    step_size: FloatArray | float
+    n_jobs: int = 1
+
+    @classmethod
+    def of(
+        cls,
+        system: ESN | RNN | VelocitySystem,
+        core: CoreSystem | None,
+        n_jobs: int = 1,
+        step: float | None = None,
+    ) -> Flow:
+        """The flow of `system` (with its C++ system `core` where it has one): an ESN's Euler
+        step (dt/τ per unit), a map's own step (1), or `step` (default DEFAULT_STEP) for a
+        continuous-time Python system."""
+        velocity: Callable[[FloatArray], FloatArray]
+        if core is not None:
+            velocity = core.velocity
+        else:
+            assert isinstance(system, VelocitySystem)  # only Python systems have no core
+            python_system = system
+
+            def velocity(states: FloatArray) -> FloatArray:
+                return np.array([python_system.velocity(x) for x in states], dtype=np.float64)
+
+        if step is not None:
+            size: FloatArray | float = as_float("step", step, positive=True)
+        elif isinstance(system, ESN):
+            size = system.leak
+        elif isinstance(system, RNN) or getattr(system, "discrete_time", False):
+            size = 1.0
+        else:
+            size = DEFAULT_STEP
+        return cls(velocity, size, n_jobs)
+
+    def velocity(self, states: FloatArray) -> FloatArray:
+        """F at each row of `states` (K, N), the rows split over n_jobs threads where there
+        is enough work to share."""
+        rows, size = states.shape
+        parts = min(self.n_jobs, rows // _ROWS_PER_THREAD)
+        if parts < 2 or rows * size * size < _WORK_PER_THREAD:
+            return self.velocity_rows(states)
+        pieces = _pool(parts).map(self.velocity_rows, np.array_split(states, parts))
+        return np.vstack(list(pieces))
+
+    def step(self, states: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """The states one step on, and F where they were."""
+        velocity = self.velocity(states)
+        return states + self.step_size * velocity, velocity
+
+
+@functools.cache
+def _pool(workers: int) -> ThreadPoolExecutor:
+    """One pool of `workers` threads for the process: free runs take thousands of steps, and
+    starting threads for each would cost more than the step."""
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rnndyn-flow")
+
+
+@dataclass(frozen=True)
+class Settled:
+    """Where free runs went: `label` (K,) the index of the attractor each came within its
+    radius of (-1: none within max_steps), `ends` (K, N) the last states, `speed` (K,) |F|
+    there, `steps` (K,) steps taken, and the slowest state each passed (`slowest` (K, N),
+    checked every few steps; a run that starts near a basin boundary lingers by the saddle on
+    it, so this is where Newton's method finds that saddle)."""
+
+    label: NDArray[np.intp]
+    ends: FloatArray
+    speed: FloatArray
+    steps: NDArray[np.intp]
+    slowest: FloatArray
+
+
+def settle(
+    flow: Flow,
+    states: ArrayLike,
+    attractors: FloatArray,
+    radius: FloatArray,
+    max_steps: int = 5_000,
+    rest_speed: float = 0.0,
+    check_every: int = 5,
+) -> Settled:
+    """Run every row of `states` (K, N) until it comes within `radius[j]` of attractor j
+    (attractors (A, N)), or moves slower than `rest_speed` (|F|: at rest somewhere not known:
+    label -1), or `max_steps` pass (label -1). Rows leave the batch as they settle."""
+    x = np.array(states, dtype=float, copy=True)
+    count = x.shape[0]
+    label = np.full(count, -1, dtype=np.intp)
+    speed = np.full(count, np.inf)
+    steps = np.zeros(count, dtype=np.intp)
+    slowest, least = x.copy(), np.full(count, np.inf)
+    active = np.arange(count)
+    for step in range(1, max_steps + 1):
+        if active.size == 0:
+            break
+        before = x[active]
+        x[active], velocity = flow.step(before)
+        steps[active] = step
+        if step % check_every and step < max_steps:
+            continue
+        speed[active] = np.linalg.norm(velocity, axis=1)  # at `before`
+        slower = speed[active] < least[active]
+        least[active[slower]] = speed[active[slower]]
+        slowest[active[slower]] = before[slower]
+        found = nearest_within(x[active], attractors, radius)
+        label[active] = found
+        finite = np.all(np.isfinite(x[active]), axis=1)
+        done = (found >= 0) | (speed[active] <= rest_speed) | ~finite
+        active = active[~done]
+    return Settled(label, x, speed, steps, slowest)
+
+
+def nearest_within(states: FloatArray, centres: FloatArray, radius: FloatArray) -> NDArray[np.intp]:
+    """For each row of `states` (K, N) the index of the first centre (A, N) within its radius
+    (A,), or -1."""
+    if centres.shape[0] == 0:
+        return np.full(states.shape[0], -1, dtype=np.intp)
+    # |x - c|² = |x|² - 2 x·c + |c|²: one product, not K·A differences
+    squared = (
+        np.sum(states**2, axis=1)[:, None]
+        - 2 * states @ centres.T
+        + np.sum(centres**2, axis=1)[None, :]
+    )
+    inside = squared <= radius[None, :] ** 2
+    first = np.argmax(inside, axis=1)
+    return np.where(inside.any(axis=1), first, -1).astype(np.intp)

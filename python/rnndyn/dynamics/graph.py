@@ -1,0 +1,135 @@
+"""Skeleton: a network's attractors, its fixed points, and the graph that its 1-saddles make
+of them (docs/mathematics.md, The skeleton)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .._io import load_archive, save_archive
+from ..fixedpoints.result import FixedPoints
+
+if TYPE_CHECKING:
+    import networkx
+
+_FIXED = "fixed_points."
+
+
+@dataclass(frozen=True)
+class Skeleton:
+    """The skeleton of a network.
+
+    - fixed_points: every fixed point found (a FixedPoints, q <= tol_q), linearised.
+    - attractor_states: (A, N) a state on each attractor (a stable fixed point; a state on
+      the orbit of a stable cycle once cycles join).
+    - attractor_kind: (A,) "fixed" (or "cycle").
+    - attractor_index: (A,) the attractor's row in `fixed_points` (-1 for a cycle).
+    - edges: (E, 3) int, one row per 1-saddle: its row in `fixed_points` and the two
+      attractors its unstable branches settle in (ascending; -1, last, for a branch that
+      settles at no known attractor).
+    """
+
+    fixed_points: FixedPoints
+    attractor_states: np.ndarray
+    attractor_kind: np.ndarray
+    attractor_index: np.ndarray
+    edges: np.ndarray
+
+    def __len__(self) -> int:
+        """The number of attractors."""
+        return int(self.attractor_states.shape[0])
+
+    @property
+    def saddles(self) -> np.ndarray:
+        """(S,) rows of `fixed_points` that are saddles (index >= 1), by index then q."""
+        fps = self.fixed_points
+        rows = np.flatnonzero((fps.kind == "fixed") & (fps.unstable_dims > 0))
+        return rows[np.argsort(fps.unstable_dims[rows], kind="stable")]
+
+    def joined(self) -> set[tuple[int, int]]:
+        """The pairs of attractors (a < b) that some 1-saddle joins."""
+        return {(int(a), int(b)) for _, a, b in self.edges if a >= 0 and b >= 0 and a != b}
+
+    def summary(self) -> str:
+        """A few lines: attractors by kind, saddles by index, edges."""
+        kinds, counts = np.unique(self.attractor_kind, return_counts=True)
+        lines = [
+            f"{len(self)} attractors ("
+            + ", ".join(f"{c} {k}" for k, c in zip(kinds, counts, strict=True))
+            + f"), {len(self.fixed_points)} fixed points"
+        ]
+        dims = self.fixed_points.unstable_dims[self.saddles]
+        index, how_many = np.unique(dims, return_counts=True)
+        detail = ", ".join(
+            f"{c} {k}-saddle{'s' if c > 1 else ''}" for k, c in zip(index, how_many, strict=True)
+        )
+        lines.append(f"  saddles: {dims.size}" + (f" ({detail})" if dims.size else ""))
+        lines.append(
+            f"  edges: {len(self.edges)} 1-saddles join {len(self.joined())} pairs of attractors"
+        )
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"Skeleton(\n{self.summary()}\n)"
+
+    def to_networkx(self) -> networkx.MultiGraph:
+        """The graph: a node per attractor (attributes `state`, `kind`) and per 1-saddle
+        (`saddle`: its row in fixed_points), an edge from each 1-saddle to each attractor its
+        branches reach. Needs networkx (`pip install "rnndyn[graph]"`)."""
+        try:
+            import networkx
+        except ImportError:
+            raise ImportError('to_networkx needs networkx: pip install "rnndyn[graph]"') from None
+        graph = networkx.MultiGraph()
+        for a in range(len(self)):
+            graph.add_node(
+                ("attractor", a), state=self.attractor_states[a], kind=str(self.attractor_kind[a])
+            )
+        for saddle, a, b in self.edges:
+            node = ("saddle", int(saddle))
+            graph.add_node(node, state=self.fixed_points.points[saddle])
+            for end in (a, b):
+                if end >= 0:
+                    graph.add_edge(node, ("attractor", int(end)))
+        return graph
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save to `path` (.npz, no pickle); returns the path."""
+        arrays: dict[str, np.ndarray] = {}
+        meta: dict[str, Any] = {}
+        for field in fields(self.fixed_points):
+            value = getattr(self.fixed_points, field.name)
+            if isinstance(value, np.ndarray):
+                arrays[_FIXED + field.name] = value
+            else:
+                meta[_FIXED + field.name] = list(value) if isinstance(value, tuple) else value
+        for name in ("attractor_states", "attractor_kind", "attractor_index", "edges"):
+            arrays[name] = getattr(self, name)
+        return save_archive(path, "Skeleton", arrays, meta)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Skeleton:
+        """Load a skeleton written by `save`."""
+        arrays, meta = load_archive(path, "Skeleton")
+        prefix = len(_FIXED)
+        try:
+            settings: dict[str, Any] = {
+                k[prefix:]: v for k, v in meta.items() if k.startswith(_FIXED)
+            }
+            per_point: dict[str, Any] = {
+                k[prefix:]: v for k, v in arrays.items() if k.startswith(_FIXED)
+            }
+            fixed = FixedPoints(**per_point, **settings)
+            return cls(
+                fixed,
+                arrays["attractor_states"],
+                arrays["attractor_kind"],
+                arrays["attractor_index"],
+                arrays["edges"],
+            )
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"{path}: not a valid Skeleton archive ({exc})") from None

@@ -1,0 +1,478 @@
+"""The skeleton of a network: its attractors, the saddles between them and which attractors
+each saddle joins (docs/mathematics.md, The skeleton).
+
+`skeleton` runs these stages in order, each a function below: the fixed-point search from the
+given states; the mirror image of every point where F is odd; more zeros by deflation; the
+attractors, and those the starts missed (from straight-line neighbours of known ones and
+from the saddles' branches); the saddles on the boundaries between attractors (bisection by
+free runs, then edge tracking, then Newton); and the graph (each 1-saddle's two branches).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import scipy.spatial
+from numpy.typing import ArrayLike, NDArray
+
+from .._validation import as_array, as_float, as_int, as_jobs
+from ..fixedpoints.linearization import CoreSystem
+from ..fixedpoints.result import FixedPoints, concatenate, near_any
+from ..fixedpoints.search import find_fixed_points, resolve_system
+from ..fixedpoints.systems import VelocitySystem
+from ..networks.esn import ESN
+from ..networks.rnn import RNN
+from .boundaries import Basins, Brackets, bisect, direct_crossings, edge_candidates, track
+from .deflation import deflated_newton
+from .flow import FloatArray, Flow, settle
+from .graph import Skeleton
+
+System = ESN | RNN | VelocitySystem
+
+
+@dataclass(frozen=True)
+class _Options:
+    """The skeleton's settings, checked."""
+
+    n_jobs: int
+    tol_q: float
+    tol_unique: float
+    radius: float
+    max_steps: int
+    samples: int
+    neighbours: int | None
+    rounds: int
+    deflation: int
+    branch: float
+
+
+@dataclass
+class _Work:
+    """What the stages share: the system, its C++ system, the flow of free runs, the points
+    found so far, the known attractors."""
+
+    system: System
+    inputs: ArrayLike | None
+    core: CoreSystem | None
+    flow: Flow
+    options: _Options
+    found: FixedPoints
+    attractors: FloatArray
+
+    def search(self, starts: FloatArray) -> FixedPoints:
+        """The new fixed points (q <= tol_q, none within tol_unique of one known) that Newton
+        reaches from `starts` (K, N), linearised."""
+        return find_fixed_points(
+            self.system,
+            starts,
+            self.inputs,
+            tol_q=self.options.tol_q,
+            tol_unique=self.options.tol_unique,
+            kinds="fixed",
+            n_jobs=self.options.n_jobs,
+            exclude=self.found.points,
+        )
+
+    def add(self, starts: FloatArray) -> None:
+        """Search from `starts` and merge what it finds into `found`."""
+        if starts.shape[0]:
+            more = self.search(starts)
+            if len(more):
+                self.found = concatenate([self.found, more], self.options.tol_unique)
+
+    def basins(self) -> Basins:
+        """Free runs told apart by the attractors known now."""
+        return Basins(
+            self.flow,
+            self.attractors,
+            _radii(self.attractors, self.options.radius),
+            self.options.max_steps,
+        )
+
+
+def skeleton(
+    system: System,
+    initial_states: ArrayLike,
+    inputs: ArrayLike | None = None,
+    n_jobs: int | None = None,
+    *,
+    tol_q: float = 1e-20,
+    tol_unique: float = 1e-3,
+    radius: float = 0.1,
+    max_steps: int = 5_000,
+    samples: int = 8,
+    neighbours: int | None = None,
+    rounds: int = 3,
+    deflation: int | Literal["auto"] = "auto",
+    branch: float = 1e-3,
+    step: float | None = None,
+) -> Skeleton:
+    """The attractors of `system`, the saddles between them and which attractors each
+    1-saddle joins.
+
+    - system: an ESN (its closed loop at the constant `inputs` (I,)), an RNN, or a Python
+      system (`velocity`, `jacobian`; `discrete_time` for a map).
+    - initial_states: (K, N) starts for the fixed-point search (e.g. `flipflop_starts`).
+    - n_jobs: threads (None: the cores this process may use); results do not depend on it.
+    - tol_q, tol_unique: as in `find_fixed_points` (fixed points only: q <= tol_q).
+    - radius: a free run has settled at an attractor once within `radius` times the
+      distance from that attractor to the nearest other one.
+    - max_steps: the longest free run, in the system's own steps (an ESN's Euler steps).
+    - samples: interior points of each segment between two attractors whose runs tell
+      whether it passes directly from one basin to the other.
+    - neighbours: pairs of attractors examined: each with its `neighbours` nearest others
+      (None: ceil(log2 A) + 1, the neighbours of a hypercube's corner and one more).
+    - rounds: edge-tracking rounds for a pair whose first try found no saddle joining it.
+    - deflation: starts for deflated Newton (0: none; "auto": 32 up to N = 400, else none).
+    - branch: each 1-saddle's branches start at x ± branch·d·v, v its unstable vector and d
+      its distance to the nearest attractor.
+    - step: the step of free runs for a continuous-time Python system (default 0.1).
+    """
+    size, core, _ = resolve_system(system, inputs)
+    options, starts = _check(
+        size,
+        initial_states,
+        n_jobs,
+        tol_q,
+        tol_unique,
+        radius,
+        max_steps,
+        samples,
+        neighbours,
+        rounds,
+        deflation,
+        branch,
+    )
+    flow = Flow.of(system, core, options.n_jobs, step)
+    empty = FixedPoints.empty(starts.shape[1])
+    work = _Work(system, inputs, core, flow, options, empty, starts[:0])
+    work.add(starts)
+    _add_twins(work)
+    _add_midpoints(work)
+    if options.deflation:
+        chosen = starts[:: max(1, starts.shape[0] // options.deflation)][: options.deflation]
+        work.add(deflated_zeros(work, chosen))
+        _add_twins(work)
+    _find_attractors(work)
+    _find_saddles(work)
+    return _graph(work)
+
+
+def _check(
+    size: int | None,
+    initial_states: ArrayLike,
+    n_jobs: int | None,
+    tol_q: float,
+    tol_unique: float,
+    radius: float,
+    max_steps: int,
+    samples: int,
+    neighbours: int | None,
+    rounds: int,
+    deflation: int | Literal["auto"],
+    branch: float,
+) -> tuple[_Options, FloatArray]:
+    """The options checked, and the starts (K, N) as an array."""
+    starts = as_array("initial_states", initial_states, (None, size))
+    if starts.shape[0] == 0 or starts.shape[1] == 0:
+        raise ValueError("initial_states must hold at least one state of width N >= 1")
+    if deflation == "auto":
+        deflation = 32 if starts.shape[1] <= _DEFLATION_LIMIT else 0
+    radius = as_float("radius", radius, positive=True)
+    if radius >= 0.5:
+        raise ValueError(f"radius must be < 0.5 (a share of the distance), got {radius}")
+    options = _Options(
+        as_jobs("n_jobs", n_jobs),
+        as_float("tol_q", tol_q, minimum=0.0),
+        as_float("tol_unique", tol_unique, minimum=0.0),
+        radius,
+        as_int("max_steps", max_steps, minimum=1),
+        as_int("samples", samples, minimum=1),
+        None if neighbours is None else as_int("neighbours", neighbours, minimum=1),
+        as_int("rounds", rounds, minimum=0),
+        as_int("deflation", deflation, minimum=0),
+        as_float("branch", branch, positive=True),
+    )
+    return options, starts
+
+
+# -- the stages ----------------------------------------------------------------------------------
+
+
+def _add_twins(work: _Work) -> None:
+    """Where F is odd (an odd φ, no bias, no input offset: F(-x) = -F(x)), -x of every point
+    found is a zero too, and so is 0: Newton confirms them from there."""
+    if len(work.found) and _is_odd(work.system, work.inputs):
+        mirrored = np.vstack([-work.found.points, np.zeros((1, work.found.points.shape[1]))])
+        known = near_any(mirrored, work.found.points, work.options.tol_unique)
+        work.add(mirrored[~known])
+
+
+def _add_midpoints(work: _Work) -> None:
+    """Newton from the midpoints of neighbouring zeros (each with those at most twice as far
+    as its nearest): between two memories lies the saddle that separates them, between two
+    saddles often one of higher index; repeated (with the twins) while new zeros appear."""
+    for _ in range(_MAX_DISCOVERY_ROUNDS):
+        before = len(work.found)
+        points = work.found.points
+        pairs = _close_pairs(points, _MIDPOINT_REACH, _MIDPOINTS)
+        middles = 0.5 * (points[pairs[:, 0]] + points[pairs[:, 1]])
+        work.add(middles[~near_any(middles, points, work.options.tol_unique)])
+        _add_twins(work)
+        if len(work.found) == before:
+            return
+
+
+def _find_attractors(work: _Work) -> None:
+    """The stable fixed points, and those the starts missed: free runs from the straight-line
+    neighbours of known attractors (b + c - a for a and its nearest b, c) that come to rest
+    somewhere new are finished by Newton; repeated while new ones appear."""
+    work.attractors = work.found.points[_stable(work.found)]
+    for _ in range(_MAX_DISCOVERY_ROUNDS):
+        guesses = _parallelogram_corners(work.attractors, work.options)
+        if not _discover(work, guesses):
+            return
+
+
+def _find_saddles(work: _Work) -> None:
+    """For each pair of neighbouring attractors whose segment passes directly from one basin
+    to the other: bisection to the boundary, a run along it, Newton from the slowest state;
+    pairs still without a saddle joining them are edge-tracked for more rounds."""
+    basins = work.basins()
+    pairs = _neighbour_pairs(work.attractors, work.options.neighbours)
+    brackets = bisect(basins, direct_crossings(basins, pairs, work.options.samples), _BISECTION)
+    for round_ in range(work.options.rounds + 1):
+        if not len(brackets):
+            return
+        work.add(edge_candidates(basins, brackets))
+        joined = _joined_pairs(work)
+        ends = zip(brackets.a.tolist(), brackets.b.tolist(), strict=True)
+        brackets = brackets.take(np.array([(min(e), max(e)) not in joined for e in ends], bool))
+        if round_ < work.options.rounds and len(brackets):
+            gap = float(np.min(_pair_distance(work.attractors, brackets)))
+            brackets = bisect(basins, track(basins, brackets, _TRACK_SEPARATION * gap), _BISECTION)
+
+
+def _graph(work: _Work) -> Skeleton:
+    """Each 1-saddle's branches run to the attractors they join; an attractor they find that
+    was not known joins the skeleton too."""
+    edges = _branches(work)
+    return Skeleton(
+        fixed_points=work.found,
+        attractor_states=work.attractors,
+        attractor_kind=np.full(work.attractors.shape[0], "fixed", dtype="<U5"),
+        attractor_index=_indices_of(work.attractors, work.found.points),
+        edges=edges,
+    )
+
+
+# -- the parts -----------------------------------------------------------------------------------
+
+# deflation ("auto") up to this N: its Newton steps factorise the dense J
+_DEFLATION_LIMIT = 400
+# zeros sought from one start by deflation, each deflated in turn
+_DEFLATED_PER_START = 2
+# midpoints of neighbouring zeros: of pairs at most this many times their nearest distance
+# (twice: the two saddles either side of one of higher index), at most this many a round
+_MIDPOINT_REACH, _MIDPOINTS = 2.05, 1024
+# rounds of looking for attractors the starts missed
+_MAX_DISCOVERY_ROUNDS = 3
+# bisection stops at this share of the distance between the two attractors (close enough
+# that the run from there passes within Newton's reach of the edge state) ...
+_BISECTION = 1e-6
+# ... and edge tracking re-bisects once the pair is this share apart
+_TRACK_SEPARATION = 1e-3
+# a free run that moves slower than this (|F| / sqrt(N)) has come to rest
+_REST_SPEED = 1e-5
+
+
+def deflated_zeros(work: _Work, starts: FloatArray) -> FloatArray:
+    """Zeros that deflated Newton reaches from `starts` (K, N) away from those known, each
+    new zero deflated in turn (docs/mathematics.md, The skeleton: deflation)."""
+    velocity, jacobian = _residual(work)
+    known = work.found.points
+    found = []
+    for start in starts:
+        for _ in range(_DEFLATED_PER_START):
+            zero = deflated_newton(velocity, jacobian, start, known, work.options.tol_q)
+            if zero is None or near_any(zero[None], known, work.options.tol_unique)[0]:
+                break
+            found.append(zero)
+            known = np.vstack([known, zero])
+    return np.array(found).reshape(-1, starts.shape[1])
+
+
+def _residual(
+    work: _Work,
+) -> tuple[Callable[[FloatArray], FloatArray], Callable[[FloatArray], FloatArray]]:
+    """x -> F(x) and x -> J(x) for one state (N,)."""
+    core = work.core
+    if core is not None:
+        return (lambda x: core.velocity(x[None])[0]), core.jacobian
+    assert isinstance(work.system, VelocitySystem)  # resolve_system leaves only these
+    system = work.system
+    return (lambda x: np.asarray(system.velocity(x), dtype=float)), (
+        lambda x: np.asarray(system.jacobian(x), dtype=float)
+    )
+
+
+def _discover(work: _Work, guesses: FloatArray) -> bool:
+    """Free runs from `guesses` (K, N): those that come to rest away from every known
+    attractor are finished by Newton, and the stable points found join the attractors.
+    Returns whether any did."""
+    if guesses.shape[0] == 0:
+        return False
+    basins = work.basins()
+    rest = _REST_SPEED * np.sqrt(guesses.shape[1])
+    settled = settle(basins.flow, guesses, basins.attractors, basins.radius, basins.max_steps, rest)
+    resting = settled.ends[(settled.label < 0) & (settled.speed <= rest)]
+    return _adopt(work, resting)
+
+
+def _adopt(work: _Work, states: FloatArray) -> bool:
+    """Newton from `states`; the stable points it finds that are new join the attractors."""
+    if states.shape[0] == 0:
+        return False
+    more = work.search(states)
+    stable = more.points[_stable(more)]
+    new = stable[~near_any(stable, work.attractors, work.options.tol_unique)]
+    if len(more):
+        work.found = concatenate([work.found, more], work.options.tol_unique)
+    if new.shape[0] == 0:
+        return False
+    work.attractors = np.vstack([work.attractors, new])
+    return True
+
+
+def _branches(work: _Work) -> NDArray[np.intp]:
+    """(E, 3): each 1-saddle's row and the attractors its two branches x ± ε v settle in;
+    branches that come to rest somewhere new are finished by Newton and settle again."""
+    fps = work.found
+    one = np.flatnonzero((fps.kind == "fixed") & (fps.unstable_dims == 1))
+    if one.size == 0 or work.attractors.shape[0] == 0:
+        return np.zeros((0, 3), dtype=np.intp)
+    x = fps.points[one]
+    v = np.real(fps.unstable_right[one, :, 0])
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    distance = np.min(np.linalg.norm(x[:, None] - work.attractors[None], axis=2), axis=1)
+    shift = (work.options.branch * distance)[:, None] * v
+    starts = np.vstack([x + shift, x - shift])
+    for _ in range(_MAX_DISCOVERY_ROUNDS):
+        basins = work.basins()
+        rest = _REST_SPEED * np.sqrt(x.shape[1])
+        settled = settle(
+            basins.flow, starts, basins.attractors, basins.radius, basins.max_steps, rest
+        )
+        resting = settled.ends[(settled.label < 0) & (settled.speed <= rest)]
+        if not _adopt(work, resting):
+            break
+    ends = settled.label.reshape(2, -1).T
+    ends = np.sort(np.where(ends < 0, np.iinfo(np.intp).max, ends), axis=1)
+    ends = np.where(ends == np.iinfo(np.intp).max, -1, ends)
+    return np.column_stack([one, ends]).astype(np.intp)
+
+
+def _joined_pairs(work: _Work) -> set[tuple[int, int]]:
+    """The pairs of attractors that the 1-saddles found so far join."""
+    return {(int(a), int(b)) for _, a, b in _branches(work) if a >= 0 and b >= 0 and a != b}
+
+
+def _parallelogram_corners(attractors: FloatArray, options: _Options) -> FloatArray:
+    """b + c - a for each attractor a and two of its nearest others b, c: where a missing
+    corner of a cube (or any parallelogram) of attractors would be."""
+    count = attractors.shape[0]
+    if count < 3:
+        return attractors[:0]
+    k = min(_neighbour_count(count, options.neighbours), count - 1)
+    nearest = np.argsort(_distances(attractors), axis=1)[:, :k]
+    guesses: FloatArray = np.array(
+        [
+            attractors[row[i]] + attractors[row[j]] - attractors[a]
+            for a, row in enumerate(nearest)
+            for i in range(k)
+            for j in range(i + 1, k)
+        ]
+    )
+    far = ~near_any(guesses, attractors, 0.5 * float(np.min(_radii(attractors, options.radius))))
+    corners: FloatArray = guesses[far]
+    return corners
+
+
+def _neighbour_pairs(attractors: FloatArray, neighbours: int | None) -> NDArray[np.intp]:
+    """(P, 2) pairs of attractors: each with its nearest others, nearest pairs first."""
+    count = attractors.shape[0]
+    if count < 2:
+        return np.zeros((0, 2), dtype=np.intp)
+    k = min(_neighbour_count(count, neighbours), count - 1)
+    distance = _distances(attractors)
+    nearest = np.argsort(distance, axis=1)[:, :k]
+    pairs = {(min(a, int(b)), max(a, int(b))) for a, row in enumerate(nearest) for b in row}
+    ordered = sorted(pairs, key=lambda p: (distance[p], p))
+    return np.array(ordered, dtype=np.intp).reshape(-1, 2)
+
+
+def _close_pairs(points: FloatArray, reach: float, most: int) -> NDArray[np.intp]:
+    """(P, 2) pairs of points at most `reach` times as far apart as the nearer one's nearest
+    other point, the `most` closest."""
+    if points.shape[0] < 2:
+        return np.zeros((0, 2), dtype=np.intp)
+    distance = _distances(points)
+    nearest = np.min(distance, axis=1)
+    i, j = np.nonzero(np.triu(distance <= reach * np.minimum.outer(nearest, nearest), 1))
+    order = np.argsort(distance[i, j], kind="stable")[:most]
+    return np.column_stack([i[order], j[order]]).astype(np.intp)
+
+
+def _neighbour_count(count: int, neighbours: int | None) -> int:
+    """`neighbours`, or ceil(log2 A) + 1: a hypercube corner's neighbours and one more."""
+    return neighbours if neighbours is not None else int(np.ceil(np.log2(count))) + 1
+
+
+def _distances(points: FloatArray) -> FloatArray:
+    """(A, A) distances between points, the diagonal infinite."""
+    distance: FloatArray = np.linalg.norm(points[:, None] - points[None], axis=2)
+    distance[np.diag_indices_from(distance)] = np.inf
+    return distance
+
+
+def _radii(attractors: FloatArray, share: float) -> FloatArray:
+    """Each attractor's settling radius: `share` of the distance to the nearest other one
+    (of 1 + |a| for a lone attractor)."""
+    if attractors.shape[0] < 2:
+        lone: FloatArray = share * (1.0 + np.linalg.norm(attractors, axis=1))
+        return lone
+    radii: FloatArray = share * np.min(_distances(attractors), axis=1)
+    return radii
+
+
+def _pair_distance(attractors: FloatArray, brackets: Brackets) -> FloatArray:
+    """|a - b| for each bracket's two attractors."""
+    gaps: FloatArray = np.linalg.norm(attractors[brackets.a] - attractors[brackets.b], axis=1)
+    return gaps
+
+
+def _indices_of(states: FloatArray, points: FloatArray) -> NDArray[np.intp]:
+    """The row of `points` nearest each of `states`."""
+    if states.shape[0] == 0:
+        return np.zeros(0, dtype=np.intp)
+    _, rows = scipy.spatial.cKDTree(points).query(states)
+    return np.asarray(rows, dtype=np.intp)
+
+
+def _stable(found: FixedPoints) -> NDArray[np.bool_]:
+    stable: NDArray[np.bool_] = found.is_stable & (found.kind == "fixed")
+    return stable
+
+
+def _is_odd(system: System, inputs: ArrayLike | None) -> bool:
+    """Whether F(-x) = -F(x): an odd φ (tanh), no bias and no input offset."""
+    if isinstance(system, ESN | RNN):
+        return (
+            system.activation == "tanh"
+            and system.bias is None
+            and not np.any(system.offset(inputs))
+        )
+    return False
