@@ -23,6 +23,7 @@ from .linearization import (
     CoreSystem,
     FloatArray,
     Jacobian,
+    Linearization,
     Linearizer,
     TimeKind,
     linearize_points,
@@ -135,49 +136,20 @@ def find_fixed_points(
     # a start given more than once is searched once (a search is deterministic; a slow one can
     # take a second): its copies take its result
     distinct, copies = _distinct_rows(starts)
-    job = _Batch(
-        system,
-        inputs,
-        distinct,
-        settings.method,
-        settings.tol_q,
-        settings.tol_grad,
-        settings.max_iter,
-        settings.exact_hessian,
-        settings.n_jobs,
-    )
+    job = _Batch.of(system, inputs, distinct, settings)
     ends = _Ends(*(column[copies] for column in _search(job, executor, settings, progress)))
     found = _classify_and_merge(ends, settings)
     if exclude is not None:
         known = as_array("exclude", exclude, (None, starts.shape[1]))
         found = found.take(~near_any(found.points, known, settings.tol_unique))
-    linearizer = target.linearizer(starts.shape[1])
     lin = linearize_points(
         found.points,
-        linearizer,
+        target.linearizer(starts.shape[1]),
         settings.eigenvalues,
         settings.max_unstable_vectors,
         settings.n_jobs,
     )
-    return FixedPoints(
-        points=found.points,
-        q=found.q,
-        grad_norm=found.grad_norm,
-        iterations=found.iterations,
-        stop_reason=np.array(STOP_REASONS)[found.reasons],
-        kind=found.kind,
-        count=found.count,
-        is_outlier=_outliers(found.points, distinct),
-        eigenvalues=lin.eigenvalues,
-        unstable_dims=lin.unstable_dims,
-        is_stable=lin.unstable_dims == 0,
-        label=lin.label,
-        unstable_right=lin.unstable_right,
-        unstable_left=lin.unstable_left,
-        discrete_time=target.time.discrete_time,
-        tol_q=settings.tol_q,
-        non_finite_starts=found.non_finite_starts,
-    )
+    return _result(found, lin, distinct, target, settings)
 
 
 # -- stage 1: the arguments --------------------------------------------------------------------
@@ -368,6 +340,28 @@ class _Batch:
     exact_hessian: bool
     n_jobs: int
 
+    @classmethod
+    def of(
+        cls,
+        system: ESN | RNN | VelocitySystem,
+        inputs: ArrayLike | None,
+        starts: FloatArray,
+        settings: _Settings,
+    ) -> _Batch:
+        """The whole search as one job."""
+        s = settings
+        return cls(
+            system,
+            inputs,
+            starts,
+            s.method,
+            s.tol_q,
+            s.tol_grad,
+            s.max_iter,
+            s.exact_hessian,
+            s.n_jobs,
+        )
+
 
 def _minimize_batch(batch: _Batch, progress: bool = False) -> tuple[np.ndarray, ...]:
     """(points, q, grad_norm, iterations, stop codes) from each of the batch's states."""
@@ -496,6 +490,34 @@ def _distinct_rows(states: FloatArray) -> tuple[FloatArray, NDArray[np.intp]]:
     rank = np.empty_like(first)
     rank[np.argsort(first)] = np.arange(first.size)
     return states[np.sort(first)], rank[inverse.ravel()]
+
+
+# -- stage 5: the result (stage 4, the linearisation, is linearization.py) ----------------------
+
+
+def _result(
+    found: _Found, lin: Linearization, starts: FloatArray, target: _Target, settings: _Settings
+) -> FixedPoints:
+    """The points, how the searches ended there, and their linearisation, as one result."""
+    return FixedPoints(
+        points=found.points,
+        q=found.q,
+        grad_norm=found.grad_norm,
+        iterations=found.iterations,
+        stop_reason=np.array(STOP_REASONS)[found.reasons],
+        kind=found.kind,
+        count=found.count,
+        is_outlier=_outliers(found.points, starts),
+        eigenvalues=lin.eigenvalues,
+        unstable_dims=lin.unstable_dims,
+        is_stable=lin.unstable_dims == 0,
+        label=lin.label,
+        unstable_right=lin.unstable_right,
+        unstable_left=lin.unstable_left,
+        discrete_time=target.time.discrete_time,
+        tol_q=settings.tol_q,
+        non_finite_starts=found.non_finite_starts,
+    )
 
 
 def _outliers(points: FloatArray, starts: FloatArray) -> NDArray[np.bool_]:
