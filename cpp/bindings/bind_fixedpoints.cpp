@@ -11,7 +11,7 @@
 #include <pybind11/stl.h>
 
 #include <rnndyn/minimizers.hpp>
-#include <rnndyn/qfun.hpp>
+#include <rnndyn/systems.hpp>
 
 namespace py = pybind11;
 using namespace pybind11::literals;

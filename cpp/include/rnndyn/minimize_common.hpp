@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "qfun.hpp"
+#include "systems.hpp"
 #include "types.hpp"
 
 namespace rnndyn {
