@@ -119,7 +119,7 @@ def train_force(
 class _pybind11_type(type): ...
 
 class MinimizeOptions(metaclass=_pybind11_type):
-    """Settings of the q-minimisers (defaults in minimize_common.hpp)."""
+    """Settings of the q-minimisers (defaults in options.hpp)."""
 
     tol_q: float
     tol_grad: float

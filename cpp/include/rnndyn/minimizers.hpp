@@ -12,8 +12,8 @@
 #include <type_traits>
 
 #include "adam.hpp"
+#include "block.hpp"
 #include "levenberg_marquardt.hpp"
-#include "minimize_common.hpp"
 #include "newton_krylov.hpp"
 #include "nonlinear_cg.hpp"
 #include "parallel.hpp"
@@ -21,18 +21,6 @@
 #include "trust_ncg.hpp"
 
 namespace rnndyn {
-
-enum class Method { Newton, TrustNcg, LevenbergMarquardt, ConjugateGradient, Adam };
-
-inline Method method_from_name(const std::string& name) {
-    if (name == "newton") return Method::Newton;
-    if (name == "trust-ncg") return Method::TrustNcg;
-    if (name == "lm") return Method::LevenbergMarquardt;
-    if (name == "cg") return Method::ConjugateGradient;
-    if (name == "adam") return Method::Adam;
-    throw std::invalid_argument(
-        "method must be 'newton', 'trust-ncg', 'lm', 'cg' or 'adam', got '" + name + "'");
-}
 
 // Results for K points: final points (K x N), q, |∇q|, iterations and StopReason codes.
 template <typename Scalar>

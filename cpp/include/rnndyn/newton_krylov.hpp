@@ -12,7 +12,7 @@
 #include <cmath>
 #include <vector>
 
-#include "minimize_common.hpp"
+#include "block.hpp"
 #include "trust_ncg.hpp"  // to_boundary
 
 namespace rnndyn {
