@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "block.hpp"
-#include "trust_ncg.hpp"  // to_boundary
+#include "trust_region.hpp"
 
 namespace rnndyn {
 
@@ -115,13 +115,6 @@ struct NoPreconditioner {
     }
 };
 
-// τ in [0, 1] with |a + τ (b - a)| = radius, for |a| <= radius <= |b|.
-template <typename Scalar>
-Scalar dogleg_fraction(const Vector<Scalar>& a, const Vector<Scalar>& b, Scalar radius) {
-    const Vector<Scalar> d = b - a;
-    return to_boundary(a.squaredNorm(), a.dot(d), d.squaredNorm(), radius);
-}
-
 }  // namespace detail
 
 // Returns the rows left unfinished: out of Newton steps, or stuck above tol_q. `precondition`
@@ -131,10 +124,9 @@ Rows newton_krylov(const System& system, Block<Scalar>& block, const MinimizeOpt
                    const Preconditioner& precondition = {}) {
     using Matrix = RowMatrix<Scalar>;
     const Eigen::Index m = block.X.rows();
-    Vector<Scalar> radius(m), forcing = Vector<Scalar>::Constant(m, Scalar(0.1));
+    Vector<Scalar> radius = detail::initial_radii(block.X, options);
+    Vector<Scalar> forcing = Vector<Scalar>::Constant(m, Scalar(0.1));
     Vector<Scalar> previous_norm = block.F.rowwise().norm();
-    for (Eigen::Index i = 0; i < m; ++i)
-        radius(i) = Scalar(options.initial_radius) * (Scalar(1) + block.X.row(i).norm() / 10);
     MinimizeOptions newton_options = options;
     newton_options.max_iter = std::min(options.max_iter, options.newton_iter);
     // |F| below this makes q <= tol_q: no GMRES solve needs to aim lower
@@ -191,13 +183,8 @@ Rows newton_krylov(const System& system, Block<Scalar>& block, const MinimizeOpt
             const Scalar predicted =
                 block.q(i) - (F.row(r) + J_step.row(r)).squaredNorm() / Scalar(2);
             const Scalar actual = block.q(i) - q_trial(r);
-            const Scalar rho =
-                predicted > 0 && std::isfinite(q_trial(r)) ? actual / predicted : Scalar(-1);
-            if (rho < Scalar(0.25)) {
-                radius(i) = Scalar(0.25) * std::min(radius(i), step_norms(r));
-            } else if (rho > Scalar(0.75) && step_norms(r) >= Scalar(0.99) * radius(i)) {
-                radius(i) = Scalar(2) * radius(i);
-            }
+            const Scalar rho = detail::reduction_ratio(actual, predicted, q_trial(r));
+            detail::update_radius(rho, step_norms(r), radius(i));
             if (rho > Scalar(1e-4)) {
                 // Eisenstat-Walker's second choice of the forcing term, safeguarded
                 const Scalar norm = std::sqrt(Scalar(2) * q_trial(r));

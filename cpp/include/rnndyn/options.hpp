@@ -84,7 +84,7 @@ struct MinimizeOptions {
     int max_iter = 500;
     int max_inner = 250;          // trust-ncg: CG iterations per step; cg: line-search trials
     bool exact_hessian = true;    // trust-ncg: exact Hessian products, else Gauss-Newton
-    double initial_radius = 1.0;  // trust-ncg
+    double initial_radius = 1.0;  // trust-ncg and newton: trust_region.hpp
     double learning_rate = 1.0;   // adam
     int max_krylov = 100;         // newton: GMRES iterations per step
     int newton_iter = 30;         // newton: steps before the fallback (minimizers.hpp) takes over
