@@ -1,11 +1,16 @@
 // A block of states minimised together, the unit every q-minimiser works on: its states with
-// their q and derivatives, which are still active, and the checks that end them.
+// their q and derivatives, which are still active, and the checks that end them; and the run of
+// a minimiser over many states, block by block on threads, into a MinimizeResult.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "options.hpp"
+#include "parallel.hpp"
 #include "systems.hpp"
 #include "types.hpp"
 
@@ -98,5 +103,105 @@ struct Block {
         return step_norm <= Scalar(options.tol_step) * (Scalar(1) + X.row(row).norm());
     }
 };
+
+// Results for K points: final points (K x N), q, |∇q|, iterations and StopReason codes.
+template <typename Scalar>
+struct MinimizeResult {
+    RowMatrix<Scalar> points;
+    Vector<Scalar> q, gradient_norm;
+    Eigen::VectorXi iterations, reason;
+};
+
+// Points are split into blocks of `kBlockRows` consecutive rows that are minimised together
+// (their products batched); blocks go to threads. The split does not depend on n_jobs, so
+// neither do the results, bit for bit.
+constexpr Eigen::Index kBlockRows = 32;
+
+namespace detail {
+
+inline Rows all_rows(Eigen::Index count) {
+    Rows all(static_cast<std::size_t>(count));
+    for (Eigen::Index i = 0; i < count; ++i) all[std::size_t(i)] = i;
+    return all;
+}
+
+// The rows of every part in one ascending list: rows that blocks on several threads handed
+// back, in an order that does not depend on which thread finished first.
+inline Rows sorted_union(const std::vector<Rows>& parts) {
+    Rows all;
+    for (const Rows& part : parts) all.insert(all.end(), part.begin(), part.end());
+    std::sort(all.begin(), all.end());
+    return all;
+}
+
+// Minimises the rows `mine` of `result` together, from where they are, iterations counted
+// on: `minimizer(block)`, then writes them back. A minimizer may return the rows of the block
+// it leaves unfinished (newton_krylov does); they come back as rows of `result`.
+template <typename Scalar, class System, class Minimizer>
+Rows minimize_block(const System& system, const Rows& mine, MinimizeResult<Scalar>& result,
+                    Minimizer&& minimizer) {
+    Block<Scalar> block(system, result.points(mine, Eigen::all));
+    for (std::size_t k = 0; k < mine.size(); ++k) block.iterations[k] = result.iterations(mine[k]);
+    Rows unfinished;
+    if constexpr (std::is_void_v<std::invoke_result_t<Minimizer&, Block<Scalar>&>>) {
+        minimizer(block);
+    } else {
+        for (const Eigen::Index i : minimizer(block)) unfinished.push_back(mine[std::size_t(i)]);
+    }
+    for (std::size_t k = 0; k < mine.size(); ++k) {
+        const Eigen::Index i = mine[k], local = Eigen::Index(k);
+        result.points.row(i) = block.X.row(local);
+        result.q(i) = block.q(local);
+        result.gradient_norm(i) = block.gradient.row(local).norm();
+        result.iterations(i) = block.iterations[k];
+        result.reason(i) = block.reason[k];
+    }
+    return unfinished;
+}
+
+// The order in which the blocks of `block_rows` consecutive entries of `rows` are handed out:
+// without `effort`, in turn; with it (one value per row of the result), in decreasing order of
+// their largest effort, so that a slow block does not start last and leave one thread at work.
+template <typename Scalar>
+std::vector<std::size_t> block_order(const Rows& rows, Eigen::Index block_rows,
+                                     const Vector<Scalar>* effort) {
+    const Eigen::Index count = Eigen::Index(rows.size());
+    const std::size_t blocks = std::size_t((count + block_rows - 1) / block_rows);
+    std::vector<std::size_t> order(blocks);
+    std::vector<Scalar> largest(blocks, Scalar(0));
+    for (std::size_t b = 0; b < blocks; ++b) {
+        order[b] = b;
+        if (effort == nullptr) continue;
+        const Eigen::Index first = Eigen::Index(b) * block_rows;
+        for (Eigen::Index k = first; k < std::min(count, first + block_rows); ++k) {
+            const Scalar e = (*effort)(rows[std::size_t(k)]);  // NaN counts as largest
+            if (!(e <= largest[b]))
+                largest[b] = std::isnan(e) ? std::numeric_limits<Scalar>::infinity() : e;
+        }
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return largest[a] > largest[b]; });
+    return order;
+}
+
+// Minimises the rows `rows` of `result`, `block_rows` at a time (blocks go to threads, in
+// block_order); returns the rows the minimizer left unfinished, ascending.
+template <typename Scalar, class System, class Minimizer>
+Rows minimize_rows(const System& system, const Rows& rows, Eigen::Index block_rows, int n_jobs,
+                   MinimizeResult<Scalar>& result, Minimizer&& minimizer,
+                   const Vector<Scalar>* effort = nullptr) {
+    const Eigen::Index count = Eigen::Index(rows.size());
+    const std::vector<std::size_t> order = block_order(rows, block_rows, effort);
+    std::vector<Rows> unfinished(order.size());  // by block, each written by one thread
+    parallel_for(order.size(), n_jobs, [&](std::size_t turn) {
+        const std::size_t b = order[turn];
+        const Eigen::Index first = Eigen::Index(b) * block_rows;
+        const Rows mine(rows.begin() + first, rows.begin() + std::min(count, first + block_rows));
+        unfinished[b] = minimize_block(system, mine, result, minimizer);
+    });
+    return sorted_union(unfinished);
+}
+
+}  // namespace detail
 
 }  // namespace rnndyn

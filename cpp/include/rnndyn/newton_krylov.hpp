@@ -5,7 +5,7 @@
 // the Hessian of q works with that of JᵀJ: at a flip-flop's fixed points 20-80 products per
 // step against 250+. Near a local minimum of q with F ≠ 0 (a slow point) J is nearly singular
 // and the Newton step useless; points not done within `newton_iter` steps are handed back for a
-// method that converges there (minimizers.hpp).
+// method that converges there (newton_strategy.hpp).
 #pragma once
 
 #include <algorithm>

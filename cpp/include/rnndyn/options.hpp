@@ -87,7 +87,7 @@ struct MinimizeOptions {
     double initial_radius = 1.0;  // trust-ncg and newton: trust_region.hpp
     double learning_rate = 1.0;   // adam
     int max_krylov = 100;         // newton: GMRES iterations per step
-    int newton_iter = 30;         // newton: steps before the fallback (minimizers.hpp) takes over
+    int newton_iter = 30;  // newton: steps before the fallback (newton_strategy.hpp) takes over
     // newton, N <= 2000: states with q below `cluster_q` finish with a dense LU preconditioner
     // shared by those within `cluster_radius` (1 + |x|) of each other (0 turns this off)
     double cluster_q = 1e-2;
