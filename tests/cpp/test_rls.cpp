@@ -78,7 +78,7 @@ struct Force {
     Matrix states, outputs, errors, readout, P;
 };
 
-// FORCE (Sussillo & Abbott 2009) with the step order of DESIGN.md: step, z = W_o r,
+// FORCE (Sussillo & Abbott 2009) with the step order of docs/mathematics.md: step, z = W_o r,
 // e = z - f, and on scheduled steps k = P r, c = 1 / (1 + rᵀk), P -= c k kᵀ, W_o -= c e kᵀ.
 Force force_by_hand(const Matrix& recurrent, const Matrix& feedback, const Matrix& input,
                     const Vector& leak, Matrix readout, Vector x, Matrix P, const Matrix& inputs,
