@@ -115,6 +115,30 @@ struct NoPreconditioner {
     }
 };
 
+// Eisenstat-Walker's second choice of the forcing term, safeguarded: from |F| after and before
+// an accepted step, and the forcing term of that step.
+template <typename Scalar>
+Scalar next_forcing(Scalar norm, Scalar previous_norm, Scalar forcing) {
+    const Scalar ratio = norm / std::max(previous_norm, Scalar(1e-300));
+    Scalar next = Scalar(0.9) * ratio * ratio;
+    const Scalar floor = Scalar(0.9) * forcing * forcing;
+    if (floor > Scalar(0.1)) next = std::max(next, floor);
+    return std::clamp(next, Scalar(1e-12), Scalar(0.5));
+}
+
+// The rows Newton leaves unfinished: out of Newton steps, or stuck above tol_q.
+template <typename Scalar>
+Rows unfinished_rows(const Block<Scalar>& block, const MinimizeOptions& options) {
+    Rows unfinished;
+    for (Eigen::Index i = 0; i < block.X.rows(); ++i) {
+        const bool stuck = block.reason[std::size_t(i)] == int(StopReason::StepTolerance) &&
+                           block.q(i) > Scalar(options.tol_q);
+        if (block.reason[std::size_t(i)] == int(StopReason::IterationLimit) || stuck)
+            unfinished.push_back(i);
+    }
+    return unfinished;
+}
+
 }  // namespace detail
 
 // Returns the rows left unfinished: out of Newton steps, or stuck above tol_q. `precondition`
@@ -147,6 +171,8 @@ Rows newton_krylov(const System& system, Block<Scalar>& block, const MinimizeOpt
         const Matrix Jg = system.jacobian_product(lin, g);
         Matrix step(Eigen::Index(rows.size()), F.cols()), J_step(step.rows(), step.cols());
         Vector<Scalar> step_norms(step.rows());
+        // the dogleg, row by row (inline on purpose: moved into a function of its own, GCC's
+        // FMA contraction in the AVX2 build changed its results in the last bit)
         for (std::size_t k = 0; k < rows.size(); ++k) {
             const Eigen::Index i = rows[k], r = Eigen::Index(k);
             const Scalar gg = g.row(r).squaredNorm(), JgJg = Jg.row(r).squaredNorm();
@@ -186,13 +212,8 @@ Rows newton_krylov(const System& system, Block<Scalar>& block, const MinimizeOpt
             const Scalar rho = detail::reduction_ratio(actual, predicted, q_trial(r));
             detail::update_radius(rho, step_norms(r), radius(i));
             if (rho > Scalar(1e-4)) {
-                // Eisenstat-Walker's second choice of the forcing term, safeguarded
                 const Scalar norm = std::sqrt(Scalar(2) * q_trial(r));
-                const Scalar ratio = norm / std::max(previous_norm(i), Scalar(1e-300));
-                Scalar next = Scalar(0.9) * ratio * ratio;
-                const Scalar floor = Scalar(0.9) * forcing(i) * forcing(i);
-                if (floor > Scalar(0.1)) next = std::max(next, floor);
-                forcing(i) = std::clamp(next, Scalar(1e-12), Scalar(0.5));
+                forcing(i) = detail::next_forcing(norm, previous_norm(i), forcing(i));
                 previous_norm(i) = norm;
                 moved.push_back(i);
                 moved_local.push_back(r);
@@ -202,14 +223,7 @@ Rows newton_krylov(const System& system, Block<Scalar>& block, const MinimizeOpt
         }
         block.accept_and_retire(system, moved, moved_local, trial, F_trial, newton_options);
     }
-    Rows unfinished;
-    for (Eigen::Index i = 0; i < m; ++i) {
-        const bool stuck = block.reason[std::size_t(i)] == int(StopReason::StepTolerance) &&
-                           block.q(i) > Scalar(options.tol_q);
-        if (block.reason[std::size_t(i)] == int(StopReason::IterationLimit) || stuck)
-            unfinished.push_back(i);
-    }
-    return unfinished;
+    return detail::unfinished_rows(block, options);
 }
 
 }  // namespace rnndyn
