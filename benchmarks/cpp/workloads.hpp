@@ -10,8 +10,8 @@
 
 #include <rnndyn/minimizers.hpp>
 #include <rnndyn/network.hpp>
-#include <rnndyn/qfun.hpp>
 #include <rnndyn/rls.hpp>
+#include <rnndyn/systems.hpp>
 #include <rnndyn/team.hpp>
 
 #include "timer.hpp"

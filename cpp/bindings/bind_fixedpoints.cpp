@@ -11,7 +11,7 @@
 #include <pybind11/stl.h>
 
 #include <rnndyn/minimizers.hpp>
-#include <rnndyn/qfun.hpp>
+#include <rnndyn/systems.hpp>
 
 namespace py = pybind11;
 using namespace pybind11::literals;
@@ -132,21 +132,6 @@ void bind_fixedpoints(py::module_& m) {
             if (!PyErr_Occurred()) PyErr_SetNone(PyExc_KeyboardInterrupt);
         }
     });
-    py::class_<rnndyn::MinimizeOptions>(m, "MinimizeOptions", local,
-                                        "Settings of the q-minimisers.")
-        .def(py::init<>())
-        .def_readwrite("tol_q", &rnndyn::MinimizeOptions::tol_q)
-        .def_readwrite("tol_grad", &rnndyn::MinimizeOptions::tol_grad)
-        .def_readwrite("tol_step", &rnndyn::MinimizeOptions::tol_step)
-        .def_readwrite("max_iter", &rnndyn::MinimizeOptions::max_iter)
-        .def_readwrite("max_inner", &rnndyn::MinimizeOptions::max_inner)
-        .def_readwrite("exact_hessian", &rnndyn::MinimizeOptions::exact_hessian)
-        .def_readwrite("initial_radius", &rnndyn::MinimizeOptions::initial_radius)
-        .def_readwrite("learning_rate", &rnndyn::MinimizeOptions::learning_rate)
-        .def_readwrite("max_krylov", &rnndyn::MinimizeOptions::max_krylov)
-        .def_readwrite("newton_iter", &rnndyn::MinimizeOptions::newton_iter)
-        .def_readwrite("cluster_q", &rnndyn::MinimizeOptions::cluster_q)
-        .def_readwrite("cluster_radius", &rnndyn::MinimizeOptions::cluster_radius);
     using ClosedLoop = rnndyn::ClosedLoopSystem<Scalar>;
     py::class_<ClosedLoop> closed_loop(
         m, "ClosedLoopSystem", local,

@@ -10,6 +10,7 @@
 namespace py = pybind11;
 
 void bind_network(py::module_& m);
+void bind_options(py::module_& m);
 void bind_fixedpoints(py::module_& m);
 void bind_lyapunov(py::module_& m);
 
@@ -52,6 +53,7 @@ PYBIND11_MODULE(RNNDYN_MODULE, m) {
     m.def("cpu_has_avx2_fma", &cpu_has_avx2_fma,
           "Whether this CPU runs AVX2 and FMA (the _core_avx2 build).");
     bind_network(m);
+    bind_options(m);
     bind_fixedpoints(m);
     bind_lyapunov(m);
 }

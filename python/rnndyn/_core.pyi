@@ -112,14 +112,14 @@ def train_force(
     previous_output: NDArray[np.float32] = ...,
 ) -> int: ...
 
-# -- fixed points (bind_fixedpoints.cpp) --------------------------------------------------------
+# -- settings, methods and stop reasons (bind_options.cpp, from options.hpp) --------------------
 
 # Every bound class has pybind11's metaclass (pybind11_builtins.pybind11_type, which cannot be
 # imported); it is what makes `discrete_time` a read-only attribute of the class.
 class _pybind11_type(type): ...
 
 class MinimizeOptions(metaclass=_pybind11_type):
-    """Settings of the q-minimisers (defaults in minimize_common.hpp)."""
+    """Settings of the q-minimisers (defaults in options.hpp)."""
 
     tol_q: float
     tol_grad: float
@@ -135,9 +135,52 @@ class MinimizeOptions(metaclass=_pybind11_type):
     cluster_radius: float
     def __init__(self) -> None: ...
 
+# pybind11 enums: members compare equal to members only; int(member) is the code.
+
+class Method(metaclass=_pybind11_type):
+    """The minimisation methods (their public names: method_names())."""
+
+    newton: Final[Method]
+    trust_ncg: Final[Method]
+    lm: Final[Method]
+    cg: Final[Method]
+    adam: Final[Method]
+    __members__: Final[dict[str, Method]]  # by name, in the order of the codes
+    def __init__(self, value: int) -> None: ...
+    def __int__(self, /) -> int: ...
+    def __index__(self, /) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> int: ...
+
+class StopReason(metaclass=_pybind11_type):
+    """Why the minimisation of a state ended; minimize's codes are its values."""
+
+    q_tolerance: Final[StopReason]  # 0: q <= tol_q, a fixed point
+    gradient_tolerance: Final[StopReason]  # 1: |grad q| <= tol_grad, a local minimum of q
+    step_tolerance: Final[StopReason]  # 2: no step of relative size >= tol_step lowers q
+    iteration_limit: Final[StopReason]  # 3: max_iter reached
+    non_finite: Final[StopReason]  # 4: q or grad q became NaN or inf
+    __members__: Final[dict[str, StopReason]]  # by name, in the order of the codes
+    def __init__(self, value: int) -> None: ...
+    def __int__(self, /) -> int: ...
+    def __index__(self, /) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> int: ...
+
+def method_names() -> list[str]: ...  # "newton", "trust-ncg", "lm", "cg", "adam": Method's order
+def default_max_iter(method: str) -> int: ...  # ValueError for an unknown name
+def stop_reason_names() -> list[str]: ...  # indexed by the codes (StopReason's values)
+
+# -- fixed points (bind_fixedpoints.cpp) --------------------------------------------------------
+
 # The two systems share their methods (bind_system_methods); each product takes K states and K
 # vectors as rows and returns (K, N). `minimize` returns (points (K, N), q (K,), |grad q| (K,),
-# iterations (K,), stop reasons (K,) as indices into fixedpoints.STOP_REASONS).
+# iterations (K,), stop reasons (K,) as codes: the values of StopReason). `method` is one of
+# method_names().
 
 class ClosedLoopSystem(metaclass=_pybind11_type):
     """F(x) = -x + W_c phi(x) + c: an ESN's closed loop at a constant input."""

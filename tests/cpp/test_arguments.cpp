@@ -4,8 +4,8 @@
 
 #include <rnndyn/minimizers.hpp>
 #include <rnndyn/network.hpp>
-#include <rnndyn/qfun.hpp>
 #include <rnndyn/rls.hpp>
+#include <rnndyn/systems.hpp>
 
 #include "check.hpp"
 #include "fixtures.hpp"

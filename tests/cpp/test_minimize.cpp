@@ -20,7 +20,7 @@ using rnndyn::Activation;
 
 // Per unit gains w > 1: each unit has the fixed points 0 and ±x*(w), and F has no other zeros.
 const Vector kGains = (Vector(8) << 2, 3, 2.5, 1.5, 2, 3, 2.5, 1.5).finished();
-constexpr Index kStarts = 40;  // two blocks of rows (minimizers.hpp: kBlockRows = 32)
+constexpr Index kStarts = 40;  // two blocks of rows (block.hpp: kBlockRows = 32)
 
 // x* > 0 with x* = w tanh(x*): the closed loop -x + w tanh(x) = 0 (Newton from x = w).
 double closed_loop_root(double w) {
@@ -129,7 +129,7 @@ TEST(minimize_closed_loop_with_preconditioner) {
     check_finds_fixed_points(system, problem, "trust-ncg", gauss_newton);
 }
 
-// Newton with one step before the fallback: Levenberg-Marquardt finishes (minimizers.hpp).
+// Newton with one step before the fallback: Levenberg-Marquardt finishes (newton_strategy.hpp).
 TEST(minimize_newton_hands_leftovers_to_levenberg_marquardt) {
     const Problem problem = make_problem(closed_loop_root, 0.3, 62);
     rnndyn::MinimizeOptions options;
@@ -184,7 +184,7 @@ TEST(minimize_rejects_bad_starts_and_jobs) {
     CHECK(none.points.rows() == 0 && none.q.size() == 0);
 }
 
-// Newton's first pass runs in float (minimizers.hpp: coarse_first_pass): a start it does not
+// Newton's first pass runs in float (newton_strategy.hpp: coarse_first_pass): a start it does not
 // move comes back exactly, not rounded to float, and the second pass still reaches 1e-20 from
 // where the float pass stopped (checked above); the float copy of a system is its rounding.
 TEST(newton_float_first_pass_keeps_unmoved_starts_exact) {

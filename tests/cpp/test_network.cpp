@@ -1,5 +1,5 @@
-// Simulation (network.hpp): run() is the forward-Euler step of docs/mathematics.md, written out here by
-// hand, and its results do not depend on the number of threads.
+// Simulation (network.hpp): run() is the forward-Euler step of docs/mathematics.md (The
+// network), written out here by hand, and its results do not depend on the number of threads.
 #include <cmath>
 #include <string>
 

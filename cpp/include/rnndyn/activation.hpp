@@ -1,4 +1,5 @@
-// The rate nonlinearity r = phi(x) and its first two derivatives (DESIGN.md).
+// The rate nonlinearity r = phi(x) and its first two derivatives (docs/mathematics.md, The
+// network and Derivatives).
 #pragma once
 
 #include <algorithm>

@@ -14,7 +14,7 @@
 
 #include <Eigen/Cholesky>
 
-#include "minimize_common.hpp"
+#include "block.hpp"
 
 namespace rnndyn {
 

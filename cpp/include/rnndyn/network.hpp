@@ -1,4 +1,5 @@
-// The rate network and its forward-Euler integration (DESIGN.md: simulation and step order).
+// The rate network and its forward-Euler integration (docs/mathematics.md, The network:
+// Simulation; FORCE learning: the order of a step).
 #pragma once
 
 #include <algorithm>
@@ -54,11 +55,11 @@ struct Recording {
 };
 
 // Runs T = inputs.rows() steps from `state` (advanced in place) in the fixed order of
-// DESIGN.md.  With `teacher_forcing`, step t feeds back f_{t-1}, and `previous_target` at
-// t = 0; otherwise the network's own output.  With `rls`, FORCE updates `readout` and P on the
-// steps the schedule says.  `targets` may have zero rows when neither needs it.  A run cut
-// into calls gives the same numbers as one call when each call after the first is given the
-// last output of the one before (`continued_output`, O values).
+// docs/mathematics.md, FORCE learning.  With `teacher_forcing`, step t feeds back f_{t-1},
+// and `previous_target` at t = 0; otherwise the network's own output.  With `rls`, FORCE
+// updates `readout` and P on the steps the schedule says.  `targets` may have zero rows when
+// neither needs it.  A run cut into calls gives the same numbers as one call when each call
+// after the first is given the last output of the one before (`continued_output`, O values).
 // Returns -1, or the first step that diverged (a non-finite output, or an update whose
 // 1 + rᵀPr is not positive: P no longer positive definite), where the run stops; the state,
 // readout and P are then not to be used.

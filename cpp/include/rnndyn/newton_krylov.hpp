@@ -5,15 +5,15 @@
 // the Hessian of q works with that of JᵀJ: at a flip-flop's fixed points 20-80 products per
 // step against 250+. Near a local minimum of q with F ≠ 0 (a slow point) J is nearly singular
 // and the Newton step useless; points not done within `newton_iter` steps are handed back for a
-// method that converges there (minimizers.hpp).
+// method that converges there (newton_strategy.hpp).
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
-#include "minimize_common.hpp"
-#include "trust_ncg.hpp"  // to_boundary
+#include "block.hpp"
+#include "trust_region.hpp"
 
 namespace rnndyn {
 
@@ -115,11 +115,28 @@ struct NoPreconditioner {
     }
 };
 
-// τ in [0, 1] with |a + τ (b - a)| = radius, for |a| <= radius <= |b|.
+// Eisenstat-Walker's second choice of the forcing term, safeguarded: from |F| after and before
+// an accepted step, and the forcing term of that step.
 template <typename Scalar>
-Scalar dogleg_fraction(const Vector<Scalar>& a, const Vector<Scalar>& b, Scalar radius) {
-    const Vector<Scalar> d = b - a;
-    return to_boundary(a.squaredNorm(), a.dot(d), d.squaredNorm(), radius);
+Scalar next_forcing(Scalar norm, Scalar previous_norm, Scalar forcing) {
+    const Scalar ratio = norm / std::max(previous_norm, Scalar(1e-300));
+    Scalar next = Scalar(0.9) * ratio * ratio;
+    const Scalar floor = Scalar(0.9) * forcing * forcing;
+    if (floor > Scalar(0.1)) next = std::max(next, floor);
+    return std::clamp(next, Scalar(1e-12), Scalar(0.5));
+}
+
+// The rows Newton leaves unfinished: out of Newton steps, or stuck above tol_q.
+template <typename Scalar>
+Rows unfinished_rows(const Block<Scalar>& block, const MinimizeOptions& options) {
+    Rows unfinished;
+    for (Eigen::Index i = 0; i < block.X.rows(); ++i) {
+        const bool stuck = block.reason[std::size_t(i)] == int(StopReason::StepTolerance) &&
+                           block.q(i) > Scalar(options.tol_q);
+        if (block.reason[std::size_t(i)] == int(StopReason::IterationLimit) || stuck)
+            unfinished.push_back(i);
+    }
+    return unfinished;
 }
 
 }  // namespace detail
@@ -131,10 +148,9 @@ Rows newton_krylov(const System& system, Block<Scalar>& block, const MinimizeOpt
                    const Preconditioner& precondition = {}) {
     using Matrix = RowMatrix<Scalar>;
     const Eigen::Index m = block.X.rows();
-    Vector<Scalar> radius(m), forcing = Vector<Scalar>::Constant(m, Scalar(0.1));
+    Vector<Scalar> radius = detail::initial_radii(block.X, options);
+    Vector<Scalar> forcing = Vector<Scalar>::Constant(m, Scalar(0.1));
     Vector<Scalar> previous_norm = block.F.rowwise().norm();
-    for (Eigen::Index i = 0; i < m; ++i)
-        radius(i) = Scalar(options.initial_radius) * (Scalar(1) + block.X.row(i).norm() / 10);
     MinimizeOptions newton_options = options;
     newton_options.max_iter = std::min(options.max_iter, options.newton_iter);
     // |F| below this makes q <= tol_q: no GMRES solve needs to aim lower
@@ -155,6 +171,8 @@ Rows newton_krylov(const System& system, Block<Scalar>& block, const MinimizeOpt
         const Matrix Jg = system.jacobian_product(lin, g);
         Matrix step(Eigen::Index(rows.size()), F.cols()), J_step(step.rows(), step.cols());
         Vector<Scalar> step_norms(step.rows());
+        // the dogleg, row by row (inline on purpose: moved into a function of its own, GCC's
+        // FMA contraction in the AVX2 build changed its results in the last bit)
         for (std::size_t k = 0; k < rows.size(); ++k) {
             const Eigen::Index i = rows[k], r = Eigen::Index(k);
             const Scalar gg = g.row(r).squaredNorm(), JgJg = Jg.row(r).squaredNorm();
@@ -191,21 +209,11 @@ Rows newton_krylov(const System& system, Block<Scalar>& block, const MinimizeOpt
             const Scalar predicted =
                 block.q(i) - (F.row(r) + J_step.row(r)).squaredNorm() / Scalar(2);
             const Scalar actual = block.q(i) - q_trial(r);
-            const Scalar rho =
-                predicted > 0 && std::isfinite(q_trial(r)) ? actual / predicted : Scalar(-1);
-            if (rho < Scalar(0.25)) {
-                radius(i) = Scalar(0.25) * std::min(radius(i), step_norms(r));
-            } else if (rho > Scalar(0.75) && step_norms(r) >= Scalar(0.99) * radius(i)) {
-                radius(i) = Scalar(2) * radius(i);
-            }
+            const Scalar rho = detail::reduction_ratio(actual, predicted, q_trial(r));
+            detail::update_radius(rho, step_norms(r), radius(i));
             if (rho > Scalar(1e-4)) {
-                // Eisenstat-Walker's second choice of the forcing term, safeguarded
                 const Scalar norm = std::sqrt(Scalar(2) * q_trial(r));
-                const Scalar ratio = norm / std::max(previous_norm(i), Scalar(1e-300));
-                Scalar next = Scalar(0.9) * ratio * ratio;
-                const Scalar floor = Scalar(0.9) * forcing(i) * forcing(i);
-                if (floor > Scalar(0.1)) next = std::max(next, floor);
-                forcing(i) = std::clamp(next, Scalar(1e-12), Scalar(0.5));
+                forcing(i) = detail::next_forcing(norm, previous_norm(i), forcing(i));
                 previous_norm(i) = norm;
                 moved.push_back(i);
                 moved_local.push_back(r);
@@ -215,14 +223,7 @@ Rows newton_krylov(const System& system, Block<Scalar>& block, const MinimizeOpt
         }
         block.accept_and_retire(system, moved, moved_local, trial, F_trial, newton_options);
     }
-    Rows unfinished;
-    for (Eigen::Index i = 0; i < m; ++i) {
-        const bool stuck = block.reason[std::size_t(i)] == int(StopReason::StepTolerance) &&
-                           block.q(i) > Scalar(options.tol_q);
-        if (block.reason[std::size_t(i)] == int(StopReason::IterationLimit) || stuck)
-            unfinished.push_back(i);
-    }
-    return unfinished;
+    return detail::unfinished_rows(block, options);
 }
 
 }  // namespace rnndyn

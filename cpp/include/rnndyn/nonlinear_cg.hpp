@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "minimize_common.hpp"
+#include "block.hpp"
 
 namespace rnndyn {
 

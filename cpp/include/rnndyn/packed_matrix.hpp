@@ -1,5 +1,5 @@
 // A fixed matrix packed for repeated products with thin blocks of vectors: the minimisers apply
-// W_c (and W_cᵀ) to blocks of 1 to 32 states thousands of times (qfun.hpp). A general matrix
+// W_c (and W_cᵀ) to blocks of 1 to 32 states thousands of times (systems.hpp). A general matrix
 // product repacks the big matrix on every call, which for a few states costs more than the
 // arithmetic; here it is packed once, in panels of kPanelRows rows interleaved column by column
 // (the order the kernel reads them), and each product only streams it.

@@ -1,4 +1,5 @@
-// Recursive least squares for FORCE learning (Sussillo & Abbott 2009; DESIGN.md: FORCE).
+// Recursive least squares for FORCE learning (Sussillo & Abbott 2009; docs/mathematics.md,
+// FORCE learning).
 #pragma once
 
 #include <stdexcept>

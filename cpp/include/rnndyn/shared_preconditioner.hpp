@@ -11,7 +11,7 @@
 
 #include <Eigen/LU>
 
-#include "minimize_common.hpp"
+#include "block.hpp"
 
 namespace rnndyn {
 

@@ -6,19 +6,12 @@
 #include <algorithm>
 #include <cmath>
 
-#include "minimize_common.hpp"
+#include "block.hpp"
+#include "trust_region.hpp"
 
 namespace rnndyn {
 
 namespace detail {
-
-// τ >= 0 with |z + τ d|_M = radius, from zz = |z|², zd = ⟨z, d⟩, dd = |d|² in the metric M.
-template <typename Scalar>
-Scalar to_boundary(Scalar zz, Scalar zd, Scalar dd, Scalar radius) {
-    const Scalar c = zz - radius * radius;
-    const Scalar root = std::sqrt(std::max(Scalar(0), zd * zd - dd * c));
-    return dd > 0 ? (-zd + root) / dd : Scalar(0);
-}
 
 // Approximately minimises m(z) = gᵀz + ½ zᵀHz within |z|_M <= radius for every row, by
 // preconditioned CG (M is the system's preconditioner); returns the steps (rows), their
@@ -99,10 +92,7 @@ RowMatrix<Scalar> steihaug(const System& system, const Linearization<Scalar>& li
 template <typename Scalar, class System>
 void trust_ncg(const System& system, Block<Scalar>& block, const MinimizeOptions& options) {
     using Matrix = RowMatrix<Scalar>;
-    const Eigen::Index m = block.X.rows();
-    Vector<Scalar> radius(m);
-    for (Eigen::Index i = 0; i < m; ++i)
-        radius(i) = Scalar(options.initial_radius) * (Scalar(1) + block.X.row(i).norm() / 10);
+    Vector<Scalar> radius = detail::initial_radii(block.X, options);
     block.retire_converged(options);
     while (!block.active.empty()) {
         const Rows rows = block.active;
@@ -121,13 +111,8 @@ void trust_ncg(const System& system, Block<Scalar>& block, const MinimizeOptions
             const Scalar step_norm = step_norms(k);
             const Scalar predicted = -model(k);
             const Scalar actual = block.q(i) - q_trial(k);
-            const Scalar rho =
-                predicted > 0 && std::isfinite(q_trial(k)) ? actual / predicted : Scalar(-1);
-            if (rho < Scalar(0.25)) {
-                radius(i) = Scalar(0.25) * std::min(radius(i), step_norm);
-            } else if (rho > Scalar(0.75) && step_norm >= Scalar(0.99) * radius(i)) {
-                radius(i) = Scalar(2) * radius(i);
-            }
+            const Scalar rho = detail::reduction_ratio(actual, predicted, q_trial(k));
+            detail::update_radius(rho, step_norm, radius(i));
             if (rho > Scalar(0.1)) {
                 moved.push_back(i);
                 moved_local.push_back(Eigen::Index(k));

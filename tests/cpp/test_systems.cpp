@@ -1,10 +1,10 @@
-// The systems of qfun.hpp: F written out by hand; J, ∇q and the Hessian of q against central
+// The systems of systems.hpp: F written out by hand; J, ∇q and the Hessian of q against central
 // finite differences; the products against the dense matrices; the preconditioner against the
 // matrix it inverts.
 #include <cmath>
 #include <string>
 
-#include <rnndyn/qfun.hpp>
+#include <rnndyn/systems.hpp>
 
 #include "check.hpp"
 #include "fixtures.hpp"

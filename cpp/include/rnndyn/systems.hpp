@@ -1,5 +1,6 @@
 // The speed q(x) = ½|F(x)|² of a network at a constant input, with its analytic derivatives,
-// batched over K states held as the rows of a K x N matrix (DESIGN.md: fixed points).
+// batched over K states held as the rows of a K x N matrix (docs/mathematics.md, The closed
+// loop and its fixed points; Derivatives; Stability: discrete time).
 //
 // Two systems share one interface:
 //   ClosedLoopSystem  F(x) = -x + W_c φ(x) + c            J = -I + W_c diag(φ'(x))
@@ -118,7 +119,7 @@ public:
         activation_curvature(activation_, rates, lin.curvature);
         const Matrix FW = packed_.times(W_, F);  // rows: (W_cᵀ F)ᵀ
         gradient = lin.slopes.cwiseProduct(FW) - F;
-        lin.curvature = lin.curvature.cwiseProduct(FW);  // DESIGN.md: exact Hessian
+        lin.curvature = lin.curvature.cwiseProduct(FW);  // docs/mathematics.md, Derivatives
         return lin;
     }
 

@@ -1,0 +1,253 @@
+// Newton's method from many states (docs/mathematics.md, "Finding the points: Newton's method in
+// brief"). Up to N = kDenseFallbackLimit, in two passes: a coarse one that only brings q under
+// cluster_q, in float for double (coarse_first_pass), then one that finishes the states close
+// to a fixed point with GMRES preconditioned by an LU shared by each cluster of them
+// (second_pass). What Newton leaves, near slow points, goes on by Levenberg-Marquardt or
+// trust-ncg (finish_leftovers). Each pass returns the rows it leaves unfinished, ascending.
+#pragma once
+
+#include <algorithm>
+#include <memory>
+#include <mutex>
+#include <type_traits>
+#include <vector>
+
+#include "block.hpp"
+#include "levenberg_marquardt.hpp"
+#include "newton_krylov.hpp"
+#include "parallel.hpp"
+#include "shared_preconditioner.hpp"
+#include "trust_ncg.hpp"
+
+namespace rnndyn {
+
+// Up to this N, the points Newton leaves go on by Levenberg-Marquardt (dense JᵀJ, one point
+// per task: ~45 Cholesky steps reach a slow point where trust-ncg takes 150+ steps of hundreds
+// of products each); above it by trust-ncg, in blocks gathered from every first-pass block.
+constexpr Eigen::Index kDenseFallbackLimit = 2000;
+
+// The first of the two Newton passes only has to bring q under cluster_q, far from where
+// GMRES needs its 100 products; capping it here took the flip-flop benchmark's first pass
+// from 1.9 s to 1.2 s with the same Newton steps.
+constexpr int kFirstPassKrylov = 20;
+
+namespace detail {
+
+// Newton's first pass for `rows` of `into`, on the system `on`: the slowest blocks (q largest
+// at their starts: far from every fixed point, the most Newton steps) are handed out first.
+template <class System, class Result>
+Rows first_pass_newton(const System& on, const Rows& rows, const MinimizeOptions& options,
+                       int n_jobs, Result& into) {
+    if (rows.empty()) return {};
+    using Coarse = typename decltype(into.points)::Scalar;
+    // q at the starts of `rows` only (the rerun in double has only a few)
+    Vector<Coarse> effort = Vector<Coarse>::Zero(into.points.rows());
+    effort(rows) = half_squared_norms(on.velocity(into.points(rows, Eigen::all)));
+    return minimize_rows(
+        on, rows, kBlockRows, n_jobs, into,
+        [&](Block<Coarse>& block) { return newton_krylov(on, block, options); }, &effort);
+}
+
+// Newton's first pass when a second one follows. It only has to bring q under cluster_q
+// (|F| ≈ 0.1, far above float's rounding), so for double it runs in float, where its products,
+// nearly all of its cost, take half the time. The points then go on in Scalar: q and ∇q are
+// evaluated there, a row the pass did not move keeps its starting point exactly, and a row that
+// met a non-finite value in float (weights or states beyond float's range) runs the pass again
+// in Scalar. Returns the rows it leaves unfinished, ascending.
+template <typename Scalar, class System>
+Rows coarse_first_pass(const System& system, const Rows& all, const MinimizeOptions& options,
+                       int n_jobs, MinimizeResult<Scalar>& result) {
+    if constexpr (!std::is_same_v<Scalar, double>) {
+        return first_pass_newton(system, all, options, n_jobs, result);
+    } else {
+        const Eigen::Index count = result.points.rows();
+        const RowMatrix<float> starts = result.points.template cast<float>();
+        MinimizeResult<float> coarse{starts, Vector<float>(count), Vector<float>(count),
+                                     result.iterations, result.reason};
+        const Rows unfinished_in_float =
+            first_pass_newton(system.template cast<float>(), all, options, n_jobs, coarse);
+        Rows again, unfinished;  // the rows run again count by their rerun
+        for (const Eigen::Index i : unfinished_in_float)
+            if (coarse.reason(i) != int(StopReason::NonFinite)) unfinished.push_back(i);
+        for (Eigen::Index i = 0; i < count; ++i) {
+            if (coarse.reason(i) == int(StopReason::NonFinite)) {
+                again.push_back(i);
+                continue;
+            }
+            if ((coarse.points.row(i).array() != starts.row(i).array()).any())
+                result.points.row(i) = coarse.points.row(i).template cast<Scalar>();
+            result.iterations(i) = coarse.iterations(i);
+            result.reason(i) = coarse.reason(i);
+        }
+        const Block<Scalar> at(system, result.points);
+        result.q = at.q;
+        result.gradient_norm = at.gradient.rowwise().norm();
+        return sorted_union(
+            {unfinished, first_pass_newton(system, again, options, n_jobs, result)});
+    }
+}
+
+// Whether q falls strictly from row `from` of `result` through kSamples - 1 evenly spaced points
+// of the straight path to row `to`, and on to `to` itself.
+template <typename Scalar, class System>
+bool descends_to(const System& system, const MinimizeResult<Scalar>& result, Eigen::Index from,
+                 Eigen::Index to) {
+    constexpr int kSamples = 8;
+    const auto start = result.points.row(from), end = result.points.row(to);
+    RowMatrix<Scalar> path(kSamples - 1, start.size());
+    for (int k = 1; k < kSamples; ++k)
+        path.row(k - 1) = start + (Scalar(k) / Scalar(kSamples)) * (end - start);
+    const Vector<Scalar> q = half_squared_norms(system.velocity(path));
+    Scalar previous = result.q(from);
+    for (Eigen::Index k = 0; k < q.size(); ++k) {
+        if (!(q(k) < previous)) return false;
+        previous = q(k);
+    }
+    return result.q(to) < previous;
+}
+
+// Levenberg-Marquardt for a cluster of the first pass's leftovers, a row at a time: the centre
+// first; then each other member takes a minimum of q that its cluster has reached if q falls
+// all along the straight path to it (descends_to), else runs on its own. Leftovers near each
+// other mostly head for the same slow point, where each would need tens of Cholesky steps.
+template <typename Scalar, class System>
+void levenberg_marquardt_cluster(const System& system, const Cluster& cluster,
+                                 const MinimizeOptions& options, MinimizeResult<Scalar>& result) {
+    Rows reached;  // members that ended at a fixed point or a minimum of q
+    auto run = [&](Eigen::Index row) {
+        minimize_block(system, {row}, result,
+                       [&](Block<Scalar>& block) { levenberg_marquardt(system, block, options); });
+        if (result.reason(row) <= int(StopReason::StepTolerance)) reached.push_back(row);
+    };
+    run(cluster.center);
+    for (const Eigen::Index row : cluster.members) {
+        if (row == cluster.center) continue;
+        const auto joined = std::find_if(reached.begin(), reached.end(), [&](Eigen::Index to) {
+            return descends_to(system, result, row, to);
+        });
+        if (joined == reached.end()) {
+            run(row);
+            continue;
+        }
+        result.points.row(row) = result.points.row(*joined);
+        result.q(row) = result.q(*joined);
+        result.gradient_norm(row) = result.gradient_norm(*joined);
+        result.reason(row) = result.reason(*joined);
+    }
+}
+
+// A task of the second pass: members of one cluster, at most kBlockRows of them.
+struct ClusterTask {
+    std::size_t cluster;
+    Rows members;
+};
+
+inline std::vector<ClusterTask> cluster_tasks(const std::vector<Cluster>& clusters) {
+    std::vector<ClusterTask> tasks;
+    for (std::size_t c = 0; c < clusters.size(); ++c) {
+        const Rows& members = clusters[c].members;
+        for (std::size_t first = 0; first < members.size(); first += std::size_t(kBlockRows)) {
+            const std::size_t last = std::min(members.size(), first + std::size_t(kBlockRows));
+            tasks.push_back({c, Rows(members.begin() + first, members.begin() + last)});
+        }
+    }
+    return tasks;
+}
+
+// newton_krylov with a budget of newton_iter steps of its own (within max_iter), the block's
+// iteration counts going on from where they were.
+template <typename Scalar, class System, class Preconditioner>
+Rows newton_afresh(const System& system, Block<Scalar>& block, const MinimizeOptions& options,
+                   const Preconditioner& precondition) {
+    const std::vector<int> before = block.iterations;
+    const int most = *std::max_element(before.begin(), before.end());
+    MinimizeOptions fresh = options;
+    fresh.max_iter = std::max(0, options.max_iter - most);
+    std::fill(block.iterations.begin(), block.iterations.end(), 0);
+    const Rows left = newton_krylov(system, block, fresh, precondition);
+    for (std::size_t k = 0; k < before.size(); ++k) block.iterations[k] += before[k];
+    return left;
+}
+
+// Newton's second pass for `rows` (q <= options.cluster_q), grouped by cluster_rows, each block
+// of a group preconditioned by the LU at the group's center (shared_preconditioner.hpp), with a
+// budget of newton_iter steps of its own (newton_afresh). Levenberg-Marquardt for the first
+// pass's leftovers `stragglers` runs in the same thread pool, one task per cluster of them
+// (levenberg_marquardt_cluster), handed out first (they take longest), so neither waits for the
+// other. Returns the rows the Newton tasks leave unfinished, ascending.
+template <typename Scalar, class System>
+Rows second_pass(const System& system, const Rows& rows, const Rows& stragglers,
+                 const MinimizeOptions& options, int n_jobs, MinimizeResult<Scalar>& result) {
+    const std::vector<Cluster> clusters =
+        cluster_rows(result.points, result.q, rows, options.cluster_radius);
+    RowMatrix<Scalar> centers(Eigen::Index(clusters.size()), system.size());
+    for (std::size_t c = 0; c < clusters.size(); ++c)  // before any moves
+        centers.row(Eigen::Index(c)) = result.points.row(clusters[c].center);
+    const std::vector<ClusterTask> tasks = cluster_tasks(clusters);
+    // one factorisation per cluster, by the first of its tasks to start (a cluster of more than
+    // kBlockRows members has several)
+    std::vector<std::unique_ptr<const DenseLuPreconditioner<Scalar>>> factors(clusters.size());
+    std::vector<std::once_flag> factored(clusters.size());
+    std::vector<Rows> unfinished(tasks.size());  // by task, each written by one thread
+    auto newton = [&](std::size_t t) {
+        const std::size_t c = tasks[t].cluster;
+        std::call_once(factored[c], [&] {
+            factors[c] = std::make_unique<const DenseLuPreconditioner<Scalar>>(
+                system, RowMatrix<Scalar>(centers.row(Eigen::Index(c))));
+        });
+        unfinished[t] = minimize_block(system, tasks[t].members, result, [&](Block<Scalar>& b) {
+            return newton_afresh(system, b, options, *factors[c]);
+        });
+    };
+    const std::vector<Cluster> leftovers =
+        cluster_rows(result.points, result.q, stragglers, options.cluster_radius);
+    parallel_for(leftovers.size() + tasks.size(), n_jobs, [&](std::size_t t) {
+        if (t >= leftovers.size()) return newton(t - leftovers.size());
+        levenberg_marquardt_cluster(system, leftovers[t], options, result);
+    });
+    return sorted_union(unfinished);
+}
+
+// What Newton leaves goes on by a method that converges at slow points: Levenberg-Marquardt
+// a row at a time up to kDenseFallbackLimit, trust-ncg in blocks above it.
+template <typename Scalar, class System>
+void finish_leftovers(const System& system, const Rows& left, const MinimizeOptions& options,
+                      int n_jobs, MinimizeResult<Scalar>& result) {
+    if (system.size() <= kDenseFallbackLimit) {
+        minimize_rows(system, left, 1, n_jobs, result,
+                      [&](Block<Scalar>& block) { levenberg_marquardt(system, block, options); });
+    } else {
+        minimize_rows(system, left, kBlockRows, n_jobs, result,
+                      [&](Block<Scalar>& block) { trust_ncg(system, block, options); });
+    }
+}
+
+// Newton from every row of `result`: two passes where they apply (N <= kDenseFallbackLimit
+// and cluster_q > tol_q), else one with `options` as they are; then finish_leftovers.
+template <typename Scalar, class System>
+void newton_strategy(const System& system, const MinimizeOptions& options, int n_jobs,
+                     MinimizeResult<Scalar>& result) {
+    const Rows all = all_rows(result.points.rows());
+    const bool two_passes =
+        options.cluster_q > options.tol_q && system.size() <= kDenseFallbackLimit;
+    if (!two_passes) {
+        const Rows left = minimize_rows(
+            system, all, kBlockRows, n_jobs, result,
+            [&](Block<Scalar>& block) { return newton_krylov(system, block, options); });
+        return finish_leftovers(system, left, options, n_jobs, result);
+    }
+    MinimizeOptions first_pass = options;
+    first_pass.tol_q = options.cluster_q;
+    first_pass.max_krylov = std::min(options.max_krylov, kFirstPassKrylov);
+    const Rows stragglers = coarse_first_pass(system, all, first_pass, n_jobs, result);
+    Rows close;  // stopped by the first pass's tol_q only (the stragglers stopped otherwise)
+    for (const Eigen::Index i : all)
+        if (result.reason(i) == int(StopReason::QTolerance) && result.q(i) > options.tol_q)
+            close.push_back(i);
+    const Rows left = second_pass(system, close, stragglers, options, n_jobs, result);
+    finish_leftovers(system, left, options, n_jobs, result);
+}
+
+}  // namespace detail
+
+}  // namespace rnndyn
