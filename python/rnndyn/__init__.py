@@ -17,6 +17,7 @@ from .analysis import (
     readout_spectra,
     transfer,
 )
+from .dynamics import Skeleton, skeleton
 from .errors import DivergenceError
 from .fixedpoints import (
     FixedPoints,
@@ -48,6 +49,7 @@ __all__ = [
     "PCA",
     "RobustnessResult",
     "RunResult",
+    "Skeleton",
     "TrainingHistory",
     "fastest_states",
     "find_fixed_points",
@@ -61,6 +63,7 @@ __all__ = [
     "readout_spectra",
     "reference",
     "sample_states",
+    "skeleton",
     "spectral_radius",
     "states_with_outputs",
     "tasks",

@@ -80,10 +80,10 @@ def direct_crossings(basins: Basins, pairs: NDArray[np.intp], samples: int) -> B
     )
 
 
-def bisect(basins: Basins, brackets: Brackets, share: float, splits: int = 7) -> Brackets:
+def bisect(basins: Basins, brackets: Brackets, share: float, splits: int = 1) -> Brackets:
     """Each bracket narrowed until |high - low| <= share·|a - b|, `splits` interior points a
-    round (log2(splits + 1) bits a round: the runs far from the boundary settle at once, so
-    a round costs about what its slowest run does); a bracket where a run goes elsewhere is
+    round (log2(splits + 1) bits a round; one split costs the fewest steps in all, since
+    every run so near the boundary lingers by it); a bracket where a run goes elsewhere is
     dropped."""
     tol = share * np.linalg.norm(
         basins.attractors[brackets.a] - basins.attractors[brackets.b], axis=1

@@ -11,7 +11,7 @@ free runs, then edge tracking, then Newton); and the graph (each 1-saddle's two 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -62,7 +62,7 @@ class _Work:
     found: FixedPoints
     attractors: FloatArray
 
-    def search(self, starts: FloatArray) -> FixedPoints:
+    def search(self, starts: FloatArray, max_iter: int | None = None) -> FixedPoints:
         """The new fixed points (q <= tol_q, none within tol_unique of one known) that Newton
         reaches from `starts` (K, N), linearised."""
         return find_fixed_points(
@@ -71,17 +71,21 @@ class _Work:
             self.inputs,
             tol_q=self.options.tol_q,
             tol_unique=self.options.tol_unique,
+            max_iter=max_iter,
             kinds="fixed",
             n_jobs=self.options.n_jobs,
             exclude=self.found.points,
         )
 
-    def add(self, starts: FloatArray) -> None:
+    def add(self, starts: FloatArray, max_iter: int | None = None) -> None:
         """Search from `starts` and merge what it finds into `found`."""
         if starts.shape[0]:
-            more = self.search(starts)
-            if len(more):
-                self.found = concatenate([self.found, more], self.options.tol_unique)
+            self.merge(self.search(starts, max_iter))
+
+    def merge(self, more: FixedPoints) -> None:
+        """`more` points into `found`."""
+        if len(more):
+            self.found = concatenate([self.found, more], self.options.tol_unique)
 
     def basins(self) -> Basins:
         """Free runs told apart by the attractors known now."""
@@ -101,7 +105,7 @@ def skeleton(
     *,
     tol_q: float = 1e-20,
     tol_unique: float = 1e-3,
-    radius: float = 0.1,
+    radius: float = 0.25,
     max_steps: int = 5_000,
     samples: int = 8,
     neighbours: int | None = None,
@@ -179,6 +183,8 @@ def _check(
     starts = as_array("initial_states", initial_states, (None, size))
     if starts.shape[0] == 0 or starts.shape[1] == 0:
         raise ValueError("initial_states must hold at least one state of width N >= 1")
+    if isinstance(deflation, str) and deflation != "auto":
+        raise TypeError(f"deflation must be 'auto' or an int >= 0, got {deflation!r}")
     if deflation == "auto":
         deflation = 32 if starts.shape[1] <= _DEFLATION_LIMIT else 0
     radius = as_float("radius", radius, positive=True)
@@ -204,11 +210,18 @@ def _check(
 
 def _add_twins(work: _Work) -> None:
     """Where F is odd (an odd φ, no bias, no input offset: F(-x) = -F(x)), -x of every point
-    found is a zero too, and so is 0: Newton confirms them from there."""
-    if len(work.found) and _is_odd(work.system, work.inputs):
-        mirrored = np.vstack([-work.found.points, np.zeros((1, work.found.points.shape[1]))])
-        known = near_any(mirrored, work.found.points, work.options.tol_unique)
-        work.add(mirrored[~known])
+    found is a zero too, with the same q and the same Jacobian (φ' is even), so the same
+    linearisation; and so is 0, which Newton confirms."""
+    if not (len(work.found) and _is_odd(work.system, work.inputs)):
+        return
+    fps = work.found
+    new = np.flatnonzero(~near_any(-fps.points, fps.points, work.options.tol_unique))
+    twins = fps[new]
+    q = 0.5 * np.sum(work.flow.velocity(-twins.points) ** 2, axis=1)
+    twins = replace(twins, points=-twins.points, q=q, count=np.zeros_like(twins.count))
+    work.merge(twins[q <= work.options.tol_q])
+    origin = np.zeros((1, fps.points.shape[1]))
+    work.add(origin[~near_any(origin, work.found.points, work.options.tol_unique)])
 
 
 def _add_midpoints(work: _Work) -> None:
@@ -220,7 +233,7 @@ def _add_midpoints(work: _Work) -> None:
         points = work.found.points
         pairs = _close_pairs(points, _MIDPOINT_REACH, _MIDPOINTS)
         middles = 0.5 * (points[pairs[:, 0]] + points[pairs[:, 1]])
-        work.add(middles[~near_any(middles, points, work.options.tol_unique)])
+        work.add(middles[~near_any(middles, points, work.options.tol_unique)], _NEAR_ITER)
         _add_twins(work)
         if len(work.found) == before:
             return
@@ -247,7 +260,7 @@ def _find_saddles(work: _Work) -> None:
     for round_ in range(work.options.rounds + 1):
         if not len(brackets):
             return
-        work.add(edge_candidates(basins, brackets))
+        work.add(edge_candidates(basins, brackets), _NEAR_ITER)
         joined = _joined_pairs(work)
         ends = zip(brackets.a.tolist(), brackets.b.tolist(), strict=True)
         brackets = brackets.take(np.array([(min(e), max(e)) not in joined for e in ends], bool))
@@ -275,6 +288,9 @@ def _graph(work: _Work) -> Skeleton:
 _DEFLATION_LIMIT = 400
 # zeros sought from one start by deflation, each deflated in turn
 _DEFLATED_PER_START = 2
+# Newton's iterations from a state expected near a zero (a midpoint, an edge state's slowest
+# state): those that do not converge soon are left, not chased by Levenberg-Marquardt
+_NEAR_ITER = 40
 # midpoints of neighbouring zeros: of pairs at most this many times their nearest distance
 # (twice: the two saddles either side of one of higher index), at most this many a round
 _MIDPOINT_REACH, _MIDPOINTS = 2.05, 1024
@@ -282,7 +298,7 @@ _MIDPOINT_REACH, _MIDPOINTS = 2.05, 1024
 _MAX_DISCOVERY_ROUNDS = 3
 # bisection stops at this share of the distance between the two attractors (close enough
 # that the run from there passes within Newton's reach of the edge state) ...
-_BISECTION = 1e-6
+_BISECTION = 1e-4
 # ... and edge tracking re-bisects once the pair is this share apart
 _TRACK_SEPARATION = 1e-3
 # a free run that moves slower than this (|F| / sqrt(N)) has come to rest

@@ -10,13 +10,15 @@ import numpy as np
 import scipy.optimize
 from numpy.typing import NDArray
 
+from .. import _core
+
 if TYPE_CHECKING:
     from .systems import VelocitySystem
 
 FloatArray = NDArray[np.float64]
 
-# codes shared with the core (fixedpoints.STOP_REASONS)
-Q_TOLERANCE, GRADIENT_TOLERANCE, STEP_TOLERANCE, ITERATION_LIMIT, NON_FINITE = range(5)
+# the stop reasons' codes, as the core defines them (options.hpp)
+_Reason = _core.StopReason
 
 
 class _NonFinite(Exception):
@@ -103,14 +105,14 @@ def _stop_code(
     q: float, grad: float, iterations: int, tol_q: float, tol_grad: float, max_iter: int
 ) -> int:
     if not (np.isfinite(q) and np.isfinite(grad)):
-        return NON_FINITE
+        return int(_Reason.non_finite)
     if q <= tol_q:
-        return Q_TOLERANCE
+        return int(_Reason.q_tolerance)
     if grad <= tol_grad:
-        return GRADIENT_TOLERANCE
+        return int(_Reason.gradient_tolerance)
     if iterations >= max_iter:
-        return ITERATION_LIMIT
-    return STEP_TOLERANCE
+        return int(_Reason.iteration_limit)
+    return int(_Reason.step_tolerance)
 
 
 class _Converged(Exception):

@@ -8,7 +8,7 @@ import numbers
 from collections.abc import Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import scipy.spatial
@@ -34,15 +34,13 @@ from .result import KINDS, FixedPoints, Kind, merge_duplicates, near_any
 from .systems import VelocitySystem
 
 Method = Literal["newton", "trust-ncg", "lm", "cg", "adam"]
-METHODS: tuple[Method, ...] = ("newton", "trust-ncg", "lm", "cg", "adam")
-STOP_REASONS = (
-    "q_tolerance",
-    "gradient_tolerance",
-    "step_tolerance",
-    "iteration_limit",
-    "non_finite",
-)
-DEFAULT_MAX_ITER = {"newton": 500, "trust-ncg": 500, "lm": 300, "cg": 20_000, "adam": 5_000}
+# the methods, their default iteration limits and the stop reasons are the core's
+# (options.hpp), bound once
+METHODS = cast(tuple[Method, ...], tuple(_core.method_names()))
+DEFAULT_MAX_ITER = {method: _core.default_max_iter(method) for method in METHODS}
+STOP_REASONS = tuple(_core.stop_reason_names())
+# a search that stopped here without reaching tol_q ended at a local minimum of q
+_AT_A_MINIMUM = (int(_core.StopReason.gradient_tolerance), int(_core.StopReason.step_tolerance))
 # the core minimises this many states per call (_minimize_in_chunks); the batches of an
 # executor hold whole chunks, so that each state meets the same neighbours as in one process
 CHUNK_STATES = 256
@@ -458,13 +456,11 @@ def _classify_and_merge(ends: _Ends, settings: _Settings) -> _Found:
     """Each end a fixed point (q <= tol_q), a slow point (a local minimum of q) or
     unconverged; ends within tol_unique merged (the lowest q kept); the wanted kinds kept."""
     q, reasons = ends.q, ends.reasons
-    slow = np.isin(
-        reasons, (STOP_REASONS.index("gradient_tolerance"), STOP_REASONS.index("step_tolerance"))
-    )
+    slow = np.isin(reasons, _AT_A_MINIMUM)
     kind = np.where(q <= settings.tol_q, "fixed", np.where(slow, "slow", "unconverged"))
     kind = kind.astype("<U11")
     non_finite = np.flatnonzero(
-        (reasons == STOP_REASONS.index("non_finite"))
+        (reasons == int(_core.StopReason.non_finite))
         | ~np.isfinite(q)
         | ~np.all(np.isfinite(ends.points), axis=1)
     )

@@ -1,0 +1,143 @@
+"""The skeleton: attractors, the saddles between them and the graph, on systems whose skeleton
+is known (decoupled units: the k-cube) and on trained flip-flops, checked against free runs
+written here in plain NumPy."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import rnndyn as rd
+
+# decoupled units: k self-exciting ones (w > 1: zeros at 0 and ±x*) among weak ones (w < 1:
+# zero at 0 only), in shuffled positions
+STRONG, WEAK, UNITS = 2.0, 0.5, 12
+
+
+def decoupled(k: int, discrete: bool, seed: int = 0) -> tuple[rd.ESN | rd.RNN, np.ndarray]:
+    """A network of UNITS decoupled units, k of them self-exciting; and their positions."""
+    rng = np.random.default_rng(seed)
+    strong = rng.choice(UNITS, k, replace=False)
+    w = np.full(UNITS, WEAK)
+    w[strong] = STRONG
+    if discrete:
+        return rd.RNN(np.diag(w)), strong
+    no_output = np.zeros((UNITS, 1)), np.zeros((UNITS, 0)), np.zeros((1, UNITS))
+    return rd.ESN.from_weights(np.diag(w), *no_output), strong
+
+
+@pytest.mark.parametrize("discrete", [False, True], ids=["continuous", "discrete"])
+@pytest.mark.parametrize("k", [3, 4])
+def test_decoupled_units_give_every_zero_and_the_k_cube(k: int, discrete: bool) -> None:
+    system, strong = decoupled(k, discrete)
+    starts = np.random.default_rng(1).normal(0, 1.5, (64, UNITS))
+    sk = rd.skeleton(system, starts, n_jobs=2)
+    fps = sk.fixed_points
+    # every zero: each strong unit at -x*, 0 or +x*, every weak one at 0; index = zeros
+    assert len(fps) == 3**k and np.all(fps.kind == "fixed")
+    weak = np.setdiff1d(np.arange(UNITS), strong)
+    assert np.max(np.abs(fps.points[:, weak])) < 1e-9
+    pattern = np.sign(np.round(fps.points[:, strong], 6)).astype(int)
+    assert len({tuple(p) for p in pattern}) == 3**k
+    np.testing.assert_array_equal(fps.unstable_dims, np.sum(pattern == 0, axis=1))
+    # the attractors are the 2^k corners, and the 1-saddles join exactly the cube's edges
+    corners = np.sign(sk.attractor_states[:, strong]).astype(int)
+    assert len(sk) == 2**k and np.all(sk.attractor_kind == "fixed")
+    assert len({tuple(c) for c in corners}) == 2**k and np.all(corners != 0)
+    cube = {
+        (a, b)
+        for a, b in itertools.combinations(range(2**k), 2)
+        if np.sum(corners[a] != corners[b]) == 1
+    }
+    assert sk.joined() == cube and len(sk.edges) == k * 2 ** (k - 1)
+    for saddle, a, b in sk.edges:
+        # the saddle sits on the cube's edge from a to b: its zero unit is where they differ
+        differ = corners[a] != corners[b]
+        assert np.array_equal(pattern[saddle] == 0, differ)
+        np.testing.assert_array_equal(pattern[saddle][~differ], corners[a][~differ])
+
+
+def test_skeleton_saves_and_loads(tmp_path) -> None:
+    system, _ = decoupled(3, discrete=False)
+    sk = rd.skeleton(system, np.random.default_rng(1).normal(0, 1.5, (64, UNITS)))
+    loaded = rd.Skeleton.load(sk.save(tmp_path / "skeleton"))
+    for name in ("attractor_states", "attractor_kind", "attractor_index", "edges"):
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(sk, name))
+    np.testing.assert_array_equal(loaded.fixed_points.eigenvalues, sk.fixed_points.eigenvalues)
+    assert loaded.summary() == sk.summary()
+    np.testing.assert_array_equal(sk.fixed_points.points[sk.attractor_index], sk.attractor_states)
+
+
+def test_to_networkx_is_the_cube() -> None:
+    import networkx
+
+    system, _ = decoupled(3, discrete=True)
+    sk = rd.skeleton(system, np.random.default_rng(1).normal(0, 1.5, (64, UNITS)))
+    graph = sk.to_networkx()
+    attractors = [node for node in graph if node[0] == "attractor"]
+    saddles = [node for node in graph if node[0] == "saddle"]
+    assert len(attractors) == 8 and len(saddles) == 12
+    assert all(graph.degree(node) == 3 for node in attractors)
+    # joining each saddle's two ends gives the 3-cube
+    cube = networkx.Graph(
+        [tuple(sorted(n for n in graph[s] if n[0] == "attractor")) for s in saddles]
+    )
+    assert networkx.is_isomorphic(cube, networkx.hypercube_graph(3))
+
+
+def test_same_result_whatever_the_threads() -> None:
+    system, _ = decoupled(3, discrete=False)
+    starts = np.random.default_rng(2).normal(0, 1.5, (48, UNITS))
+    one, two = (rd.skeleton(system, starts, n_jobs=n) for n in (1, 2))
+    np.testing.assert_array_equal(one.edges, two.edges)
+    np.testing.assert_array_equal(one.fixed_points.points, two.fixed_points.points)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "message"),
+    [
+        ({"radius": 0.5}, ValueError, "radius must be < 0.5"),
+        ({"radius": -1.0}, ValueError, "radius"),
+        ({"max_steps": 0}, ValueError, "max_steps"),
+        ({"n_jobs": 0}, ValueError, "n_jobs"),
+        ({"deflation": "many"}, TypeError, "deflation must be 'auto' or an int"),
+        ({"initial_states": np.zeros((0, UNITS))}, ValueError, "initial_states"),
+        ({"initial_states": np.zeros((4, 3))}, ValueError, "initial_states"),
+        ({"system": "net"}, TypeError, "system must be"),
+    ],
+)
+def test_bad_arguments_name_themselves(arguments, error, message) -> None:
+    system, _ = decoupled(3, discrete=False)
+    call = {"system": system, "initial_states": np.ones((4, UNITS)), **arguments}
+    with pytest.raises(error, match=message):
+        rd.skeleton(**call)
+
+
+# -- trained flip-flops ---------------------------------------------------------------------------
+
+
+def _corner_memories(net: rd.ESN, sk: rd.Skeleton) -> tuple[np.ndarray, np.ndarray]:
+    """The attractors whose outputs are at a corner of the output cube (|z_i| ≈ 1), and their
+    bits."""
+    outputs = net.output_of(sk.attractor_states)
+    corner = np.flatnonzero(np.all(np.abs(np.abs(outputs) - 1) < 0.2, axis=1))
+    return corner, (outputs[corner] > 0).astype(int)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_trained_3_bit_flipflop_has_every_memory(seed: int) -> None:
+    from conftest import trained_flipflop
+
+    net, _, test = trained_flipflop(3, seed)
+    starts = rd.sample_states(test.states, 256, seed=0)
+    sk = rd.skeleton(net, starts, n_jobs=2)
+    corner, bits = _corner_memories(net, sk)
+    assert len(corner) == 8 and len({tuple(b) for b in bits}) == 8
+    # each is a stable fixed point of the network, and its free run stays there
+    fps = sk.fixed_points[sk.attractor_index[corner]]
+    assert np.all(fps.is_stable) and np.all(fps.q <= 1e-20)
+    rest = net.copy()
+    rest.state = sk.attractor_states[corner[0]]
+    np.testing.assert_allclose(rest.run(np.zeros((200, 3))).states[-1], rest.state, atol=1e-8)
