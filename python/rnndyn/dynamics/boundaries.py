@@ -83,44 +83,33 @@ def direct_crossings(basins: Basins, pairs: NDArray[np.intp], samples: int) -> B
 def bisect(basins: Basins, brackets: Brackets, share: float, splits: int = 1) -> Brackets:
     """Each bracket narrowed until |high - low| <= share·|a - b|, `splits` interior points a
     round (log2(splits + 1) bits a round; one split costs the fewest steps in all, since
-    every run so near the boundary lingers by it); a bracket where a run goes elsewhere is
-    dropped."""
-    tol = share * np.linalg.norm(
-        basins.attractors[brackets.a] - basins.attractors[brackets.b], axis=1
-    )
+    every run so near the boundary lingers by it). A point counts by whether its run goes to
+    a or not, so the bracket follows the boundary of a's basin wherever a third basin comes
+    near it (docs/mathematics.md, The skeleton: boundaries and edge states)."""
+    ends = basins.attractors
+    tol = share * np.linalg.norm(ends[brackets.a] - ends[brackets.b], axis=1)
     while len(brackets) and np.any(brackets.width() > tol):
-        open_ = brackets.width() > tol
-        narrowed, kept = _bisect_round(basins, brackets.take(open_), splits)
-        rows = np.flatnonzero(open_)
-        keep = np.ones(len(brackets), dtype=bool)
-        keep[rows[~kept]] = False
+        open_ = np.flatnonzero(brackets.width() > tol)
+        narrowed = _bisect_round(basins, brackets.take(open_), splits)
         low, high = brackets.low.copy(), brackets.high.copy()
-        low[rows[kept]], high[rows[kept]] = narrowed.low, narrowed.high
-        brackets, tol = replace(brackets, low=low, high=high).take(keep), tol[keep]
+        low[open_], high[open_] = narrowed.low, narrowed.high
+        brackets = replace(brackets, low=low, high=high)
     return brackets
 
 
-def _bisect_round(
-    basins: Basins, brackets: Brackets, splits: int
-) -> tuple[Brackets, NDArray[np.bool_]]:
-    """One round: `splits` interior points of each bracket classified; the sub-interval where
-    the runs switch from a to b is the new bracket. Returns it for the kept rows and which
-    rows were kept (those whose interior runs all went to a or b)."""
+def _bisect_round(basins: Basins, brackets: Brackets, splits: int) -> Brackets:
+    """One round: `splits` interior points of each bracket classified; the new bracket runs
+    from the last point whose run goes to a to the next one."""
     t = _interior(splits)
     low, high = brackets.low, brackets.high
     points = low[:, None, :] + t[None, :, None] * (high - low)[:, None, :]
     labels = basins.classify(points.reshape(-1, points.shape[2]))[0].reshape(len(brackets), -1)
-    to_a, to_b = labels == brackets.a[:, None], labels == brackets.b[:, None]
-    kept = (to_a | to_b).all(axis=1)
-    # the last interior point still in a's basin, and the next one (b's, or `high`)
-    last_a = splits - np.argmax(to_a[:, ::-1], axis=1) - 1
-    last_a = np.where(to_a.any(axis=1), last_a, -1)
+    to_a = labels == brackets.a[:, None]
+    # the last interior point still in a's basin (-1: none), and the next one (or `high`)
+    last_a = np.where(to_a.any(axis=1), splits - np.argmax(to_a[:, ::-1], axis=1) - 1, -1)
     full = np.concatenate([low[:, None], points, high[:, None]], axis=1)
     rows = np.arange(len(brackets))
-    narrowed = Brackets(
-        full[rows, last_a + 1], full[rows, last_a + 2], brackets.a, brackets.b
-    ).take(kept)
-    return narrowed, kept
+    return Brackets(full[rows, last_a + 1], full[rows, last_a + 2], brackets.a, brackets.b)
 
 
 def _interior(count: int) -> FloatArray:
@@ -135,26 +124,27 @@ def _interior(count: int) -> FloatArray:
 _OFFSET = (np.sqrt(5.0) - 1.0) / 2.0
 
 
-def edge_candidates(basins: Basins, brackets: Brackets) -> FloatArray:
-    """From each bracket's midpoint, a run along the boundary: the slowest state it passes
-    (K, N), near the edge state where it lingered."""
-    middle = 0.5 * (brackets.low + brackets.high)
-    return basins.classify(middle)[1]
-
-
-def track(basins: Basins, brackets: Brackets, separation: float) -> Brackets:
+def track(
+    basins: Basins, brackets: Brackets, separation: float
+) -> tuple[Brackets, FloatArray, FloatArray]:
     """Edge tracking: both states of each bracket run together (a free run each) until they
-    are `separation` apart (or max_steps pass); the pair where they parted, still on either
-    side of the boundary, is the new bracket."""
+    are `separation` apart (or max_steps pass). Returns the pair where they parted, still on
+    either side of the boundary (the new bracket), and the slowest state the a-side run
+    passed (K, N) with its speed |F| (K,): near the edge state, where the runs linger."""
     low, high = brackets.low.copy(), brackets.high.copy()
+    slowest, least = low.copy(), np.full(len(brackets), np.inf)
     active = np.arange(len(brackets))
     for _ in range(basins.max_steps):
         if active.size == 0:
             break
-        both, _ = basins.flow.step(np.vstack([low[active], high[active]]))
+        both, velocity = basins.flow.step(np.vstack([low[active], high[active]]))
+        speed = np.linalg.norm(velocity[: active.size], axis=1)
+        slower = speed < least[active]
+        least[active[slower]] = speed[slower]
+        slowest[active[slower]] = low[active[slower]]
         moved_low, moved_high = both[: active.size], both[active.size :]
         apart = np.linalg.norm(moved_high - moved_low, axis=1) > separation
         staying = active[~apart]
         low[staying], high[staying] = moved_low[~apart], moved_high[~apart]
         active = staying
-    return replace(brackets, low=low, high=high)
+    return replace(brackets, low=low, high=high), slowest, least

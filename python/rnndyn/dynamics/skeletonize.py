@@ -25,7 +25,7 @@ from ..fixedpoints.search import find_fixed_points, resolve_system
 from ..fixedpoints.systems import VelocitySystem
 from ..networks.esn import ESN
 from ..networks.rnn import RNN
-from .boundaries import Basins, Brackets, bisect, direct_crossings, edge_candidates, track
+from .boundaries import Basins, Brackets, bisect, direct_crossings, track
 from .deflation import deflated_newton
 from .flow import FloatArray, Flow, settle
 from .graph import Skeleton
@@ -109,7 +109,7 @@ def skeleton(
     max_steps: int = 5_000,
     samples: int = 8,
     neighbours: int | None = None,
-    rounds: int = 3,
+    rounds: int = 8,
     deflation: int | Literal["auto"] = "auto",
     branch: float = 1e-3,
     step: float | None = None,
@@ -129,7 +129,7 @@ def skeleton(
       whether it passes directly from one basin to the other.
     - neighbours: pairs of attractors examined: each with its `neighbours` nearest others
       (None: ceil(log2 A) + 1, the neighbours of a hypercube's corner and one more).
-    - rounds: edge-tracking rounds for a pair whose first try found no saddle joining it.
+    - rounds: edge-tracking rounds for a pair, while no saddle found joins it.
     - deflation: starts for deflated Newton (0: none; "auto": 32 up to N = 400, else none).
     - branch: each 1-saddle's branches start at x ± branch·d·v, v its unstable vector and d
       its distance to the nearest attractor.
@@ -252,21 +252,22 @@ def _find_attractors(work: _Work) -> None:
 
 def _find_saddles(work: _Work) -> None:
     """For each pair of neighbouring attractors whose segment passes directly from one basin
-    to the other: bisection to the boundary, a run along it, Newton from the slowest state;
-    pairs still without a saddle joining them are edge-tracked for more rounds."""
+    to the other: bisection to the boundary, then edge tracking (the pair runs along the
+    boundary until it parts, and is bisected again), Newton from the slowest state of each
+    run; until a saddle joins the pair, for `rounds` rounds."""
     basins = work.basins()
     pairs = _neighbour_pairs(work.attractors, work.options.neighbours)
     brackets = bisect(basins, direct_crossings(basins, pairs, work.options.samples), _BISECTION)
-    for round_ in range(work.options.rounds + 1):
+    for _ in range(work.options.rounds):
         if not len(brackets):
             return
-        work.add(edge_candidates(basins, brackets), _NEAR_ITER)
+        gap = float(np.min(_pair_distance(work.attractors, brackets)))
+        brackets, slowest, _ = track(basins, brackets, _TRACK_SEPARATION * gap)
+        work.add(slowest, _NEAR_ITER)
         joined = _joined_pairs(work)
         ends = zip(brackets.a.tolist(), brackets.b.tolist(), strict=True)
         brackets = brackets.take(np.array([(min(e), max(e)) not in joined for e in ends], bool))
-        if round_ < work.options.rounds and len(brackets):
-            gap = float(np.min(_pair_distance(work.attractors, brackets)))
-            brackets = bisect(basins, track(basins, brackets, _TRACK_SEPARATION * gap), _BISECTION)
+        brackets = bisect(basins, brackets, _BISECTION)
 
 
 def _graph(work: _Work) -> Skeleton:
