@@ -316,14 +316,19 @@ class ESN:
     # mutable: weights and state change in place (object's __hash__ is a method: hence the ignore)
     __hash__ = None  # type: ignore[assignment]
 
-    def core_weights(
-        self,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
-        """The fixed arguments of the core's calls (recurrent, feedback, input, bias, leak,
-        activation), in the network's dtype."""
-        bias = np.zeros(0, self._dtype) if self.bias is None else self.bias
-        leak = self.leak.astype(self._dtype)
-        return (self._recurrent, self._feedback, self._input, bias, leak, self.activation)
+    def core_network(self) -> _core.Network | _core.NetworkF32:
+        """The C++ core's view of the weights fixed during a run (recurrent, feedback, input,
+        bias), with the leak and activation, in the network's dtype; it holds the arrays
+        without copying them. Build it once per run: a weight assigned later is not seen."""
+        network = _core.Network if self._dtype == np.float64 else _core.NetworkF32
+        return network(
+            recurrent=self._recurrent,
+            feedback=self._feedback,
+            input=self._input,
+            bias=np.zeros(0, self._dtype) if self.bias is None else self.bias,
+            leak=self.leak.astype(self._dtype),
+            activation=self.activation,
+        )
 
     # -- simulation ----------------------------------------------------------------------------
     def run(
@@ -354,20 +359,21 @@ class ESN:
         states = np.empty((steps, self.size), self._dtype)
         outputs = np.empty((steps, self.n_outputs), self._dtype)
         state = self._state.copy()
+        network = self.core_network()
         empty_targets = np.zeros((0, self.n_outputs), self._dtype)
         for start, stop in chunks(steps, size=self.size, progress=progress, desc="run"):
             bad = _core.simulate(
-                *self.core_weights(),
-                self._readout,
-                state,
-                u[start:stop],
-                empty_targets if f is None else f[start:stop],
-                bool(teacher_forcing),
-                previous_target(f, start, self.n_outputs, self._dtype),
-                states[start:stop],
-                outputs[start:stop],
-                n_jobs,
-                outputs[start - 1] if start else outputs[:0, 0],
+                network,
+                readout=self.readout,
+                state=state,
+                inputs=u[start:stop],
+                targets=empty_targets if f is None else f[start:stop],
+                teacher_forcing=bool(teacher_forcing),
+                previous_target=previous_target(f, start, self.n_outputs, self._dtype),
+                states=states[start:stop],
+                outputs=outputs[start:stop],
+                n_jobs=n_jobs,
+                previous_output=outputs[start - 1] if start else outputs[:0, 0],
             )
             if bad >= 0:  # the core checks every step
                 raise DivergenceError(

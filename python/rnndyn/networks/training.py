@@ -120,23 +120,24 @@ def train_force(
     errors = np.empty((steps, net.n_outputs), net.dtype)
     states = np.empty((steps if record_states else 0, n), net.dtype)
     snapshot_steps, readouts = [0], [readout.copy()]
+    network = net.core_network()
     for start, stop in chunks(steps, size=n, every=snapshot_every, progress=progress, desc="FORCE"):
         bad = _core.train_force(
-            *net.core_weights(),
-            readout,
-            state,
-            u[start:stop],
-            f[start:stop],
-            bool(teacher_forcing),
-            previous_target(f, start, net.n_outputs, net.dtype),
-            P,
-            train_every,
-            start,
-            states[start:stop] if record_states else states,
-            outputs[start:stop],
-            errors[start:stop],
-            n_jobs,
-            outputs[start - 1] if start else outputs[:0, 0],
+            network,
+            readout=readout,
+            state=state,
+            inputs=u[start:stop],
+            targets=f[start:stop],
+            teacher_forcing=bool(teacher_forcing),
+            previous_target=previous_target(f, start, net.n_outputs, net.dtype),
+            inverse_correlation=P,
+            train_every=train_every,
+            step_offset=start,
+            states=states[start:stop] if record_states else states,
+            outputs=outputs[start:stop],
+            errors=errors[start:stop],
+            n_jobs=n_jobs,
+            previous_output=outputs[start - 1] if start else outputs[:0, 0],
         )
         if bad >= 0:  # the core checks every step
             raise DivergenceError(
