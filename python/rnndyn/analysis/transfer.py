@@ -21,7 +21,8 @@ def grow(net: ESN, inputs: int, outputs: int, seed: int | np.random.Generator | 
     columns first, then B's, from `seed`: an int or a Generator); the new readout rows are
     zero, so the grown network's old outputs are unchanged until it is retrained (a new
     output reads 0 and so feeds nothing back). Everything else — W_r, the old columns and rows,
-    bias, τ, dt, activation, state — is copied. `net` is not modified.
+    bias, τ, dt, activation, state, dtype — is copied (new weights drawn in float64, then
+    rounded to a float32 network's dtype). `net` is not modified.
     """
     _check_network(net)
     inputs = as_int("inputs", inputs, minimum=net.n_inputs)
@@ -31,9 +32,7 @@ def grow(net: ESN, inputs: int, outputs: int, seed: int | np.random.Generator | 
     weights = {
         weight.name: _grown(weight, getattr(net, weight.name), sizes, rng) for weight in WEIGHTS
     }
-    settings = net._settings()
-    settings["dtype"] = np.float64  # as grow has always returned, whatever net's dtype
-    return ESN._from(weights, **settings)
+    return ESN._from(weights, **net._settings())
 
 
 def _grown(
