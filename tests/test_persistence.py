@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -36,6 +37,34 @@ def test_network_round_trip_is_exact(tmp_path, dtype: str):
     loaded = rd.ESN.load(net.save(tmp_path / "net"))
     assert loaded == net and loaded.dtype == net.dtype
     assert np.array_equal(loaded.run(np.ones((5, 2))).states, net.run(np.ones((5, 2))).states)
+
+
+# Archives written by rnndyn before the weights had one description (format 1): each must
+# still load, to the network its seeded constructor gives today.
+ARCHIVES = Path(__file__).parent / "archives"
+
+
+def _archived_float64() -> rd.ESN:
+    net = rd.ESN(6, 2, 2, bias=True, tau=np.linspace(5, 15, 6), seed=4)
+    net.readout = np.random.default_rng(5).normal(size=(2, 6))
+    return net
+
+
+def _archived_float32() -> rd.ESN:
+    return rd.ESN(5, 0, 1, seed=1, activation="logistic", dt=0.5, tau=3.0, dtype=np.float32)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("esn_format1_float64.npz", _archived_float64),
+        ("esn_format1_float32.npz", _archived_float32),
+    ],
+)
+def test_archives_written_by_older_versions_still_load(name: str, expected) -> None:
+    loaded = rd.ESN.load(ARCHIVES / name)
+    assert loaded == expected()
+    assert loaded.dtype == expected().dtype and np.ndim(loaded.tau) == np.ndim(expected().tau)
 
 
 def test_results_round_trip_exactly(tmp_path):

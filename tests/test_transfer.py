@@ -45,6 +45,14 @@ def test_grow_adds_fresh_columns_and_zero_rows_and_copies_the_rest():
         np.testing.assert_array_equal(getattr(net, name), value)
 
 
+def test_grow_keeps_the_networks_dtype():
+    net = _three_bit_net().copy(dtype=np.float32)
+    grown = rd.grow(net, 4, 4, seed=7)
+    assert grown.dtype == np.float32
+    expected = rd.grow(_three_bit_net(), 4, 4, seed=7).copy(dtype=np.float32)
+    assert grown == expected
+
+
 def test_grown_network_runs_the_old_bits_exactly_while_the_new_input_is_silent():
     # a zero new readout row feeds nothing back and a silent new input drives nothing (to
     # rounding: the products have other lengths)

@@ -10,6 +10,7 @@ and so run on wheels too; mypy and stubtest need the checkout and the test extra
 from __future__ import annotations
 
 import ast
+import copy
 import importlib
 import os
 import subprocess
@@ -89,11 +90,21 @@ def _stub_names(body: list[ast.stmt]) -> set[str]:
 
 
 def _stub_classes() -> dict[str, ast.ClassDef]:
-    return {
-        node.name: node
-        for node in _stub().body
-        if isinstance(node, ast.ClassDef) and not node.name.startswith("_")
-    }
+    """The public classes, each with the bodies of its bases in the stub (stub-only classes
+    such as _BoundNetwork, which hold what two bound classes share) before its own."""
+    classes = {node.name: node for node in _stub().body if isinstance(node, ast.ClassDef)}
+
+    def body(node: ast.ClassDef) -> list[ast.stmt]:
+        bases = [base.id for base in node.bases if isinstance(base, ast.Name)]
+        inherited = [item for base in bases if base in classes for item in body(classes[base])]
+        return inherited + node.body
+
+    public = {}
+    for name, node in classes.items():
+        if not name.startswith("_"):
+            public[name] = copy.copy(node)
+            public[name].body = body(node)
+    return public
 
 
 @pytest.mark.parametrize("build", BUILDS)
@@ -142,6 +153,8 @@ def _runtime_type(node: ast.expr | None) -> object:
     if text.startswith("typing.Annotated[numpy.typing.NDArray["):
         dtype = text.split("numpy.typing.NDArray[numpy.", 1)[1].split("]", 1)[0]
         return ("array", dtype, "flags.writeable" in text)
+    if text.startswith("typing.Annotated[numpy.typing.ArrayLike, numpy."):  # py::array_t
+        return ("array", text.split("numpy.")[-1].rstrip("]"), False)
     if text.startswith("tuple["):
         assert isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Tuple)
         return ("tuple", *map(_runtime_type, node.slice.elts))
@@ -180,8 +193,10 @@ def _compare(runtime: ast.FunctionDef, stub: ast.FunctionDef, where: str) -> Non
         assert runtime_args[0].arg == "self", where
         runtime_args, stub_args = runtime_args[1:], stub_args[1:]
     assert [a.arg for a in stub_args] == [a.arg for a in runtime_args], where
-    assert not (stub.args.kwonlyargs or stub.args.vararg or stub.args.kwarg), where
-    for r, s in zip(runtime_args, stub_args, strict=True):
+    runtime_keywords, stub_keywords = runtime.args.kwonlyargs, stub.args.kwonlyargs
+    assert [a.arg for a in stub_keywords] == [a.arg for a in runtime_keywords], where
+    assert not (stub.args.vararg or stub.args.kwarg), where
+    for r, s in zip(runtime_args + runtime_keywords, stub_args + stub_keywords, strict=True):
         assert _agrees(_runtime_type(r.annotation), _stub_type(s.annotation), True), (
             f"{where}: {s.arg}: {ast.unparse(s.annotation or ast.Constant(None))} for "
             f"{ast.unparse(r.annotation or ast.Constant(None))}"
@@ -192,7 +207,19 @@ def _compare(runtime: ast.FunctionDef, stub: ast.FunctionDef, where: str) -> Non
     )
     runtime_defaults, stub_defaults = runtime.args.defaults, stub.args.defaults
     assert len(stub_defaults) == len(runtime_defaults), f"{where}: defaults"
-    for r, s in zip(runtime_defaults, stub_defaults, strict=True):
+    # keyword-only arguments: one default or None each
+    runtime_keyword_defaults, stub_keyword_defaults = (
+        [default for default in args.kw_defaults if default is not None]
+        for args in (runtime.args, stub.args)
+    )
+    assert [d is None for d in stub.args.kw_defaults] == [
+        d is None for d in runtime.args.kw_defaults
+    ], f"{where}: keyword defaults"
+    for r, s in zip(
+        runtime_defaults + runtime_keyword_defaults,
+        stub_defaults + stub_keyword_defaults,
+        strict=True,
+    ):
         if not (isinstance(s, ast.Constant) and s.value is Ellipsis):
             assert ast.literal_eval(s) == ast.literal_eval(r), f"{where}: default {ast.unparse(s)}"
 

@@ -410,6 +410,16 @@ def test_array_likes_and_other_layouts_are_accepted():
     np.testing.assert_array_equal(a, c)
 
 
+# the arguments of the core's bound network; the rest go to simulate and train_force
+NETWORK_ARGS = ("recurrent", "feedback", "input", "bias", "leak", "activation")
+
+
+def _simulate(args: dict) -> int:
+    network = _core.Network(**{name: args[name] for name in NETWORK_ARGS})
+    rest = {name: value for name, value in args.items() if name not in NETWORK_ARGS}
+    return _core.simulate(network, **rest)
+
+
 def test_core_checks_shapes_itself():
     # a wrong direct call of the private module raises instead of reading out of bounds
     n = 4
@@ -429,7 +439,7 @@ def test_core_checks_shapes_itself():
         states=np.zeros((5, n)),
         outputs=np.zeros((5, 1)),
     )
-    _core.simulate(**args)
+    _simulate(args)
     for name, bad in (
         ("recurrent", np.eye(n + 1)),
         ("leak", np.ones(n - 1)),
@@ -439,9 +449,90 @@ def test_core_checks_shapes_itself():
         ("state", np.zeros(n + 2)),
     ):
         with pytest.raises(ValueError):
-            _core.simulate(**{**args, name: bad})
+            _simulate({**args, name: bad})
     with pytest.raises(ValueError, match="activation must be"):
-        _core.simulate(**{**args, "activation": "relu"})
+        _simulate({**args, "activation": "relu"})
+
+
+@pytest.mark.parametrize(
+    ("name", "bad", "message"),
+    [
+        ("recurrent", np.ones((4, 5)), r"recurrent must be N x N, got 4 x 5"),
+        ("recurrent", np.ones(4), r"recurrent must have 2 dimensions, got 1"),
+        ("feedback", np.ones((3, 1)), r"feedback must be N x O \(N = 4\), got 3 x 1"),
+        ("input", np.ones((5, 2)), r"input must be N x I \(N = 4\), got 5 x 2"),
+        ("input", np.ones((4, 2, 1)), r"input must have 2 dimensions, got 3"),
+        ("bias", np.ones(3), r"bias must have length N or 0 \(N = 4\), got 3"),
+        ("bias", np.ones((4, 1)), r"bias must have 1 dimensions, got 2"),
+        ("leak", np.ones(5), r"leak \(dt / tau\) must have length N \(N = 4\), got 5"),
+        ("activation", "relu", "activation must be"),
+    ],
+)
+@pytest.mark.parametrize("network", [_core.Network, _core.NetworkF32])
+def test_core_network_rejects_wrong_shapes_naming_the_argument(network, name, bad, message):
+    weights = dict(
+        recurrent=np.eye(4),
+        feedback=np.ones((4, 1)),
+        input=np.ones((4, 2)),
+        bias=np.zeros(4),
+        leak=np.full(4, 0.1),
+        activation="tanh",
+    )
+    bound = network(**weights)
+    assert (bound.size, bound.n_inputs, bound.n_outputs) == (4, 2, 1)
+    with pytest.raises(ValueError, match=message):
+        network(**{**weights, name: bad})
+
+
+def test_core_network_holds_its_arrays_without_copying_them():
+    n, steps = 6, 8
+    rng = np.random.default_rng(0)
+    recurrent = rng.normal(size=(n, n))
+
+    def run(network: _core.Network) -> np.ndarray:
+        states = np.zeros((steps, n))
+        _core.simulate(
+            network,
+            readout=np.zeros((1, n)),
+            state=np.full(n, 0.5),
+            inputs=np.zeros((steps, 0)),
+            targets=np.zeros((0, 1)),
+            teacher_forcing=False,
+            previous_target=np.zeros(1),
+            states=states,
+            outputs=np.zeros((steps, 1)),
+        )
+        return states
+
+    def bind(weights: np.ndarray) -> _core.Network:
+        return _core.Network(
+            weights, np.ones((n, 1)), np.zeros((n, 0)), np.zeros(0), np.full(n, 0.1), "tanh"
+        )
+
+    before = run(bind(recurrent.copy()))
+    network = bind(held := recurrent.copy())
+    del held  # the network keeps the array alive
+    np.testing.assert_array_equal(run(network), before)
+    # a float64 C-ordered array is viewed, not copied: a change to it shows in the next run
+    viewed = recurrent.copy()
+    network = bind(viewed)
+    viewed *= 2.0
+    np.testing.assert_array_equal(run(network), run(bind(2.0 * recurrent)))
+    # its in-place arguments must have its dtype
+    with pytest.raises(TypeError):
+        _core.simulate(
+            _core.NetworkF32(
+                recurrent, np.ones((n, 1)), np.zeros((n, 0)), np.zeros(0), np.full(n, 0.1), "tanh"
+            ),
+            readout=np.zeros((1, n)),
+            state=np.zeros(n),
+            inputs=np.zeros((steps, 0)),
+            targets=np.zeros((0, 1)),
+            teacher_forcing=False,
+            previous_target=np.zeros(1),
+            states=np.zeros((steps, n)),
+            outputs=np.zeros((steps, 1)),
+        )
 
 
 def test_diverging_training_raises_and_leaves_network_unchanged():
@@ -519,7 +610,9 @@ def network(**changes):
                 inverse_correlation=np.eye(n), train_every=1, step_offset=0,
                 states=np.zeros((5, n)), outputs=np.zeros((5, 1)), errors=np.zeros((5, 1)))
     args.update(changes)
-    return lambda: _core.train_force(**args)
+    weights = {name: args.pop(name)
+               for name in ("recurrent", "feedback", "input", "bias", "leak", "activation")}
+    return lambda: _core.train_force(_core.Network(**weights), **args)
 
 CALLS = {
     "closed loop not square": lambda: _core.ClosedLoopSystem(np.ones((n, n + 1)), c, "tanh",

@@ -24,17 +24,40 @@ instruction_set: Final[Literal["portable", "avx2"]]
 def cpu_has_avx2_fma() -> bool: ...
 
 # -- simulation and FORCE (bind_network.cpp) ----------------------------------------------------
-# The float64 and float32 overloads are told apart by the in-place arrays. Each returns -1, or
-# the step (within this call) where the run diverged and stopped.
+# An ESN's fixed weights are bound once per run, as a Network (float64) or a NetworkF32
+# (float32); it holds the arrays (without a copy when they have its dtype and C order) and
+# checks their shapes. simulate and train_force take it and keyword arguments; the in-place
+# arrays must have its dtype. Each returns -1, or the step (within this call) where the run
+# diverged and stopped.
+
+class _BoundNetwork(metaclass=_pybind11_type):
+    # what Network and NetworkF32 share (a stub-only base: they are two classes at runtime)
+    def __init__(
+        self,
+        recurrent: ArrayLike,  # (N, N)
+        feedback: ArrayLike,  # (N, O)
+        input: ArrayLike,  # (N, I)
+        bias: ArrayLike,  # (N,) or (0,) for none
+        leak: ArrayLike,  # (N,) dt / tau
+        activation: str,
+    ) -> None: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def n_inputs(self) -> int: ...
+    @property
+    def n_outputs(self) -> int: ...
+
+class Network(_BoundNetwork):
+    """An ESN's fixed weights, bound once for simulate and train_force (float64)."""
+
+class NetworkF32(_BoundNetwork):
+    """An ESN's fixed weights, bound once for simulate and train_force (float32)."""
 
 @overload
 def simulate(
-    recurrent: ArrayLike,  # (N, N)
-    feedback: ArrayLike,  # (N, O)
-    input: ArrayLike,  # (N, I)
-    bias: ArrayLike,  # (N,) or (0,) for none
-    leak: ArrayLike,  # (N,) dt / tau
-    activation: str,
+    network: Network,
+    *,
     readout: NDArray[np.float64],  # (O, N)
     state: NDArray[np.float64],  # (N,), advanced in place
     inputs: NDArray[np.float64],  # (T, I)
@@ -48,12 +71,8 @@ def simulate(
 ) -> int: ...
 @overload
 def simulate(
-    recurrent: ArrayLike,
-    feedback: ArrayLike,
-    input: ArrayLike,
-    bias: ArrayLike,
-    leak: ArrayLike,
-    activation: str,
+    network: NetworkF32,
+    *,
     readout: NDArray[np.float32],
     state: NDArray[np.float32],
     inputs: NDArray[np.float32],
@@ -67,12 +86,8 @@ def simulate(
 ) -> int: ...
 @overload
 def train_force(
-    recurrent: ArrayLike,
-    feedback: ArrayLike,
-    input: ArrayLike,
-    bias: ArrayLike,
-    leak: ArrayLike,
-    activation: str,
+    network: Network,
+    *,
     readout: NDArray[np.float64],  # (O, N), trained in place
     state: NDArray[np.float64],
     inputs: NDArray[np.float64],
@@ -90,12 +105,8 @@ def train_force(
 ) -> int: ...
 @overload
 def train_force(
-    recurrent: ArrayLike,
-    feedback: ArrayLike,
-    input: ArrayLike,
-    bias: ArrayLike,
-    leak: ArrayLike,
-    activation: str,
+    network: NetworkF32,
+    *,
     readout: NDArray[np.float32],
     state: NDArray[np.float32],
     inputs: NDArray[np.float32],

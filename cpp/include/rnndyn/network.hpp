@@ -31,14 +31,29 @@ struct Network {
     Eigen::Index outputs() const { return feedback.cols(); }
     Eigen::Index inputs() const { return input.cols(); }
 
-    void check(const ConstMatrixRef<Scalar>& readout) const {
+    // The fixed weights' shapes against each other; each message names the argument, what it
+    // must be and what it was.
+    void check_weights() const {
         const Eigen::Index n = size();
-        require(recurrent.cols() == n, "recurrent must be N x N");
-        require(feedback.rows() == n, "feedback must have N rows");
-        require(input.rows() == n, "input must have N rows");
-        require(bias.size() == 0 || bias.size() == n, "bias must have length N or 0");
-        require(leak.size() == n, "leak (dt / tau) must have length N");
-        require(readout.rows() == outputs() && readout.cols() == n, "readout must be O x N");
+        const std::string units = " (N = " + std::to_string(n) + "), got ";
+        require(recurrent.cols() == n, "recurrent must be N x N, got " + shape(recurrent));
+        require(feedback.rows() == n, "feedback must be N x O" + units + shape(feedback));
+        require(input.rows() == n, "input must be N x I" + units + shape(input));
+        require(bias.size() == 0 || bias.size() == n,
+                "bias must have length N or 0" + units + std::to_string(bias.size()));
+        require(leak.size() == n,
+                "leak (dt / tau) must have length N" + units + std::to_string(leak.size()));
+    }
+
+    void check(const ConstMatrixRef<Scalar>& readout) const {
+        check_weights();
+        require(readout.rows() == outputs() && readout.cols() == size(),
+                "readout must be O x N (" + std::to_string(outputs()) + " x " +
+                    std::to_string(size()) + "), got " + shape(readout));
+    }
+
+    static std::string shape(const ConstMatrixRef<Scalar>& matrix) {
+        return std::to_string(matrix.rows()) + " x " + std::to_string(matrix.cols());
     }
 
     static void require(bool ok, const std::string& message) {

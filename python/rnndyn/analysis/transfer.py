@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import as_int, as_rng
-from ..networks.esn import ESN
+from ..networks.esn import ESN, WEIGHTS, Size, WeightSpec
 from ..networks.training import TrainingHistory, train_force
 from ..tasks import FlipFlop, Task
 
@@ -21,27 +21,38 @@ def grow(net: ESN, inputs: int, outputs: int, seed: int | np.random.Generator | 
     columns first, then B's, from `seed`: an int or a Generator); the new readout rows are
     zero, so the grown network's old outputs are unchanged until it is retrained (a new
     output reads 0 and so feeds nothing back). Everything else — W_r, the old columns and rows,
-    bias, τ, dt, activation, state — is copied. `net` is not modified.
+    bias, τ, dt, activation, state, dtype — is copied (new weights drawn in float64, then
+    rounded to a float32 network's dtype). `net` is not modified.
     """
     _check_network(net)
     inputs = as_int("inputs", inputs, minimum=net.n_inputs)
     outputs = as_int("outputs", outputs, minimum=net.n_outputs)
     rng = as_rng(seed)
-    n = net.size
-    new_feedback = rng.uniform(-1.0, 1.0, size=(n, outputs - net.n_outputs))
-    new_input = rng.uniform(-1.0, 1.0, size=(n, inputs - net.n_inputs))
-    new_readout = np.zeros((outputs - net.n_outputs, n))
-    return ESN.from_weights(
-        net.recurrent.copy(),
-        np.hstack([net.feedback, new_feedback]),
-        np.hstack([net.input, new_input]),
-        np.vstack([net.readout, new_readout]),
-        None if net.bias is None else net.bias.copy(),
-        np.copy(net.tau) if np.ndim(net.tau) else net.tau,
-        net.dt,
-        net.activation,
-        net.state.copy(),
-    )
+    sizes: dict[Size, int] = {"N": net.size, "I": inputs, "O": outputs}
+    weights = {
+        weight.name: _grown(weight, getattr(net, weight.name), sizes, rng) for weight in WEIGHTS
+    }
+    return ESN._from(weights, **net._settings())
+
+
+def _grown(
+    weight: WeightSpec, value: np.ndarray | None, sizes: dict[Size, int], rng: np.random.Generator
+) -> np.ndarray | None:
+    """A copy of `value` with new columns or rows where `sizes` exceed its shape, filled as
+    `weight.grown` says."""
+    if value is None:
+        return None
+    grown = value.copy()
+    for axis, size in enumerate(weight.shape):
+        extra = sizes[size] - grown.shape[axis]
+        if extra == 0:
+            continue
+        if weight.grown is None:
+            raise ValueError(f"{weight.name}'s {size} cannot grow")
+        shape = (*grown.shape[:axis], extra, *grown.shape[axis + 1 :])
+        new = rng.uniform(-1.0, 1.0, size=shape) if weight.grown == "uniform" else np.zeros(shape)
+        grown = np.concatenate([grown, new], axis=axis)
+    return grown
 
 
 def transfer(

@@ -4,9 +4,9 @@ network)."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, ClassVar, Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
@@ -53,24 +53,99 @@ def split_sample(inputs: Inputs, targets: ArrayLike | None) -> tuple[Inputs, Arr
     return inputs, targets
 
 
-class _Weight:
-    """A weight array attribute: of the network's dtype, C-contiguous, finite, and of the shape
-    it had."""
+# The sizes a weight's shape is written in, what each counts, and the least it may be.
+Size = Literal["N", "I", "O"]
+SIZES: dict[Size, tuple[str, int]] = {"N": ("units", 1), "I": ("inputs", 0), "O": ("outputs", 1)}
+
+
+@dataclass(frozen=True, eq=False)
+class WeightSpec:
+    """One weight array of an ESN, described once; the ESN's class attributes of this type
+    (`WEIGHTS`, in their order) drive validation, copy, save and load, equality, `grow` and
+    the core's calls. Each is also the attribute itself: it reads the array and, on
+    assignment, checks the new value (the network's dtype, its shape, finite) as the
+    constructor does.
+
+    - shape: in the sizes N (units), I (inputs), O (outputs); the first weight with a size
+      sets it, and later weights must agree.
+    - fixed: fixed during a run, and bound once into the core's Network for it; the readout
+      (trained) and the state (advanced) are passed to each call instead.
+    - grown: how `grow` fills new columns or rows of a grown size: "uniform" in [-1, 1] (as
+      the constructor draws them, in the order of WEIGHTS) or "zeros"; None if the shape has
+      no size that grows.
+    - zeros_if_none: `ESN.from_weights` takes None for zeros (the state).
+    - optional (an OptionalWeight): None stands for no such term (the bias); archives then
+      omit it.
+    """
+
+    shape: tuple[Size, ...]
+    fixed: bool = True
+    grown: Literal["uniform", "zeros"] | None = None
+    zeros_if_none: bool = False
+    name: str = field(default="", init=False)
+    optional: ClassVar[bool] = False
 
     def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-        self.slot = "_" + name
+        object.__setattr__(self, "name", name)
+
+    def checked(self, value: object, sizes: dict[Size, int], dtype: np.dtype) -> np.ndarray:
+        """`value` as this weight's array of `dtype`; the sizes it is the first to have are
+        added to `sizes`, the others must match."""
+        array = as_array(self.name, value, [sizes.get(size) for size in self.shape], dtype=dtype)
+        for size, length in zip(self.shape, array.shape, strict=True):
+            if size not in sizes:
+                what, least = SIZES[size]
+                if length < least:
+                    raise ValueError(
+                        f"{self.name} must have {size} >= {least} ({what}), got {array.shape}"
+                    )
+                sizes[size] = length
+            elif sizes[size] != length:  # a size twice in a shape no earlier weight had set
+                shape = ", ".join(self.shape)
+                raise ValueError(f"{self.name} must be square ({shape}), got {array.shape}")
+        return array
+
+    def core_value(self, net: ESN) -> np.ndarray:
+        """The array handed to the core: the weight, or an empty one for an absent term."""
+        value = net._weights[self.name]
+        return np.zeros((0,) * len(self.shape), net.dtype) if value is None else value
+
+
+class Weight(WeightSpec):
+    """A weight an ESN always has."""
 
     @overload
-    def __get__(self, obj: None, objtype: type | None = None) -> _Weight: ...
+    def __get__(self, obj: None, objtype: type | None = None) -> Weight: ...
     @overload
     def __get__(self, obj: ESN, objtype: type | None = None) -> np.ndarray: ...
-    def __get__(self, obj: ESN | None, objtype: type | None = None) -> _Weight | np.ndarray:
-        return self if obj is None else getattr(obj, self.slot)
+    def __get__(self, obj: ESN | None, objtype: type | None = None) -> Weight | np.ndarray:
+        if obj is None:
+            return self
+        value = obj._weights[self.name]
+        assert value is not None
+        return value
 
     def __set__(self, obj: ESN, value: ArrayLike) -> None:
-        current = getattr(obj, self.slot)
-        setattr(obj, self.slot, as_array(self.name, value, current.shape, dtype=obj.dtype))
+        obj._weights[self.name] = self.checked(value, obj._sizes, obj.dtype)
+
+
+class OptionalWeight(WeightSpec):
+    """A weight whose term may be absent (None)."""
+
+    optional: ClassVar[bool] = True
+
+    @overload
+    def __get__(self, obj: None, objtype: type | None = None) -> OptionalWeight: ...
+    @overload
+    def __get__(self, obj: ESN, objtype: type | None = None) -> np.ndarray | None: ...
+    def __get__(
+        self, obj: ESN | None, objtype: type | None = None
+    ) -> OptionalWeight | np.ndarray | None:
+        return self if obj is None else obj._weights[self.name]
+
+    def __set__(self, obj: ESN, value: ArrayLike | None) -> None:
+        checked = None if value is None else self.checked(value, obj._sizes, obj.dtype)
+        obj._weights[self.name] = checked
 
 
 class ESN:
@@ -105,11 +180,15 @@ class ESN:
         Fixed-point analysis always works in float64.
     """
 
-    recurrent = _Weight()
-    feedback = _Weight()
-    input = _Weight()
-    readout = _Weight()
-    state = _Weight()
+    # The weights, described once (WeightSpec, WEIGHTS): a new weight is one more line here
+    # and a parameter of from_weights, plus its term in the equations (and the core's). In
+    # this order the sizes N, O, I are set, and grow draws.
+    recurrent = Weight(("N", "N"))  # W_r
+    feedback = Weight(("N", "O"), grown="uniform")  # W_fb
+    input = Weight(("N", "I"), grown="uniform")  # B
+    readout = Weight(("O", "N"), fixed=False, grown="zeros")  # W_o, trained by FORCE
+    bias = OptionalWeight(("N",))  # b, or None
+    state = Weight(("N",), fixed=False, zeros_if_none=True)  # x, advanced by runs
 
     def __init__(
         self,
@@ -150,18 +229,15 @@ class ESN:
         input_weights = rng.uniform(-1.0, 1.0, size=(n, inputs))
         bias_vector = rng.uniform(-bias_scale, bias_scale, size=n) if bias_scale else None
         state = 0.5 * rng.standard_normal(n)
-        self._assign(
-            recurrent,
-            feedback,
-            input_weights,
-            np.zeros((outputs, n)),
-            bias_vector,
-            tau,
-            dt,
-            activation,
-            state,
-            dtype,
-        )
+        weights = {
+            "recurrent": recurrent,
+            "feedback": feedback,
+            "input": input_weights,
+            "readout": np.zeros((outputs, n)),
+            "bias": bias_vector,
+            "state": state,
+        }
+        self._assign(weights, tau, dt, activation, dtype)
 
     @classmethod
     def from_weights(
@@ -180,43 +256,57 @@ class ESN:
         """A network from given weights: recurrent (N, N), feedback (N, O), input (N, I),
         readout (O, N), bias (N,) or None, state (N,) (zeros if None), all converted to
         `dtype` (float64 or float32)."""
+        weights = {
+            "recurrent": recurrent,
+            "feedback": feedback,
+            "input": input,
+            "readout": readout,
+            "bias": bias,
+            "state": state,
+        }
+        return cls._from(weights, tau, dt, activation, dtype)
+
+    @classmethod
+    def _from(
+        cls,
+        weights: dict[str, Any],
+        tau: float | ArrayLike,
+        dt: float,
+        activation: str,
+        dtype: DTypeLike,
+    ) -> ESN:
+        """A network from a value for each weight of WEIGHTS, by name, and the settings."""
         net = cls.__new__(cls)
-        net._assign(recurrent, feedback, input, readout, bias, tau, dt, activation, state, dtype)
+        net._assign(weights, tau, dt, activation, dtype)
         return net
 
     def _assign(
         self,
-        recurrent: ArrayLike,
-        feedback: ArrayLike,
-        input: ArrayLike,
-        readout: ArrayLike,
-        bias: ArrayLike | None,
+        weights: dict[str, Any],
         tau: float | ArrayLike,
         dt: float,
         activation: str,
-        state: ArrayLike | None,
         dtype: DTypeLike,
     ) -> None:
         self._dtype = as_dtype(dtype)
-        self._recurrent = as_array("recurrent", recurrent, (None, None), dtype=self._dtype)
-        n = self._recurrent.shape[0]
-        if self._recurrent.shape != (n, n) or n == 0:
-            raise ValueError(
-                f"recurrent must be square (N, N), N >= 1, got {self._recurrent.shape}"
-            )
-        self._feedback = as_array("feedback", feedback, (n, None), dtype=self._dtype)
-        n_out = self._feedback.shape[1]
-        if n_out == 0:
-            raise ValueError("feedback must have at least one output column, got (N, 0)")
-        self._input = as_array("input", input, (n, None), dtype=self._dtype)
-        self._readout = as_array("readout", readout, (n_out, n), dtype=self._dtype)
-        self.bias = None if bias is None else as_array("bias", bias, (n,), dtype=self._dtype)
+        self._sizes: dict[Size, int] = {}
+        self._weights: dict[str, np.ndarray | None] = {}
+        for weight in WEIGHTS:
+            value = weights[weight.name]
+            if value is None and weight.zeros_if_none:
+                value = np.zeros([self._sizes[size] for size in weight.shape])
+            if value is None and weight.optional:
+                self._weights[weight.name] = None
+            else:
+                self._weights[weight.name] = weight.checked(value, self._sizes, self._dtype)
         self.dt = as_float("dt", dt, positive=True)
-        self.tau = _as_tau(tau, n)
+        self.tau = _as_tau(tau, self.size)
         self.activation = as_choice("activation", activation, ACTIVATIONS)
-        self._state = as_array(
-            "state", np.zeros(n) if state is None else state, (n,), dtype=self._dtype
-        )
+
+    def _settings(self) -> dict[str, Any]:
+        """Everything but the weights: τ (a copy, if one per unit), dt, activation, dtype."""
+        tau = np.copy(self.tau) if np.ndim(self.tau) else self.tau
+        return {"tau": tau, "dt": self.dt, "activation": self.activation, "dtype": self._dtype}
 
     # -- sizes and derived quantities ----------------------------------------------------------
     @property
@@ -227,17 +317,17 @@ class ESN:
     @property
     def size(self) -> int:
         """Number of units N."""
-        return int(self._recurrent.shape[0])
+        return self._sizes["N"]
 
     @property
     def n_inputs(self) -> int:
         """Number of input channels I."""
-        return int(self._input.shape[1])
+        return self._sizes["I"]
 
     @property
     def n_outputs(self) -> int:
         """Number of outputs O."""
-        return int(self._feedback.shape[1])
+        return self._sizes["O"]
 
     @property
     def leak(self) -> NDArray[np.float64]:
@@ -247,7 +337,7 @@ class ESN:
 
     def closed_loop_matrix(self) -> NDArray[np.float64]:
         """W_c = W_r + W_fb W_o (N, N), float64: the recurrence seen with the readout fed back."""
-        return _f64(self._recurrent) + _f64(self._feedback) @ _f64(self._readout)
+        return _f64(self.recurrent) + _f64(self.feedback) @ _f64(self.readout)
 
     def offset(self, inputs: ArrayLike | None = None) -> NDArray[np.float64]:
         """B u + b (N,) at a constant input u (I,); u = 0 if None."""
@@ -256,7 +346,7 @@ class ESN:
             if inputs is None
             else as_array("inputs", inputs, (self.n_inputs,))
         )
-        return _f64(self._input) @ u + (0.0 if self.bias is None else _f64(self.bias))
+        return _f64(self.input) @ u + (0.0 if self.bias is None else _f64(self.bias))
 
     def core_system(self, inputs: ArrayLike | None = None) -> _core.ClosedLoopSystem:
         """The C++ closed-loop system F(x) = -x + W_c φ(x) + B u + b at a constant input u,
@@ -265,8 +355,8 @@ class ESN:
             self.closed_loop_matrix(),
             self.offset(inputs),
             self.activation,
-            _f64(self._feedback),
-            _f64(self._readout),
+            _f64(self.feedback),
+            _f64(self.readout),
         )
 
     def velocity(self, states: ArrayLike, inputs: ArrayLike | None = None) -> NDArray[np.float64]:
@@ -286,23 +376,18 @@ class ESN:
     def output_of(self, states: ArrayLike) -> NDArray[np.float64]:
         """The readout z = W_o φ(x) of states (K, N) → (K, O) (or (N,) → (O,))."""
         phi = activation_functions(self.activation)[0]
-        outputs: NDArray[np.float64] = phi(np.asarray(states, dtype=float)) @ self._readout.T
+        outputs: NDArray[np.float64] = phi(np.asarray(states, dtype=float)) @ self.readout.T
         return outputs
 
     def copy(self, dtype: DTypeLike | None = None) -> ESN:
         """An independent copy (arrays copied), converted to `dtype` if given."""
-        return ESN.from_weights(
-            self._recurrent.copy(),
-            self._feedback.copy(),
-            self._input.copy(),
-            self._readout.copy(),
-            None if self.bias is None else self.bias.copy(),
-            np.copy(self.tau) if np.ndim(self.tau) else self.tau,
-            self.dt,
-            self.activation,
-            self._state.copy(),
-            self._dtype if dtype is None else dtype,
-        )
+        weights = {
+            name: None if value is None else value.copy() for name, value in self._weights.items()
+        }
+        settings = self._settings()
+        if dtype is not None:
+            settings["dtype"] = dtype
+        return ESN._from(weights, **settings)
 
     def __eq__(self, other: object) -> bool:
         """Same settings, dtype, weights and state, bit for bit."""
@@ -316,14 +401,13 @@ class ESN:
     # mutable: weights and state change in place (object's __hash__ is a method: hence the ignore)
     __hash__ = None  # type: ignore[assignment]
 
-    def core_weights(
-        self,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
-        """The fixed arguments of the core's calls (recurrent, feedback, input, bias, leak,
-        activation), in the network's dtype."""
-        bias = np.zeros(0, self._dtype) if self.bias is None else self.bias
-        leak = self.leak.astype(self._dtype)
-        return (self._recurrent, self._feedback, self._input, bias, leak, self.activation)
+    def core_network(self) -> _core.Network | _core.NetworkF32:
+        """The C++ core's view of the weights fixed during a run (those of WEIGHTS marked
+        `fixed`), with the leak and activation, in the network's dtype; it holds the arrays
+        without copying them. Build it once per run: a weight assigned later is not seen."""
+        network = _core.Network if self._dtype == np.float64 else _core.NetworkF32
+        fixed = {weight.name: weight.core_value(self) for weight in WEIGHTS if weight.fixed}
+        return network(**fixed, leak=self.leak.astype(self._dtype), activation=self.activation)
 
     # -- simulation ----------------------------------------------------------------------------
     def run(
@@ -353,28 +437,29 @@ class ESN:
         steps = u.shape[0]
         states = np.empty((steps, self.size), self._dtype)
         outputs = np.empty((steps, self.n_outputs), self._dtype)
-        state = self._state.copy()
+        state = self.state.copy()
+        network = self.core_network()
         empty_targets = np.zeros((0, self.n_outputs), self._dtype)
         for start, stop in chunks(steps, size=self.size, progress=progress, desc="run"):
             bad = _core.simulate(
-                *self.core_weights(),
-                self._readout,
-                state,
-                u[start:stop],
-                empty_targets if f is None else f[start:stop],
-                bool(teacher_forcing),
-                previous_target(f, start, self.n_outputs, self._dtype),
-                states[start:stop],
-                outputs[start:stop],
-                n_jobs,
-                outputs[start - 1] if start else outputs[:0, 0],
+                network,
+                readout=self.readout,
+                state=state,
+                inputs=u[start:stop],
+                targets=empty_targets if f is None else f[start:stop],
+                teacher_forcing=bool(teacher_forcing),
+                previous_target=previous_target(f, start, self.n_outputs, self._dtype),
+                states=states[start:stop],
+                outputs=outputs[start:stop],
+                n_jobs=n_jobs,
+                previous_output=outputs[start - 1] if start else outputs[:0, 0],
             )
             if bad >= 0:  # the core checks every step
                 raise DivergenceError(
                     f"the simulation diverged at step {start + bad} (a non-finite state or "
                     "output); the network's state is unchanged"
                 )
-        self._state = state
+        self.state = state
         return RunResult(states, outputs, f)
 
     def check_sequence(
@@ -403,16 +488,8 @@ class ESN:
     # -- persistence ---------------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Save weights, state and settings to `path` (.npz, no pickle); returns the path."""
-        arrays = {
-            "recurrent": self._recurrent,
-            "feedback": self._feedback,
-            "input": self._input,
-            "readout": self._readout,
-            "state": self._state,
-            "tau": np.asarray(self.tau),
-        }
-        if self.bias is not None:
-            arrays["bias"] = self.bias
+        arrays = {name: value for name, value in self._weights.items() if value is not None}
+        arrays["tau"] = np.asarray(self.tau)
         meta = {"dt": self.dt, "activation": self.activation, "dtype": self._dtype.name}
         return save_archive(path, "ESN", arrays, meta)
 
@@ -421,17 +498,16 @@ class ESN:
         """Load a network written by `save`."""
         arrays, meta = load_archive(path, "ESN")
         try:
+            weights = {
+                weight.name: arrays.get(weight.name) if weight.optional else arrays[weight.name]
+                for weight in WEIGHTS
+            }
             tau = arrays["tau"]
-            return cls.from_weights(
-                arrays["recurrent"],
-                arrays["feedback"],
-                arrays["input"],
-                arrays["readout"],
-                arrays.get("bias"),
+            return cls._from(
+                weights,
                 tau if tau.ndim else float(tau),
                 meta["dt"],
                 meta["activation"],
-                arrays["state"],
                 meta.get("dtype", "float64"),
             )
         except KeyError as exc:
@@ -477,15 +553,18 @@ def _as_tau(tau: float | ArrayLike, n: int) -> float | np.ndarray:
 
 def _contents(net: ESN) -> dict[str, Any]:
     """Everything that defines a network's behaviour and state, for comparison."""
+    settings = net._settings()
     return {
-        "recurrent": net.recurrent,
-        "feedback": net.feedback,
-        "input": net.input,
-        "readout": net.readout,
-        "state": net.state,
-        "bias": net.bias,
-        "tau": np.asarray(net.tau),
-        "dt": net.dt,
-        "activation": net.activation,
-        "dtype": net.dtype.name,
+        **{weight.name: getattr(net, weight.name) for weight in WEIGHTS},
+        "tau": np.asarray(settings["tau"]),
+        "dt": settings["dt"],
+        "activation": settings["activation"],
+        "dtype": settings["dtype"].name,
     }
+
+
+# The weights of an ESN, in the order of its class attributes: the one description (see
+# WeightSpec).
+WEIGHTS: tuple[WeightSpec, ...] = tuple(
+    value for value in vars(ESN).values() if isinstance(value, WeightSpec)
+)

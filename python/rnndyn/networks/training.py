@@ -98,76 +98,134 @@ def train_force(
     run succeeds; a non-finite state, output or P raises DivergenceError.
     """
     u, f = _training_sequence(net, inputs, targets)
-    train_every = as_int("train_every", train_every, minimum=1)
-    alpha = as_float("alpha", alpha, positive=True)
-    mse_window = as_int("mse_window", mse_window, minimum=1)
-    n_jobs = as_int("n_jobs", n_jobs, minimum=1)
-    steps, n = u.shape[0], net.size
-    if snapshot_every is not None:
-        snapshot_every = as_int("snapshot_every", snapshot_every, minimum=1)
-    if inverse_correlation is None:
-        P = np.eye(n, dtype=net.dtype) / net.dtype.type(alpha)
-    else:
-        P = as_array("inverse_correlation", inverse_correlation, (n, n), dtype=net.dtype).copy()
-        try:
-            np.linalg.cholesky(symmetrized(P))
-        except np.linalg.LinAlgError:
-            raise ValueError("inverse_correlation must be symmetric positive definite") from None
+    settings = _ForceSettings(
+        train_every=as_int("train_every", train_every, minimum=1),
+        alpha=as_float("alpha", alpha, positive=True),
+        mse_window=as_int("mse_window", mse_window, minimum=1),
+        n_jobs=as_int("n_jobs", n_jobs, minimum=1),
+        snapshot_every=None
+        if snapshot_every is None
+        else as_int("snapshot_every", snapshot_every, minimum=1),
+        teacher_forcing=bool(teacher_forcing),
+        record_states=bool(record_states),
+        progress=progress,
+    )
+    P = _starting_inverse_correlation(net, settings.alpha, inverse_correlation)
+    trained = _force_in_chunks(net, u, f, P, settings)
+    P = symmetrized(P)
+    if not np.all(np.isfinite(P)):
+        raise DivergenceError("FORCE diverged: P became non-finite; the network is unchanged")
+    net.readout = trained.readout
+    net.state = trained.state
+    return _history(trained, P, settings)
 
-    readout = net.readout.copy()
-    state = net.state.copy()
-    outputs = np.empty((steps, net.n_outputs), net.dtype)
-    errors = np.empty((steps, net.n_outputs), net.dtype)
-    states = np.empty((steps if record_states else 0, n), net.dtype)
+
+@dataclass(frozen=True)
+class _ForceSettings:
+    """train_force's checked settings."""
+
+    train_every: int
+    alpha: float
+    mse_window: int
+    n_jobs: int
+    snapshot_every: int | None
+    teacher_forcing: bool
+    record_states: bool
+    progress: bool
+
+
+@dataclass(frozen=True)
+class _Trained:
+    """What the chunked FORCE run leaves: the new readout and state, and its recordings."""
+
+    readout: np.ndarray
+    state: np.ndarray
+    outputs: np.ndarray
+    errors: np.ndarray
+    states: np.ndarray | None
+    snapshot_steps: list[int]
+    readouts: list[np.ndarray]
+
+
+def _starting_inverse_correlation(
+    net: ESN, alpha: float, inverse_correlation: ArrayLike | None
+) -> np.ndarray:
+    """P at the start, in the network's dtype: I/alpha, or a copy of an earlier run's P
+    (N, N), which must be symmetric positive definite."""
+    n = net.size
+    if inverse_correlation is None:
+        identity: np.ndarray = np.eye(n, dtype=net.dtype) / net.dtype.type(alpha)
+        return identity
+    P = as_array("inverse_correlation", inverse_correlation, (n, n), dtype=net.dtype).copy()
+    try:
+        np.linalg.cholesky(symmetrized(P))
+    except np.linalg.LinAlgError:
+        raise ValueError("inverse_correlation must be symmetric positive definite") from None
+    return P
+
+
+def _force_in_chunks(
+    net: ESN, u: np.ndarray, f: np.ndarray, P: np.ndarray, settings: _ForceSettings
+) -> _Trained:
+    """FORCE over the whole sequence, in chunks (for progress, Ctrl-C and the readout's
+    snapshots), on copies of the readout and state; P is updated in place (its lower
+    triangle). The network itself is not changed."""
+    steps, n, n_outputs = u.shape[0], net.size, net.n_outputs
+    readout, state = net.readout.copy(), net.state.copy()
+    outputs = np.empty((steps, n_outputs), net.dtype)
+    errors = np.empty((steps, n_outputs), net.dtype)
+    states = np.empty((steps if settings.record_states else 0, n), net.dtype)
     snapshot_steps, readouts = [0], [readout.copy()]
-    for start, stop in chunks(steps, size=n, every=snapshot_every, progress=progress, desc="FORCE"):
+    network = net.core_network()
+    every = settings.snapshot_every
+    for start, stop in chunks(steps, size=n, every=every, progress=settings.progress, desc="FORCE"):
         bad = _core.train_force(
-            *net.core_weights(),
-            readout,
-            state,
-            u[start:stop],
-            f[start:stop],
-            bool(teacher_forcing),
-            previous_target(f, start, net.n_outputs, net.dtype),
-            P,
-            train_every,
-            start,
-            states[start:stop] if record_states else states,
-            outputs[start:stop],
-            errors[start:stop],
-            n_jobs,
-            outputs[start - 1] if start else outputs[:0, 0],
+            network,
+            readout=readout,
+            state=state,
+            inputs=u[start:stop],
+            targets=f[start:stop],
+            teacher_forcing=settings.teacher_forcing,
+            previous_target=previous_target(f, start, n_outputs, net.dtype),
+            inverse_correlation=P,
+            train_every=settings.train_every,
+            step_offset=start,
+            states=states[start:stop] if settings.record_states else states,
+            outputs=outputs[start:stop],
+            errors=errors[start:stop],
+            n_jobs=settings.n_jobs,
+            previous_output=outputs[start - 1] if start else outputs[:0, 0],
         )
         if bad >= 0:  # the core checks every step
             raise DivergenceError(
                 f"FORCE diverged at step {start + bad}: a non-finite state, output or readout, "
                 "or P no longer positive definite (1 + rᵀPr <= 0); the network is unchanged"
             )
-        if snapshot_every is not None and (stop % snapshot_every == 0 or stop == steps):
+        if every is not None and (stop % every == 0 or stop == steps):
             snapshot_steps.append(stop)
             readouts.append(readout.copy())
     if snapshot_steps[-1] != steps:
         snapshot_steps.append(steps)
         readouts.append(readout.copy())
-    P = symmetrized(P)
-    if not np.all(np.isfinite(P)):
-        raise DivergenceError("FORCE diverged: P became non-finite; the network is unchanged")
+    recorded = states if settings.record_states else None
+    return _Trained(readout, state, outputs, errors, recorded, snapshot_steps, readouts)
 
-    net.readout = readout
-    net.state = state
-    readout_stack = np.stack(readouts)
+
+def _history(trained: _Trained, P: np.ndarray, settings: _ForceSettings) -> TrainingHistory:
+    """The TrainingHistory of a FORCE run, P being its final (symmetric) inverse correlation."""
+    readout_stack = np.stack(trained.readouts)
     return TrainingHistory(
-        errors=errors,
-        outputs=outputs,
-        running_mse=trailing_mean(np.mean(errors**2, axis=1), mse_window),
-        snapshot_steps=np.asarray(snapshot_steps),
+        errors=trained.errors,
+        outputs=trained.outputs,
+        running_mse=trailing_mean(np.mean(trained.errors**2, axis=1), settings.mse_window),
+        snapshot_steps=np.asarray(trained.snapshot_steps),
         readouts=readout_stack,
         mean_abs_readout=np.mean(np.abs(readout_stack), axis=(1, 2)),
         inverse_correlation=P,
-        states=states if record_states else None,
-        train_every=train_every,
-        alpha=alpha,
-        mse_window=mse_window,
+        states=trained.states,
+        train_every=settings.train_every,
+        alpha=settings.alpha,
+        mse_window=settings.mse_window,
     )
 
 
