@@ -110,10 +110,7 @@ def noise_robustness(
       each level's job (the network, the test sequence and the starting states).
     - progress: a progress bar over levels.
     """
-    if not isinstance(net, ESN):
-        raise TypeError(f"net must be an ESN, got {type(net).__name__}")
-    if not callable(getattr(task, "sample", None)):
-        raise TypeError(f"task must have a sample(steps) method, got {type(task).__name__}")
+    _check_network_and_task(net, task)
     levels = as_array("eta", eta, (None,)).copy()  # the result must not share the default
     if levels.size == 0 or np.any(levels < 0):
         raise ValueError("eta must hold at least one noise level, each >= 0")
@@ -126,12 +123,7 @@ def noise_robustness(
     seed = as_int("seed", seed, minimum=0)
     executor = check_executor(executor)
     fixed_point_options = dict(fixed_point_options or {})
-
-    sample = task.sample(steps)
-    if not (isinstance(sample, tuple) and len(sample) == 2 and sample[1] is not None):
-        raise ValueError("task.sample(steps) must return (inputs, targets) with targets")
-    inputs, targets = net.check_sequence(*sample)
-    assert targets is not None  # sample[1] was checked above
+    inputs, targets = _test_sequence(net, task, steps)
     noise_scale = _spread(getattr(net, matrix), matrix) if relative else 1.0
 
     baseline = net.copy().run(inputs, targets)
@@ -175,6 +167,24 @@ def noise_robustness(
         stable_counts=np.stack(counts) if stable_points else None,
         baseline_stable_count=baseline_stable_count,
     )
+
+
+def _check_network_and_task(net: object, task: object) -> None:
+    """TypeError unless `net` is an ESN and `task` has a `sample` method."""
+    if not isinstance(net, ESN):
+        raise TypeError(f"net must be an ESN, got {type(net).__name__}")
+    if not callable(getattr(task, "sample", None)):
+        raise TypeError(f"task must have a sample(steps) method, got {type(task).__name__}")
+
+
+def _test_sequence(net: ESN, task: Task, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """One test sequence of `steps` steps from the task: inputs (T, I) and targets (T, O)."""
+    sample = task.sample(steps)
+    if not (isinstance(sample, tuple) and len(sample) == 2 and sample[1] is not None):
+        raise ValueError("task.sample(steps) must return (inputs, targets) with targets")
+    inputs, targets = net.check_sequence(*sample)
+    assert targets is not None  # sample[1] was checked above
+    return inputs, targets
 
 
 @dataclass(frozen=True)
