@@ -24,6 +24,8 @@ from .krylov import least_stable_batched
 # ≈ 0.08 s from 400-700 products against 0.3 s for LAPACK's full eig; all points in step with
 # batched products, krylov.py, ≈ 0.03 s a point)
 _DENSE_EIGEN_LIMIT = 256
+# "auto" takes LAPACK's whole spectrum instead of widening by ARPACK up to this N
+_DENSE_WIDEN_LIMIT = 2000
 # ARPACK's products (widening, fallback) use the dense J (one GEMV each) up to this N, the
 # core's products beyond
 _DENSE_PRODUCT_LIMIT = 4000
@@ -322,7 +324,11 @@ def _linearize(
     _leading_together); still widened by ARPACK when "auto" finds every one unstable."""
     size = x.size
     values = None
-    if _uses_krylov(size, eigenvalues) and products is not None:
+    if (
+        _uses_krylov(size, eigenvalues)
+        and products is not None
+        and not _dense_widening(known, eigenvalues, time, size)
+    ):
         k = 10 if eigenvalues == "auto" else as_int("eigenvalues", eigenvalues, minimum=1)
         try:
             if known is not None and not (
@@ -361,6 +367,20 @@ def _linearize(
         scale = np.einsum("ij,ij->j", left.conj(), right)
         left = left / np.where(scale == 0, 1, scale).conj()
     return values, right, left
+
+
+def _dense_widening(
+    known: Leading | None, eigenvalues: Literal["auto", "full"] | int, time: TimeKind, size: int
+) -> bool:
+    """Whether "auto" should take the whole spectrum from LAPACK: every leading eigenvalue
+    Krylov found is unstable and J is small enough (a point with many unstable directions,
+    such as 0 in a trained network, has over a hundred; ARPACK's doubling takes seconds)."""
+    return (
+        known is not None
+        and eigenvalues == "auto"
+        and size <= _DENSE_WIDEN_LIMIT
+        and time.count_unstable(known[0]) >= len(known[0])
+    )
 
 
 def _same_jacobian(
