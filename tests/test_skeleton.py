@@ -151,6 +151,24 @@ def test_branches_bad_arguments() -> None:
         rd.skeleton_branches(system, sk, radius=-1.0)
 
 
+def test_hypercube_reads_the_decoupled_cube() -> None:
+    system, strong = decoupled(3, discrete=False)
+    sk = rd.skeleton(system, np.random.default_rng(1).normal(0, 1.5, (64, UNITS)))
+    outputs = np.sign(sk.attractor_states[:, strong])
+    cube = rd.dynamics.hypercube(sk, outputs)
+    assert cube["memories"] == sorted("".join(p) for p in itertools.product("+-", repeat=3))
+    assert len(cube["edges_with_saddle"]) == 12 and cube["edges_without_saddle"] == []
+    for first, second in cube["edges_with_saddle"]:
+        assert sum(x != y for x, y in zip(first, second, strict=True)) == 1
+    # away from the corners (|z| = 0.5): no memories, every edge without a saddle
+    half = rd.dynamics.hypercube(sk, 0.5 * outputs)
+    assert half["memories"] == [] and len(half["edges_without_saddle"]) == 12
+    with pytest.raises(ValueError, match="outputs must have shape"):
+        rd.dynamics.hypercube(sk, outputs[:3])
+    with pytest.raises(TypeError, match="skeleton must be a Skeleton"):
+        rd.dynamics.hypercube(sk.fixed_points, outputs)
+
+
 # -- trained flip-flops ---------------------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@ network (its attractors, the saddles between them and the graph they make)."""
 
 from .branches import skeleton_branches
 from .graph import Skeleton
+from .hypercube import bit_patterns, hypercube
 from .skeletonize import skeleton
 
-__all__ = ["Skeleton", "skeleton", "skeleton_branches"]
+__all__ = ["Skeleton", "bit_patterns", "hypercube", "skeleton", "skeleton_branches"]
