@@ -1,6 +1,6 @@
 """A flip-flop network's skeleton read against the hypercube of its outputs: which memories
-(attractors whose outputs sit at a corner, every |z_i| near 1) it has, and which of the
-cube's edges a 1-saddle joins."""
+(attractors whose outputs sit at a corner of the cube, each output near ±1) it has, and
+which of the cube's edges a 1-saddle joins."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def hypercube(skeleton: Skeleton, outputs: ArrayLike, tolerance: float = 0.2) ->
 
     - outputs: (A, O) the outputs of `skeleton`'s attractors (e.g. `net.output_of(
       sk.attractor_states)`).
-    - tolerance: an attractor is a memory when every |z_i| is within `tolerance` of 1.
+    - tolerance: an attractor is a memory when every output is within `tolerance` of ±1.
 
     Returns {"memories": the bit patterns of the memories, sorted; "edges_with_saddle": the
     cube's edges [pattern, pattern] that some 1-saddle joins (both ends memories);
