@@ -84,6 +84,8 @@ def _output_places(z: FloatArray) -> FloatArray:
 def _principal_plane(points: FloatArray) -> FloatArray:
     """(A, 2) the points on their first two principal components (zeros where there are
     fewer than two)."""
+    if points.shape[0] == 0:
+        return np.zeros((0, 2))
     centred = points - points.mean(axis=0)
     _, _, rows = np.linalg.svd(centred, full_matrices=False)
     plane = np.zeros((2, points.shape[1]))
@@ -109,7 +111,7 @@ def _edge_layout(edges: np.ndarray, places: FloatArray) -> tuple[FloatArray, Flo
     each end (a stub away from the layout's centre for a missing end)."""
     size = float(np.ptp(places, axis=0).max()) if len(places) > 1 else 1.0
     size = size if size > 0 else 1.0
-    centre = places.mean(axis=0)
+    centre = places.mean(axis=0) if len(places) else np.zeros(2)
     saddles, segments = [], []
     for _, a, b in np.asarray(edges, dtype=np.intp).reshape(-1, 3):
         if a < 0 and b < 0:
