@@ -42,7 +42,28 @@ def test_flipflop_command_writes_results(tmp_path, capsys):
     loaded = rd.FixedPoints.load(out / "fixed_points.npz")
     assert len(loaded) == found["unique_points"]
     assert len(found["stable_outputs"]) == found["stable_fixed_points"]
+    _check_skeleton(summary["skeleton"], rd.Skeleton.load(out / "skeleton.npz"), bits=2)
     assert json.loads(capsys.readouterr().out) == summary
+
+
+def _check_skeleton(described: dict, sk: rd.Skeleton, bits: int | None) -> None:
+    """summary.json's "skeleton" agrees with skeleton.npz and with itself."""
+    assert described["attractors"] == len(sk) == sum(described["attractor_kind"].values())
+    assert described["edges"] == sk.edges.tolist()
+    by_index = described["saddles_by_index"]
+    assert sum(by_index.values()) == len(sk.saddles)
+    assert by_index.get("1", 0) == len(sk.edges)  # one edge per 1-saddle
+    if bits is None:
+        assert "hypercube" not in described
+        return
+    cube = described["hypercube"]
+    assert len(cube["memories"]) <= min(2**bits, len(sk))
+    assert all(len(p) == bits and set(p) <= {"+", "-"} for p in cube["memories"])
+    edges = cube["edges_with_saddle"] + cube["edges_without_saddle"]
+    assert len(edges) == bits * 2 ** (bits - 1) and len({tuple(e) for e in edges}) == len(edges)
+    for first, second in cube["edges_with_saddle"]:
+        assert first in cube["memories"] and second in cube["memories"]
+    assert len(cube["edges_with_saddle"]) <= len(sk.joined())
 
 
 def test_flipflop_command_draws_its_figures_and_times_its_steps(tmp_path, capsys):
@@ -66,11 +87,21 @@ def test_flipflop_command_draws_its_figures_and_times_its_steps(tmp_path, capsys
         ]
     )
     summary = json.loads(capsys.readouterr().out)
-    for name in ("training.png", "phase_portrait.png"):
+    for name in ("training.png", "phase_portrait.png", "skeleton.png"):
         assert (out / name).stat().st_size > 10_000
     seconds = summary["seconds"]
-    assert list(seconds) == ["train", "test", "fixed_points", "figures", "total"]
+    assert list(seconds) == ["train", "test", "fixed_points", "skeleton", "figures", "total"]
     assert sum(seconds.values()) - seconds["total"] <= seconds["total"] + 0.1
+
+
+def test_no_skeleton_leaves_it_out(tmp_path, capsys):
+    out = tmp_path / "results"
+    arguments = ["--states", "20", "--out", str(out), "--no-progress", "--no-skeleton"]
+    small = ["--bits", "1", "--n", "100", "--train-steps", "1000", "--test-steps", "500"]
+    assert main(["flipflop", *small, *arguments]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert "skeleton" not in summary and "skeleton" not in summary["seconds"]
+    assert not (out / "skeleton.npz").exists() and not (out / "skeleton.png").exists()
 
 
 def test_fixed_points_command_on_saved_networks(tmp_path, capsys):
@@ -98,7 +129,10 @@ def test_fixed_points_command_on_saved_networks(tmp_path, capsys):
         assert np.all(
             np.linalg.norm(net.velocity(loaded.points[loaded.kind == "fixed"]), axis=1) < 1e-9
         )
-        assert (out / "phase_portrait.png").exists()
+        assert (out / "phase_portrait.png").exists() and (out / "skeleton.png").exists()
+        sk = rd.Skeleton.load(out / "skeleton.npz")
+        _check_skeleton(summary["skeleton"], sk, bits=2 if name == "flip" else None)
+        assert list(summary["seconds"]) == ["fixed_points", "skeleton", "figures", "total"]
     assert main(["fixed-points", str(tmp_path / "missing.npz"), "--out", str(tmp_path)]) == 2
     assert "missing.npz" in capsys.readouterr().err
 

@@ -199,6 +199,121 @@ def test_phase_portrait_bad_input(hand_points, trajectories):
         rd.plot.phase_portrait(pca, ax=plt.figure().add_subplot())
 
 
+# -- the skeleton ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cube():
+    """The decoupled 3-cube (tests/test_skeleton.py): its system, skeleton and the signs of
+    the strong units as the attractors' outputs (A, 3)."""
+    from test_skeleton import UNITS, decoupled
+
+    system, strong = decoupled(3, discrete=False)
+    sk = rd.skeleton(system, np.random.default_rng(1).normal(0, 1.5, (64, UNITS)), n_jobs=2)
+    return system, sk, np.sign(sk.attractor_states[:, strong])
+
+
+def test_phase_portrait_draws_each_saddles_branches(cube):
+    system, sk, _ = cube
+    pca = rd.PCA(3).fit(sk.attractor_states)
+    ax = rd.plot.phase_portrait(pca, fixed_points=sk.fixed_points, skeleton=sk, system=system)
+    branches = rd.skeleton_branches(system, sk)
+    assert len(ax.lines) == 24 == len(branches)
+    for line, path in zip(ax.lines, branches, strict=True):
+        x, y, z = line.get_data_3d()
+        np.testing.assert_allclose(np.column_stack([x, y, z]), pca.transform(path))
+        assert to_rgba(line.get_color()) == to_rgba("tab:red")
+    assert "1-saddle branches" in _legend_texts(ax)
+    with pytest.raises(ValueError, match="skeleton and system go together"):
+        rd.plot.phase_portrait(pca, skeleton=sk)
+    with pytest.raises(ValueError, match="skeleton and system go together"):
+        rd.plot.phase_portrait(pca, system=system)
+
+
+def _graph_parts(ax):
+    """The attractors' and saddles' marker collections, the lines' segments, the labels."""
+    markers = _labelled(ax)
+    (lines,) = [c for c in ax.collections if isinstance(c, LineCollection)]
+    return markers["attractor"], markers["1-saddle"], np.array(lines.get_segments()), ax.texts
+
+
+def test_skeleton_graph_draws_the_cube_by_its_outputs(cube):
+    _, sk, outputs = cube
+    ax = rd.plot.skeleton_graph(sk, outputs)
+    attractors, saddles, segments, texts = _graph_parts(ax)
+    # 8 memories at the oblique projection of their outputs, labelled by their bits
+    places = outputs @ rd.plot.skeleton.OBLIQUE
+    np.testing.assert_allclose(attractors.get_offsets(), places)
+    assert len({tuple(np.round(p, 9)) for p in places}) == 8
+    expected = ["".join("+" if v > 0 else "-" for v in row) for row in outputs]
+    assert [t.get_text() for t in texts] == expected and len(set(expected)) == 8
+    np.testing.assert_allclose([t.xy for t in texts], places)
+    # 12 saddles halfway along the cube's edges, two lines each to its attractors
+    assert len(saddles.get_offsets()) == 12 and segments.shape == (24, 2, 2)
+    for e, (_, a, b) in enumerate(sk.edges):
+        middle = 0.5 * (places[a] + places[b])
+        np.testing.assert_allclose(saddles.get_offsets()[e], middle)
+        np.testing.assert_allclose(segments[2 * e : 2 * e + 2, 0], [middle, middle])
+        np.testing.assert_allclose(segments[2 * e : 2 * e + 2, 1], places[[a, b]])
+    # the 12 edges and their midpoints all differ on the page
+    assert len({tuple(np.round(m, 9)) for m in saddles.get_offsets()}) == 12
+    np.testing.assert_allclose(saddles.get_edgecolors(), [to_rgba("tab:red")])
+    assert len(saddles.get_facecolors()) == 0  # open, like every saddle
+    np.testing.assert_allclose(attractors.get_facecolors(), [to_rgba("black")])
+    assert _legend_texts(ax) == ["1-saddle", "attractor"]
+
+
+def test_skeleton_graph_places_by_two_outputs_by_pca_or_by_states(cube):
+    _, sk, outputs = cube
+    two = rd.plot.skeleton_graph(sk, outputs[:, :2], labels=False)
+    np.testing.assert_allclose(_graph_parts(two)[0].get_offsets(), outputs[:, :2])
+    assert len(_graph_parts(two)[3]) == 0 and two.get_xlabel() == "z1"
+    # more than 3 outputs: their first two principal components (up to sign), here the
+    # first two outputs (uncorrelated over the corners, the largest variances)
+    scaled = outputs * [1.0, 0.8, 0.5]
+    ax = rd.plot.skeleton_graph(sk, np.column_stack([scaled, 0.1 * scaled[:, 2]]))
+    places = _graph_parts(ax)[0].get_offsets()
+    np.testing.assert_allclose(np.abs(places), np.abs(scaled[:, :2]), atol=1e-12)
+    assert ax.get_xlabel() == "PC1 of the outputs"
+    # no outputs: the attractor states' first two principal components, labelled by index
+    ax = rd.plot.skeleton_graph(sk)
+    states = sk.attractor_states - sk.attractor_states.mean(axis=0)
+    spread = np.linalg.svd(states, compute_uv=False)[:2]
+    places = np.asarray(_graph_parts(ax)[0].get_offsets())
+    np.testing.assert_allclose(np.linalg.norm(places, axis=0), spread)
+    assert [t.get_text() for t in ax.texts] == [str(a) for a in range(8)]
+
+
+def test_skeleton_graph_draws_a_branch_to_nowhere_as_a_stub(cube):
+    _, sk, outputs = cube
+    edges = sk.edges.copy()
+    edges[0, 2] = -1  # the first saddle's second branch settles nowhere
+    edges[1, 1:] = -1  # the second saddle's both: left out
+    ax = rd.plot.skeleton_graph(rd.Skeleton(**{**vars(sk), "edges": edges}), outputs[:, :2])
+    _, saddles, segments, _ = _graph_parts(ax)
+    assert len(saddles.get_offsets()) == 11 and len(segments) == 22
+    a = edges[0, 1]
+    saddle, (to_a, stub) = saddles.get_offsets()[0], segments[:2]
+    np.testing.assert_allclose(to_a, [saddle, outputs[a, :2]])
+    np.testing.assert_allclose(stub[0], saddle)
+    # the saddle and its stub point away from the middle of the layout, one share each
+    away = outputs[a, :2] / np.linalg.norm(outputs[a, :2])
+    np.testing.assert_allclose(saddle - outputs[a, :2], 0.15 * 2 * away)
+    np.testing.assert_allclose(stub[1] - saddle, 0.15 * 2 * away)
+
+
+def test_skeleton_graph_bad_input(cube):
+    _, sk, outputs = cube
+    with pytest.raises(TypeError, match="skeleton must be a Skeleton"):
+        rd.plot.skeleton_graph(sk.fixed_points, outputs)
+    with pytest.raises(ValueError, match="outputs must have shape"):
+        rd.plot.skeleton_graph(sk, outputs[:5])
+    with pytest.raises(ValueError, match="outputs must have at least one column"):
+        rd.plot.skeleton_graph(sk, outputs[:, :0])
+    with pytest.raises(ValueError, match="ax must be 2-D axes"):
+        rd.plot.skeleton_graph(sk, outputs, ax=plt.figure().add_subplot(projection="3d"))
+
+
 # -- training -------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def trained():

@@ -114,6 +114,61 @@ def test_bad_arguments_name_themselves(arguments, error, message) -> None:
         rd.skeleton(**call)
 
 
+@pytest.mark.parametrize("discrete", [False, True], ids=["continuous", "discrete"])
+def test_branches_run_from_each_saddle_to_the_attractors_its_edge_names(discrete: bool) -> None:
+    system, _ = decoupled(3, discrete)
+    sk = rd.skeleton(system, np.random.default_rng(1).normal(0, 1.5, (64, UNITS)), n_jobs=2)
+    branches = rd.skeleton_branches(system, sk, n_jobs=2)
+    assert len(branches) == 2 * len(sk.edges)
+    attractors = sk.attractor_states
+    gaps = np.linalg.norm(attractors[:, None] - attractors[None], axis=2)
+    np.fill_diagonal(gaps, np.inf)
+    radius = 0.25 * gaps.min(axis=1)  # skeleton's default settling radius
+    for e, (saddle, a, b) in enumerate(sk.edges):
+        pair = branches[2 * e : 2 * e + 2]
+        # each starts a step off the saddle, on either side, and ends inside a or b's radius
+        saddle_state = sk.fixed_points.points[saddle]
+        starts = np.array([path[0] for path in pair])
+        assert np.all(np.linalg.norm(starts - saddle_state, axis=1) < 1e-2)
+        np.testing.assert_allclose(starts[0] - saddle_state, saddle_state - starts[1])
+        ends = np.array([path[-1] for path in pair])
+        distance = np.linalg.norm(ends[:, None] - attractors[None], axis=2)
+        reached = np.argmin(distance, axis=1)
+        assert sorted(reached.tolist()) == [a, b]
+        assert np.all(distance[[0, 1], reached] <= radius[reached])
+
+
+def test_branches_bad_arguments() -> None:
+    system, _ = decoupled(3, discrete=False)
+    sk = rd.skeleton(system, np.random.default_rng(1).normal(0, 1.5, (64, UNITS)))
+    with pytest.raises(TypeError, match="skeleton must be a Skeleton"):
+        rd.skeleton_branches(system, sk.fixed_points)
+    with pytest.raises(ValueError, match="skeleton must have width N = 5"):
+        rd.skeleton_branches(rd.RNN(np.eye(5)), sk)
+    with pytest.raises(ValueError, match="max_steps"):
+        rd.skeleton_branches(system, sk, max_steps=0)
+    with pytest.raises(ValueError, match="radius"):
+        rd.skeleton_branches(system, sk, radius=-1.0)
+
+
+def test_hypercube_reads_the_decoupled_cube() -> None:
+    system, strong = decoupled(3, discrete=False)
+    sk = rd.skeleton(system, np.random.default_rng(1).normal(0, 1.5, (64, UNITS)))
+    outputs = np.sign(sk.attractor_states[:, strong])
+    cube = rd.dynamics.hypercube(sk, outputs)
+    assert cube["memories"] == sorted("".join(p) for p in itertools.product("+-", repeat=3))
+    assert len(cube["edges_with_saddle"]) == 12 and cube["edges_without_saddle"] == []
+    for first, second in cube["edges_with_saddle"]:
+        assert sum(x != y for x, y in zip(first, second, strict=True)) == 1
+    # away from the corners (|z| = 0.5): no memories, every edge without a saddle
+    half = rd.dynamics.hypercube(sk, 0.5 * outputs)
+    assert half["memories"] == [] and len(half["edges_without_saddle"]) == 12
+    with pytest.raises(ValueError, match="outputs must have shape"):
+        rd.dynamics.hypercube(sk, outputs[:3])
+    with pytest.raises(TypeError, match="skeleton must be a Skeleton"):
+        rd.dynamics.hypercube(sk.fixed_points, outputs)
+
+
 # -- trained flip-flops ---------------------------------------------------------------------------
 
 

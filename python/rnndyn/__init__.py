@@ -17,7 +17,7 @@ from .analysis import (
     readout_spectra,
     transfer,
 )
-from .dynamics import Skeleton, skeleton
+from .dynamics import Skeleton, skeleton, skeleton_branches
 from .errors import DivergenceError
 from .fixedpoints import (
     FixedPoints,
@@ -64,6 +64,7 @@ __all__ = [
     "reference",
     "sample_states",
     "skeleton",
+    "skeleton_branches",
     "spectral_radius",
     "states_with_outputs",
     "tasks",

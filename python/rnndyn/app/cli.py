@@ -3,6 +3,9 @@
 rnndyn flipflop --bits 3 --out DIR            train, test and analyse one network
 rnndyn reproduce --figure all --quick --out DIR  the paper's figures 2 and 5-9
 rnndyn fixed-points NET.npz --out DIR         analyse a saved network
+
+flipflop and fixed-points also find the network's skeleton from the same starts (unless
+--no-skeleton): skeleton.npz, "skeleton" in summary.json, skeleton.png.
 """
 
 from __future__ import annotations
@@ -18,7 +21,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..analysis.pca import PCA
-from ..fixedpoints.result import FixedPoints
+from ..dynamics.graph import Skeleton
+from ..dynamics.hypercube import hypercube
+from ..dynamics.skeletonize import skeleton
+from ..fixedpoints.result import FixedPoints, concatenate
 from ..fixedpoints.search import find_fixed_points
 from ..fixedpoints.starts import flipflop_starts, sample_states
 from ..networks.esn import ESN, RunResult
@@ -30,8 +36,9 @@ if TYPE_CHECKING:
 
 
 def flipflop(args: argparse.Namespace) -> dict[str, Any]:
-    """Train a Table 1 network on the n-bit flip-flop, test it, find its fixed points, and
-    write the network, its history, the fixed points, summary.json and the figures."""
+    """Train a Table 1 network on the n-bit flip-flop, test it, find its fixed points and its
+    skeleton, and write the network, its history, the fixed points, the skeleton,
+    summary.json and the figures."""
     out = _folder(args.out)
     clock = _Clock()
     table = Table1(
@@ -68,7 +75,7 @@ def flipflop(args: argparse.Namespace) -> dict[str, Any]:
     }
     net.save(out / "network.npz")
     history.save(out / "history.npz")
-    fps, tour = None, None
+    fps, tour, sk = None, None, None
     if args.states > 0:
         with clock("fixed_points"):
             starts, tour = flipflop_starts(net, args.states, seed=args.seed)
@@ -77,6 +84,7 @@ def flipflop(args: argparse.Namespace) -> dict[str, Any]:
         summary["pattern_tour_accuracy"] = FlipFlop.accuracy(tour.outputs, tour.targets)
         summary["fixed_points"] = _describe(fps, net)
         fps.save(out / "fixed_points.npz")
+        sk = _skeleton(args, net, starts, clock, out, summary)
     if args.figures:
         with clock("figures"):
             from .. import plot
@@ -86,7 +94,7 @@ def flipflop(args: argparse.Namespace) -> dict[str, Any]:
                 out / "training.png",
             )
             if fps is not None and tour is not None:
-                _portrait(net, fps, tour, out / "phase_portrait.png")
+                _figures(net, fps, tour, sk, out)
     summary["seconds"] = clock.seconds
     return _write(out, summary)
 
@@ -108,8 +116,9 @@ def reproduce(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def fixed_points(args: argparse.Namespace) -> dict[str, Any]:
-    """Fixed points of a saved network: starts from a tour of every pattern for a flip-flop
-    network (inputs = outputs), else from a zero-input run from random states."""
+    """Fixed points (and the skeleton) of a saved network: starts from a tour of every pattern
+    for a flip-flop network (inputs = outputs), else from a zero-input run from random
+    states."""
     out = _folder(args.out)
     net = ESN.load(args.network)
     clock = _Clock()
@@ -121,17 +130,18 @@ def fixed_points(args: argparse.Namespace) -> dict[str, Any]:
             starts = sample_states(run.states, args.states, seed=args.seed)
         fps = find_fixed_points(net, starts, n_jobs=args.n_jobs, progress=args.progress)
     fps.save(out / "fixed_points.npz")
-    if args.figures:
-        with clock("figures"):
-            _portrait(net, fps, run, out / "phase_portrait.png")
-    summary = {
+    summary: dict[str, Any] = {
         "network": str(args.network),
         "n": net.size,
         "inputs": net.n_inputs,
         "outputs": net.n_outputs,
         "fixed_points": _describe(fps, net),
-        "seconds": clock.seconds,
     }
+    sk = _skeleton(args, net, starts, clock, out, summary)
+    if args.figures:
+        with clock("figures"):
+            _figures(net, fps, run, sk, out)
+    summary["seconds"] = clock.seconds
     return _write(out, summary)
 
 
@@ -181,17 +191,71 @@ def _free_runs(net: ESN, seed: int) -> RunResult:
     return copy.run(np.zeros((2000, net.n_inputs)))
 
 
-def _portrait(net: ESN, fps: FixedPoints, run: RunResult, path: Path) -> None:
-    """The phase portrait of `run` and the fixed points in the run's top 3 PCs."""
+# points this close are one (find_fixed_points' and skeleton's default tol_unique)
+_TOL_UNIQUE = 1e-3
+
+
+def _skeleton(
+    args: argparse.Namespace,
+    net: ESN,
+    starts: np.ndarray,
+    clock: _Clock,
+    out: Path,
+    summary: dict[str, Any],
+) -> Skeleton | None:
+    """With --skeleton: the skeleton from `starts` (timed as "skeleton"), saved as
+    skeleton.npz and described in summary["skeleton"]; else None."""
+    if not args.skeleton:
+        return None
+    with clock("skeleton"):
+        sk = skeleton(net, starts, n_jobs=args.n_jobs)
+    sk.save(out / "skeleton.npz")
+    summary["skeleton"] = _describe_skeleton(sk, net)
+    return sk
+
+
+def _describe_skeleton(sk: Skeleton, net: ESN) -> dict[str, Any]:
+    """Attractors (by kind), saddles by index, the edges [saddle, a, b], and for a flip-flop
+    network (inputs = outputs) the hypercube of its outputs: its memories and which edges a
+    1-saddle joins."""
+    kinds, kind_counts = np.unique(sk.attractor_kind, return_counts=True)
+    index, index_counts = np.unique(sk.fixed_points.unstable_dims[sk.saddles], return_counts=True)
+    described: dict[str, Any] = {
+        "attractors": len(sk),
+        "attractor_kind": {str(k): int(c) for k, c in zip(kinds, kind_counts, strict=True)},
+        "saddles_by_index": {str(k): int(c) for k, c in zip(index, index_counts, strict=True)},
+        "edges": sk.edges.tolist(),
+    }
+    if net.n_inputs == net.n_outputs:
+        described["hypercube"] = hypercube(sk, net.output_of(sk.attractor_states))
+    return described
+
+
+def _figures(net: ESN, fps: FixedPoints, run: RunResult, sk: Skeleton | None, out: Path) -> None:
+    """phase_portrait.png: `run` and the fixed points in the run's top 3 PCs, with the
+    skeleton's fixed points and the branches of its 1-saddles; skeleton.png: the skeleton's
+    graph."""
     from .. import plot
 
+    if sk is not None:  # the skeleton's points too, so that each branch starts at a marker
+        fps = concatenate([fps, sk.fixed_points], _TOL_UNIQUE)
     pca = PCA(3).fit(run.states)
-    ax = plot.phase_portrait(pca, run.states, fps[fps.kind != "unconverged"])
+    ax = plot.phase_portrait(
+        pca,
+        run.states,
+        fps[fps.kind != "unconverged"],
+        skeleton=sk,
+        system=None if sk is None else net,
+    )
     ax.set_title(
         f"N = {net.size}: {len(fps.stable)} stable points, "
         f"{int(np.sum(fps.unstable_dims[fps.kind == 'fixed'] > 0))} saddles"
     )
-    _save(ax.figure, path)
+    _save(ax.figure, out / "phase_portrait.png")
+    if sk is not None:
+        ax = plot.skeleton_graph(sk, net.output_of(sk.attractor_states))
+        ax.set_title(f"N = {net.size}: {len(sk)} attractors, {len(sk.edges)} 1-saddles")
+        _save(ax.figure, out / "skeleton.png")
 
 
 def _save(fig: Figure | SubFigure, path: Path) -> None:
@@ -211,6 +275,15 @@ def _folder(path: str) -> Path:
 def _write(out: Path, summary: dict[str, Any]) -> dict[str, Any]:
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+def _skeleton_option(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--skeleton",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also the skeleton (attractors, saddles, edges) from the same starts",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -246,6 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="starting states for the fixed-point search (0: none)",
     )
     flip.add_argument("--figures", action=argparse.BooleanOptionalAction, default=True)
+    _skeleton_option(flip)
     common(flip, "results")
     flip.set_defaults(run=flipflop)
 
@@ -263,6 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     fixed.add_argument("network", help="a network saved by ESN.save or `rnndyn flipflop`")
     fixed.add_argument("--states", type=int, default=256, help="starting states")
     fixed.add_argument("--figures", action=argparse.BooleanOptionalAction, default=True)
+    _skeleton_option(fixed)
     common(fixed, "fixed_points")
     fixed.set_defaults(run=fixed_points)
     return parser

@@ -28,6 +28,8 @@ FloatArray = NDArray[np.float64]
 _ROWS_PER_THREAD, _WORK_PER_THREAD = 16, 2_000_000
 # the default step of a continuous-time FunctionSystem, x ← x + step F(x)
 DEFAULT_STEP = 0.1
+# a free run that moves slower than this (|F| / sqrt(N)) has come to rest
+REST_SPEED = 1e-5
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,7 @@ class Settled:
     speed: FloatArray
     steps: NDArray[np.intp]
     slowest: FloatArray
+    paths: list[FloatArray] | None = None
 
 
 def settle(
@@ -115,11 +118,15 @@ def settle(
     max_steps: int = 5_000,
     rest_speed: float = 0.0,
     check_every: int = 5,
+    record: bool = False,
 ) -> Settled:
     """Run every row of `states` (K, N) until it comes within `radius[j]` of attractor j
     (attractors (A, N)), or moves slower than `rest_speed` (|F|: at rest somewhere not known:
-    label -1), or `max_steps` pass (label -1). Rows leave the batch as they settle."""
+    label -1), or `max_steps` pass (label -1). Rows leave the batch as they settle. With
+    `record`, `paths` holds each run (T_i, N): its start and its state every `check_every`
+    steps to its last."""
     x = np.array(states, dtype=float, copy=True)
+    records = [(np.arange(x.shape[0]), x.copy())] if record else []
     count = x.shape[0]
     label = np.full(count, -1, dtype=np.intp)
     speed = np.full(count, np.inf)
@@ -138,12 +145,24 @@ def settle(
         slower = speed[active] < least[active]
         least[active[slower]] = speed[active[slower]]
         slowest[active[slower]] = before[slower]
+        if record:
+            records.append((active, x[active]))
         found = nearest_within(x[active], attractors, radius)
         label[active] = found
         finite = np.all(np.isfinite(x[active]), axis=1)
         done = (found >= 0) | (speed[active] <= rest_speed) | ~finite
         active = active[~done]
-    return Settled(label, x, speed, steps, slowest)
+    paths = _paths(records, count) if record else None
+    return Settled(label, x, speed, steps, slowest, paths)
+
+
+def _paths(records: list[tuple[NDArray[np.intp], FloatArray]], count: int) -> list[FloatArray]:
+    """Each row's states (T_i, N) from the (rows, states) recorded step by step."""
+    pieces: list[list[FloatArray]] = [[] for _ in range(count)]
+    for rows, states in records:
+        for row, state in zip(rows.tolist(), states, strict=True):
+            pieces[row].append(state)
+    return [np.array(piece) for piece in pieces]
 
 
 def nearest_within(states: FloatArray, centres: FloatArray, radius: FloatArray) -> NDArray[np.intp]:
@@ -160,3 +179,20 @@ def nearest_within(states: FloatArray, centres: FloatArray, radius: FloatArray) 
     inside = squared <= radius[None, :] ** 2
     first = np.argmax(inside, axis=1)
     return np.where(inside.any(axis=1), first, -1).astype(np.intp)
+
+
+def distances(points: FloatArray) -> FloatArray:
+    """(A, A) distances between points, the diagonal infinite."""
+    distance: FloatArray = np.linalg.norm(points[:, None] - points[None], axis=2)
+    distance[np.diag_indices_from(distance)] = np.inf
+    return distance
+
+
+def settling_radii(attractors: FloatArray, share: float) -> FloatArray:
+    """Each attractor's settling radius: `share` of the distance to the nearest other one
+    (of 1 + |a| for a lone attractor)."""
+    if attractors.shape[0] < 2:
+        lone: FloatArray = share * (1.0 + np.linalg.norm(attractors, axis=1))
+        return lone
+    radii: FloatArray = share * np.min(distances(attractors), axis=1)
+    return radii

@@ -26,8 +26,9 @@ from ..fixedpoints.systems import VelocitySystem
 from ..networks.esn import ESN
 from ..networks.rnn import RNN
 from .boundaries import Basins, Brackets, bisect, direct_crossings, track
+from .branches import branch_starts
 from .deflation import deflated_newton
-from .flow import FloatArray, Flow, settle
+from .flow import REST_SPEED, FloatArray, Flow, distances, settle, settling_radii
 from .graph import Skeleton
 
 System = ESN | RNN | VelocitySystem
@@ -92,7 +93,7 @@ class _Work:
         return Basins(
             self.flow,
             self.attractors,
-            _radii(self.attractors, self.options.radius),
+            settling_radii(self.attractors, self.options.radius),
             self.options.max_steps,
         )
 
@@ -302,8 +303,6 @@ _MAX_DISCOVERY_ROUNDS = 3
 _BISECTION = 1e-4
 # ... and edge tracking re-bisects once the pair is this share apart
 _TRACK_SEPARATION = 1e-3
-# a free run that moves slower than this (|F| / sqrt(N)) has come to rest
-_REST_SPEED = 1e-5
 
 
 def deflated_zeros(work: _Work, starts: FloatArray) -> FloatArray:
@@ -343,7 +342,7 @@ def _discover(work: _Work, guesses: FloatArray) -> bool:
     if guesses.shape[0] == 0:
         return False
     basins = work.basins()
-    rest = _REST_SPEED * np.sqrt(guesses.shape[1])
+    rest = REST_SPEED * np.sqrt(guesses.shape[1])
     settled = settle(basins.flow, guesses, basins.attractors, basins.radius, basins.max_steps, rest)
     resting = settled.ends[(settled.label < 0) & (settled.speed <= rest)]
     return _adopt(work, resting)
@@ -371,15 +370,10 @@ def _branches(work: _Work) -> NDArray[np.intp]:
     one = np.flatnonzero((fps.kind == "fixed") & (fps.unstable_dims == 1))
     if one.size == 0 or work.attractors.shape[0] == 0:
         return np.zeros((0, 3), dtype=np.intp)
-    x = fps.points[one]
-    v = np.real(fps.unstable_right[one, :, 0])
-    v /= np.linalg.norm(v, axis=1, keepdims=True)
-    distance = np.min(np.linalg.norm(x[:, None] - work.attractors[None], axis=2), axis=1)
-    shift = (work.options.branch * distance)[:, None] * v
-    starts = np.vstack([x + shift, x - shift])
+    starts = branch_starts(fps, one, work.attractors, work.options.branch)
     for _ in range(_MAX_DISCOVERY_ROUNDS):
         basins = work.basins()
-        rest = _REST_SPEED * np.sqrt(x.shape[1])
+        rest = REST_SPEED * np.sqrt(starts.shape[1])
         settled = settle(
             basins.flow, starts, basins.attractors, basins.radius, basins.max_steps, rest
         )
@@ -404,7 +398,7 @@ def _parallelogram_corners(attractors: FloatArray, options: _Options) -> FloatAr
     if count < 3:
         return attractors[:0]
     k = min(_neighbour_count(count, options.neighbours), count - 1)
-    nearest = np.argsort(_distances(attractors), axis=1)[:, :k]
+    nearest = np.argsort(distances(attractors), axis=1)[:, :k]
     guesses: FloatArray = np.array(
         [
             attractors[row[i]] + attractors[row[j]] - attractors[a]
@@ -413,7 +407,9 @@ def _parallelogram_corners(attractors: FloatArray, options: _Options) -> FloatAr
             for j in range(i + 1, k)
         ]
     )
-    far = ~near_any(guesses, attractors, 0.5 * float(np.min(_radii(attractors, options.radius))))
+    far = ~near_any(
+        guesses, attractors, 0.5 * float(np.min(settling_radii(attractors, options.radius)))
+    )
     corners: FloatArray = guesses[far]
     return corners
 
@@ -424,7 +420,7 @@ def _neighbour_pairs(attractors: FloatArray, neighbours: int | None) -> NDArray[
     if count < 2:
         return np.zeros((0, 2), dtype=np.intp)
     k = min(_neighbour_count(count, neighbours), count - 1)
-    distance = _distances(attractors)
+    distance = distances(attractors)
     nearest = np.argsort(distance, axis=1)[:, :k]
     pairs = {(min(a, int(b)), max(a, int(b))) for a, row in enumerate(nearest) for b in row}
     ordered = sorted(pairs, key=lambda p: (distance[p], p))
@@ -436,7 +432,7 @@ def _close_pairs(points: FloatArray, reach: float, most: int) -> NDArray[np.intp
     other point, the `most` closest."""
     if points.shape[0] < 2:
         return np.zeros((0, 2), dtype=np.intp)
-    distance = _distances(points)
+    distance = distances(points)
     nearest = np.min(distance, axis=1)
     i, j = np.nonzero(np.triu(distance <= reach * np.minimum.outer(nearest, nearest), 1))
     order = np.argsort(distance[i, j], kind="stable")[:most]
@@ -446,23 +442,6 @@ def _close_pairs(points: FloatArray, reach: float, most: int) -> NDArray[np.intp
 def _neighbour_count(count: int, neighbours: int | None) -> int:
     """`neighbours`, or ceil(log2 A) + 1: a hypercube corner's neighbours and one more."""
     return neighbours if neighbours is not None else int(np.ceil(np.log2(count))) + 1
-
-
-def _distances(points: FloatArray) -> FloatArray:
-    """(A, A) distances between points, the diagonal infinite."""
-    distance: FloatArray = np.linalg.norm(points[:, None] - points[None], axis=2)
-    distance[np.diag_indices_from(distance)] = np.inf
-    return distance
-
-
-def _radii(attractors: FloatArray, share: float) -> FloatArray:
-    """Each attractor's settling radius: `share` of the distance to the nearest other one
-    (of 1 + |a| for a lone attractor)."""
-    if attractors.shape[0] < 2:
-        lone: FloatArray = share * (1.0 + np.linalg.norm(attractors, axis=1))
-        return lone
-    radii: FloatArray = share * np.min(_distances(attractors), axis=1)
-    return radii
 
 
 def _pair_distance(attractors: FloatArray, brackets: Brackets) -> FloatArray:

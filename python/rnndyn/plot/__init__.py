@@ -7,6 +7,7 @@ from .learning import training
 from .linearization import spectrum
 from .noise import robustness
 from .phase import phase_portrait
+from .skeleton import skeleton_graph
 from .snapshots import animation, evolution
 from .spectra import readout_spectra
 
@@ -16,6 +17,7 @@ __all__ = [
     "phase_portrait",
     "readout_spectra",
     "robustness",
+    "skeleton_graph",
     "spectrum",
     "speed_landscape",
     "training",

@@ -11,7 +11,12 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._validation import as_array, as_float
 from ..analysis.pca import PCA
+from ..dynamics.branches import skeleton_branches
+from ..dynamics.graph import Skeleton
 from ..fixedpoints.result import FixedPoints
+from ..fixedpoints.systems import VelocitySystem
+from ..networks.esn import ESN
+from ..networks.rnn import RNN
 from ._common import (
     STABILITY_COLOURS,
     as_fixed_points,
@@ -37,6 +42,9 @@ def phase_portrait(
     segment_length: float | None = None,
     legend: bool = True,
     title: str | None = None,
+    skeleton: Skeleton | None = None,
+    system: ESN | RNN | VelocitySystem | None = None,
+    inputs: ArrayLike | None = None,
 ) -> Axes:
     """Draw states in the basis of a fitted `pca`: 3-D axes on its first three components, or
     2-D axes if it has two. Returns the axes.
@@ -51,6 +59,10 @@ def phase_portrait(
       eigenvector v (its real part, normalised; the imaginary part for the second of a
       complex pair, so that the pair's unstable plane shows), projected like the rest.
     - segment_length: s in state units; None: half the standard deviation along PC1.
+    - skeleton, system, inputs: with a skeleton and the system it was found for (at the
+      constant `inputs`), each 1-saddle's two branches (`skeleton_branches`: free runs from
+      the saddle along its unstable vector until they settle) as thin lines in the 1-saddle
+      colour.
     """
     if not isinstance(pca, PCA):
         raise TypeError(f"pca must be a fitted rnndyn.PCA, got {type(pca).__name__}")
@@ -73,17 +85,39 @@ def phase_portrait(
         )
     if starts is not None:
         _draw_starts(ax, project(as_array("starts", starts, (None, width))))
+    if skeleton is not None or system is not None:
+        _draw_branches(ax, skeleton, system, inputs, project)
     if fixed_points is not None:
-        length = None
-        if saddle_segments:
-            length = (
-                0.5 * np.sqrt(pca.explained_variance_[0])
-                if segment_length is None
-                else as_float("segment_length", segment_length, positive=True)
-            )
+        length = _segment_length(pca, segment_length) if saddle_segments else None
         _draw_fixed_points(ax, as_fixed_points(fixed_points), width, project, length)
     _finish(ax, pca, dims, legend, title)
     return ax
+
+
+def _segment_length(pca: PCA, segment_length: float | None) -> float:
+    """`segment_length` checked, or half the standard deviation along PC1."""
+    if segment_length is None:
+        return float(0.5 * np.sqrt(pca.explained_variance_[0]))
+    return as_float("segment_length", segment_length, positive=True)
+
+
+def _draw_branches(
+    ax: Axes,
+    skeleton: Skeleton | None,
+    system: ESN | RNN | VelocitySystem | None,
+    inputs: ArrayLike | None,
+    project: Callable[[np.ndarray], NDArray[np.float64]],
+) -> None:
+    """The branches of the skeleton's 1-saddles, thin lines in the 1-saddle colour."""
+    if skeleton is None or system is None:
+        raise ValueError("skeleton and system go together: give both to draw the branches")
+    for i, path in enumerate(skeleton_branches(system, skeleton, inputs)):
+        ax.plot(
+            *project(path).T,
+            lw=0.8,
+            color=STABILITY_COLOURS[1],
+            label="1-saddle branches" if i == 0 else "_nolegend_",
+        )
 
 
 def _draw_starts(ax: Axes, dots: np.ndarray) -> None:
