@@ -62,6 +62,9 @@ class _Work:
     options: _Options
     found: FixedPoints
     attractors: FloatArray
+    # the last graph and the (points, attractors) counts it was made for: points and
+    # attractors are only ever added, so equal counts mean the same graph
+    edges: tuple[tuple[int, int], NDArray[np.intp]] | None = None
 
     def search(self, starts: FloatArray, max_iter: int | None = None) -> FixedPoints:
         """The new fixed points (q <= tol_q, none within tol_unique of one known) that Newton
@@ -365,7 +368,17 @@ def _adopt(work: _Work, states: FloatArray) -> bool:
 
 def _branches(work: _Work) -> NDArray[np.intp]:
     """(E, 3): each 1-saddle's row and the attractors its two branches x ± ε v settle in;
-    branches that come to rest somewhere new are finished by Newton and settle again."""
+    branches that come to rest somewhere new are finished by Newton and settle again. Runs
+    again only when points or attractors were added since the last time."""
+    if work.edges is not None and work.edges[0] == (len(work.found), len(work.attractors)):
+        return work.edges[1]
+    edges = _run_branches(work)
+    work.edges = (len(work.found), len(work.attractors)), edges
+    return edges
+
+
+def _run_branches(work: _Work) -> NDArray[np.intp]:
+    """_branches' free runs."""
     fps = work.found
     one = np.flatnonzero((fps.kind == "fixed") & (fps.unstable_dims == 1))
     if one.size == 0 or work.attractors.shape[0] == 0:
