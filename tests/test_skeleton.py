@@ -51,6 +51,7 @@ def test_decoupled_units_give_every_zero_and_the_k_cube(k: int, discrete: bool) 
         if np.sum(corners[a] != corners[b]) == 1
     }
     assert sk.joined() == cube and len(sk.edges) == k * 2 ** (k - 1)
+    assert np.all(fps.unstable_dims[sk.edges[:, 0]] == 1)  # each edge's row is its 1-saddle
     for saddle, a, b in sk.edges:
         # the saddle sits on the cube's edge from a to b: its zero unit is where they differ
         differ = corners[a] != corners[b]
@@ -196,3 +197,17 @@ def test_trained_3_bit_flipflop_has_every_memory(seed: int) -> None:
     rest = net.copy()
     rest.state = sk.attractor_states[corner[0]]
     np.testing.assert_allclose(rest.run(np.zeros((200, 3))).states[-1], rest.state, atol=1e-8)
+
+
+def test_edges_name_their_saddles_after_branches_find_new_points() -> None:
+    # a barely trained network (as the quick benchmark trains it): the branches of its
+    # saddles come to rest at points the search had not found, which reorders the points;
+    # each edge must still name the row of its 1-saddle
+    task = rd.tasks.FlipFlop(3, seed=0)
+    net = rd.ESN(100, 3, 3, seed=0)
+    rd.train_force(net, task.sample(400))
+    starts, _ = rd.flipflop_starts(net, 8, seed=0)
+    sk = rd.skeleton(net, starts, n_jobs=1)
+    assert len(sk.edges) and np.all(sk.fixed_points.unstable_dims[sk.edges[:, 0]] == 1)
+    for path in rd.skeleton_branches(net, sk):
+        assert path.shape[0] >= 1 and np.all(np.isfinite(path))

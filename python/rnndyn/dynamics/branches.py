@@ -77,5 +77,19 @@ def skeleton_branches(
         record=True,
     )
     assert settled.paths is not None  # recorded
-    plus, minus = settled.paths[: rows.size], settled.paths[rows.size :]
+    # a run that diverged ends where it was last finite
+    paths = [
+        path[: np.argmin(np.all(np.isfinite(np.vstack([path, [np.nan]])), axis=1))]
+        if not np.all(np.isfinite(path))
+        else path
+        for path in settled.paths
+    ]
+    plus, minus = paths[: rows.size], paths[rows.size :]
     return [path for pair in zip(plus, minus, strict=True) for path in pair]
+
+
+def _finite_part(path: FloatArray) -> FloatArray:
+    """The states (T, N) up to the first non-finite one: a run that diverged ends where it
+    was last finite."""
+    finite = np.all(np.isfinite(path), axis=1)
+    return path if finite.all() else path[: int(np.argmin(finite))]

@@ -396,7 +396,9 @@ def _run_branches(work: _Work) -> NDArray[np.intp]:
     ends = settled.label.reshape(2, -1).T
     ends = np.sort(np.where(ends < 0, np.iinfo(np.intp).max, ends), axis=1)
     ends = np.where(ends == np.iinfo(np.intp).max, -1, ends)
-    return np.column_stack([one, ends]).astype(np.intp)
+    # points adopted on the way reorder `found` (by q): the saddles' rows there now
+    rows = _indices_of(fps.points[one], work.found.points)
+    return np.column_stack([rows, ends]).astype(np.intp)
 
 
 def _joined_pairs(work: _Work) -> set[tuple[int, int]]:
