@@ -51,6 +51,8 @@ def test_decoupled_units_give_every_zero_and_the_k_cube(k: int, discrete: bool) 
         if np.sum(corners[a] != corners[b]) == 1
     }
     assert sk.joined() == cube and len(sk.edges) == k * 2 ** (k - 1)
+    # the basins that meet are the cube's edges too (the diagonals cross at higher saddles)
+    assert {tuple(p) for p in sk.adjacent.tolist()} == cube and sk.unjoined().size == 0
     assert np.all(fps.unstable_dims[sk.edges[:, 0]] == 1)  # each edge's row is its 1-saddle
     for saddle, a, b in sk.edges:
         # the saddle sits on the cube's edge from a to b: its zero unit is where they differ
@@ -63,7 +65,7 @@ def test_skeleton_saves_and_loads(tmp_path) -> None:
     system, _ = decoupled(3, discrete=False)
     sk = rd.skeleton(system, np.random.default_rng(1).normal(0, 1.5, (64, UNITS)))
     loaded = rd.Skeleton.load(sk.save(tmp_path / "skeleton"))
-    for name in ("attractor_states", "attractor_kind", "attractor_index", "edges"):
+    for name in ("attractor_states", "attractor_kind", "attractor_index", "edges", "adjacent"):
         np.testing.assert_array_equal(getattr(loaded, name), getattr(sk, name))
     np.testing.assert_array_equal(loaded.fixed_points.eigenvalues, sk.fixed_points.eigenvalues)
     assert loaded.summary() == sk.summary()
@@ -182,9 +184,10 @@ def _corner_memories(net: rd.ESN, sk: rd.Skeleton) -> tuple[np.ndarray, np.ndarr
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_trained_3_bit_flipflop_has_every_memory(seed: int) -> None:
+@pytest.mark.parametrize(("seed", "all_joined"), [(0, True), (1, False), (2, True)])
+def test_trained_3_bit_flipflop_memories_and_edges(seed: int, all_joined: bool) -> None:
     from conftest import trained_flipflop
+    from free_runs import direct_pairs, one_bit_pairs
 
     net, _, test = trained_flipflop(3, seed)
     starts = rd.sample_states(test.states, 256, seed=0)
@@ -197,6 +200,20 @@ def test_trained_3_bit_flipflop_has_every_memory(seed: int) -> None:
     rest = net.copy()
     rest.state = sk.attractor_states[corner[0]]
     np.testing.assert_allclose(rest.run(np.zeros((200, 3))).states[-1], rest.state, atol=1e-8)
+    # the one-bit pairs whose segment passes directly between their basins (plain NumPy free
+    # runs) are adjacent in the skeleton, and a 1-saddle joins each; on seed 1 none does: the
+    # runs that track those boundaries never come to rest (their edge state is not a fixed
+    # point), and the skeleton reports the pairs as unjoined
+    direct = direct_pairs(
+        net, sk.attractor_states, one_bit_pairs(net.output_of(sk.attractor_states))[1]
+    )
+    assert len(direct) >= 4
+    assert set(direct) <= {tuple(p) for p in sk.adjacent.tolist()}
+    unjoined = {tuple(p) for p in sk.unjoined().tolist()}
+    assert all((p in sk.joined()) != (p in unjoined) for p in direct)
+    assert all(p in sk.joined() for p in direct) == all_joined
+    if not all_joined:
+        assert not any(p in sk.joined() for p in direct)
 
 
 def test_edges_name_their_saddles_after_branches_find_new_points() -> None:

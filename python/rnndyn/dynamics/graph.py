@@ -4,7 +4,7 @@ of them (docs/mathematics.md, The skeleton)."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,12 @@ class Skeleton:
     - edges: (E, 3) int, one row per 1-saddle: its row in `fixed_points` and the two
       attractors its unstable branches settle in (ascending; -1, last, for a branch that
       settles at no known attractor).
+    - adjacent: (B, 2) int, the pairs of neighbouring attractors (ascending) whose basins
+      meet: their straight segment passes directly from one's basin to the other's, and
+      not where more basins meet (there edge tracking ends at a saddle of index >= 2). The
+      edge state of their boundary is a 1-saddle joining them (an edge) or, where
+      `unjoined` lists the pair, something the skeleton does not hold (a saddle cycle, a
+      chaotic saddle, a saddle it missed) or a 1-saddle joining others.
     """
 
     fixed_points: FixedPoints
@@ -38,6 +44,7 @@ class Skeleton:
     attractor_kind: np.ndarray
     attractor_index: np.ndarray
     edges: np.ndarray
+    adjacent: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.intp))
 
     def __len__(self) -> int:
         """The number of attractors."""
@@ -53,6 +60,12 @@ class Skeleton:
     def joined(self) -> set[tuple[int, int]]:
         """The pairs of attractors (a < b) that some 1-saddle joins."""
         return {(int(a), int(b)) for _, a, b in self.edges if a >= 0 and b >= 0 and a != b}
+
+    def unjoined(self) -> np.ndarray:
+        """(U, 2) the adjacent pairs of attractors that no 1-saddle found joins."""
+        joined = self.joined()
+        rows = [tuple(map(int, pair)) not in joined for pair in self.adjacent]
+        return self.adjacent[np.array(rows, dtype=bool)].reshape(-1, 2)
 
     def summary(self) -> str:
         """A few lines: attractors by kind, saddles by index, edges."""
@@ -71,6 +84,11 @@ class Skeleton:
         lines.append(
             f"  edges: {len(self.edges)} 1-saddles join {len(self.joined())} pairs of attractors"
         )
+        if len(self.adjacent):
+            lines.append(
+                f"  boundaries: {len(self.adjacent)} pairs of attractors meet on their segment, "
+                f"{len(self.unjoined())} of them joined by no 1-saddle found"
+            )
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -101,13 +119,13 @@ class Skeleton:
         """Save to `path` (.npz, no pickle); returns the path."""
         arrays: dict[str, np.ndarray] = {}
         meta: dict[str, Any] = {}
-        for field in fields(self.fixed_points):
-            value = getattr(self.fixed_points, field.name)
+        for item in fields(self.fixed_points):
+            value = getattr(self.fixed_points, item.name)
             if isinstance(value, np.ndarray):
-                arrays[_FIXED + field.name] = value
+                arrays[_FIXED + item.name] = value
             else:
-                meta[_FIXED + field.name] = list(value) if isinstance(value, tuple) else value
-        for name in ("attractor_states", "attractor_kind", "attractor_index", "edges"):
+                meta[_FIXED + item.name] = list(value) if isinstance(value, tuple) else value
+        for name in ("attractor_states", "attractor_kind", "attractor_index", "edges", "adjacent"):
             arrays[name] = getattr(self, name)
         return save_archive(path, "Skeleton", arrays, meta)
 
@@ -130,6 +148,7 @@ class Skeleton:
                 arrays["attractor_kind"],
                 arrays["attractor_index"],
                 arrays["edges"],
+                arrays.get("adjacent", np.zeros((0, 2), dtype=np.intp)),
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"{path}: not a valid Skeleton archive ({exc})") from None

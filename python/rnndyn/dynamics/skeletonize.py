@@ -11,7 +11,7 @@ free runs, then edge tracking, then Newton); and the graph (each 1-saddle's two 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -65,6 +65,8 @@ class _Work:
     # the last graph and the (points, attractors) counts it was made for: points and
     # attractors are only ever added, so equal counts mean the same graph
     edges: tuple[tuple[int, int], NDArray[np.intp]] | None = None
+    # (B, 2) the pairs of attractors whose segment passes directly between their basins
+    adjacent: NDArray[np.intp] = field(default_factory=lambda: np.zeros((0, 2), np.intp))
 
     def search(self, starts: FloatArray, max_iter: int | None = None) -> FixedPoints:
         """The new fixed points (q <= tol_q, none within tol_unique of one known) that Newton
@@ -111,7 +113,7 @@ def skeleton(
     tol_unique: float = 1e-3,
     radius: float = 0.25,
     max_steps: int = 5_000,
-    samples: int = 8,
+    samples: int = 31,
     neighbours: int | None = None,
     rounds: int = 8,
     deflation: int | Literal["auto"] = "auto",
@@ -231,13 +233,17 @@ def _add_twins(work: _Work) -> None:
 def _add_midpoints(work: _Work) -> None:
     """Newton from the midpoints of neighbouring zeros (each with those at most twice as far
     as its nearest): between two memories lies the saddle that separates them, between two
-    saddles often one of higher index; repeated (with the twins) while new zeros appear."""
+    saddles often one of higher index; repeated (with the twins) while new zeros appear, from
+    the midpoints not tried before."""
+    tried = work.found.points[:0]
     for _ in range(_MAX_DISCOVERY_ROUNDS):
         before = len(work.found)
         points = work.found.points
         pairs = _close_pairs(points, _MIDPOINT_REACH, _MIDPOINTS)
         middles = 0.5 * (points[pairs[:, 0]] + points[pairs[:, 1]])
-        work.add(middles[~near_any(middles, points, work.options.tol_unique)], _NEAR_ITER)
+        new = ~near_any(middles, np.vstack([points, tried]), work.options.tol_unique)
+        work.add(middles[new], _NEAR_ITER)
+        tried = np.vstack([tried, middles[new]])
         _add_twins(work)
         if len(work.found) == before:
             return
@@ -256,22 +262,48 @@ def _find_attractors(work: _Work) -> None:
 
 def _find_saddles(work: _Work) -> None:
     """For each pair of neighbouring attractors whose segment passes directly from one basin
-    to the other: bisection to the boundary, then edge tracking (the pair runs along the
-    boundary until it parts, and is bisected again), Newton from the slowest state of each
-    run; until a saddle joins the pair, for `rounds` rounds."""
+    to the other: bisection to the boundary, then edge tracking. Where F is odd, a pair's
+    mirror image (-a, -b) has the mirror boundary and saddles (the twins), so one of the two
+    is run. The pairs whose basins meet there are `adjacent`: all but those whose segment
+    crosses where more basins meet (their tracking ends at a saddle of index >= 2)."""
     basins = work.basins()
+    mirror = _mirror_of(work)
     pairs = _neighbour_pairs(work.attractors, work.options.neighbours)
-    brackets = bisect(basins, direct_crossings(basins, pairs, work.options.samples), _BISECTION)
+    crossing = direct_crossings(basins, _one_of_each_mirror(pairs, mirror), work.options.samples)
+    crossed = _with_mirrors(np.column_stack([crossing.a, crossing.b]), mirror)
+    junctions = _with_mirrors(
+        _track_edges(work, basins, bisect(basins, crossing, _BISECTION)), mirror
+    )
+    work.adjacent = crossed[~(crossed[:, None] == junctions[None]).all(axis=2).any(axis=1)]
+
+
+def _track_edges(work: _Work, basins: Basins, brackets: Brackets) -> NDArray[np.intp]:
+    """Edge tracking (the pair runs along the boundary until it parts, and is bisected
+    again), Newton from the slowest state of each run; for `rounds` rounds, until a saddle
+    joins the pair or the runs come back to the same known point: the edge state, which
+    joins other attractors or has more unstable directions (more rounds would find it
+    again). Returns (J, 2) the pairs whose edge state is a saddle of index >= 2: their
+    segment crosses where more than two basins meet."""
+    last = np.full(brackets.low.shape, np.nan)
+    junctions = []
     for _ in range(work.options.rounds):
         if not len(brackets):
-            return
-        gap = float(np.min(_pair_distance(work.attractors, brackets)))
-        brackets, slowest, _ = track(basins, brackets, _TRACK_SEPARATION * gap)
+            break
+        gap = _pair_distance(work.attractors, brackets)
+        brackets, slowest, _ = track(basins, brackets, _TRACK_SEPARATION * float(np.min(gap)))
         work.add(slowest, _NEAR_ITER)
+        _add_twins(work)
+        rows = _indices_of(slowest, work.found.points)
+        near = work.found.points[rows]
+        close = np.linalg.norm(near - slowest, axis=1) <= _EDGE_STATE_SHARE * gap
+        again = close & (np.linalg.norm(near - last, axis=1) <= work.options.tol_unique)
+        ends = np.column_stack([brackets.a, brackets.b])
+        junctions.append(ends[again & (work.found.unstable_dims[rows] >= 2)])
         joined = _joined_pairs(work)
-        ends = zip(brackets.a.tolist(), brackets.b.tolist(), strict=True)
-        brackets = brackets.take(np.array([(min(e), max(e)) not in joined for e in ends], bool))
+        open_ = ~again & np.array([(min(e), max(e)) not in joined for e in ends.tolist()], bool)
+        brackets, last = brackets.take(open_), near[open_]
         brackets = bisect(basins, brackets, _BISECTION)
+    return np.vstack([np.zeros((0, 2), np.intp), *junctions])
 
 
 def _graph(work: _Work) -> Skeleton:
@@ -284,6 +316,7 @@ def _graph(work: _Work) -> Skeleton:
         attractor_kind=np.full(work.attractors.shape[0], "fixed", dtype="<U5"),
         attractor_index=_indices_of(work.attractors, work.found.points),
         edges=edges,
+        adjacent=work.adjacent,
     )
 
 
@@ -306,6 +339,9 @@ _MAX_DISCOVERY_ROUNDS = 3
 _BISECTION = 1e-4
 # ... and edge tracking re-bisects once the pair is this share apart
 _TRACK_SEPARATION = 1e-3
+# an edge-tracking run whose slowest state is within this share of the pair's distance of a
+# known fixed point has reached it
+_EDGE_STATE_SHARE = 0.05
 
 
 def deflated_zeros(work: _Work, starts: FloatArray) -> FloatArray:
@@ -427,6 +463,39 @@ def _parallelogram_corners(attractors: FloatArray, options: _Options) -> FloatAr
     )
     corners: FloatArray = guesses[far]
     return corners
+
+
+def _mirror_of(work: _Work) -> NDArray[np.intp]:
+    """(A,) the row of -a among the attractors for each attractor a where F is odd (-1: none,
+    or F not odd)."""
+    attractors = work.attractors
+    none = np.full(attractors.shape[0], -1, dtype=np.intp)
+    if attractors.shape[0] == 0 or not _is_odd(work.system, work.inputs):
+        return none
+    rows = _indices_of(-attractors, attractors)
+    found = np.linalg.norm(attractors[rows] + attractors, axis=1) <= work.options.tol_unique
+    return np.where(found, rows, none)
+
+
+def _mirror_pairs(pairs: NDArray[np.intp], mirror: NDArray[np.intp]) -> NDArray[np.intp]:
+    """(P, 2) each pair's mirror image (ascending), or (-1, -1) where it has none."""
+    images = np.sort(mirror[pairs], axis=1)
+    return np.where(np.any(images < 0, axis=1, keepdims=True), -1, images)
+
+
+def _one_of_each_mirror(pairs: NDArray[np.intp], mirror: NDArray[np.intp]) -> NDArray[np.intp]:
+    """The pairs (P, 2) less those whose mirror image is among them and comes first."""
+    images = _mirror_pairs(pairs, mirror)
+    order = {tuple(p): k for k, p in enumerate(pairs.tolist())}
+    keep = [order.get(tuple(image), k) >= k for k, image in enumerate(images.tolist())]
+    return pairs[np.array(keep, dtype=bool)].reshape(-1, 2)
+
+
+def _with_mirrors(pairs: NDArray[np.intp], mirror: NDArray[np.intp]) -> NDArray[np.intp]:
+    """(B, 2) the pairs (ascending) and their mirror images, each once, sorted."""
+    both = np.vstack([np.sort(pairs, axis=1), _mirror_pairs(pairs, mirror)])
+    both = both[np.all(both >= 0, axis=1)]
+    return np.unique(both, axis=0).reshape(-1, 2).astype(np.intp)
 
 
 def _neighbour_pairs(attractors: FloatArray, neighbours: int | None) -> NDArray[np.intp]:
