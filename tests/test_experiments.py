@@ -11,9 +11,10 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+import rnndyn as rd  # noqa: E402
 from PIL import Image  # noqa: E402
 from rnndyn.app.cli import main  # noqa: E402
-from rnndyn.app.study import FIGURES, Scale, Study  # noqa: E402
+from rnndyn.app.study import FIGURES, QUICK, Scale, Study  # noqa: E402
 
 TINY = Scale(
     "tiny",
@@ -70,6 +71,7 @@ def test_measurements(study: Study):
     assert 0 <= figures["5"]["test_accuracy"] <= 1
     # figure 6: out-of-bounds runs start with the chosen readouts
     assert list(figures["6"]["out_of_bounds_end_outputs"]) == ["(0.5, 0.5, 0.5)", "(2.0, 2.0, 0.0)"]
+    _check_figure6_skeleton(study, figures["6"])
     assert figures["7"]["steps"] == list(TINY.evolution_steps)
     assert len(figures["7"]["fixed"]) == len(TINY.evolution_steps)
     assert np.all(np.array(figures["7"]["stable"]) <= np.array(figures["7"]["fixed"]))
@@ -77,6 +79,31 @@ def test_measurements(study: Study):
     assert len(figures["9"]["eta"]) == TINY.noise_levels
     for name in ("tanh", "logistic", "tanh, transferred from 3 bits"):
         assert len(figures["9"][name]["median_mse"]) == TINY.noise_levels
+
+
+def _check_figure6_skeleton(study: Study, figure: dict) -> None:
+    """Figure 6 records the skeleton it draws (the study's cached one): its summary, its
+    edges, each from a 1-saddle, and the memories of the hypercube report."""
+    net = study.trained(3).net
+    sk = study.skeleton("3", net)  # made by figure 6, from its starts
+    described = figure["skeleton"]
+    assert described["summary"] == sk.summary() and described["attractors"] == len(sk)
+    assert described["edges"] == sk.edges.tolist() and len(sk.edges) >= 1
+    assert np.all(sk.fixed_points.unstable_dims[sk.edges[:, 0]] == 1)
+    outputs = net.output_of(sk.attractor_states)
+    corner = np.all(np.abs(np.abs(outputs) - 1) <= 0.2, axis=1)
+    memories = set(rd.dynamics.bit_patterns(outputs[corner]))
+    assert described["hypercube"]["memories"] == sorted(memories)
+    assert figure["stable"] == len(sk.fixed_points.stable) >= len(memories)
+
+
+@pytest.mark.slow
+def test_figure6_at_the_quick_scale_finds_the_8_memories_and_their_edges(tmp_path):
+    figure = Study(tmp_path, QUICK, seed=0, log=None).run([6])["figures"]["6"]
+    cube = figure["skeleton"]["hypercube"]
+    assert len(cube["memories"]) == 8
+    # 1-saddles join 10 of the cube's 12 edges on seed 0 (the other two pairs have none)
+    assert len(cube["edges_with_saddle"]) >= 8
 
 
 def test_networks_are_shared_between_figures(study: Study):

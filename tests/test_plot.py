@@ -230,11 +230,11 @@ def test_phase_portrait_draws_each_saddles_branches(cube):
         rd.plot.phase_portrait(pca, system=system)
 
 
-def _graph_parts(ax):
-    """The attractors' and saddles' marker collections, the lines' segments, the labels."""
+def _graph_parts(ax, attractors="memory"):
+    """The `attractors`' and saddles' marker collections, the lines' segments, the labels."""
     markers = _labelled(ax)
     (lines,) = [c for c in ax.collections if isinstance(c, LineCollection)]
-    return markers["attractor"], markers["1-saddle"], np.array(lines.get_segments()), ax.texts
+    return markers[attractors], markers["1-saddle"], np.array(lines.get_segments()), ax.texts
 
 
 def test_skeleton_graph_draws_the_cube_by_its_outputs(cube):
@@ -260,7 +260,7 @@ def test_skeleton_graph_draws_the_cube_by_its_outputs(cube):
     np.testing.assert_allclose(saddles.get_edgecolors(), [to_rgba("tab:red")])
     assert len(saddles.get_facecolors()) == 0  # open, like every saddle
     np.testing.assert_allclose(attractors.get_facecolors(), [to_rgba("black")])
-    assert _legend_texts(ax) == ["1-saddle", "attractor"]
+    assert _legend_texts(ax) == ["1-saddle", "memory"]
 
 
 def test_skeleton_graph_places_by_two_outputs_by_pca_or_by_states(cube):
@@ -269,19 +269,52 @@ def test_skeleton_graph_places_by_two_outputs_by_pca_or_by_states(cube):
     np.testing.assert_allclose(_graph_parts(two)[0].get_offsets(), outputs[:, :2])
     assert len(_graph_parts(two)[3]) == 0 and two.get_xlabel() == "z1"
     # more than 3 outputs: their first two principal components (up to sign), here the
-    # first two outputs (uncorrelated over the corners, the largest variances)
+    # first two outputs (uncorrelated over the corners, the largest variances); off the
+    # corners of the output cube, none is a memory
     scaled = outputs * [1.0, 0.8, 0.5]
     ax = rd.plot.skeleton_graph(sk, np.column_stack([scaled, 0.1 * scaled[:, 2]]))
-    places = _graph_parts(ax)[0].get_offsets()
+    places = _graph_parts(ax, "other attractor")[0].get_offsets()
     np.testing.assert_allclose(np.abs(places), np.abs(scaled[:, :2]), atol=1e-12)
     assert ax.get_xlabel() == "PC1 of the outputs"
     # no outputs: the attractor states' first two principal components, labelled by index
     ax = rd.plot.skeleton_graph(sk)
     states = sk.attractor_states - sk.attractor_states.mean(axis=0)
     spread = np.linalg.svd(states, compute_uv=False)[:2]
-    places = np.asarray(_graph_parts(ax)[0].get_offsets())
+    places = np.asarray(_graph_parts(ax, "attractor")[0].get_offsets())
     np.testing.assert_allclose(np.linalg.norm(places, axis=0), spread)
     assert [t.get_text() for t in ax.texts] == [str(a) for a in range(8)]
+
+
+def test_skeleton_graph_tells_memories_from_other_attractors(cube):
+    _, sk, outputs = cube
+    z = outputs.copy()
+    z[2] = [0.25, -1.13, -0.77]  # a spurious attractor off the cube (seed 0's, README) ...
+    z[5] = -z[2]  # ... and its mirror image
+    z[6] = 0.95 * z[7]  # two memories at one corner
+    bits = rd.dynamics.bit_patterns(z, tolerance=0.2)
+    assert (bits[2], bits[5]) == ("?-?", "?+?") and bits[6] == bits[7] and "?" not in bits[6]
+    ax = rd.plot.skeleton_graph(sk, z)
+    memories, _, _, texts = _graph_parts(ax)
+    others = _labelled(ax)["other attractor"]
+    expected = [*rd.dynamics.bit_patterns(z)]
+    expected[2], expected[5] = "?-? #2", "?+? #5"
+    expected[6], expected[7] = f"{bits[6]} #6", f"{bits[7]} #7"
+    labels = [t.get_text() for t in texts]
+    assert labels == expected and len(set(labels)) == 8
+    # the memories filled black, the others open grey (their labels too)
+    places = z @ rd.plot.skeleton.OBLIQUE
+    is_memory = np.ones(8, bool)
+    is_memory[[2, 5]] = False
+    np.testing.assert_allclose(memories.get_offsets(), places[is_memory])
+    np.testing.assert_allclose(others.get_offsets(), places[~is_memory])
+    np.testing.assert_allclose(memories.get_facecolors(), [to_rgba("black")])
+    assert len(others.get_facecolors()) == 0
+    np.testing.assert_allclose(others.get_edgecolors(), [to_rgba("0.5")])
+    assert [to_rgba(t.get_color()) == to_rgba("0.5") for t in texts] == list(~is_memory)
+    assert _legend_texts(ax) == ["1-saddle", "memory", "other attractor"]
+    # a wider tolerance takes the spurious pair for memories of their signs
+    wide = rd.plot.skeleton_graph(sk, z, tolerance=0.8)
+    assert wide.texts[2].get_text().startswith("+--") and "other attractor" not in _labelled(wide)
 
 
 def test_skeleton_graph_draws_a_branch_to_nowhere_as_a_stub(cube):

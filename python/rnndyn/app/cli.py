@@ -22,7 +22,6 @@ import numpy as np
 
 from ..analysis.pca import PCA
 from ..dynamics.graph import Skeleton
-from ..dynamics.hypercube import hypercube
 from ..dynamics.skeletonize import skeleton
 from ..fixedpoints.result import FixedPoints, concatenate
 from ..fixedpoints.search import find_fixed_points
@@ -30,6 +29,7 @@ from ..fixedpoints.starts import flipflop_starts, sample_states
 from ..networks.esn import ESN, RunResult
 from ..tasks import FlipFlop
 from .recipes import TABLE1, Table1, train_flipflop
+from .reports import describe_skeleton
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure, SubFigure
@@ -210,25 +210,8 @@ def _skeleton(
     with clock("skeleton"):
         sk = skeleton(net, starts, n_jobs=args.n_jobs)
     sk.save(out / "skeleton.npz")
-    summary["skeleton"] = _describe_skeleton(sk, net)
+    summary["skeleton"] = describe_skeleton(sk, net)
     return sk
-
-
-def _describe_skeleton(sk: Skeleton, net: ESN) -> dict[str, Any]:
-    """Attractors (by kind), saddles by index, the edges [saddle, a, b], and for a flip-flop
-    network (inputs = outputs) the hypercube of its outputs: its memories and which edges a
-    1-saddle joins."""
-    kinds, kind_counts = np.unique(sk.attractor_kind, return_counts=True)
-    index, index_counts = np.unique(sk.fixed_points.unstable_dims[sk.saddles], return_counts=True)
-    described: dict[str, Any] = {
-        "attractors": len(sk),
-        "attractor_kind": {str(k): int(c) for k, c in zip(kinds, kind_counts, strict=True)},
-        "saddles_by_index": {str(k): int(c) for k, c in zip(index, index_counts, strict=True)},
-        "edges": sk.edges.tolist(),
-    }
-    if net.n_inputs == net.n_outputs:
-        described["hypercube"] = hypercube(sk, net.output_of(sk.attractor_states))
-    return described
 
 
 def _figures(net: ESN, fps: FixedPoints, run: RunResult, sk: Skeleton | None, out: Path) -> None:

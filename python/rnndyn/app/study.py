@@ -19,6 +19,8 @@ from ..analysis.geometry import memory_geometry
 from ..analysis.pca import PCA
 from ..analysis.robustness import noise_robustness
 from ..analysis.transfer import transfer
+from ..dynamics import skeletonize
+from ..dynamics.graph import Skeleton
 from ..fixedpoints.result import FixedPoints
 from ..fixedpoints.search import find_fixed_points
 from ..fixedpoints.starts import flipflop_starts, states_with_outputs
@@ -26,6 +28,7 @@ from ..fixedpoints.systems import FunctionSystem
 from ..networks.esn import ESN, RunResult
 from ..tasks import FlipFlop
 from .recipes import TABLE1, Table1, TrainedFlipFlop, train_flipflop
+from .reports import describe_skeleton
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure, SubFigure
@@ -162,12 +165,25 @@ class Study:
         (K, N), if given."""
 
         def make() -> FixedPoints:
-            starts = self.starts(net)
-            if extra_starts is not None:
-                starts = np.vstack([starts, extra_starts])
+            starts = self._search_starts(net, extra_starts)
             return find_fixed_points(net, starts, n_jobs=self.n_jobs, progress=self.progress)
 
         return self._cached(("fixed points", key), make)
+
+    def skeleton(self, key: str, net: ESN, extra_starts: ArrayLike | None = None) -> Skeleton:
+        """The skeleton of `net` (cached under `key`) from the starts `fixed_points` takes:
+        `starts` plus `extra_starts` (K, N), if given."""
+
+        def make() -> Skeleton:
+            starts = self._search_starts(net, extra_starts)
+            return skeletonize.skeleton(net, starts, n_jobs=self.n_jobs)
+
+        return self._cached(("skeleton", key), make)
+
+    def _search_starts(self, net: ESN, extra_starts: ArrayLike | None) -> np.ndarray:
+        """`starts` of `net`, with `extra_starts` (K, N) below them if given."""
+        starts = self.starts(net)
+        return starts if extra_starts is None else np.vstack([starts, extra_starts])
 
     # -- the figures ---------------------------------------------------------------------------
     def figure2(self) -> dict[str, Any]:
@@ -196,7 +212,8 @@ class Study:
         return _test_scores(run)
 
     def figure6(self) -> dict[str, Any]:
-        """Phase portrait of the 3-bit network, with out-of-bounds initial conditions."""
+        """Phase portrait of the 3-bit network: its skeleton (each 1-saddle's two branches to
+        the attractors they join) and out-of-bounds initial conditions."""
         from .. import plot
         from ..plot._common import legend_outside
 
@@ -206,20 +223,30 @@ class Study:
         far_runs = [_from_state(net, x, 1500) for x in far]
         # searches also start on the out-of-bounds trajectories
         far_starts = np.vstack([run.states[::150] for run in far_runs])
-        fps = self.fixed_points("3", net, np.vstack([far, far_starts]))
+        sk = self.skeleton("3", net, np.vstack([far, far_starts]))
+        described = describe_skeleton(sk, net)
         pca = self._cached("pca 3", lambda: PCA(3).fit(tour.states))
-        ax = plot.phase_portrait(pca, tour.states, fps, self.starts(net), legend=False)
+        ax = plot.phase_portrait(
+            pca,
+            tour.states,
+            sk.fixed_points,
+            self.starts(net),
+            legend=False,
+            skeleton=sk,
+            system=net,
+        )
         for z, run, colour in zip(OUT_OF_BOUNDS, far_runs, ("tab:green", "tab:brown"), strict=True):
             path = pca.transform(run.states)
             ax.plot(*path.T, color=colour, lw=1.2, label=f"from z̄ = {z} (×)")
             cast("Axes3D", ax).scatter(*path[0], color=colour, marker="x", s=40, depthshade=False)
         legend_outside(ax, below=True)
-        ax.set_title(f"3-bit flip-flop: {int(fps.stable.points.shape[0])} stable points")
+        ax.set_title(_skeleton_title(sk, described["hypercube"]))
         self._save(ax.figure, "fig6_phase_portrait.png")
         ends = [np.round(run.outputs[-1], 3).tolist() for run in far_runs]
         return {
-            "fixed_points": fps.summary(),
-            "stable": len(fps.stable),
+            "fixed_points": sk.fixed_points.summary(),
+            "stable": len(sk.fixed_points.stable),
+            "skeleton": {"summary": sk.summary(), **described},
             "out_of_bounds_end_outputs": dict(zip(map(str, OUT_OF_BOUNDS), ends, strict=True)),
         }
 
@@ -352,6 +379,20 @@ def _from_state(net: ESN, state: np.ndarray, steps: int) -> RunResult:
     copy = net.copy()
     copy.state = state
     return copy.run(np.zeros((steps, net.n_inputs)))
+
+
+def _skeleton_title(sk: Skeleton, cube: dict[str, Any]) -> str:
+    """Figure 6's title: the memories, the other attractors, the 1-saddles and the cube's
+    edges they join."""
+    memories = len(cube["memories"])
+    others = len(sk) - memories
+    edges = len(cube["edges_with_saddle"])
+    cube_edges = edges + len(cube["edges_without_saddle"])
+    return (
+        f"3-bit flip-flop: {memories} memories"
+        + (f" (+ {others} other attractor{'s' if others != 1 else ''})" if others else "")
+        + f"\n{len(sk.edges)} 1-saddles, joining {edges} of the cube's {cube_edges} edges"
+    )
 
 
 def _test_scores(run: Trained) -> dict[str, float | None]:

@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._validation import as_array
 from ..dynamics.graph import Skeleton
-from ..dynamics.hypercube import bit_patterns
+from ..dynamics.hypercube import CORNER_TOLERANCE, at_corner, attractor_names
 from ._common import STABILITY_COLOURS, STABILITY_NAMES, axes_for, legend_outside
 
 if TYPE_CHECKING:
@@ -23,6 +23,8 @@ OBLIQUE = np.array([[1.0, 0.0], [0.0, 1.0], [0.5 * np.cos(np.pi / 6), 0.5 * np.s
 # a saddle with one end at no attractor (or both at one) sits this share of the layout's
 # size from its attractor, its dangling branch a stub of the same length beyond it
 _STUB = 0.15
+# an attractor off the output cube's corners: not one of the memories
+OTHER_ATTRACTOR_COLOUR = "0.5"
 
 
 def skeleton_graph(
@@ -30,6 +32,7 @@ def skeleton_graph(
     outputs: ArrayLike | None = None,
     ax: Axes | None = None,
     labels: bool = True,
+    tolerance: float = CORNER_TOLERANCE,
 ) -> Axes:
     """Draw the skeleton as a graph on 2-D axes; returns the axes.
 
@@ -38,27 +41,37 @@ def skeleton_graph(
       (`OBLIQUE`: all 8 corners and 12 edges show), O = 1 on a line, O > 3 by the first two
       principal components of the outputs. None: by the first two principal components of
       the attractor states.
-    - labels: each attractor's bit pattern (the signs of its outputs, "+-+"), or its index
-      without outputs.
+    - labels: with outputs, a memory (an attractor at a corner of the output cube: every
+      output within `tolerance` of ±1, as in `rnndyn.dynamics.hypercube`) by its bit pattern,
+      "+-+"; any other attractor by its bits with "?" for each output not near ±1, followed
+      by its index in the skeleton, "?-? #8" (its row in `attractor_states`), and so is a
+      memory whose corner another memory shares. Without outputs, every attractor by its
+      index.
 
-    Attractors are filled black circles; each 1-saddle an open red circle halfway between the
-    two attractors its branches reach, with a line to each. A saddle with one branch that
-    reaches no attractor (or both the same one) sits beside its attractor, its other branch a
-    short stub; a saddle whose branches reach none is left out."""
+    With outputs, memories are filled black circles and the other attractors open grey ones;
+    without, every attractor is a filled black circle. Each 1-saddle is an open red circle
+    halfway between the two attractors its branches reach, with a line to each. A saddle
+    with one branch that reaches no attractor (or both the same one) sits beside its
+    attractor, its other branch a short stub; a saddle whose branches reach none is left
+    out."""
     if not isinstance(skeleton, Skeleton):
         raise TypeError(f"skeleton must be a Skeleton, got {type(skeleton).__name__}")
     ax = axes_for(ax, figsize=(6, 5.5))
     if outputs is None:
-        places = _principal_plane(skeleton.attractor_states)
+        places, memory = _principal_plane(skeleton.attractor_states), None
         names, width = [str(a) for a in range(len(skeleton))], None
     else:
         z = as_array("outputs", outputs, (len(skeleton), None))
-        places, names, width = _output_places(z), bit_patterns(z), z.shape[1]
+        places, width = _output_places(z), z.shape[1]
+        names, memory = attractor_names(z, tolerance), at_corner(z, tolerance)
     saddles, segments = _edge_layout(skeleton.edges, places)
-    _draw(ax, places, saddles, segments)
+    _draw(ax, places, saddles, segments, memory)
     if labels:
-        for (x, y), name in zip(places, names, strict=True):
-            ax.annotate(name, (x, y), xytext=(6, 6), textcoords="offset points", zorder=5)
+        for a, ((x, y), name) in enumerate(zip(places, names, strict=True)):
+            colour = "black" if memory is None or memory[a] else OTHER_ATTRACTOR_COLOUR
+            ax.annotate(
+                name, (x, y), xytext=(6, 6), textcoords="offset points", color=colour, zorder=5
+            )
     ax.set_aspect("equal", adjustable="datalim")
     xlabel, ylabel = _axis_names(width)
     ax.set_xlabel(xlabel)
@@ -132,8 +145,15 @@ def _edge_layout(edges: np.ndarray, places: FloatArray) -> tuple[FloatArray, Flo
     return np.array(saddles).reshape(-1, 2), np.array(segments).reshape(-1, 2, 2)
 
 
-def _draw(ax: Axes, places: FloatArray, saddles: FloatArray, segments: FloatArray) -> None:
-    """The lines, the saddles (open, the 1-saddle colour) and the attractors (filled black)."""
+def _draw(
+    ax: Axes,
+    places: FloatArray,
+    saddles: FloatArray,
+    segments: FloatArray,
+    memory: NDArray[np.bool_] | None,
+) -> None:
+    """The lines, the saddles (open, the 1-saddle colour) and the attractors: filled black,
+    or, where `memory` is given, the memories filled black and the others open grey."""
     from matplotlib.collections import LineCollection
 
     saddle_colour = STABILITY_COLOURS[1]
@@ -151,13 +171,23 @@ def _draw(ax: Axes, places: FloatArray, saddles: FloatArray, segments: FloatArra
         zorder=3,
         label=STABILITY_NAMES[1],
     )
-    ax.scatter(
-        places[:, 0],
-        places[:, 1],
-        s=80,
-        marker="o",
-        color=STABILITY_COLOURS[0],
-        zorder=4,
-        label="attractor",
-    )
+    if memory is None:
+        _draw_attractors(ax, places, "attractor", color=STABILITY_COLOURS[0])
+    else:
+        if np.any(memory):
+            _draw_attractors(ax, places[memory], "memory", color=STABILITY_COLOURS[0])
+        if not np.all(memory):
+            _draw_attractors(
+                ax,
+                places[~memory],
+                "other attractor",
+                facecolors="none",
+                edgecolors=OTHER_ATTRACTOR_COLOUR,
+                linewidths=1.5,
+            )
     ax.autoscale_view()
+
+
+def _draw_attractors(ax: Axes, places: FloatArray, label: str, **style: Any) -> None:
+    """Attractors at `places` (A, 2) as large circles in `style`, under `label`."""
+    ax.scatter(places[:, 0], places[:, 1], s=80, marker="o", zorder=4, label=label, **style)

@@ -1,0 +1,29 @@
+"""What the command line and the study write about a skeleton: JSON-ready descriptions, so
+that `summary.json` and the study's `results.json` say the same things in the same words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..dynamics.graph import Skeleton
+from ..dynamics.hypercube import hypercube
+from ..networks.esn import ESN
+
+
+def describe_skeleton(sk: Skeleton, net: ESN) -> dict[str, Any]:
+    """Attractors (by kind), saddles by index, the edges [saddle, a, b], and for a flip-flop
+    network (inputs = outputs) the hypercube of its outputs: its memories and which edges a
+    1-saddle joins."""
+    kinds, kind_counts = np.unique(sk.attractor_kind, return_counts=True)
+    index, index_counts = np.unique(sk.fixed_points.unstable_dims[sk.saddles], return_counts=True)
+    described: dict[str, Any] = {
+        "attractors": len(sk),
+        "attractor_kind": {str(k): int(c) for k, c in zip(kinds, kind_counts, strict=True)},
+        "saddles_by_index": {str(k): int(c) for k, c in zip(index, index_counts, strict=True)},
+        "edges": sk.edges.tolist(),
+    }
+    if net.n_inputs == net.n_outputs:
+        described["hypercube"] = hypercube(sk, net.output_of(sk.attractor_states))
+    return described
