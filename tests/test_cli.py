@@ -50,6 +50,9 @@ def _check_skeleton(described: dict, sk: rd.Skeleton, bits: int | None) -> None:
     """summary.json's "skeleton" agrees with skeleton.npz and with itself."""
     assert described["attractors"] == len(sk) == sum(described["attractor_kind"].values())
     assert described["edges"] == sk.edges.tolist()
+    assert described["adjacent"] == sk.adjacent.tolist()
+    joined = sk.joined()
+    assert described["unjoined"] == [p for p in described["adjacent"] if tuple(p) not in joined]
     by_index = described["saddles_by_index"]
     assert sum(by_index.values()) == len(sk.saddles)
     assert by_index.get("1", 0) == len(sk.edges)  # one edge per 1-saddle

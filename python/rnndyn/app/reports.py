@@ -13,7 +13,8 @@ from ..networks.esn import ESN
 
 
 def describe_skeleton(sk: Skeleton, net: ESN) -> dict[str, Any]:
-    """Attractors (by kind), saddles by index, the edges [saddle, a, b], and for a flip-flop
+    """Attractors (by kind), saddles by index, the edges [saddle, a, b], the pairs of attractors
+    whose basins meet ("adjacent") and those of them no 1-saddle joins, and for a flip-flop
     network (inputs = outputs) the hypercube of its outputs: its memories and which edges a
     1-saddle joins."""
     kinds, kind_counts = np.unique(sk.attractor_kind, return_counts=True)
@@ -23,6 +24,8 @@ def describe_skeleton(sk: Skeleton, net: ESN) -> dict[str, Any]:
         "attractor_kind": {str(k): int(c) for k, c in zip(kinds, kind_counts, strict=True)},
         "saddles_by_index": {str(k): int(c) for k, c in zip(index, index_counts, strict=True)},
         "edges": sk.edges.tolist(),
+        "adjacent": sk.adjacent.tolist(),
+        "unjoined": sk.unjoined().tolist(),
     }
     if net.n_inputs == net.n_outputs:
         described["hypercube"] = hypercube(sk, net.output_of(sk.attractor_states))
