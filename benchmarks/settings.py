@@ -25,6 +25,7 @@ class Settings:
     # 2. fixed points of the trained network
     fixed_point_states: int = 256
     fixed_point_repeats: int = 3
+    skeleton_repeats: int = 3
     scipy_states: int = 8  # SciPy trust-ncg: a few states, extrapolated
     newton_states: int = 256  # batched NumPy Newton-GMRES: all of them, once
     fpf_states: int = 32  # FixedPointFinder, if importable: a few states, extrapolated
@@ -67,6 +68,7 @@ QUICK = Settings(
     reservoirpy_repeats=2,
     fixed_point_states=8,
     fixed_point_repeats=2,
+    skeleton_repeats=1,
     scipy_states=2,
     newton_states=8,
     fpf_states=2,

@@ -149,6 +149,16 @@ def fixed_point_targets(result: fixed_points.FixedPointResult) -> list[Target]:
             )
         )
     targets.append(fixed_point_finder_target(result, median))
+    skeleton = result.find(fixed_points.SKELETON)
+    if skeleton is not None:
+        targets.append(
+            Target(
+                f"Skeleton from the same {result.states} states, 2 threads ≤ 10 s (issue 19)",
+                seconds(skeleton.total.median),
+                at_most(skeleton.total.median, 10.0),
+                f"{seconds(median)} of it is the search alone; {skeleton.unique}",
+            )
+        )
     return targets
 
 

@@ -109,6 +109,7 @@ LEADING = "rnndyn, default method, eigenvalues=10"
 SCIPY = "SciPy trust-ncg, NumPy derivatives"
 NEWTON = "batched NumPy Newton-GMRES (benchmarks/numpy_newton.py)"
 FIXED_POINT_FINDER = "FixedPointFinder (Golub & Sussillo), PyTorch, float32, its defaults"
+SKELETON = "rnndyn skeleton (attractors, saddles, edges; issue 19)"
 
 
 def state_counts(fps: rd.FixedPoints) -> tuple[int, int, int]:
@@ -139,6 +140,14 @@ def run_rnndyn(
     return SearchRun(
         name, str(n_jobs), timing, len(starts), fixed, slow, unconverged, unique_counts(fps)
     ), fps
+
+
+def run_skeleton(net: rd.ESN, starts: np.ndarray, repeats: int) -> tuple[SearchRun, str]:
+    """`rd.skeleton` from the same starts on 2 threads: the search and all it adds."""
+    timing, sk = measure(lambda: rd.skeleton(net, starts, n_jobs=2), repeats)
+    cube = f"; {len(sk.joined())} pairs joined, {len(sk.unjoined())} adjacent pairs unjoined"
+    unique = f"{len(sk.fixed_points)} points, {len(sk)} attractors, {len(sk.edges)} edges{cube}"
+    return SearchRun(SKELETON, "2", timing, len(starts), unique=unique), sk.summary()
 
 
 def run_scipy(net: rd.ESN, starts: np.ndarray, sample: int) -> SearchRun:
@@ -240,6 +249,9 @@ def run(settings: Settings, net: rd.ESN, log: Callable[[str], None] = print) -> 
         result, fps = run_rnndyn(name, net, starts, s.fixed_point_repeats, n_jobs, eigenvalues)
         runs.append(result)
         summaries.setdefault(name, fps.summary())
+    log("  fixed points: the skeleton, 2 threads")
+    skeleton, summaries[SKELETON] = run_skeleton(net, starts, s.skeleton_repeats)
+    runs.append(skeleton)
     log(f"  fixed points: SciPy trust-ncg on {s.scipy_states} states")
     runs.append(run_scipy(net, starts, s.scipy_states))
     log(f"  fixed points: batched NumPy Newton-GMRES on {s.newton_states} states")
