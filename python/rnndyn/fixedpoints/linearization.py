@@ -343,8 +343,8 @@ def _linearize(
             # in memory by inverse iteration at the known eigenvalues (one LU each, a fraction
             # of a second Arnoldi run), else by Arnoldi on Jᵀ
             if n_unstable and size <= _DENSE_PRODUCT_LIMIT:
-                transposed = np.asarray(jacobian(x), dtype=float).T
-                left = np.conj(_null_vectors(transposed, values[:n_unstable]))
+                dense = np.asarray(jacobian(x), dtype=float)
+                left = np.conj(_null_vectors(dense, values[:n_unstable], sides=(1,))[0])
             elif n_unstable:
                 t_values, t_right = _least_stable(
                     products(x)[1], size, max(k, n_unstable + 2), time, False
@@ -358,8 +358,10 @@ def _linearize(
         values = scipy.linalg.eigvals(J)
         values = values[time.order(values)]
         unstable = values[: min(time.count_unstable(values), max_vectors)]
-        right = _null_vectors(J, unstable) if unstable.size else np.zeros((size, 1))
-        left = np.conj(_null_vectors(J.T, unstable)) if unstable.size else np.zeros((size, 1))
+        right, left = [np.zeros((size, 1))] * 2
+        if unstable.size:
+            right, transposed = _null_vectors(J, unstable, sides=(0, 1))
+            left = np.conj(transposed)
     n_unstable = min(time.count_unstable(values), max_vectors)
     right, left = right[:, :n_unstable], left[:, :n_unstable]
     if n_unstable:
@@ -407,18 +409,26 @@ def _same_jacobian(
     return owner
 
 
-def _null_vectors(matrix: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """(N, len(values)) unit eigenvectors of the real `matrix` at `values` (_null_vector); the
-    second of a conjugate pair is the conjugate of the first's vector, not a complex LU more."""
-    vectors = np.zeros((matrix.shape[0], len(values)), dtype=complex)
+def _null_vectors(
+    matrix: np.ndarray, values: np.ndarray, sides: tuple[int, ...] = (0,)
+) -> list[np.ndarray]:
+    """For each side, (N, len(values)) unit eigenvectors at `values` (_null_vector) of the real
+    `matrix` (side 0) or of its transpose (side 1: left eigenvectors, conjugated); the second
+    of a conjugate pair is the conjugate of the first's vector, not a complex LU more."""
+    vectors = [np.zeros((matrix.shape[0], len(values)), dtype=complex) for _ in sides]
     for j, value in enumerate(values):
         pair = [i for i in range(j) if np.imag(value) != 0 and values[i] == np.conj(value)]
-        vectors[:, j] = np.conj(vectors[:, pair[0]]) if pair else _null_vector(matrix, value)
+        found = (
+            [v[:, pair[0]].conj() for v in vectors] if pair else _null_vector(matrix, value, sides)
+        )
+        for v, vector in zip(vectors, found, strict=True):
+            v[:, j] = vector
     return vectors
 
 
-def _null_vector(matrix: np.ndarray, value: complex) -> np.ndarray:
-    """A unit vector v with matrix v = value v, by two steps of inverse iteration."""
+def _null_vector(matrix: np.ndarray, value: complex, sides: tuple[int, ...]) -> list[np.ndarray]:
+    """Unit vectors v with matrix v = value v (side 0) and matrixᵀ v = value v (side 1), by two
+    steps of inverse iteration each, both from one LU of matrix - value I."""
     # a real eigenvalue (ARPACK and LAPACK give it a zero imaginary part) has a real vector:
     # its LU in real arithmetic takes a quarter of the complex one's time
     shift = value.real if np.imag(value) == 0 else value
@@ -426,12 +436,16 @@ def _null_vector(matrix: np.ndarray, value: complex) -> np.ndarray:
     # a tiny shift keeps the factorisation regular at an exact eigenvalue
     shifted[np.diag_indices_from(shifted)] -= shift - 1e-14 * max(1.0, abs(value))
     factors = scipy.linalg.lu_factor(shifted, overwrite_a=True, check_finite=False)
-    vector = np.ones(matrix.shape[0], dtype=shifted.dtype)
-    for _ in range(2):
-        vector = scipy.linalg.lu_solve(factors, vector, check_finite=False)
-        vector /= np.max(np.abs(vector))  # first, so that the norm cannot under- or overflow
-        vector /= np.linalg.norm(vector)
-    return vector
+    found = []
+    for side in sides:
+        vector = np.ones(matrix.shape[0], dtype=shifted.dtype)
+        for _ in range(2):
+            # trans=1 solves with the transpose (not the conjugate transpose)
+            vector = scipy.linalg.lu_solve(factors, vector, trans=side, check_finite=False)
+            vector /= np.max(np.abs(vector))  # first, so that the norm cannot under- or overflow
+            vector /= np.linalg.norm(vector)
+        found.append(vector)
+    return found
 
 
 def _least_stable(
