@@ -18,13 +18,17 @@ def settle_numpy(net: rd.ESN, states: np.ndarray, memories: np.ndarray) -> np.nd
     gap = min(np.linalg.norm(a - b) for a, b in itertools.combinations(memories, 2))
     x = states.copy()
     label = np.full(len(x), -1)
+    active = np.arange(len(x))  # the runs not yet settled
     for _ in range(20_000):
-        x += leak * (-x + np.tanh(x) @ w_c.T)
-        distance = np.linalg.norm(x[:, None] - memories[None], axis=2)
-        near = distance.min(axis=1) < 0.25 * gap
-        label = np.where((label < 0) & near, distance.argmin(axis=1), label)
-        if np.all(label >= 0):
+        if active.size == 0:
             break
+        y = x[active]
+        y += leak * (-y + np.tanh(y) @ w_c.T)
+        x[active] = y
+        distance = np.linalg.norm(y[:, None] - memories[None], axis=2)
+        near = distance.min(axis=1) < 0.25 * gap
+        label[active[near]] = distance[near].argmin(axis=1)
+        active = active[~near]
     return label
 
 
