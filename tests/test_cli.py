@@ -51,6 +51,7 @@ def _check_skeleton(described: dict, sk: rd.Skeleton, bits: int | None) -> None:
     assert described["attractors"] == len(sk) == sum(described["attractor_kind"].values())
     assert described["edges"] == sk.edges.tolist()
     assert described["adjacent"] == sk.adjacent.tolist()
+    assert described["boundary_saddle"] == sk.boundary_saddle.tolist()
     joined = sk.joined()
     assert described["unjoined"] == [p for p in described["adjacent"] if tuple(p) not in joined]
     by_index = described["saddles_by_index"]

@@ -53,6 +53,9 @@ def test_decoupled_units_give_every_zero_and_the_k_cube(k: int, discrete: bool) 
     assert sk.joined() == cube and len(sk.edges) == k * 2 ** (k - 1)
     # the basins that meet are the cube's edges too (the diagonals cross at higher saddles)
     assert {tuple(p) for p in sk.adjacent.tolist()} == cube and sk.unjoined().size == 0
+    # each boundary's saddle is the 1-saddle on that edge of the cube
+    for (a, b), row in zip(sk.adjacent.tolist(), sk.boundary_saddle.tolist(), strict=True):
+        assert [a, b] in sk.edges[sk.edges[:, 0] == row, 1:].tolist()
     assert np.all(fps.unstable_dims[sk.edges[:, 0]] == 1)  # each edge's row is its 1-saddle
     for saddle, a, b in sk.edges:
         # the saddle sits on the cube's edge from a to b: its zero unit is where they differ
@@ -65,7 +68,14 @@ def test_skeleton_saves_and_loads(tmp_path) -> None:
     system, _ = decoupled(3, discrete=False)
     sk = rd.skeleton(system, np.random.default_rng(1).normal(0, 1.5, (64, UNITS)))
     loaded = rd.Skeleton.load(sk.save(tmp_path / "skeleton"))
-    for name in ("attractor_states", "attractor_kind", "attractor_index", "edges", "adjacent"):
+    for name in (
+        "attractor_states",
+        "attractor_kind",
+        "attractor_index",
+        "edges",
+        "adjacent",
+        "boundary_saddle",
+    ):
         np.testing.assert_array_equal(getattr(loaded, name), getattr(sk, name))
     np.testing.assert_array_equal(loaded.fixed_points.eigenvalues, sk.fixed_points.eigenvalues)
     assert loaded.summary() == sk.summary()
@@ -212,8 +222,17 @@ def test_trained_3_bit_flipflop_memories_and_edges(seed: int, all_joined: bool) 
     unjoined = {tuple(p) for p in sk.unjoined().tolist()}
     assert all((p in sk.joined()) != (p in unjoined) for p in direct)
     assert all(p in sk.joined() for p in direct) == all_joined
+    # each boundary's saddle: the 1-saddle joining the pair, or where tracking came to rest
+    # (a 1-saddle joining others), or none (-1: the runs never came to rest, as on seed 1)
+    saddle = dict(zip(map(tuple, sk.adjacent.tolist()), sk.boundary_saddle.tolist(), strict=True))
+    for pair in direct:
+        row = saddle[pair]
+        joins = [tuple(e) for e in sk.edges[sk.edges[:, 0] == row, 1:].tolist()]
+        assert row == -1 or sk.fixed_points.unstable_dims[row] == 1
+        assert (pair in joins) == (pair in sk.joined())
     if not all_joined:
         assert not any(p in sk.joined() for p in direct)
+        assert all(saddle[p] == -1 for p in direct)
 
 
 def test_edges_name_their_saddles_after_branches_find_new_points() -> None:

@@ -14,9 +14,9 @@ from ..networks.esn import ESN
 
 def describe_skeleton(sk: Skeleton, net: ESN) -> dict[str, Any]:
     """Attractors (by kind), saddles by index, the edges [saddle, a, b], the pairs of attractors
-    whose basins meet ("adjacent") and those of them no 1-saddle joins, and for a flip-flop
-    network (inputs = outputs) the hypercube of its outputs: its memories and which edges a
-    1-saddle joins."""
+    whose basins meet ("adjacent"), the saddle on each one's boundary (-1: none reached) and
+    those pairs no 1-saddle joins, and for a flip-flop network (inputs = outputs) the
+    hypercube of its outputs: its memories and which edges a 1-saddle joins."""
     kinds, kind_counts = np.unique(sk.attractor_kind, return_counts=True)
     index, index_counts = np.unique(sk.fixed_points.unstable_dims[sk.saddles], return_counts=True)
     described: dict[str, Any] = {
@@ -25,6 +25,7 @@ def describe_skeleton(sk: Skeleton, net: ESN) -> dict[str, Any]:
         "saddles_by_index": {str(k): int(c) for k, c in zip(index, index_counts, strict=True)},
         "edges": sk.edges.tolist(),
         "adjacent": sk.adjacent.tolist(),
+        "boundary_saddle": sk.boundary_saddle.tolist(),
         "unjoined": sk.unjoined().tolist(),
     }
     if net.n_inputs == net.n_outputs:

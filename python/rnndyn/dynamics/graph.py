@@ -17,6 +17,15 @@ if TYPE_CHECKING:
     import networkx
 
 _FIXED = "fixed_points."
+# the arrays saved beside the fixed points, in the order of the fields
+_ARRAYS = (
+    "attractor_states",
+    "attractor_kind",
+    "attractor_index",
+    "edges",
+    "adjacent",
+    "boundary_saddle",
+)
 
 
 @dataclass(frozen=True)
@@ -35,8 +44,12 @@ class Skeleton:
       meet: their straight segment passes directly from one's basin to the other's, and
       not where more basins meet (there edge tracking ends at a saddle of index >= 2). The
       edge state of their boundary is a 1-saddle joining them (an edge) or, where
-      `unjoined` lists the pair, something the skeleton does not hold (a saddle cycle, a
-      chaotic saddle, a saddle it missed) or a 1-saddle joining others.
+      `unjoined` lists the pair, a 1-saddle joining others (a chain of saddles) or
+      something the skeleton does not hold (a saddle cycle, a chaotic saddle).
+    - boundary_saddle: (B,) int, for each adjacent pair the row in `fixed_points` of the
+      1-saddle that joins it, else of the saddle at which edge tracking along its boundary
+      came to rest, else -1 (the runs did not come to rest within the skeleton's `rounds`:
+      the edge state is not a fixed point, or one the tracking did not reach).
     """
 
     fixed_points: FixedPoints
@@ -45,6 +58,7 @@ class Skeleton:
     attractor_index: np.ndarray
     edges: np.ndarray
     adjacent: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.intp))
+    boundary_saddle: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
 
     def __len__(self) -> int:
         """The number of attractors."""
@@ -85,11 +99,24 @@ class Skeleton:
             f"  edges: {len(self.edges)} 1-saddles join {len(self.joined())} pairs of attractors"
         )
         if len(self.adjacent):
-            lines.append(
-                f"  boundaries: {len(self.adjacent)} pairs of attractors meet on their segment, "
-                f"{len(self.unjoined())} of them joined by no 1-saddle found"
-            )
+            lines.append(self._boundaries_line())
         return "\n".join(lines)
+
+    def _boundaries_line(self) -> str:
+        """How many pairs of attractors meet, and what lies between those no 1-saddle joins."""
+        unjoined = [tuple(map(int, p)) not in self.joined() for p in self.adjacent]
+        rows = self.boundary_saddle[np.array(unjoined, dtype=bool)]
+        line = (
+            f"  boundaries: {len(self.adjacent)} pairs of attractors meet on their segment, "
+            f"{rows.size} of them joined by no 1-saddle found"
+        )
+        if rows.size:
+            moving = int(np.sum(rows < 0))
+            line += (
+                f" ({rows.size - moving} whose boundary leads to a saddle joining others, "
+                f"{moving} whose tracked runs never came to rest)"
+            )
+        return line
 
     def __repr__(self) -> str:
         return f"Skeleton(\n{self.summary()}\n)"
@@ -125,7 +152,7 @@ class Skeleton:
                 arrays[_FIXED + item.name] = value
             else:
                 meta[_FIXED + item.name] = list(value) if isinstance(value, tuple) else value
-        for name in ("attractor_states", "attractor_kind", "attractor_index", "edges", "adjacent"):
+        for name in _ARRAYS:
             arrays[name] = getattr(self, name)
         return save_archive(path, "Skeleton", arrays, meta)
 
@@ -149,6 +176,7 @@ class Skeleton:
                 arrays["attractor_index"],
                 arrays["edges"],
                 arrays.get("adjacent", np.zeros((0, 2), dtype=np.intp)),
+                arrays.get("boundary_saddle", np.zeros(0, dtype=np.intp)),
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"{path}: not a valid Skeleton archive ({exc})") from None

@@ -67,6 +67,8 @@ class _Work:
     edges: tuple[tuple[int, int], NDArray[np.intp]] | None = None
     # (B, 2) the pairs of attractors whose segment passes directly between their basins
     adjacent: NDArray[np.intp] = field(default_factory=lambda: np.zeros((0, 2), np.intp))
+    # for adjacent pairs whose edge tracking came to rest at a known point: that point
+    rests: dict[tuple[int, int], FloatArray] = field(default_factory=dict)
 
     def search(self, starts: FloatArray, max_iter: int | None = None) -> FixedPoints:
         """The new fixed points (q <= tol_q, none within tol_unique of one known) that Newton
@@ -271,21 +273,28 @@ def _find_saddles(work: _Work) -> None:
     pairs = _neighbour_pairs(work.attractors, work.options.neighbours)
     crossing = direct_crossings(basins, _one_of_each_mirror(pairs, mirror), work.options.samples)
     crossed = _with_mirrors(np.column_stack([crossing.a, crossing.b]), mirror)
-    junctions = _with_mirrors(
-        _track_edges(work, basins, bisect(basins, crossing, _BISECTION)), mirror
-    )
-    work.adjacent = crossed[~(crossed[:, None] == junctions[None]).all(axis=2).any(axis=1)]
+    rests = _track_edges(work, basins, bisect(basins, crossing, _BISECTION))
+    for (a, b), state in list(rests.items()):
+        if min(mirror[a], mirror[b]) >= 0:
+            rests[min(mirror[a], mirror[b]), max(mirror[a], mirror[b])] = -state
+    index = work.found.unstable_dims[_indices_of(np.array(list(rests.values())), work.found.points)]
+    junction = {pair for pair, dims in zip(rests, index.tolist(), strict=True) if dims >= 2}
+    work.adjacent = np.array(
+        [p for p in crossed.tolist() if tuple(p) not in junction], dtype=np.intp
+    ).reshape(-1, 2)
+    work.rests = {pair: state for pair, state in rests.items() if pair not in junction}
 
 
-def _track_edges(work: _Work, basins: Basins, brackets: Brackets) -> NDArray[np.intp]:
+def _track_edges(
+    work: _Work, basins: Basins, brackets: Brackets
+) -> dict[tuple[int, int], FloatArray]:
     """Edge tracking (the pair runs along the boundary until it parts, and is bisected
     again), Newton from the slowest state of each run; for `rounds` rounds, until a saddle
     joins the pair or the runs come back to the same known point: the edge state, which
     joins other attractors or has more unstable directions (more rounds would find it
-    again). Returns (J, 2) the pairs whose edge state is a saddle of index >= 2: their
-    segment crosses where more than two basins meet."""
+    again). Returns, for the pairs (a < b) whose runs came to rest so, that point."""
     last = np.full(brackets.low.shape, np.nan)
-    junctions = []
+    rests: dict[tuple[int, int], FloatArray] = {}
     for _ in range(work.options.rounds):
         if not len(brackets):
             break
@@ -293,17 +302,18 @@ def _track_edges(work: _Work, basins: Basins, brackets: Brackets) -> NDArray[np.
         brackets, slowest, _ = track(basins, brackets, _TRACK_SEPARATION * float(np.min(gap)))
         work.add(slowest, _NEAR_ITER)
         _add_twins(work)
-        rows = _indices_of(slowest, work.found.points)
-        near = work.found.points[rows]
+        near = work.found.points[_indices_of(slowest, work.found.points)]
         close = np.linalg.norm(near - slowest, axis=1) <= _EDGE_STATE_SHARE * gap
         again = close & (np.linalg.norm(near - last, axis=1) <= work.options.tol_unique)
-        ends = np.column_stack([brackets.a, brackets.b])
-        junctions.append(ends[again & (work.found.unstable_dims[rows] >= 2)])
+        ends = [
+            (a, b) for a, b in np.sort(np.column_stack([brackets.a, brackets.b]), axis=1).tolist()
+        ]
+        rests.update((ends[k], near[k]) for k in np.flatnonzero(again))
         joined = _joined_pairs(work)
-        open_ = ~again & np.array([(min(e), max(e)) not in joined for e in ends.tolist()], bool)
+        open_ = ~again & np.array([e not in joined for e in ends], dtype=bool)
         brackets, last = brackets.take(open_), near[open_]
         brackets = bisect(basins, brackets, _BISECTION)
-    return np.vstack([np.zeros((0, 2), np.intp), *junctions])
+    return rests
 
 
 def _graph(work: _Work) -> Skeleton:
@@ -317,7 +327,20 @@ def _graph(work: _Work) -> Skeleton:
         attractor_index=_indices_of(work.attractors, work.found.points),
         edges=edges,
         adjacent=work.adjacent,
+        boundary_saddle=_boundary_saddles(work, edges),
     )
+
+
+def _boundary_saddles(work: _Work, edges: NDArray[np.intp]) -> NDArray[np.intp]:
+    """(B,) for each adjacent pair the row of the 1-saddle that joins it, else of the point
+    where tracking its boundary came to rest, else -1."""
+    joining = {(int(a), int(b)): int(row) for row, a, b in edges[::-1]}
+    rows = []
+    for a, b in work.adjacent.tolist():
+        rest = work.rests.get((a, b))
+        at_rest = -1 if rest is None else int(_indices_of(rest[None], work.found.points)[0])
+        rows.append(joining.get((a, b), at_rest))
+    return np.array(rows, dtype=np.intp)
 
 
 # -- the parts -----------------------------------------------------------------------------------
