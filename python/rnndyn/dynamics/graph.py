@@ -79,7 +79,8 @@ class Skeleton:
         """(U, 2) the adjacent pairs of attractors that no 1-saddle found joins."""
         joined = self.joined()
         rows = [tuple(map(int, pair)) not in joined for pair in self.adjacent]
-        return self.adjacent[np.array(rows, dtype=bool)].reshape(-1, 2)
+        unjoined: np.ndarray = self.adjacent[np.array(rows, dtype=bool)].reshape(-1, 2)
+        return unjoined
 
     def summary(self) -> str:
         """A few lines: attractors by kind, saddles by index, edges."""

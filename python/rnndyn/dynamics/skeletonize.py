@@ -28,7 +28,7 @@ from ..networks.rnn import RNN
 from .boundaries import Basins, Brackets, bisect, direct_crossings, track
 from .branches import branch_starts
 from .deflation import deflated_newton
-from .flow import REST_SPEED, FloatArray, Flow, distances, settle, settling_radii
+from .flow import REST_SPEED, FloatArray, Flow, close_pairs, distances, settle, settling_radii
 from .graph import Skeleton
 
 System = ESN | RNN | VelocitySystem
@@ -241,7 +241,7 @@ def _add_midpoints(work: _Work) -> None:
     for _ in range(_MAX_DISCOVERY_ROUNDS):
         before = len(work.found)
         points = work.found.points
-        pairs = _close_pairs(points, _MIDPOINT_REACH, _MIDPOINTS)
+        pairs = close_pairs(points, _MIDPOINT_REACH, _MIDPOINTS)
         middles = 0.5 * (points[pairs[:, 0]] + points[pairs[:, 1]])
         new = ~near_any(middles, np.vstack([points, tried]), work.options.tol_unique)
         work.add(middles[new], _NEAR_ITER)
@@ -511,7 +511,8 @@ def _one_of_each_mirror(pairs: NDArray[np.intp], mirror: NDArray[np.intp]) -> ND
     images = _mirror_pairs(pairs, mirror)
     order = {tuple(p): k for k, p in enumerate(pairs.tolist())}
     keep = [order.get(tuple(image), k) >= k for k, image in enumerate(images.tolist())]
-    return pairs[np.array(keep, dtype=bool)].reshape(-1, 2)
+    kept: NDArray[np.intp] = pairs[np.array(keep, dtype=bool)].reshape(-1, 2)
+    return kept
 
 
 def _with_mirrors(pairs: NDArray[np.intp], mirror: NDArray[np.intp]) -> NDArray[np.intp]:
@@ -532,18 +533,6 @@ def _neighbour_pairs(attractors: FloatArray, neighbours: int | None) -> NDArray[
     pairs = {(min(a, int(b)), max(a, int(b))) for a, row in enumerate(nearest) for b in row}
     ordered = sorted(pairs, key=lambda p: (distance[p], p))
     return np.array(ordered, dtype=np.intp).reshape(-1, 2)
-
-
-def _close_pairs(points: FloatArray, reach: float, most: int) -> NDArray[np.intp]:
-    """(P, 2) pairs of points at most `reach` times as far apart as the nearer one's nearest
-    other point, the `most` closest."""
-    if points.shape[0] < 2:
-        return np.zeros((0, 2), dtype=np.intp)
-    distance = distances(points)
-    nearest = np.min(distance, axis=1)
-    i, j = np.nonzero(np.triu(distance <= reach * np.minimum.outer(nearest, nearest), 1))
-    order = np.argsort(distance[i, j], kind="stable")[:most]
-    return np.column_stack([i[order], j[order]]).astype(np.intp)
 
 
 def _neighbour_count(count: int, neighbours: int | None) -> int:
