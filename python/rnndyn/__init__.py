@@ -17,7 +17,7 @@ from .analysis import (
     readout_spectra,
     transfer,
 )
-from .dynamics import Skeleton, skeleton, skeleton_branches
+from .dynamics import Cycles, Skeleton, find_cycles, skeleton, skeleton_branches
 from .errors import DivergenceError
 from .fixedpoints import (
     FixedPoints,
@@ -41,6 +41,7 @@ from .networks import (
 __all__ = [
     "ESN",
     "RNN",
+    "Cycles",
     "DivergenceError",
     "Evolution",
     "FixedPoints",
@@ -52,6 +53,7 @@ __all__ = [
     "Skeleton",
     "TrainingHistory",
     "fastest_states",
+    "find_cycles",
     "find_fixed_points",
     "fixed_point_evolution",
     "flipflop_starts",

@@ -196,3 +196,15 @@ def settling_radii(attractors: FloatArray, share: float) -> FloatArray:
         return lone
     radii: FloatArray = share * np.min(distances(attractors), axis=1)
     return radii
+
+
+def close_pairs(points: FloatArray, reach: float, most: int) -> NDArray[np.intp]:
+    """(P, 2) pairs of points at most `reach` times as far apart as the nearer one's nearest
+    other point, the `most` closest."""
+    if points.shape[0] < 2:
+        return np.zeros((0, 2), dtype=np.intp)
+    distance = distances(points)
+    nearest = np.min(distance, axis=1)
+    i, j = np.nonzero(np.triu(distance <= reach * np.minimum.outer(nearest, nearest), 1))
+    order = np.argsort(distance[i, j], kind="stable")[:most]
+    return np.column_stack([i[order], j[order]]).astype(np.intp)

@@ -1,0 +1,325 @@
+"""Cycles of maps: k-cycles of a discrete-time network h ← f(h) (an RNN, or a Python system
+with `discrete_time`), as zeros of G_k(h) = f^k(h) - h of minimal period k, with their
+multipliers (docs/mathematics.md, Cycles: maps).
+
+Candidates come two ways: free runs from the starts that come back to where they were after k
+steps (the stable cycles), and Newton's method on G_k from every start for each k (unstable
+ones too). Newton's step solves (M - I) d = -G_k(h) with the monodromy M = Df(h_{k-1}) ⋯
+Df(h_0) along the orbit, formed densely (k products of N x N matrices a step): meant for the
+sizes of networks trained in PyTorch (N up to a few hundred). Periodic orbits of an ESN's
+continuous-time closed loop are not found here yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .._io import SavedResult
+from .._validation import as_array, as_float, as_int
+from ..fixedpoints.search import resolve_system
+from ..fixedpoints.systems import VelocitySystem
+from ..networks.esn import ESN
+from ..networks.rnn import RNN
+from .flow import close_pairs
+
+FloatArray = NDArray[np.float64]
+# the multipliers kept per cycle: the largest in modulus
+_MULTIPLIERS = 10
+# halvings of Newton's step tried before a start is given up
+_BACKTRACKS = 12
+# rounds of Newton from midpoints of known cycles' states, at most this many pairs a period
+_MIDPOINT_ROUNDS, _MIDPOINTS = 6, 4096
+# midpoints of states at most this many times their nearest distance apart
+_MIDPOINT_REACH = 2.05
+
+
+@dataclass(frozen=True)
+class Cycles(SavedResult):
+    """Cycles of a map, one row per distinct cycle (found from several starts or phases, it
+    counts once).
+
+    - period: (M,) int, the minimal period k of each, in steps of the map.
+    - states: (sum k, N) the states along every orbit, one after the other (`points` splits
+      them by cycle).
+    - multipliers: (M, m) complex, the eigenvalues of each cycle's monodromy matrix, largest
+      modulus first (m = min(N, 10); NaN where N < m).
+    - unstable_dims: (M,) the multipliers outside the unit circle; is_stable: (M,) all inside.
+    - residual: (M,) max ‖f^k(h) - h‖ (max norm) over the orbit's states, at the end.
+    """
+
+    period: NDArray[np.intp]
+    states: FloatArray
+    multipliers: NDArray[np.complex128]
+    unstable_dims: NDArray[np.intp]
+    is_stable: NDArray[np.bool_]
+    residual: FloatArray
+
+    def __len__(self) -> int:
+        return int(self.period.size)
+
+    @property
+    def points(self) -> list[FloatArray]:
+        """Each cycle's states (k_i, N), in the order the map visits them."""
+        return np.split(self.states, np.cumsum(self.period)[:-1]) if len(self) else []
+
+    def summary(self) -> str:
+        """A line per period: how many cycles, how many stable, their unstable dimensions."""
+        lines = [f"{len(self)} cycles"]
+        for k in np.unique(self.period):
+            rows = self.period == k
+            dims = np.unique(self.unstable_dims[rows]).tolist()
+            lines.append(
+                f"  period {k}: {int(rows.sum())} ({int(self.is_stable[rows].sum())} stable; "
+                f"unstable dimensions {dims})"
+            )
+        return "\n".join(lines)
+
+    @classmethod
+    def empty(cls, size: int) -> Cycles:
+        """No cycles, for states of width `size`."""
+        return cls(
+            np.zeros(0, np.intp),
+            np.zeros((0, size)),
+            np.zeros((0, min(size, _MULTIPLIERS)), complex),
+            np.zeros(0, np.intp),
+            np.zeros(0, bool),
+            np.zeros(0),
+        )
+
+
+@dataclass(frozen=True)
+class _Map:
+    """f and Df of a discrete-time system: `velocity` G for a batch of states (K, N) and
+    `jacobian` J_G at one state (N,)."""
+
+    velocity: Callable[[FloatArray], FloatArray]
+    jacobian: Callable[[FloatArray], FloatArray]
+
+    @classmethod
+    def of(cls, system: RNN | VelocitySystem, inputs: ArrayLike | None) -> _Map:
+        """The map of an RNN (through its C++ system) or of a Python system."""
+        _, core, _ = resolve_system(system, inputs)
+        if core is not None:
+            return cls(core.velocity, core.jacobian)
+        assert isinstance(system, VelocitySystem)  # resolve_system leaves only these
+        python_system = system
+
+        def velocity(states: FloatArray) -> FloatArray:
+            return np.array([python_system.velocity(h) for h in states], dtype=np.float64)
+
+        return cls(velocity, lambda h: np.asarray(python_system.jacobian(h), dtype=np.float64))
+
+    def step(self, states: FloatArray) -> FloatArray:
+        """f(h) = h + G(h) for each row."""
+        return states + self.velocity(states)
+
+    def derivative(self, state: FloatArray) -> FloatArray:
+        """Df(h) = I + J_G(h) (N, N) at one state."""
+        return np.eye(state.size) + self.jacobian(state)
+
+
+def find_cycles(
+    system: RNN | VelocitySystem,
+    initial_states: ArrayLike,
+    inputs: ArrayLike | None = None,
+    max_period: int = 8,
+    *,
+    tol: float = 1e-10,
+    tol_unique: float = 1e-6,
+    max_iter: int = 50,
+    settle_steps: int = 1000,
+) -> Cycles:
+    """The cycles of period 2 .. max_period of a map that free runs and Newton's method reach
+    from `initial_states` (K, N).
+
+    - system: an RNN (its map at the constant `inputs` (I,)) or a Python system with
+      `velocity`, `jacobian` and `discrete_time = True` (G(h) = f(h) - h).
+    - tol: a cycle's states satisfy ‖f^k(h) - h‖ <= tol·max(1, ‖h‖) (max norms).
+    - tol_unique: cycles whose states lie this close (max norm) are one.
+    - max_iter: Newton iterations per start and period.
+    - settle_steps: the length of the free runs whose ends are checked for periodicity.
+    """
+    if isinstance(system, ESN):
+        raise NotImplementedError(
+            "find_cycles finds cycles of maps (an RNN, a discrete-time system); periodic "
+            "orbits of an ESN's continuous-time closed loop are not implemented yet"
+        )
+    size, _, discrete = resolve_system(system, inputs)
+    if not discrete:
+        raise ValueError("system must be a map: an RNN or a system with discrete_time = True")
+    starts = as_array("initial_states", initial_states, (None, size))
+    if starts.shape[0] == 0 or starts.shape[1] == 0:
+        raise ValueError("initial_states must hold at least one state of width N >= 1")
+    max_period = as_int("max_period", max_period, minimum=2)
+    tol = as_float("tol", tol, positive=True)
+    tol_unique = as_float("tol_unique", tol_unique, positive=True)
+    max_iter = as_int("max_iter", max_iter, minimum=1)
+    settle_steps = as_int("settle_steps", settle_steps, minimum=1)
+    f = _Map.of(system, inputs)
+    found = _periodic_ends(f, starts, max_period, settle_steps, tol_unique)
+    for k in range(2, max_period + 1):
+        found += _newton(f, starts, k, tol, max_iter)
+    orbits = _distinct(f, found, [], tol_unique)
+    for _ in range(_MIDPOINT_ROUNDS):
+        more = _distinct(f, _from_midpoints(f, orbits, tol, max_iter), orbits, tol_unique)
+        if len(more) == len(orbits):
+            break
+        orbits = more
+    return _described(f, orbits) if orbits else Cycles.empty(starts.shape[1])
+
+
+def _from_midpoints(
+    f: _Map, orbits: list[FloatArray], tol: float, max_iter: int
+) -> list[tuple[int, FloatArray]]:
+    """Newton on G_k from the midpoints of neighbouring states of the known k-cycles: between
+    two cycles often lies one with more unstable directions (as between two memories lies the
+    saddle that separates them)."""
+    found = []
+    for k in sorted({o.shape[0] for o in orbits}):
+        states = np.vstack([o for o in orbits if o.shape[0] == k])
+        pairs = close_pairs(states, _MIDPOINT_REACH, _MIDPOINTS)
+        middles = 0.5 * (states[pairs[:, 0]] + states[pairs[:, 1]])
+        found += _newton(f, middles, k, tol, max_iter)
+    return found
+
+
+def _periodic_ends(
+    f: _Map, starts: FloatArray, max_period: int, steps: int, tol_unique: float
+) -> list[tuple[int, FloatArray]]:
+    """(k, state) for each free run that, after `steps` steps, comes back within tol_unique
+    after k steps (the least k <= max_period; k = 1, a fixed point, left out)."""
+    h = starts.copy()
+    for _ in range(steps):
+        h = f.step(h)
+    orbit = [h]
+    for _ in range(max_period):
+        orbit.append(f.step(orbit[-1]))
+    back = np.stack([np.max(np.abs(orbit[k] - h), axis=1) for k in range(1, max_period + 1)])
+    close = back <= tol_unique
+    period = np.where(close.any(axis=0), np.argmax(close, axis=0) + 1, 0)
+    return [(int(k), h[i]) for i, k in enumerate(period.tolist()) if k >= 2]
+
+
+def _newton(
+    f: _Map, starts: FloatArray, k: int, tol: float, max_iter: int
+) -> list[tuple[int, FloatArray]]:
+    """(k, state) for each start from which damped Newton on G_k converges."""
+    found = []
+    for h in starts:
+        for _ in range(max_iter):
+            orbit = _orbit(f, h[None], k)[:, 0]
+            residual = orbit[-1] - h
+            if np.max(np.abs(residual)) <= tol * max(1.0, float(np.max(np.abs(h)))):
+                found.append((k, h))
+                break
+            step = _newton_step(f, orbit, residual)
+            h = _backtrack(f, h, step, k, residual)
+            if h is None:
+                break
+    return found
+
+
+def _newton_step(f: _Map, orbit: FloatArray, residual: FloatArray) -> FloatArray | None:
+    """d with (M - I) d = -G_k(h), M the monodromy along `orbit` (k + 1, N); least squares
+    where M - I is singular."""
+    matrix = _monodromy(f, orbit[:-1]) - np.eye(residual.size)
+    step = np.asarray(np.linalg.lstsq(matrix, -residual, rcond=None)[0], dtype=np.float64)
+    return step if np.all(np.isfinite(step)) else None
+
+
+def _backtrack(
+    f: _Map, h: FloatArray, step: FloatArray | None, k: int, residual: FloatArray
+) -> FloatArray | None:
+    """h + t·step for the first t = 1, ½, ¼ ... that lowers |G_k|; None if none does."""
+    if step is None:
+        return None
+    size = np.linalg.norm(residual)
+    t = 1.0
+    for _ in range(_BACKTRACKS):
+        trial = h + t * step
+        if np.linalg.norm(_orbit(f, trial[None], k)[-1, 0] - trial) < size:
+            return trial
+        t /= 2
+    return None
+
+
+def _orbit(f: _Map, states: FloatArray, k: int) -> FloatArray:
+    """(k + 1, K, N): states, f(states), ..., f^k(states)."""
+    orbit = [states]
+    for _ in range(k):
+        orbit.append(f.step(orbit[-1]))
+    return np.stack(orbit)
+
+
+def _monodromy(f: _Map, orbit: FloatArray) -> FloatArray:
+    """Df(h_{k-1}) ⋯ Df(h_0) for the orbit's states (k, N)."""
+    product = np.eye(orbit.shape[1])
+    for state in orbit:
+        product = f.derivative(state) @ product
+    return product
+
+
+def _distinct(
+    f: _Map, found: list[tuple[int, FloatArray]], orbits: list[FloatArray], tol_unique: float
+) -> list[FloatArray]:
+    """`orbits` and the distinct cycles of minimal period >= 2 among `found` (k, state)."""
+    orbits = list(orbits)
+    for k, h in found:
+        orbit = _orbit(f, h[None], k)[:-1, 0]
+        period = _minimal_period(orbit, tol_unique)
+        if period >= 2 and not any(_same_cycle(orbit[:period], o, tol_unique) for o in orbits):
+            orbits.append(orbit[:period])
+    return orbits
+
+
+def _minimal_period(orbit: FloatArray, tol_unique: float) -> int:
+    """The least d with h_d = h_0 (within tol_unique) that divides the orbit's length."""
+    k = int(orbit.shape[0])
+    for d in range(1, k):
+        if k % d == 0 and np.max(np.abs(orbit[d] - orbit[0])) <= tol_unique:
+            return d
+    return k
+
+
+def _same_cycle(orbit: FloatArray, other: FloatArray, tol_unique: float) -> bool:
+    """Whether two orbits are one cycle, at any phase."""
+    if orbit.shape != other.shape:
+        return False
+    return bool(np.any(np.max(np.abs(other - orbit[0]), axis=1) <= tol_unique))
+
+
+def _first_phase(orbit: FloatArray) -> int:
+    """The row of the orbit's lexicographically largest state, rounded to 1e-6."""
+    keys = [tuple((np.round(h, 6) + 0.0).tolist()) for h in orbit]  # + 0.0: -0.0 is 0.0
+    return int(max(range(len(keys)), key=keys.__getitem__))
+
+
+def _described(f: _Map, orbits: list[FloatArray]) -> Cycles:
+    """Cycles from their orbits, by period, each from its lexicographically largest state
+    (rounded to 1e-6: so that a cycle reads the same whichever phase found it), with its
+    multipliers."""
+    orbits = [np.roll(o, -_first_phase(o), axis=0) for o in orbits]
+    orbits.sort(key=lambda o: (o.shape[0], tuple(-np.round(o[0], 6))))
+    width = min(orbits[0].shape[1], _MULTIPLIERS)
+    multipliers = np.full((len(orbits), width), np.nan + 0j)
+    residual = np.zeros(len(orbits))
+    unstable = np.zeros(len(orbits), dtype=np.intp)
+    for i, orbit in enumerate(orbits):
+        values = np.linalg.eigvals(_monodromy(f, orbit))
+        values = values[np.argsort(-np.abs(values), kind="stable")]
+        multipliers[i, : min(width, values.size)] = values[:width]
+        unstable[i] = int(np.sum(np.abs(values) > 1.0))
+        returned = _orbit(f, orbit, orbit.shape[0])[-1]
+        residual[i] = float(np.max(np.abs(returned - orbit)))
+    return Cycles(
+        np.array([o.shape[0] for o in orbits], dtype=np.intp),
+        np.vstack(orbits),
+        multipliers,
+        unstable,
+        unstable == 0,
+        residual,
+    )
