@@ -207,44 +207,60 @@ def _periodic_ends(
 def _newton(
     f: _Map, starts: FloatArray, k: int, tol: float, max_iter: int
 ) -> list[tuple[int, FloatArray]]:
-    """(k, state) for each start from which damped Newton on G_k converges."""
+    """(k, state) for each start from which damped Newton on G_k converges; all starts in
+    step, one batched orbit an iteration."""
+    h = starts.copy()
+    active = np.arange(h.shape[0])
     found = []
-    for h in starts:
-        for _ in range(max_iter):
-            orbit = _orbit(f, h[None], k)[:, 0]
-            residual = orbit[-1] - h
-            if np.max(np.abs(residual)) <= tol * max(1.0, float(np.max(np.abs(h)))):
-                found.append((k, h))
-                break
-            step = _newton_step(f, orbit, residual)
-            h = _backtrack(f, h, step, k, residual)
-            if h is None:
-                break
+    for _ in range(max_iter + 1):
+        if active.size == 0:
+            break
+        orbit = _orbit(f, h[active], k)
+        residual = orbit[-1] - orbit[0]
+        scale = np.maximum(1.0, np.max(np.abs(orbit[0]), axis=1))
+        done = np.max(np.abs(residual), axis=1) <= tol * scale
+        found += [(k, h[i].copy()) for i in active[done]]
+        active, orbit, residual = active[~done], orbit[:, ~done], residual[~done]
+        moved, ok = _backtrack(f, h[active], _newton_steps(f, orbit, residual), k, residual)
+        h[active[ok]] = moved[ok]
+        active = active[ok]
     return found
 
 
-def _newton_step(f: _Map, orbit: FloatArray, residual: FloatArray) -> FloatArray | None:
-    """d with (M - I) d = -G_k(h), M the monodromy along `orbit` (k + 1, N); least squares
-    where M - I is singular."""
-    matrix = _monodromy(f, orbit[:-1]) - np.eye(residual.size)
-    step = np.asarray(np.linalg.lstsq(matrix, -residual, rcond=None)[0], dtype=np.float64)
-    return step if np.all(np.isfinite(step)) else None
+def _newton_steps(f: _Map, orbit: FloatArray, residual: FloatArray) -> FloatArray:
+    """(K, N) steps d with (M - I) d = -G_k(h), M the monodromy along each orbit (k + 1, K,
+    N); least squares where M - I is singular."""
+    if residual.shape[0] == 0:
+        return residual.copy()
+    matrices = np.stack([_monodromy(f, orbit[:-1, i]) for i in range(residual.shape[0])])
+    matrices -= np.eye(residual.shape[1])
+    try:
+        return np.asarray(np.linalg.solve(matrices, -residual[..., None])[..., 0], np.float64)
+    except np.linalg.LinAlgError:
+        rows = [
+            np.linalg.lstsq(m, -r, rcond=None)[0] for m, r in zip(matrices, residual, strict=True)
+        ]
+        return np.asarray(rows, dtype=np.float64).reshape(residual.shape)
 
 
 def _backtrack(
-    f: _Map, h: FloatArray, step: FloatArray | None, k: int, residual: FloatArray
-) -> FloatArray | None:
-    """h + t·step for the first t = 1, ½, ¼ ... that lowers |G_k|; None if none does."""
-    if step is None:
-        return None
-    size = np.linalg.norm(residual)
+    f: _Map, h: FloatArray, step: FloatArray, k: int, residual: FloatArray
+) -> tuple[FloatArray, NDArray[np.bool_]]:
+    """h + t·step for each row's first t = 1, ½, ¼ ... that lowers |G_k|, and which rows
+    found one (the others are given up)."""
+    size = np.linalg.norm(residual, axis=1)
+    moved, ok = h.copy(), np.zeros(h.shape[0], dtype=bool)
+    pending = np.flatnonzero(np.all(np.isfinite(step), axis=1))
     t = 1.0
     for _ in range(_BACKTRACKS):
-        trial = h + t * step
-        if np.linalg.norm(_orbit(f, trial[None], k)[-1, 0] - trial) < size:
-            return trial
+        if pending.size == 0:
+            break
+        trial = h[pending] + t * step[pending]
+        lower = np.linalg.norm(_orbit(f, trial, k)[-1] - trial, axis=1) < size[pending]
+        moved[pending[lower]], ok[pending[lower]] = trial[lower], True
+        pending = pending[~lower]
         t /= 2
-    return None
+    return moved, ok
 
 
 def _orbit(f: _Map, states: FloatArray, k: int) -> FloatArray:
