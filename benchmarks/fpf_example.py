@@ -30,6 +30,7 @@ import argparse  # noqa: E402
 import contextlib  # noqa: E402
 import importlib  # noqa: E402
 import io  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 from dataclasses import asdict, dataclass  # noqa: E402
@@ -41,32 +42,19 @@ import rnndyn as rd  # noqa: E402
 import torch  # noqa: E402
 from markdown import table  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from torch_flipflop import FlipFlopNet, Training, flipflop_trials, train  # noqa: E402
+
 
 @dataclass(frozen=True)
-class Example:
-    """The settings of FixedPointFinder's examples/torch/run_FlipFlop.py (with FlipFlop.py and
-    examples/helper/FlipFlopData.py), restated; `seed` seeds torch, which the example leaves
-    unseeded (its weights' initialisation and its DataLoader's shuffling)."""
+class Example(Training):
+    """The example's settings: its training (Training) and its fixed-point search."""
 
-    bits: int = 3
-    trial_steps: int = 64
-    pulse_probability: float = 0.5
-    data_seed: int = 0  # np.random.RandomState of its data generator
-    train_trials: int = 512
-    valid_trials: int = 128
-    hidden: int = 16
-    batch_size: int = 128
-    learning_rate: float = 128**-0.5  # 1 / sqrt(batch_size)
-    adam_eps: float = 1e-3
-    plateau_factor: float = 0.95  # ReduceLROnPlateau on the epoch's mean loss
-    plateau_patience: int = 1
-    stop_loss: float = 1e-4  # trains until an epoch's mean MSE is below this
     starts: int = 1024
     start_noise: float = 0.5  # standard deviation of the Gaussian noise on sampled states
     fpf_max_iters: int = 10_000
     fpf_lr_init: float = 1.0
     fpf_outlier_distance_scale: float = 10.0
-    seed: int = 0
 
 
 # q <= TOL_Q: a fixed point (rnndyn's default); points of two tools closer than MATCH (after
@@ -82,62 +70,6 @@ SAME_ORBIT = 1e-5
 
 
 # -- the example's network -----------------------------------------------------------------------
-
-
-def flipflop_trials(rng: np.random.RandomState, trials: int, ex: Example) -> dict:
-    """Trials (trials, T, bits) of the flip-flop as the example draws them: a pulse on each bit
-    with probability p at each step (always at step 0), of random sign; the target holds the
-    sign of the bit's latest pulse. Same draws, in the same order, as its generator."""
-    shape = (trials, ex.trial_steps, ex.bits)
-    pulses = rng.binomial(1, ex.pulse_probability, shape)
-    pulses[:, 0, :] = 1
-    inputs = pulses * (2 * rng.binomial(1, 0.5, shape) - 1)
-    steps = np.arange(ex.trial_steps)[None, :, None]
-    latest = np.maximum.accumulate(np.where(pulses == 1, steps, 0), axis=1)
-    targets = np.take_along_axis(inputs, latest, axis=1)
-    return {"inputs": inputs.astype(np.float32), "targets": targets.astype(np.float32)}
-
-
-class FlipFlopNet(torch.nn.Module):
-    """The example's model: a learnt initial state, a tanh RNN (batch first) and a linear
-    readout, built in the example's order (so one torch seed gives the same weights)."""
-
-    def __init__(self, ex: Example) -> None:
-        super().__init__()
-        self.initial_state = torch.nn.Parameter(torch.zeros(1, ex.hidden))
-        self.rnn = torch.nn.RNN(ex.bits, ex.hidden, nonlinearity="tanh", batch_first=True)
-        self.readout = torch.nn.Linear(ex.hidden, ex.bits)
-
-    def forward(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(outputs, hidden states), each (trials, T, ·)."""
-        start = self.initial_state.expand(1, inputs.shape[0], -1)
-        hidden, _ = self.rnn(inputs, start)
-        return self.readout(hidden), hidden
-
-
-def train(model: FlipFlopNet, data: dict, ex: Example) -> tuple[int, float]:
-    """Adam with the example's settings on shuffled batches, the rate cut on plateaus of the
-    epoch's mean loss, until that loss is below `stop_loss`. Returns (epochs, last loss)."""
-    dataset = torch.utils.data.TensorDataset(
-        torch.from_numpy(data["inputs"]), torch.from_numpy(data["targets"])
-    )
-    batches = torch.utils.data.DataLoader(dataset, shuffle=True, batch_size=ex.batch_size)
-    optimiser = torch.optim.Adam(model.parameters(), lr=ex.learning_rate, eps=ex.adam_eps)
-    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-        optimiser, factor=ex.plateau_factor, patience=ex.plateau_patience
-    )
-    epochs, mean_loss = 0, np.inf
-    while mean_loss >= ex.stop_loss:
-        mean_loss = 0.0
-        for inputs, targets in batches:
-            loss = torch.nn.functional.mse_loss(model(inputs)[0], targets)
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            mean_loss += loss.item() / len(batches)
-        scheduler.step(mean_loss)
-        epochs += 1
-    return epochs, mean_loss
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,82 @@
+"""Cycles of a tanh RNN trained with PyTorch as FixedPointFinder's own example trains it (16
+units, the 3-bit flip-flop, torch seed 0): its memories are stable period-2 cycles, not fixed
+points. Every attractor that PyTorch's own free runs reach is a stable cycle from find_cycles
+or a stable fixed point."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import rnndyn as rd
+import torch
+from torch_flipflop import FlipFlopNet, Training, flipflop_trials, train
+
+STARTS, NOISE, RUN = 256, 0.5, 400
+
+
+@pytest.fixture(scope="module")
+def trained() -> tuple[FlipFlopNet, np.ndarray]:
+    """The example's network, trained as it ships (a few seconds), and noisy starts (K, 16):
+    validation states plus Gaussian noise, as the example seeds its search."""
+    ex = Training()
+    rng = np.random.RandomState(ex.data_seed)
+    data = flipflop_trials(rng, ex.train_trials, ex)
+    valid = flipflop_trials(rng, ex.valid_trials, ex)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # one thread: the same sums, so the same weights, on any machine
+    try:
+        with torch.random.fork_rng():
+            torch.manual_seed(ex.seed)
+            model = FlipFlopNet(ex)
+            train(model, data, ex)
+    finally:
+        torch.set_num_threads(threads)
+    with torch.no_grad():
+        hidden = model(torch.from_numpy(valid["inputs"]))[1].numpy().reshape(-1, ex.hidden)
+    noise = np.random.default_rng(0)
+    rows = noise.choice(hidden.shape[0], STARTS, replace=False)
+    return model, hidden[rows].astype(np.float64) + noise.normal(0, NOISE, (STARTS, ex.hidden))
+
+
+def _free_run_ends(model: FlipFlopNet, starts: np.ndarray) -> np.ndarray:
+    """(2, K, N): the last two states of PyTorch's own runs from `starts` at zero input."""
+    rnn = model.rnn.double()
+    with torch.no_grad():
+        zeros = torch.zeros(starts.shape[0], RUN, rnn.input_size, dtype=torch.float64)
+        states, _ = rnn(zeros, torch.from_numpy(starts)[None])
+    model.rnn.float()
+    return states[:, -2:].numpy().transpose(1, 0, 2)
+
+
+def test_every_attractor_free_runs_reach_is_a_stable_cycle_or_point(trained) -> None:
+    model, starts = trained
+    rnn = rd.RNN.from_torch(model.rnn)
+    zero = np.zeros(3)
+    cycles = rd.find_cycles(rnn, starts, inputs=zero, max_period=4)
+    fixed = rd.find_fixed_points(rnn, starts, inputs=zero)
+    stable_points = fixed.points[fixed.is_stable]
+    stable_states = np.vstack(
+        [p for p, s in zip(cycles.points, cycles.is_stable, strict=True) if s]
+    )
+    ends = _free_run_ends(model, starts)
+    on_cycle = np.min(np.max(np.abs(ends[1][:, None] - stable_states[None]), axis=2), axis=1)
+    if stable_points.size:
+        at_point = np.min(np.max(np.abs(ends[1][:, None] - stable_points[None]), axis=2), axis=1)
+        on_cycle = np.minimum(on_cycle, at_point)
+    assert np.max(on_cycle) < 1e-6
+    # this network (torch seed 0) keeps its 8 memories on 2-cycles: each run alternates
+    assert np.all(np.max(np.abs(ends[1] - ends[0]), axis=1) > 1.0)
+    assert int(cycles.is_stable.sum()) == 8 and np.all(cycles.period[cycles.is_stable] == 2)
+    assert not np.any(fixed.is_stable)
+    # the memories: the readout is the same at both states of a cycle, a distinct corner each
+    w, b = (
+        model.readout.weight.detach().double().numpy(),
+        model.readout.bias.detach().double().numpy(),
+    )
+    corners = set()
+    for orbit in (p for p, s in zip(cycles.points, cycles.is_stable, strict=True) if s):
+        outputs = orbit @ w.T + b
+        np.testing.assert_allclose(np.abs(outputs), 1.0, atol=0.1)
+        assert np.all(np.sign(outputs[0]) == np.sign(outputs[1]))
+        corners.add(tuple(np.sign(outputs[0]).astype(int)))
+    assert len(corners) == 8
