@@ -143,3 +143,14 @@ def test_bad_arguments_name_themselves() -> None:
         rd.find_cycles(rd.FunctionSystem(lambda x: -x, lambda x: -np.eye(x.size)), starts)
     with pytest.raises(NotImplementedError, match="continuous-time"):
         rd.find_cycles(rd.ESN(20, 1, 1, seed=0), np.zeros((2, 20)))
+
+
+def test_same_cycles_whatever_the_threads() -> None:
+    # 160 units, 96 starts: enough rows and work (K N² >= 2e6) that steps split over threads
+    rng = np.random.default_rng(5)
+    w = np.diag(np.where(np.arange(160) < 3, -FLIP, WEAK)) + rng.normal(0, 0.01, (160, 160))
+    starts = rng.normal(0, 1.5, (96, 160))
+    one, two = (rd.find_cycles(rd.RNN(w), starts, max_period=2, n_jobs=n) for n in (1, 2))
+    assert len(one) >= 1
+    np.testing.assert_array_equal(one.states, two.states)
+    np.testing.assert_array_equal(one.multipliers, two.multipliers)

@@ -19,12 +19,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._io import SavedResult
-from .._validation import as_array, as_float, as_int
+from .._validation import as_array, as_float, as_int, as_jobs
 from ..fixedpoints.search import resolve_system
 from ..fixedpoints.systems import VelocitySystem
 from ..networks.esn import ESN
 from ..networks.rnn import RNN
-from .flow import close_pairs
+from .flow import Flow, close_pairs
 
 FloatArray = NDArray[np.float64]
 # the multipliers kept per cycle: the largest in modulus
@@ -93,24 +93,21 @@ class Cycles(SavedResult):
 
 @dataclass(frozen=True)
 class _Map:
-    """f and Df of a discrete-time system: `velocity` G for a batch of states (K, N) and
-    `jacobian` J_G at one state (N,)."""
+    """f and Df of a discrete-time system: `velocity` G for a batch of states (K, N), its rows
+    split over threads (a Flow's), and `jacobian` J_G at one state (N,)."""
 
     velocity: Callable[[FloatArray], FloatArray]
     jacobian: Callable[[FloatArray], FloatArray]
 
     @classmethod
-    def of(cls, system: RNN | VelocitySystem, inputs: ArrayLike | None) -> _Map:
+    def of(cls, system: RNN | VelocitySystem, inputs: ArrayLike | None, n_jobs: int) -> _Map:
         """The map of an RNN (through its C++ system) or of a Python system."""
         _, core, _ = resolve_system(system, inputs)
+        velocity = Flow.of(system, core, n_jobs).velocity
         if core is not None:
-            return cls(core.velocity, core.jacobian)
+            return cls(velocity, core.jacobian)
         assert isinstance(system, VelocitySystem)  # resolve_system leaves only these
         python_system = system
-
-        def velocity(states: FloatArray) -> FloatArray:
-            return np.array([python_system.velocity(h) for h in states], dtype=np.float64)
-
         return cls(velocity, lambda h: np.asarray(python_system.jacobian(h), dtype=np.float64))
 
     def step(self, states: FloatArray) -> FloatArray:
@@ -127,6 +124,7 @@ def find_cycles(
     initial_states: ArrayLike,
     inputs: ArrayLike | None = None,
     max_period: int = 8,
+    n_jobs: int | None = None,
     *,
     tol: float = 1e-10,
     tol_unique: float = 1e-6,
@@ -138,6 +136,8 @@ def find_cycles(
 
     - system: an RNN (its map at the constant `inputs` (I,)) or a Python system with
       `velocity`, `jacobian` and `discrete_time = True` (G(h) = f(h) - h).
+    - n_jobs: threads for the batched steps of the map (None: the cores this process may
+      use); results do not depend on it.
     - tol: a cycle's states satisfy ‖f^k(h) - h‖ <= tol·max(1, ‖h‖) (max norms).
     - tol_unique: cycles whose states lie this close (max norm) are one.
     - max_iter: Newton iterations per start and period.
@@ -159,7 +159,7 @@ def find_cycles(
     tol_unique = as_float("tol_unique", tol_unique, positive=True)
     max_iter = as_int("max_iter", max_iter, minimum=1)
     settle_steps = as_int("settle_steps", settle_steps, minimum=1)
-    f = _Map.of(system, inputs)
+    f = _Map.of(system, inputs, as_jobs("n_jobs", n_jobs))
     found = _periodic_ends(f, starts, max_period, settle_steps, tol_unique)
     for k in range(2, max_period + 1):
         found += _newton(f, starts, k, tol, max_iter)
