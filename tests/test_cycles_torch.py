@@ -80,3 +80,28 @@ def test_every_attractor_free_runs_reach_is_a_stable_cycle_or_point(trained) -> 
         assert np.all(np.sign(outputs[0]) == np.sign(outputs[1]))
         corners.add(tuple(np.sign(outputs[0]).astype(int)))
     assert len(corners) == 8
+
+
+def test_the_skeleton_takes_the_stable_cycles_as_attractors(trained) -> None:
+    model, starts = trained
+    rnn = rd.RNN.from_torch(model.rnn)
+    sk = rd.skeleton(rnn, starts, inputs=np.zeros(3), n_jobs=1)
+    # the 8 memories, each a stable 2-cycle at its own corner of the readout's cube
+    assert len(sk) == 8 and np.all(sk.attractor_kind == "cycle")
+    assert np.all(sk.attractor_index == -1)
+    cycles = rd.find_cycles(rnn, sk.attractor_states, inputs=np.zeros(3), max_period=2)
+    stable = np.vstack([p for p, ok in zip(cycles.points, cycles.is_stable, strict=True) if ok])
+    assert stable.shape[0] == 16  # 8 stable 2-cycles, and each attractor state is on one
+    gaps = np.max(np.abs(sk.attractor_states[:, None] - stable[None]), axis=2)
+    assert np.max(np.min(gaps, axis=1)) < 1e-8
+    w, b = (
+        model.readout.weight.detach().double().numpy(),
+        model.readout.bias.detach().double().numpy(),
+    )
+    corners = {tuple(np.sign(z).astype(int)) for z in sk.attractor_states @ w.T + b}
+    assert len(corners) == 8
+    # each 1-saddle is a corner's flip-unstable fixed point (multiplier < -1): both its
+    # branches fall onto the 2-cycle around it
+    assert len(sk.edges) == 8 and np.all(sk.edges[:, 1] == sk.edges[:, 2])
+    multipliers = sk.fixed_points.eigenvalues[sk.edges[:, 0], 0] + 1
+    assert np.all(multipliers.real < -1)

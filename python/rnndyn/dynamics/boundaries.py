@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from .flow import FloatArray, Flow, settle
+from .flow import FloatArray, Flow, Settled, settle
 
 
 @dataclass(frozen=True)
@@ -45,18 +45,27 @@ class Brackets:
 
 @dataclass(frozen=True)
 class Basins:
-    """How runs are told apart: the flow, the attractors (A, N), each one's radius (A,) and
-    the most steps a run may take."""
+    """How runs are told apart: the flow, a state on each attractor (A, N), the states a run
+    settles at (C, N: a fixed point, or every state of a cycle) with the attractor each
+    belongs to (`owner` (C,)) and its radius (C,), and the most steps a run may take."""
 
     flow: Flow
     attractors: FloatArray
+    centres: FloatArray
+    owner: NDArray[np.intp]
     radius: FloatArray
     max_steps: int
+
+    def settle(self, states: FloatArray, rest_speed: float = 0.0) -> Settled:
+        """Free runs from `states` (see `settle`), labelled by attractor (-1: none)."""
+        settled = settle(self.flow, states, self.centres, self.radius, self.max_steps, rest_speed)
+        owner = np.append(self.owner, -1)  # label -1 picks the appended -1
+        return replace(settled, label=owner[settled.label])
 
     def classify(self, states: FloatArray) -> tuple[NDArray[np.intp], FloatArray]:
         """The attractor each row of `states` runs to (-1: none), and the slowest state each
         run passed."""
-        settled = settle(self.flow, states, self.attractors, self.radius, self.max_steps)
+        settled = self.settle(states)
         return settled.label, settled.slowest
 
 

@@ -27,8 +27,9 @@ from ..networks.esn import ESN
 from ..networks.rnn import RNN
 from .boundaries import Basins, Brackets, bisect, direct_crossings, track
 from .branches import branch_starts
+from .cycles import find_cycles
 from .deflation import deflated_newton
-from .flow import REST_SPEED, FloatArray, Flow, close_pairs, distances, settle, settling_radii
+from .flow import REST_SPEED, FloatArray, Flow, close_pairs, distances, settling_radii
 from .graph import Skeleton
 
 System = ESN | RNN | VelocitySystem
@@ -62,6 +63,8 @@ class _Work:
     options: _Options
     found: FixedPoints
     attractors: FloatArray
+    # each attractor's states (k, N): a fixed point's one, a cycle's k
+    orbits: list[FloatArray] = field(default_factory=list)
     # the last graph and the (points, attractors) counts it was made for: points and
     # attractors are only ever added, so equal counts mean the same graph
     edges: tuple[tuple[int, int], NDArray[np.intp]] | None = None
@@ -96,13 +99,23 @@ class _Work:
             self.found = concatenate([self.found, more], self.options.tol_unique)
 
     def basins(self) -> Basins:
-        """Free runs told apart by the attractors known now."""
+        """Free runs told apart by the attractors known now: each at any of its states."""
+        centres = np.vstack([self.attractors[:0], *self.orbits])
+        owner = np.repeat(np.arange(len(self.orbits)), [o.shape[0] for o in self.orbits])
         return Basins(
             self.flow,
             self.attractors,
-            settling_radii(self.attractors, self.options.radius),
+            centres,
+            owner.astype(np.intp),
+            settling_radii(centres, self.options.radius),
             self.options.max_steps,
         )
+
+    def add_attractors(self, orbits: list[FloatArray]) -> None:
+        """New attractors, each given by its states (k, N) (k = 1: a fixed point)."""
+        if orbits:
+            self.attractors = np.vstack([self.attractors, *(o[:1] for o in orbits)])
+            self.orbits += orbits
 
 
 def skeleton(
@@ -143,7 +156,7 @@ def skeleton(
       its distance to the nearest attractor.
     - step: the step of free runs for a continuous-time Python system (default 0.1).
     """
-    size, core, _ = resolve_system(system, inputs)
+    size, core, discrete = resolve_system(system, inputs)
     options, starts = _check(
         size,
         initial_states,
@@ -169,6 +182,8 @@ def skeleton(
         work.add(deflated_zeros(work, chosen))
         _add_twins(work)
     _find_attractors(work)
+    if discrete:
+        _add_cycles(work, starts)
     _find_saddles(work)
     return _graph(work)
 
@@ -255,11 +270,30 @@ def _find_attractors(work: _Work) -> None:
     """The stable fixed points, and those the starts missed: free runs from the straight-line
     neighbours of known attractors (b + c - a for a and its nearest b, c) that come to rest
     somewhere new are finished by Newton; repeated while new ones appear."""
-    work.attractors = work.found.points[_stable(work.found)]
+    work.add_attractors([p[None] for p in work.found.points[_stable(work.found)]])
     for _ in range(_MAX_DISCOVERY_ROUNDS):
         guesses = _parallelogram_corners(work.attractors, work.options)
         if not _discover(work, guesses):
             return
+
+
+def _add_cycles(work: _Work, starts: FloatArray) -> None:
+    """A map's free runs from the starts that settle at no known attractor, nor come to rest,
+    end on cycles: those of period <= _MAX_PERIOD found from their ends that are stable join
+    the attractors (docs/mathematics.md, Cycles: maps)."""
+    settled = work.basins().settle(starts, REST_SPEED * np.sqrt(starts.shape[1]))
+    moving = settled.ends[(settled.label < 0) & np.all(np.isfinite(settled.ends), axis=1)]
+    if moving.shape[0] == 0:
+        return
+    ends = np.unique(np.round(moving, 6), axis=0)[:_CYCLE_STARTS]
+    cycles = find_cycles(
+        work.system, ends, work.inputs, _MAX_PERIOD, work.options.n_jobs, tol_unique=_CYCLE_TOL
+    )
+    known = np.vstack([work.attractors[:0], *work.orbits])
+    stable = [o for o, ok in zip(cycles.points, cycles.is_stable, strict=True) if ok]
+    work.add_attractors(
+        [o for o in stable if not near_any(o[:1], known, work.options.tol_unique)[0]]
+    )
 
 
 def _find_saddles(work: _Work) -> None:
@@ -320,11 +354,20 @@ def _graph(work: _Work) -> Skeleton:
     """Each 1-saddle's branches run to the attractors they join; an attractor they find that
     was not known joins the skeleton too."""
     edges = _branches(work)
+    fixed_rows = _indices_of(work.attractors, work.found.points).tolist()
     return Skeleton(
         fixed_points=work.found,
         attractor_states=work.attractors,
-        attractor_kind=np.full(work.attractors.shape[0], "fixed", dtype="<U5"),
-        attractor_index=_indices_of(work.attractors, work.found.points),
+        attractor_kind=np.array(
+            ["cycle" if o.shape[0] > 1 else "fixed" for o in work.orbits], dtype="<U5"
+        ).reshape(-1),
+        attractor_index=np.array(
+            [
+                row if o.shape[0] == 1 else -1
+                for row, o in zip(fixed_rows, work.orbits, strict=True)
+            ],
+            dtype=np.intp,
+        ).reshape(-1),
         edges=edges,
         adjacent=work.adjacent,
         boundary_saddle=_boundary_saddles(work, edges),
@@ -357,6 +400,9 @@ _NEAR_ITER = 40
 _MIDPOINT_REACH, _MIDPOINTS = 2.05, 1024
 # rounds of looking for attractors the starts missed
 _MAX_DISCOVERY_ROUNDS = 3
+# a map's cycles as attractors: the longest period sought, from at most this many distinct
+# ends of free runs, whose states are one within this distance
+_MAX_PERIOD, _CYCLE_STARTS, _CYCLE_TOL = 8, 256, 1e-6
 # bisection stops at this share of the distance between the two attractors (close enough
 # that the run from there passes within Newton's reach of the edge state) ...
 _BISECTION = 1e-4
@@ -405,7 +451,7 @@ def _discover(work: _Work, guesses: FloatArray) -> bool:
         return False
     basins = work.basins()
     rest = REST_SPEED * np.sqrt(guesses.shape[1])
-    settled = settle(basins.flow, guesses, basins.attractors, basins.radius, basins.max_steps, rest)
+    settled = basins.settle(guesses, rest)
     resting = settled.ends[(settled.label < 0) & (settled.speed <= rest)]
     return _adopt(work, resting)
 
@@ -419,10 +465,8 @@ def _adopt(work: _Work, states: FloatArray) -> bool:
     new = stable[~near_any(stable, work.attractors, work.options.tol_unique)]
     if len(more):
         work.found = concatenate([work.found, more], work.options.tol_unique)
-    if new.shape[0] == 0:
-        return False
-    work.attractors = np.vstack([work.attractors, new])
-    return True
+    work.add_attractors([p[None] for p in new])
+    return bool(new.shape[0] > 0)
 
 
 def _branches(work: _Work) -> NDArray[np.intp]:
@@ -446,9 +490,7 @@ def _run_branches(work: _Work) -> NDArray[np.intp]:
     for _ in range(_MAX_DISCOVERY_ROUNDS):
         basins = work.basins()
         rest = REST_SPEED * np.sqrt(starts.shape[1])
-        settled = settle(
-            basins.flow, starts, basins.attractors, basins.radius, basins.max_steps, rest
-        )
+        settled = basins.settle(starts, rest)
         resting = settled.ends[(settled.label < 0) & (settled.speed <= rest)]
         if not _adopt(work, resting):
             break
