@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import rnndyn as rd
 import torch
+from rnndyn.dynamics.cycles import leading_directions
 from torch_flipflop import FlipFlopNet, Training, flipflop_trials, train
 
 STARTS, NOISE, RUN = 256, 0.5, 400
@@ -105,3 +106,20 @@ def test_the_skeleton_takes_the_stable_cycles_as_attractors(trained) -> None:
     assert len(sk.edges) == 8 and np.all(sk.edges[:, 1] == sk.edges[:, 2])
     multipliers = sk.fixed_points.eigenvalues[sk.edges[:, 0], 0] + 1
     assert np.all(multipliers.real < -1)
+    # the memories one bit apart are joined by saddle 2-cycles (one unstable direction):
+    # the cube's 12 edges, checked against PyTorch's own free runs from each one's branches
+    assert np.all(sk.saddle_cycles.period == 2) and np.all(sk.saddle_cycles.unstable_dims == 1)
+    bits = {a: np.sign(z) for a, z in enumerate(sk.attractor_states @ w.T + b)}
+    cube = {(i, j) for i in bits for j in bits if i < j and np.sum(bits[i] != bits[j]) == 1}
+    assert sk.joined() == cube and len(sk.unjoined()) == 0
+    x = np.vstack([orbit[0] for orbit in sk.saddle_cycles.points])
+    v = leading_directions(rnn, sk.saddle_cycles, np.zeros(3))
+    ends = _free_run_ends(model, np.vstack([x + 1e-3 * v, x - 1e-3 * v]))[1]
+    # both states of each attractor's 2-cycle, and whose they are
+    states = np.vstack([[h, rnn.run(np.zeros((1, 3)), h0=h)[0]] for h in sk.attractor_states])
+    owner = np.repeat(np.arange(len(sk)), 2)
+    gaps = np.max(np.abs(ends[:, None] - states[None]), axis=2)
+    assert np.max(np.min(gaps, axis=1)) < 1e-6
+    reached = owner[np.argmin(gaps, axis=1)].reshape(2, -1).T
+    for (_, a, c), pair in zip(sk.cycle_edges.tolist(), reached.tolist(), strict=True):
+        assert sorted(pair) == [a, c]

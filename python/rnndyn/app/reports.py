@@ -13,7 +13,8 @@ from ..networks.esn import ESN
 
 
 def describe_skeleton(sk: Skeleton, net: ESN) -> dict[str, Any]:
-    """Attractors (by kind), saddles by index, the edges [saddle, a, b], the pairs of attractors
+    """Attractors (by kind), saddles by index, the edges [saddle, a, b] (and [saddle cycle, a,
+    b] for a map), the pairs of attractors
     whose basins meet ("adjacent"), the saddle on each one's boundary (-1: none reached) and
     those pairs no 1-saddle joins, and for a flip-flop network (inputs = outputs) the
     hypercube of its outputs: its memories and which edges a 1-saddle joins."""
@@ -24,6 +25,7 @@ def describe_skeleton(sk: Skeleton, net: ESN) -> dict[str, Any]:
         "attractor_kind": {str(k): int(c) for k, c in zip(kinds, kind_counts, strict=True)},
         "saddles_by_index": {str(k): int(c) for k, c in zip(index, index_counts, strict=True)},
         "edges": sk.edges.tolist(),
+        "cycle_edges": sk.cycle_edges.tolist(),
         "adjacent": sk.adjacent.tolist(),
         "boundary_saddle": sk.boundary_saddle.tolist(),
         "unjoined": sk.unjoined().tolist(),

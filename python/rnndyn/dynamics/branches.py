@@ -77,13 +77,7 @@ def skeleton_branches(
         record=True,
     )
     assert settled.paths is not None  # recorded
-    # a run that diverged ends where it was last finite
-    paths = [
-        path[: np.argmin(np.all(np.isfinite(np.vstack([path, [np.nan]])), axis=1))]
-        if not np.all(np.isfinite(path))
-        else path
-        for path in settled.paths
-    ]
+    paths = [_finite_part(path) for path in settled.paths]
     plus, minus = paths[: rows.size], paths[rows.size :]
     return [path for pair in zip(plus, minus, strict=True) for path in pair]
 

@@ -78,6 +78,20 @@ class Cycles(SavedResult):
             )
         return "\n".join(lines)
 
+    def take(self, rows: ArrayLike) -> Cycles:
+        """The cycles at `rows` (indices or a boolean mask)."""
+        index = np.arange(len(self))[np.asarray(rows)]
+        first = np.cumsum(self.period) - self.period
+        states = [np.arange(first[i], first[i] + self.period[i]) for i in index]
+        return Cycles(
+            self.period[index],
+            self.states[np.concatenate([np.zeros(0, np.intp), *states])],
+            self.multipliers[index],
+            self.unstable_dims[index],
+            self.is_stable[index],
+            self.residual[index],
+        )
+
     @classmethod
     def empty(cls, size: int) -> Cycles:
         """No cycles, for states of width `size`."""
@@ -339,3 +353,18 @@ def _described(f: _Map, orbits: list[FloatArray]) -> Cycles:
         unstable == 0,
         residual,
     )
+
+
+def leading_directions(
+    system: RNN | VelocitySystem, cycles: Cycles, inputs: ArrayLike | None = None
+) -> FloatArray:
+    """(M, N) for each cycle the eigenvector (real part, unit length) of its monodromy matrix
+    at its first state for the multiplier of largest modulus: a saddle cycle's unstable
+    direction there."""
+    f = _Map.of(system, inputs, 1)
+    vectors = np.zeros((len(cycles), cycles.states.shape[1]))
+    for i, orbit in enumerate(cycles.points):
+        values, right = np.linalg.eig(_monodromy(f, orbit))
+        vector = np.real(right[:, int(np.argmax(np.abs(values)))])
+        vectors[i] = vector / np.linalg.norm(vector)
+    return vectors

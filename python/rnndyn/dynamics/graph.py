@@ -12,6 +12,7 @@ import numpy as np
 
 from .._io import load_archive, save_archive
 from ..fixedpoints.result import FixedPoints
+from .cycles import Cycles
 
 if TYPE_CHECKING:
     import networkx
@@ -25,7 +26,9 @@ _ARRAYS = (
     "edges",
     "adjacent",
     "boundary_saddle",
+    "cycle_edges",
 )
+_CYCLES = "saddle_cycles."
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,9 @@ class Skeleton:
       edge state of their boundary is a 1-saddle joining them (an edge) or, where
       `unjoined` lists the pair, a 1-saddle joining others (a chain of saddles) or
       something the skeleton does not hold (a saddle cycle, a chaotic saddle).
+    - saddle_cycles: a map's cycles with one unstable direction (a Cycles; none for a
+      flow), and cycle_edges: (E', 3) int, one row per saddle cycle: its row in
+      `saddle_cycles` and the two attractors its unstable branches settle in (as `edges`).
     - boundary_saddle: (B,) int, for each adjacent pair the row in `fixed_points` of the
       1-saddle that joins it, else of the saddle at which edge tracking along its boundary
       came to rest, else -1 (the runs did not come to rest within the skeleton's `rounds`:
@@ -59,6 +65,8 @@ class Skeleton:
     edges: np.ndarray
     adjacent: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.intp))
     boundary_saddle: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+    saddle_cycles: Cycles | None = None
+    cycle_edges: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), dtype=np.intp))
 
     def __len__(self) -> int:
         """The number of attractors."""
@@ -72,8 +80,9 @@ class Skeleton:
         return rows[np.argsort(fps.unstable_dims[rows], kind="stable")]
 
     def joined(self) -> set[tuple[int, int]]:
-        """The pairs of attractors (a < b) that some 1-saddle joins."""
-        return {(int(a), int(b)) for _, a, b in self.edges if a >= 0 and b >= 0 and a != b}
+        """The pairs of attractors (a < b) that some 1-saddle (or saddle cycle) joins."""
+        rows = np.vstack([self.edges, self.cycle_edges]).reshape(-1, 3)
+        return {(int(a), int(b)) for _, a, b in rows if a >= 0 and b >= 0 and a != b}
 
     def unjoined(self) -> np.ndarray:
         """(U, 2) the adjacent pairs of attractors that no 1-saddle found joins."""
@@ -98,6 +107,11 @@ class Skeleton:
         lines.append(f"  saddles: {dims.size}" + (f" ({detail})" if dims.size else ""))
         lines.append(
             f"  edges: {len(self.edges)} 1-saddles join {len(self.joined())} pairs of attractors"
+            + (
+                f" ({len(self.cycle_edges)} saddle cycles with them)"
+                if len(self.cycle_edges)
+                else ""
+            )
         )
         if len(self.adjacent):
             lines.append(self._boundaries_line())
@@ -155,6 +169,9 @@ class Skeleton:
                 meta[_FIXED + item.name] = list(value) if isinstance(value, tuple) else value
         for name in _ARRAYS:
             arrays[name] = getattr(self, name)
+        if self.saddle_cycles is not None:
+            for item in fields(self.saddle_cycles):
+                arrays[_CYCLES + item.name] = getattr(self.saddle_cycles, item.name)
         return save_archive(path, "Skeleton", arrays, meta)
 
     @classmethod
@@ -178,6 +195,14 @@ class Skeleton:
                 arrays["edges"],
                 arrays.get("adjacent", np.zeros((0, 2), dtype=np.intp)),
                 arrays.get("boundary_saddle", np.zeros(0, dtype=np.intp)),
+                _saddle_cycles(arrays),
+                arrays.get("cycle_edges", np.zeros((0, 3), dtype=np.intp)),
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"{path}: not a valid Skeleton archive ({exc})") from None
+
+
+def _saddle_cycles(arrays: dict[str, np.ndarray]) -> Cycles | None:
+    """The saddle cycles saved in `arrays`, if any."""
+    saved = {k[len(_CYCLES) :]: v for k, v in arrays.items() if k.startswith(_CYCLES)}
+    return Cycles(**saved) if saved else None

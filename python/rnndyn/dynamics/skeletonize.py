@@ -27,7 +27,7 @@ from ..networks.esn import ESN
 from ..networks.rnn import RNN
 from .boundaries import Basins, Brackets, bisect, direct_crossings, track
 from .branches import branch_starts
-from .cycles import find_cycles
+from .cycles import Cycles, find_cycles, leading_directions
 from .deflation import deflated_newton
 from .flow import REST_SPEED, FloatArray, Flow, close_pairs, distances, settling_radii
 from .graph import Skeleton
@@ -65,6 +65,8 @@ class _Work:
     attractors: FloatArray
     # each attractor's states (k, N): a fixed point's one, a cycle's k
     orbits: list[FloatArray] = field(default_factory=list)
+    # a map's cycles with one unstable direction (found with its cycle attractors)
+    saddle_cycles: Cycles | None = None
     # the last graph and the (points, attractors) counts it was made for: points and
     # attractors are only ever added, so equal counts mean the same graph
     edges: tuple[tuple[int, int], NDArray[np.intp]] | None = None
@@ -294,6 +296,7 @@ def _add_cycles(work: _Work, starts: FloatArray) -> None:
     work.add_attractors(
         [o for o in stable if not near_any(o[:1], known, work.options.tol_unique)[0]]
     )
+    work.saddle_cycles = cycles.take(cycles.unstable_dims == 1)
 
 
 def _find_saddles(work: _Work) -> None:
@@ -355,6 +358,7 @@ def _graph(work: _Work) -> Skeleton:
     was not known joins the skeleton too."""
     edges = _branches(work)
     fixed_rows = _indices_of(work.attractors, work.found.points).tolist()
+    saddle_cycles = work.saddle_cycles
     return Skeleton(
         fixed_points=work.found,
         attractor_states=work.attractors,
@@ -371,7 +375,29 @@ def _graph(work: _Work) -> Skeleton:
         edges=edges,
         adjacent=work.adjacent,
         boundary_saddle=_boundary_saddles(work, edges),
+        saddle_cycles=saddle_cycles,
+        cycle_edges=_cycle_edges(work, saddle_cycles),
     )
+
+
+def _cycle_edges(work: _Work, cycles: Cycles | None) -> NDArray[np.intp]:
+    """(E', 3): each saddle cycle's row and the attractors that free runs from its first state
+    ± branch·d·v settle in (v its unstable direction, d the distance to the nearest
+    attractor), ascending, -1 last for none."""
+    if cycles is None or len(cycles) == 0 or work.attractors.shape[0] == 0:
+        return np.zeros((0, 3), dtype=np.intp)
+    x = cycles.states[np.cumsum(cycles.period) - cycles.period]
+    assert not isinstance(work.system, ESN)  # only a map has cycles here
+    v = leading_directions(work.system, cycles, work.inputs)
+    distance = np.min(distances(np.vstack([x, work.attractors]))[: len(x), len(x) :], axis=1)
+    shift = (work.options.branch * distance)[:, None] * v
+    rest = REST_SPEED * np.sqrt(x.shape[1])
+    settled = work.basins().settle(np.vstack([x + shift, x - shift]), rest)
+    ends = np.sort(
+        np.where(settled.label < 0, np.iinfo(np.intp).max, settled.label).reshape(2, -1).T, axis=1
+    )
+    ends = np.where(ends == np.iinfo(np.intp).max, -1, ends)
+    return np.column_stack([np.arange(len(cycles)), ends]).astype(np.intp)
 
 
 def _boundary_saddles(work: _Work, edges: NDArray[np.intp]) -> NDArray[np.intp]:
