@@ -152,7 +152,8 @@ def skeleton(
       whether it passes directly from one basin to the other.
     - neighbours: pairs of attractors examined: each with its `neighbours` nearest others
       (None: ceil(log2 A) + 1, the neighbours of a hypercube's corner and one more).
-    - rounds: edge-tracking rounds for a pair, while no saddle found joins it.
+    - rounds: edge-tracking rounds for a pair, while no saddle found joins it (fewer once
+      its runs come back to a known point, or their least speed stops falling).
     - deflation: starts for deflated Newton (0: none; "auto": 32 up to N = 400, else none).
     - branch: each 1-saddle's branches start at x ± branch·d·v, v its unstable vector and d
       its distance to the nearest attractor.
@@ -329,14 +330,19 @@ def _track_edges(
     again), Newton from the slowest state of each run; for `rounds` rounds, until a saddle
     joins the pair or the runs come back to the same known point: the edge state, which
     joins other attractors or has more unstable directions (more rounds would find it
-    again). Returns, for the pairs (a < b) whose runs came to rest so, that point."""
+    again), or until their least speed has not halved for _STALLS rounds (an edge state
+    that is not a fixed point: a saddle cycle, a chaotic saddle). Returns, for the pairs
+    (a < b) whose runs came to rest at a known point, that point."""
     last = np.full(brackets.low.shape, np.nan)
+    best, stalls = np.full(len(brackets), np.inf), np.zeros(len(brackets), dtype=np.intp)
     rests: dict[tuple[int, int], FloatArray] = {}
     for _ in range(work.options.rounds):
         if not len(brackets):
             break
         gap = _pair_distance(work.attractors, brackets)
-        brackets, slowest, _ = track(basins, brackets, _TRACK_SEPARATION * float(np.min(gap)))
+        brackets, slowest, least = track(basins, brackets, _TRACK_SEPARATION * float(np.min(gap)))
+        stalls = np.where(least < 0.5 * best, 0, stalls + 1)
+        best = np.minimum(best, least)
         work.add(slowest, _NEAR_ITER)
         _add_twins(work)
         near = work.found.points[_indices_of(slowest, work.found.points)]
@@ -347,8 +353,9 @@ def _track_edges(
         ]
         rests.update((ends[k], near[k]) for k in np.flatnonzero(again))
         joined = _joined_pairs(work)
-        open_ = ~again & np.array([e not in joined for e in ends], dtype=bool)
+        open_ = ~again & (stalls < _STALLS) & np.array([e not in joined for e in ends], bool)
         brackets, last = brackets.take(open_), near[open_]
+        best, stalls = best[open_], stalls[open_]
         brackets = bisect(basins, brackets, _BISECTION)
     return rests
 
@@ -434,6 +441,8 @@ _MAX_PERIOD, _CYCLE_STARTS, _CYCLE_TOL = 8, 256, 1e-6
 _BISECTION = 1e-4
 # ... and edge tracking re-bisects once the pair is this share apart
 _TRACK_SEPARATION = 1e-3
+# edge tracking gives up on a pair whose least speed has not halved for this many rounds
+_STALLS = 3
 # an edge-tracking run whose slowest state is within this share of the pair's distance of a
 # known fixed point has reached it
 _EDGE_STATE_SHARE = 0.05
