@@ -263,6 +263,20 @@ def test_skeleton_graph_draws_the_cube_by_its_outputs(cube):
     assert _legend_texts(ax) == ["1-saddle", "memory"]
 
 
+def test_skeleton_graph_draws_saddle_cycles(cube):
+    # the cube's edges given as a map's saddle cycles: open diamonds halfway, dashed lines
+    _, sk, outputs = cube
+    as_cycles = rd.Skeleton(**{**vars(sk), "edges": sk.edges[:0], "cycle_edges": sk.edges})
+    ax = rd.plot.skeleton_graph(as_cycles, outputs)
+    places = outputs @ rd.plot.skeleton.OBLIQUE
+    diamonds = _labelled(ax)["saddle cycle"]
+    middles = [0.5 * (places[a] + places[b]) for _, a, b in sk.edges]
+    np.testing.assert_allclose(diamonds.get_offsets(), middles)
+    dashed = [c for c in ax.collections if isinstance(c, LineCollection)][-1]
+    assert len(dashed.get_segments()) == 24 and dashed.get_linestyle()[0][1] is not None
+    assert "saddle cycle" in _legend_texts(ax)
+
+
 def test_skeleton_graph_places_by_two_outputs_by_pca_or_by_states(cube):
     _, sk, outputs = cube
     two = rd.plot.skeleton_graph(sk, outputs[:, :2], labels=False)

@@ -53,7 +53,8 @@ def skeleton_graph(
     halfway between the two attractors its branches reach, with a line to each. A saddle
     with one branch that reaches no attractor (or both the same one) sits beside its
     attractor, its other branch a short stub; a saddle whose branches reach none is left
-    out."""
+    out. A map's saddle cycles (`cycle_edges`) are drawn the same way as open red diamonds
+    with dashed lines."""
     if not isinstance(skeleton, Skeleton):
         raise TypeError(f"skeleton must be a Skeleton, got {type(skeleton).__name__}")
     ax = axes_for(ax, figsize=(6, 5.5))
@@ -66,6 +67,8 @@ def skeleton_graph(
         names, memory = attractor_names(z, tolerance), at_corner(z, tolerance)
     saddles, segments = _edge_layout(skeleton.edges, places)
     _draw(ax, places, saddles, segments, memory)
+    if len(skeleton.cycle_edges):
+        _draw_saddle_cycles(ax, *_edge_layout(skeleton.cycle_edges, places))
     if labels:
         for a, ((x, y), name) in enumerate(zip(places, names, strict=True)):
             colour = "black" if memory is None or memory[a] else OTHER_ATTRACTOR_COLOUR
@@ -191,3 +194,25 @@ def _draw(
 def _draw_attractors(ax: Axes, places: FloatArray, label: str, **style: Any) -> None:
     """Attractors at `places` (A, 2) as large circles in `style`, under `label`."""
     ax.scatter(places[:, 0], places[:, 1], s=80, marker="o", zorder=4, label=label, **style)
+
+
+def _draw_saddle_cycles(ax: Axes, saddles: FloatArray, segments: FloatArray) -> None:
+    """The saddle cycles (open diamonds, the 1-saddle colour) and their dashed lines."""
+    from matplotlib.collections import LineCollection
+
+    colour = STABILITY_COLOURS[1]
+    # the stub asks for a sequence of lines, which an (S, 2, 2) array is to matplotlib
+    lines = LineCollection(segments, colors=colour, linewidths=1.2, linestyles="dashed", zorder=2)  # type: ignore[arg-type]
+    ax.add_collection(lines)
+    ax.scatter(
+        saddles[:, 0],
+        saddles[:, 1],
+        s=45,
+        marker="D",
+        facecolors="none",
+        edgecolors=colour,
+        linewidths=1.5,
+        zorder=3,
+        label="saddle cycle",
+    )
+    ax.autoscale_view()
