@@ -68,7 +68,8 @@ def skeleton_graph(
     saddles, segments = _edge_layout(skeleton.edges, places)
     _draw(ax, places, saddles, segments, memory)
     if len(skeleton.cycle_edges):
-        _draw_saddle_cycles(ax, *_edge_layout(skeleton.cycle_edges, places))
+        cycles, lines = _edge_layout(skeleton.cycle_edges, places)
+        _draw_saddles(ax, cycles, lines, marker="D", label="saddle cycle", linestyle="dashed")
     if labels:
         for a, ((x, y), name) in enumerate(zip(places, names, strict=True)):
             colour = "black" if memory is None or memory[a] else OTHER_ATTRACTOR_COLOUR
@@ -157,23 +158,7 @@ def _draw(
 ) -> None:
     """The lines, the saddles (open, the 1-saddle colour) and the attractors: filled black,
     or, where `memory` is given, the memories filled black and the others open grey."""
-    from matplotlib.collections import LineCollection
-
-    saddle_colour = STABILITY_COLOURS[1]
-    # the stub asks for a sequence of lines, which an (S, 2, 2) array is to matplotlib
-    lines = LineCollection(segments, colors=saddle_colour, linewidths=1.2, zorder=2)  # type: ignore[arg-type]
-    ax.add_collection(lines)
-    ax.scatter(
-        saddles[:, 0],
-        saddles[:, 1],
-        s=40,
-        marker="o",
-        facecolors="none",
-        edgecolors=saddle_colour,
-        linewidths=1.5,
-        zorder=3,
-        label=STABILITY_NAMES[1],
-    )
+    _draw_saddles(ax, saddles, segments, marker="o", label=STABILITY_NAMES[1])
     if memory is None:
         _draw_attractors(ax, places, "attractor", color=STABILITY_COLOURS[0])
     else:
@@ -196,23 +181,31 @@ def _draw_attractors(ax: Axes, places: FloatArray, label: str, **style: Any) -> 
     ax.scatter(places[:, 0], places[:, 1], s=80, marker="o", zorder=4, label=label, **style)
 
 
-def _draw_saddle_cycles(ax: Axes, saddles: FloatArray, segments: FloatArray) -> None:
-    """The saddle cycles (open diamonds, the 1-saddle colour) and their dashed lines."""
+def _draw_saddles(
+    ax: Axes,
+    saddles: FloatArray,
+    segments: FloatArray,
+    marker: str,
+    label: str,
+    linestyle: str = "solid",
+) -> None:
+    """Saddles at `saddles` (S, 2) as open markers in the 1-saddle colour, with their lines
+    `segments` (2S, 2, 2)."""
     from matplotlib.collections import LineCollection
 
     colour = STABILITY_COLOURS[1]
     # the stub asks for a sequence of lines, which an (S, 2, 2) array is to matplotlib
-    lines = LineCollection(segments, colors=colour, linewidths=1.2, linestyles="dashed", zorder=2)  # type: ignore[arg-type]
+    lines = LineCollection(segments, colors=colour, linewidths=1.2, linestyles=linestyle, zorder=2)  # type: ignore[arg-type]
     ax.add_collection(lines)
     ax.scatter(
         saddles[:, 0],
         saddles[:, 1],
-        s=45,
-        marker="D",
+        s=40,
+        marker=marker,
         facecolors="none",
         edgecolors=colour,
         linewidths=1.5,
         zorder=3,
-        label="saddle cycle",
+        label=label,
     )
     ax.autoscale_view()
