@@ -282,13 +282,16 @@ def _find_attractors(work: _Work) -> None:
 
 def _add_cycles(work: _Work, starts: FloatArray) -> None:
     """A map's free runs from the starts that settle at no known attractor, nor come to rest,
-    end on cycles: those of period <= _MAX_PERIOD found from their ends that are stable join
-    the attractors (docs/mathematics.md, Cycles: maps)."""
-    settled = work.basins().settle(starts, REST_SPEED * np.sqrt(starts.shape[1]))
-    moving = settled.ends[(settled.label < 0) & np.all(np.isfinite(settled.ends), axis=1)]
-    if moving.shape[0] == 0:
+    and come back after k <= _MAX_PERIOD steps end on cycles: the stable ones found from
+    their ends join the attractors, those with one unstable direction are the saddle cycles
+    (docs/mathematics.md, Cycles: maps)."""
+    rest = REST_SPEED * np.sqrt(starts.shape[1])
+    settled = work.basins().settle(starts, rest)
+    moving = (settled.label < 0) & (settled.speed > rest)
+    returning = _returning(work.flow, settled.ends[moving & np.all(np.isfinite(settled.ends), 1)])
+    if returning.shape[0] == 0:
         return
-    ends = np.unique(np.round(moving, 6), axis=0)[:_CYCLE_STARTS]
+    ends = np.unique(np.round(returning, 6), axis=0)[:_CYCLE_STARTS]
     cycles = find_cycles(
         work.system, ends, work.inputs, _MAX_PERIOD, work.options.n_jobs, tol_unique=_CYCLE_TOL
     )
@@ -298,6 +301,19 @@ def _add_cycles(work: _Work, starts: FloatArray) -> None:
         [o for o in stable if not near_any(o[:1], known, work.options.tol_unique)[0]]
     )
     work.saddle_cycles = cycles.take(cycles.unstable_dims == 1)
+
+
+def _returning(flow: Flow, states: FloatArray) -> FloatArray:
+    """The rows of `states` (K, N) that a map brings back within _RETURN_TOL (relative) after
+    k = 2 .. _MAX_PERIOD steps, not after 1: runs on a cycle, not on a chaotic set (from
+    which Newton on every period would be slow and in vain)."""
+    orbit = [states]
+    for _ in range(_MAX_PERIOD):
+        orbit.append(flow.step(orbit[-1])[0])
+    scale = _RETURN_TOL * np.maximum(1.0, np.max(np.abs(states), axis=1))
+    back = np.stack([np.max(np.abs(o - states), axis=1) <= scale for o in orbit[1:]])
+    returned: FloatArray = states[back[1:].any(axis=0) & ~back[0]]
+    return returned
 
 
 def _find_saddles(work: _Work) -> None:
@@ -436,6 +452,8 @@ _MAX_DISCOVERY_ROUNDS = 3
 # a map's cycles as attractors: the longest period sought, from at most this many distinct
 # ends of free runs, whose states are one within this distance
 _MAX_PERIOD, _CYCLE_STARTS, _CYCLE_TOL = 8, 256, 1e-6
+# a run's end counts as on a cycle when it comes back this close (relative) after k steps
+_RETURN_TOL = 1e-4
 # bisection stops at this share of the distance between the two attractors (close enough
 # that the run from there passes within Newton's reach of the edge state) ...
 _BISECTION = 1e-4
