@@ -24,8 +24,14 @@ def branch_starts(
     """Where the branches of the 1-saddles at `rows` of `fixed_points` start (2S, N): first
     x + s v for every saddle, then x - s v, v its unstable vector (real, normalised) and s
     `share` of its distance to the nearest of `attractors` (A, N)."""
-    x = fixed_points.points[rows]
     v = np.real(fixed_points.unstable_right[rows, :, 0])
+    return either_side(fixed_points.points[rows], v, attractors, share)
+
+
+def either_side(x: FloatArray, v: FloatArray, attractors: FloatArray, share: float) -> FloatArray:
+    """(2S, N): first x + s v for every saddle state x (S, N), then x - s v, v its unstable
+    direction (S, N, normalised here) and s `share` of its distance to the nearest of
+    `attractors` (A, N)."""
     v = v / np.linalg.norm(v, axis=1, keepdims=True)
     distance = np.min(np.linalg.norm(x[:, None] - attractors[None], axis=2), axis=1)
     shift = (share * distance)[:, None] * v

@@ -26,7 +26,7 @@ from ..fixedpoints.systems import VelocitySystem
 from ..networks.esn import ESN
 from ..networks.rnn import RNN
 from .boundaries import Basins, Brackets, bisect, direct_crossings, track
-from .branches import branch_starts
+from .branches import branch_starts, either_side
 from .cycles import Cycles, find_cycles, leading_directions
 from .deflation import deflated_newton
 from .flow import REST_SPEED, FloatArray, Flow, close_pairs, distances, settling_radii
@@ -412,15 +412,17 @@ def _cycle_edges(work: _Work, cycles: Cycles | None) -> NDArray[np.intp]:
     x = cycles.states[np.cumsum(cycles.period) - cycles.period]
     assert not isinstance(work.system, ESN)  # only a map has cycles here
     v = leading_directions(work.system, cycles, work.inputs)
-    distance = np.min(distances(np.vstack([x, work.attractors]))[: len(x), len(x) :], axis=1)
-    shift = (work.options.branch * distance)[:, None] * v
-    rest = REST_SPEED * np.sqrt(x.shape[1])
-    settled = work.basins().settle(np.vstack([x + shift, x - shift]), rest)
-    ends = np.sort(
-        np.where(settled.label < 0, np.iinfo(np.intp).max, settled.label).reshape(2, -1).T, axis=1
-    )
-    ends = np.where(ends == np.iinfo(np.intp).max, -1, ends)
-    return np.column_stack([np.arange(len(cycles)), ends]).astype(np.intp)
+    starts = either_side(x, v, work.attractors, work.options.branch)
+    settled = work.basins().settle(starts, REST_SPEED * np.sqrt(x.shape[1]))
+    return np.column_stack([np.arange(len(cycles)), _edge_ends(settled.label)]).astype(np.intp)
+
+
+def _edge_ends(label: NDArray[np.intp]) -> NDArray[np.intp]:
+    """(S, 2) from the labels (2S,) of the runs from x + s v (first S) and x - s v: the two
+    attractors each saddle joins, ascending, -1 last for a run that settled nowhere."""
+    none = np.iinfo(np.intp).max
+    ends = np.sort(np.where(label < 0, none, label).reshape(2, -1).T, axis=1)
+    return np.where(ends == none, -1, ends).astype(np.intp)
 
 
 def _boundary_saddles(work: _Work, edges: NDArray[np.intp]) -> NDArray[np.intp]:
@@ -547,9 +549,7 @@ def _run_branches(work: _Work) -> NDArray[np.intp]:
         resting = settled.ends[(settled.label < 0) & (settled.speed <= rest)]
         if not _adopt(work, resting):
             break
-    ends = settled.label.reshape(2, -1).T
-    ends = np.sort(np.where(ends < 0, np.iinfo(np.intp).max, ends), axis=1)
-    ends = np.where(ends == np.iinfo(np.intp).max, -1, ends)
+    ends = _edge_ends(settled.label)
     # points adopted on the way reorder `found` (by q): the saddles' rows there now
     rows = _indices_of(fps.points[one], work.found.points)
     return np.column_stack([rows, ends]).astype(np.intp)
