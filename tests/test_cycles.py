@@ -139,10 +139,6 @@ def test_bad_arguments_name_themselves() -> None:
         rd.find_cycles(rnn, starts, max_period=1)
     with pytest.raises(ValueError, match="initial_states"):
         rd.find_cycles(rnn, np.zeros((4, 3)))
-    with pytest.raises(ValueError, match="map"):
-        rd.find_cycles(rd.FunctionSystem(lambda x: -x, lambda x: -np.eye(x.size)), starts)
-    with pytest.raises(NotImplementedError, match="continuous-time"):
-        rd.find_cycles(rd.ESN(20, 1, 1, seed=0), np.zeros((2, 20)))
 
 
 def test_same_cycles_whatever_the_threads() -> None:

@@ -6,8 +6,8 @@ Candidates come two ways: free runs from the starts that come back to where they
 steps (the stable cycles), and Newton's method on G_k from every start for each k (unstable
 ones too). Newton's step solves (M - I) d = -G_k(h) with the monodromy M = Df(h_{k-1}) ⋯
 Df(h_0) along the orbit, formed densely (k products of N x N matrices a step): meant for the
-sizes of networks trained in PyTorch (N up to a few hundred). Periodic orbits of an ESN's
-continuous-time closed loop are not found here yet.
+sizes of networks trained in PyTorch (N up to a few hundred). Periodic orbits of a
+continuous-time system (an ESN's closed loop) are limit_cycles.py's; `find_cycles` takes both.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from ..fixedpoints.systems import VelocitySystem
 from ..networks.esn import ESN
 from ..networks.rnn import RNN
 from .flow import Flow, close_pairs
+from .limit_cycles import Orbit, flow_cycles
 
 FloatArray = NDArray[np.float64]
 # the multipliers kept per cycle: the largest in modulus
@@ -39,21 +40,28 @@ _MIDPOINT_REACH = 2.05
 
 @dataclass(frozen=True)
 class Cycles(SavedResult):
-    """Cycles of a map, one row per distinct cycle (found from several starts or phases, it
-    counts once).
+    """Cycles, one row per distinct cycle (found from several starts or phases, it counts
+    once): k-cycles of a map, or periodic orbits of a continuous-time system.
 
-    - period: (M,) int, the minimal period k of each, in steps of the map.
-    - states: (sum k, N) the states along every orbit, one after the other (`points` splits
-      them by cycle).
-    - multipliers: (M, m) complex, the eigenvalues of each cycle's monodromy matrix, largest
-      modulus first (m = min(N, 10); NaN where N < m).
-    - unstable_dims: (M,) the multipliers outside the unit circle; is_stable: (M,) all inside.
-    - residual: (M,) max ‖f^k(h) - h‖ (max norm) over the orbit's states, at the end.
+    - period: (M,) the minimal period: int steps of a map, or float time units of a flow.
+    - states: (sum of lengths, N) the states along every orbit, one after the other (`points`
+      splits them by cycle): a map's k states, or a flow's states at SAMPLES equal times
+      over one period.
+    - lengths: (M,) int, the states each cycle has in `states`.
+    - multipliers: (M, m) complex, the leading eigenvalues of each cycle's monodromy matrix,
+      largest modulus first (m = min(N, 10); NaN where fewer are known).
+    - trivial: (M,) int, the column of a flow's trivial multiplier (≈ 1, along the orbit);
+      -1 for a map, which has none.
+    - unstable_dims: (M,) the multipliers outside the unit circle (the trivial one aside);
+      is_stable: (M,) none outside.
+    - residual: (M,) max ‖f^k(h) - h‖ (or ‖Φ_T(x) - x‖) over the orbit (max norm), at the end.
     """
 
-    period: NDArray[np.intp]
+    period: NDArray[np.intp] | FloatArray
     states: FloatArray
+    lengths: NDArray[np.intp]
     multipliers: NDArray[np.complex128]
+    trivial: NDArray[np.intp]
     unstable_dims: NDArray[np.intp]
     is_stable: NDArray[np.bool_]
     residual: FloatArray
@@ -62,13 +70,29 @@ class Cycles(SavedResult):
         return int(self.period.size)
 
     @property
+    def discrete_time(self) -> bool:
+        """Whether these are cycles of a map (periods in steps)."""
+        return bool(np.issubdtype(self.period.dtype, np.integer))
+
+    @property
     def points(self) -> list[FloatArray]:
-        """Each cycle's states (k_i, N), in the order the map visits them."""
-        return np.split(self.states, np.cumsum(self.period)[:-1]) if len(self) else []
+        """Each cycle's states (lengths[i], N), in the order the orbit visits them."""
+        return np.split(self.states, np.cumsum(self.lengths)[:-1]) if len(self) else []
+
+    @property
+    def first_states(self) -> FloatArray:
+        """(M, N) each cycle's first state."""
+        first: FloatArray = self.states[np.cumsum(self.lengths) - self.lengths]
+        return first
 
     def summary(self) -> str:
-        """A line per period: how many cycles, how many stable, their unstable dimensions."""
+        """A line per period (a map's), or per cycle (a flow's): stable or unstable dimensions."""
         lines = [f"{len(self)} cycles"]
+        if not self.discrete_time:
+            for i, period in enumerate(self.period.tolist()):
+                kind = "stable" if self.is_stable[i] else f"{self.unstable_dims[i]} unstable"
+                lines.append(f"  period {period:.6g}: {kind}")
+            return "\n".join(lines)
         for k in np.unique(self.period):
             rows = self.period == k
             dims = np.unique(self.unstable_dims[rows]).tolist()
@@ -81,25 +105,30 @@ class Cycles(SavedResult):
     def take(self, rows: ArrayLike) -> Cycles:
         """The cycles at `rows` (indices or a boolean mask)."""
         index = np.arange(len(self))[np.asarray(rows)]
-        first = np.cumsum(self.period) - self.period
-        states = [np.arange(first[i], first[i] + self.period[i]) for i in index]
+        first = np.cumsum(self.lengths) - self.lengths
+        states = [np.arange(first[i], first[i] + self.lengths[i]) for i in index]
         return Cycles(
             self.period[index],
             self.states[np.concatenate([np.zeros(0, np.intp), *states])],
+            self.lengths[index],
             self.multipliers[index],
+            self.trivial[index],
             self.unstable_dims[index],
             self.is_stable[index],
             self.residual[index],
         )
 
     @classmethod
-    def empty(cls, size: int) -> Cycles:
+    def empty(cls, size: int, discrete_time: bool = True) -> Cycles:
         """No cycles, for states of width `size`."""
+        none = np.zeros(0, np.intp)
         return cls(
-            np.zeros(0, np.intp),
+            none if discrete_time else np.zeros(0),
             np.zeros((0, size)),
+            none,
             np.zeros((0, min(size, _MULTIPLIERS)), complex),
-            np.zeros(0, np.intp),
+            none,
+            none,
             np.zeros(0, bool),
             np.zeros(0),
         )
@@ -134,52 +163,62 @@ class _Map:
 
 
 def find_cycles(
-    system: RNN | VelocitySystem,
+    system: ESN | RNN | VelocitySystem,
     initial_states: ArrayLike,
     inputs: ArrayLike | None = None,
-    max_period: int = 8,
+    max_period: float | None = None,
     n_jobs: int | None = None,
     *,
-    tol: float = 1e-10,
+    tol: float | None = None,
     tol_unique: float = 1e-6,
     max_iter: int = 50,
-    settle_steps: int = 1000,
+    settle_steps: int | None = None,
 ) -> Cycles:
-    """The cycles of period 2 .. max_period of a map that free runs and Newton's method reach
-    from `initial_states` (K, N).
+    """The cycles that free runs and Newton's method reach from `initial_states` (K, N): the
+    k-cycles (k = 2 .. max_period) of a map, or the periodic orbits of a continuous-time
+    system (docs/mathematics.md, Cycles).
 
-    - system: an RNN (its map at the constant `inputs` (I,)) or a Python system with
-      `velocity`, `jacobian` and `discrete_time = True` (G(h) = f(h) - h).
-    - n_jobs: threads for the batched steps of the map (None: the cores this process may
-      use); results do not depend on it.
-    - tol: a cycle's states satisfy ‖f^k(h) - h‖ <= tol·max(1, ‖h‖) (max norms).
-    - tol_unique: cycles whose states lie this close (max norm) are one.
-    - max_iter: Newton iterations per start and period.
-    - settle_steps: the length of the free runs whose ends are checked for periodicity.
+    - system: an RNN (its map at the constant `inputs` (I,)), an ESN (its closed loop
+      τ dx/dt = F(x, u) in continuous time), or a Python system with `velocity` and
+      `jacobian` (a map if `discrete_time = True`, else dx/dt = F(x)).
+    - max_period: a map's longest period in steps (default 8); a flow's in time units
+      (default 200 τ, the largest τ; 200 for a Python system).
+    - n_jobs: threads for the batched free runs (None: the cores this process may use);
+      results do not depend on it.
+    - tol: a cycle's states satisfy ‖f^k(h) - h‖ <= tol·max(1, ‖h‖) (max norms) for a map
+      (default 1e-10), ‖Φ_T(x) - x‖ <= tol·max(1, ‖x‖) for a flow (default 1e-8; the
+      integrator runs at a hundredth of it).
+    - tol_unique: a map's cycles whose states lie this close (max norm) are one; a flow's
+      orbits are one when their periods agree to it (relative) and each passes through the
+      other's samples.
+    - max_iter: Newton iterations per start (and period, for a map).
+    - settle_steps: free-run steps before the ends are checked for coming back (a map's:
+      default 1000; a flow's Euler steps: default 2·max_period of time).
     """
-    if isinstance(system, ESN):
-        raise NotImplementedError(
-            "find_cycles finds cycles of maps (an RNN, a discrete-time system); periodic "
-            "orbits of an ESN's continuous-time closed loop are not implemented yet"
-        )
     size, _, discrete = resolve_system(system, inputs)
-    if not discrete:
-        raise ValueError("system must be a map: an RNN or a system with discrete_time = True")
     starts = as_array("initial_states", initial_states, (None, size))
     if starts.shape[0] == 0 or starts.shape[1] == 0:
         raise ValueError("initial_states must hold at least one state of width N >= 1")
-    max_period = as_int("max_period", max_period, minimum=2)
-    tol = as_float("tol", tol, positive=True)
     tol_unique = as_float("tol_unique", tol_unique, positive=True)
     max_iter = as_int("max_iter", max_iter, minimum=1)
-    settle_steps = as_int("settle_steps", settle_steps, minimum=1)
-    f = _Map.of(system, inputs, as_jobs("n_jobs", n_jobs))
-    found = _periodic_ends(f, starts, max_period, settle_steps, tol_unique)
-    for k in range(2, max_period + 1):
-        found += _newton(f, starts, k, tol, max_iter)
+    settle = None if settle_steps is None else as_int("settle_steps", settle_steps, minimum=1)
+    jobs = as_jobs("n_jobs", n_jobs)
+    if not discrete:
+        assert not isinstance(system, RNN)  # an RNN is a map
+        shot = flow_cycles(
+            system, inputs, starts, max_period, jobs, tol, tol_unique, max_iter, settle
+        )
+        return _described_flows(shot, starts.shape[1])
+    assert not isinstance(system, ESN)  # an ESN runs in continuous time
+    longest = as_int("max_period", 8 if max_period is None else max_period, minimum=2)
+    tolerance = as_float("tol", 1e-10 if tol is None else tol, positive=True)
+    f = _Map.of(system, inputs, jobs)
+    found = _periodic_ends(f, starts, longest, 1000 if settle is None else settle, tol_unique)
+    for k in range(2, longest + 1):
+        found += _newton(f, starts, k, tolerance, max_iter)
     orbits = _distinct(f, found, [], tol_unique)
     for _ in range(_MIDPOINT_ROUNDS):
-        more = _distinct(f, _from_midpoints(f, orbits, tol, max_iter), orbits, tol_unique)
+        more = _distinct(f, _from_midpoints(f, orbits, tolerance, max_iter), orbits, tol_unique)
         if len(more) == len(orbits):
             break
         orbits = more
@@ -345,13 +384,36 @@ def _described(f: _Map, orbits: list[FloatArray]) -> Cycles:
         unstable[i] = int(np.sum(np.abs(values) > 1.0))
         returned = _orbit(f, orbit, orbit.shape[0])[-1]
         residual[i] = float(np.max(np.abs(returned - orbit)))
+    period = np.array([o.shape[0] for o in orbits], dtype=np.intp)
+    trivial = np.full(len(orbits), -1, dtype=np.intp)
+    states = np.vstack(orbits)
+    return Cycles(period, states, period, multipliers, trivial, unstable, unstable == 0, residual)
+
+
+def _described_flows(orbits: list[Orbit], size: int) -> Cycles:
+    """Cycles from a flow's orbits, by period, with their leading multipliers."""
+    if not orbits:
+        return Cycles.empty(size, discrete_time=False)
+    orbits = sorted(orbits, key=lambda o: o.period)
+    width = min(size, _MULTIPLIERS)
+    multipliers = np.full((len(orbits), width), np.nan + 0j)
+    trivial = np.array([o.trivial if o.trivial < width else -1 for o in orbits], np.intp)
+    unstable = np.zeros(len(orbits), dtype=np.intp)
+    for i, orbit in enumerate(orbits):
+        count = min(width, orbit.multipliers.size)
+        multipliers[i, :count] = orbit.multipliers[:count]
+        outside = np.abs(orbit.multipliers) > 1.0
+        outside[orbit.trivial] = False
+        unstable[i] = int(np.sum(outside))
     return Cycles(
-        np.array([o.shape[0] for o in orbits], dtype=np.intp),
-        np.vstack(orbits),
+        np.array([o.period for o in orbits]),
+        np.vstack([o.samples for o in orbits]),
+        np.array([o.samples.shape[0] for o in orbits], dtype=np.intp),
         multipliers,
+        trivial,
         unstable,
         unstable == 0,
-        residual,
+        np.array([o.residual for o in orbits]),
     )
 
 

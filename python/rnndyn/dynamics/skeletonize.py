@@ -409,7 +409,7 @@ def _cycle_edges(work: _Work, cycles: Cycles | None) -> NDArray[np.intp]:
     attractor), ascending, -1 last for none."""
     if cycles is None or len(cycles) == 0 or work.attractors.shape[0] == 0:
         return np.zeros((0, 3), dtype=np.intp)
-    x = cycles.states[np.cumsum(cycles.period) - cycles.period]
+    x = cycles.first_states
     assert not isinstance(work.system, ESN)  # only a map has cycles here
     v = leading_directions(work.system, cycles, work.inputs)
     starts = either_side(x, v, work.attractors, work.options.branch)

@@ -1,0 +1,294 @@
+"""Periodic orbits of a continuous-time system dx/dt = F(x)/τ: an ESN's closed loop at a
+constant input, or a continuous-time Python system (τ = 1) (docs/mathematics.md, Cycles:
+flows).
+
+Candidates come from free runs (the system's own Euler steps, batched) that come back near
+where they were. Each is refined by shooting: Newton's method on Φ_T(x_0) - x_0 = 0 with the
+phase condition F(x_0)·Δx = 0, the flow Φ integrated by SciPy's DOP853 (error-controlled)
+together with the variational equation dV/dt = J(x(t)) V/τ for a block V of directions. The
+block follows the dominant subspace of the monodromy matrix D Φ_T (subspace iteration: the
+multipliers of largest modulus, unstable ones and the trivial 1 among them); Newton's step
+is solved exactly within it and by one Picard step (Δx = -r) in the rest, where the
+multipliers are small (Newton–Picard: Lust, Roose, Spence & Champneys 1998). The Floquet
+multipliers are the Ritz values of the monodromy in the block.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.integrate import solve_ivp
+
+from .._validation import as_float
+from ..fixedpoints.search import resolve_system
+from ..fixedpoints.systems import VelocitySystem
+from ..networks.activations import activation_functions
+from ..networks.esn import ESN
+from .flow import DEFAULT_STEP, Flow
+
+FloatArray = NDArray[np.float64]
+# the directions followed by the block (at most N): the leading multipliers it resolves
+BLOCK = 12
+# states kept along each orbit
+SAMPLES = 128
+# the integrator's tolerance, relative to the cycle's
+_INTEGRATOR_SHARE = 1e-2
+# the loosest integrator tolerance (relative to the share), for steps far from the orbit
+_LOOSEST = 1e-4
+# a free run comes back when it passes this close to its end (relative to how far it went)
+_RETURN, _LEFT = 0.02, 0.2
+# the free runs' ends are checked for coming back over this many longest periods
+_WINDOW = 1.1
+# directions of the random projection that the free runs are recorded in
+_PROJECTED = 16
+# Newton iterations without the residual halving after which a candidate is given up
+_STALLS = 4
+
+
+@dataclass(frozen=True)
+class VectorField:
+    """dx/dt at one state (N,) → (N,), and the variational equation's dV/dt = J(x) V/τ for a
+    block V (N, m) at x; `time_scale` the slowest τ (max period and free runs count in it)."""
+
+    rate: Callable[[FloatArray], FloatArray]
+    tangent: Callable[[FloatArray, FloatArray], FloatArray]
+    time_scale: float
+
+    @classmethod
+    def of(cls, system: ESN | VelocitySystem, offset: FloatArray | None) -> VectorField:
+        """An ESN's closed loop at offset B u + b (τ per unit), or a Python system's F (τ = 1)."""
+        if isinstance(system, ESN):
+            return _esn_field(system, offset)
+        python_system = system
+        return cls(
+            lambda x: np.asarray(python_system.velocity(x), dtype=np.float64),
+            lambda x, v: np.asarray(python_system.jacobian(x), dtype=np.float64) @ v,
+            1.0,
+        )
+
+
+def _esn_field(net: ESN, offset: FloatArray | None) -> VectorField:
+    """τ dx/dt = -x + W_c φ(x) + c, and τ dV/dt = -V + W_c diag(φ'(x)) V."""
+    weights = net.closed_loop_matrix()
+    c = net.offset() if offset is None else offset
+    tau = np.broadcast_to(np.asarray(net.tau, dtype=np.float64), (net.size,)).copy()
+    phi, slope, _ = activation_functions(net.activation)
+
+    def rate(x: FloatArray) -> FloatArray:
+        return np.asarray((-x + weights @ phi(x) + c) / tau, dtype=np.float64)
+
+    def tangent(x: FloatArray, v: FloatArray) -> FloatArray:
+        return np.asarray((-v + weights @ (slope(x)[:, None] * v)) / tau[:, None], np.float64)
+
+    return VectorField(rate, tangent, float(np.max(tau)))
+
+
+@dataclass(frozen=True)
+class Orbit:
+    """One periodic orbit: `samples` (SAMPLES, N) along one period from x_0, `period` T,
+    `multipliers` (m,) the Ritz values of D Φ_T(x_0) by modulus, `trivial` the index of the
+    one along the orbit (≈ 1), `residual` ‖Φ_T(x_0) - x_0‖ (max norm)."""
+
+    samples: FloatArray
+    period: float
+    multipliers: NDArray[np.complex128]
+    trivial: int
+    residual: float
+
+
+def flow_cycles(
+    system: ESN | VelocitySystem,
+    inputs: ArrayLike | None,
+    starts: FloatArray,
+    max_period: float | None,
+    n_jobs: int,
+    tol: float | None,
+    tol_unique: float,
+    max_iter: int,
+    settle_steps: int | None,
+) -> list[Orbit]:
+    """The distinct periodic orbits that shooting reaches from the free runs of `starts`
+    (K, N) that come back near where they were (the arguments as `find_cycles` takes them)."""
+    _, core, _ = resolve_system(system, inputs)
+    field = VectorField.of(system, system.offset(inputs) if isinstance(system, ESN) else None)
+    longest = 200.0 * field.time_scale if max_period is None else max_period
+    longest = as_float("max_period", longest, positive=True)
+    tolerance = as_float("tol", 1e-8 if tol is None else tol, positive=True)
+    time_step = system.dt if isinstance(system, ESN) else DEFAULT_STEP
+    settle = math.ceil(2 * longest / time_step) if settle_steps is None else settle_steps
+    window = math.ceil(_WINDOW * longest / time_step)
+    orbits: list[Orbit] = []
+    flow = Flow.of(system, core, n_jobs)
+    for state, period in returning_ends(flow, starts, time_step, settle, window):
+        orbit = shoot(field, state, period, tolerance, max_iter)
+        if orbit is not None and not any(_same_orbit(orbit, o, tol_unique) for o in orbits):
+            orbits.append(orbit)
+    return orbits
+
+
+def _same_orbit(orbit: Orbit, other: Orbit, tol_unique: float) -> bool:
+    """Whether two orbits are one: periods equal to tol_unique (relative) and the first
+    state of one among the samples of the other (within their spacing)."""
+    if abs(orbit.period - other.period) > tol_unique * max(orbit.period, other.period):
+        return False
+    spacing = np.max(np.abs(np.diff(other.samples, axis=0, append=other.samples[:1])))
+    gap = np.min(np.max(np.abs(other.samples - orbit.samples[0]), axis=1))
+    return bool(gap <= spacing + tol_unique)
+
+
+def returning_ends(
+    flow: Flow, starts: FloatArray, time_step: float, steps: int, window: int, seed: int = 0
+) -> list[tuple[FloatArray, float]]:
+    """(state, period estimate) for each free run (Euler steps of `time_step` time units)
+    that, after `steps` steps, comes back near its end within the next `window` steps; runs
+    at rest are left out. Runs that come back to one another's paths count once."""
+    x = starts.copy()
+    for _ in range(steps):
+        x = flow.step(x)[0]
+    rng = np.random.default_rng(seed)
+    basis = np.linalg.qr(rng.standard_normal((x.shape[1], min(_PROJECTED, x.shape[1]))))[0]
+    path = np.empty((window + 1, x.shape[0], basis.shape[1]))
+    path[0] = x @ basis
+    for t in range(1, window + 1):
+        x = flow.step(x)[0]
+        path[t] = x @ basis
+    gone = np.linalg.norm(path[::-1] - path[-1], axis=2)  # (window + 1, K): lag L = row L
+    found: list[tuple[FloatArray, float]] = []
+    kept: list[int] = []
+    for k in range(x.shape[0]):
+        lag = _return_lag(gone[:, k])
+        if lag and not any(_on_path(path[:, i], path[-1, k], gone[:, i]) for i in kept):
+            kept.append(k)
+            found.append((x[k].copy(), lag * time_step))
+    return found
+
+
+def _return_lag(gone: FloatArray) -> int:
+    """The first lag at which a run, having gone far from its end, comes back to a closest
+    approach near it (0: none; a run at rest or a run that never comes back)."""
+    reach = float(np.max(gone))
+    if not np.isfinite(reach) or reach <= 1e-9:
+        return 0
+    left = np.flatnonzero(gone >= _LEFT * reach)
+    if left.size == 0:
+        return 0
+    # within a share of how far it went, and of one step (the period is not a whole step)
+    near = np.flatnonzero(gone[left[0] :] <= _RETURN * reach + gone[1])
+    if near.size == 0:
+        return 0
+    lag = int(left[0] + near[0])
+    while lag + 1 < gone.size and gone[lag + 1] < gone[lag]:
+        lag += 1
+    return lag
+
+
+def _on_path(path: FloatArray, point: FloatArray, gone: FloatArray) -> bool:
+    """Whether `point` lies on a recorded run's projected path (T, d)."""
+    close = _RETURN * np.max(gone) + gone[1]
+    return bool(np.min(np.linalg.norm(path - point, axis=1)) <= close)
+
+
+def shoot(
+    field: VectorField, state: FloatArray, period: float, tol: float, max_iter: int
+) -> Orbit | None:
+    """The periodic orbit that Newton–Picard shooting reaches from (state, period), or None.
+    Converged when ‖Φ_T(x_0) - x_0‖ <= tol·max(1, ‖x_0‖) (max norms)."""
+    x, period = state.astype(np.float64, copy=True), float(period)
+    block = _first_block(field, x)
+    best, stalls = np.inf, 0
+    for _ in range(max_iter + 1):
+        if not (np.all(np.isfinite(x)) and np.isfinite(period) and period > 0):
+            return None
+        # far from the orbit, a looser integration steers as well and costs less
+        rtol = min(_LOOSEST, max(tol, _INTEGRATOR_SHARE * best)) * _INTEGRATOR_SHARE
+        end, image = _integrate(field, x, period, block, rtol)
+        residual = end - x
+        size = float(np.max(np.abs(residual)))
+        if size <= tol * max(1.0, float(np.max(np.abs(x)))):
+            return _finished(field, x, period, block, image, size, rtol)
+        stalls = 0 if size < 0.5 * best else stalls + 1
+        best = min(best, size)
+        if stalls >= _STALLS:
+            return None
+        step, dt = _newton_picard_step(field, x, end, block, image, residual)
+        x, period = x + step, period + dt
+        block = _next_block(image)
+    return None
+
+
+def _first_block(field: VectorField, x: FloatArray) -> FloatArray:
+    """(N, m) orthonormal: the direction of the flow at x and seeded random ones."""
+    size = x.size
+    width = min(BLOCK, size)
+    rng = np.random.default_rng(0)
+    directions = np.column_stack([field.rate(x), rng.standard_normal((size, width - 1))])
+    return np.linalg.qr(directions)[0]
+
+
+def _next_block(image: FloatArray) -> FloatArray:
+    """The block for the next iteration: an orthonormal basis of M V (subspace iteration
+    towards the multipliers of largest modulus)."""
+    return np.asarray(np.linalg.qr(image)[0], dtype=np.float64)
+
+
+def _integrate(
+    field: VectorField, x: FloatArray, period: float, block: FloatArray, rtol: float
+) -> tuple[FloatArray, FloatArray]:
+    """Φ_T(x) (N,) and D Φ_T(x) block (N, m), integrated together by DOP853."""
+    size, width = block.shape
+
+    def joint(_: float, y: FloatArray) -> FloatArray:
+        state, directions = y[:size], y[size:].reshape(size, width)
+        return np.concatenate([field.rate(state), field.tangent(state, directions).ravel()])
+
+    y0 = np.concatenate([x, block.ravel()])
+    run = solve_ivp(joint, (0.0, period), y0, method="DOP853", rtol=rtol, atol=rtol)
+    y = run.y[:, -1]
+    return y[:size], y[size:].reshape(size, width)
+
+
+def _newton_picard_step(
+    field: VectorField,
+    x: FloatArray,
+    end: FloatArray,
+    block: FloatArray,
+    image: FloatArray,
+    residual: FloatArray,
+) -> tuple[FloatArray, float]:
+    """(Δx, ΔT) of Newton–Picard: within the block V, (M - I) V a + F(Φ_T) ΔT = -r
+    (projected on V, with the phase condition F(x)·V a = 0), solved exactly; outside it the
+    Picard step (I - V Vᵀ) r (x ← Φ_T(x) there)."""
+    outside = residual - block @ (block.T @ residual)
+    width = block.shape[1]
+    system = np.zeros((width + 1, width + 1))
+    system[:width, :width] = block.T @ (image - block)  # Vᵀ (M - I) V
+    system[:width, width] = block.T @ field.rate(end)
+    velocity = field.rate(x)
+    system[width, :width] = velocity @ block
+    rhs = np.concatenate([-(block.T @ residual), [-(velocity @ outside)]])
+    solution = np.linalg.lstsq(system, rhs, rcond=None)[0]
+    return block @ solution[:width] + outside, float(solution[width])
+
+
+def _finished(
+    field: VectorField,
+    x: FloatArray,
+    period: float,
+    block: FloatArray,
+    image: FloatArray,
+    residual: float,
+    rtol: float,
+) -> Orbit:
+    """The orbit through x: its samples and its Ritz multipliers, largest modulus first."""
+    values = np.linalg.eigvals(block.T @ image)
+    values = values[np.argsort(-np.abs(values), kind="stable")]
+    trivial = int(np.argmin(np.abs(values - 1.0)))
+    times = np.linspace(0.0, period, SAMPLES + 1)[:-1]
+    run = solve_ivp(
+        lambda _, y: field.rate(y), (0.0, period), x, "DOP853", times, rtol=rtol, atol=rtol
+    )
+    return Orbit(run.y.T.copy(), period, values.astype(np.complex128), trivial, residual)
