@@ -90,10 +90,18 @@ def rotation_weights(gain: float = 2.0, angle: float = np.pi / 4) -> np.ndarray:
     return gain * np.array([[c, -s], [s, c]])
 
 
+def oscillating_esn() -> rd.ESN:
+    """Two units, W = rotation_weights(), tau 2 (one per unit), dt 0.1, no outputs' feedback."""
+    net = rd.ESN.from_weights(
+        rotation_weights(), np.zeros((2, 1)), np.zeros((2, 0)), np.zeros((1, 2))
+    )
+    net.tau, net.dt = np.array([2.0, 2.0]), 0.1
+    return net
+
+
 def test_oscillating_esn_matches_a_python_system_and_solve_ivp() -> None:
     weights, tau = rotation_weights(), np.array([2.0, 2.0])
-    net = rd.ESN.from_weights(weights, np.zeros((2, 1)), np.zeros((2, 0)), np.zeros((1, 2)))
-    net.tau, net.dt = tau, 0.1
+    net = oscillating_esn()
 
     def rate(_: float, x: np.ndarray) -> np.ndarray:
         return (-x + weights @ np.tanh(x)) / tau
@@ -113,6 +121,26 @@ def test_oscillating_esn_matches_a_python_system_and_solve_ivp() -> None:
     step = ours.period[0] / ours.lengths[0]
     moved = solve_ivp(rate, (0, step), ours.points[0][5], "DOP853", rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(moved.y[:, -1], ours.points[0][6], atol=1e-7)
+
+
+def test_skeleton_takes_a_limit_cycle_as_its_attractor(tmp_path) -> None:
+    net = oscillating_esn()
+    starts = np.random.default_rng(4).normal(0, 1, (16, 2))
+    sk = rd.skeleton(net, starts)
+    # the origin, an unstable focus, and the cycle around it: the one attractor
+    assert list(sk.attractor_kind) == ["cycle"] and sk.attractor_index.tolist() == [-1]
+    assert len(sk.fixed_points) == 1 and sk.fixed_points.unstable_dims.tolist() == [2]
+    cycles = rd.find_cycles(net, starts)
+    assert sk.stable_cycles is not None
+    assert sk.stable_cycles.period[0] == pytest.approx(cycles.period[0], rel=1e-7)
+    # the attractor's state is on the Euler network's cycle: O(dt/tau) from the ODE's
+    net.state = sk.attractor_states[0]
+    run = net.run(400).states
+    gap = np.min(np.linalg.norm(run[:, None] - cycles.points[0][None], axis=2), axis=1)
+    assert np.max(gap) < 0.1 * np.max(np.linalg.norm(cycles.points[0], axis=1))
+    loaded = rd.Skeleton.load(sk.save(tmp_path / "skeleton.npz"))
+    assert loaded.stable_cycles is not None
+    np.testing.assert_array_equal(loaded.stable_cycles.states, sk.stable_cycles.states)
 
 
 def test_systems_at_rest_have_no_cycles() -> None:

@@ -28,7 +28,8 @@ _ARRAYS = (
     "boundary_saddle",
     "cycle_edges",
 )
-_CYCLES = "saddle_cycles."
+# the Cycles saved beside them, by field
+_CYCLE_FIELDS = ("stable_cycles", "saddle_cycles")
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,9 @@ class Skeleton:
       edge state of their boundary is a 1-saddle joining them (an edge) or, where
       `unjoined` lists the pair, a 1-saddle joining others (a chain of saddles) or
       something the skeleton does not hold (a saddle cycle, a chaotic saddle).
+    - stable_cycles: the cycles among the attractors (a Cycles, one row per attractor of
+      kind "cycle", in their order; a flow's periodic orbits, whose attractor_states lie on
+      the cycle of its Euler steps nearby), or None.
     - saddle_cycles: a map's cycles with one unstable direction (a Cycles; none for a
       flow), and cycle_edges: (E', 3) int, one row per saddle cycle: its row in
       `saddle_cycles` and the two attractors its unstable branches settle in (as `edges`).
@@ -67,6 +71,7 @@ class Skeleton:
     boundary_saddle: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
     saddle_cycles: Cycles | None = None
     cycle_edges: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), dtype=np.intp))
+    stable_cycles: Cycles | None = None
 
     def __len__(self) -> int:
         """The number of attractors."""
@@ -169,9 +174,10 @@ class Skeleton:
                 meta[_FIXED + item.name] = list(value) if isinstance(value, tuple) else value
         for name in _ARRAYS:
             arrays[name] = getattr(self, name)
-        if self.saddle_cycles is not None:
-            for item in fields(self.saddle_cycles):
-                arrays[_CYCLES + item.name] = getattr(self.saddle_cycles, item.name)
+        for name in _CYCLE_FIELDS:
+            cycles = getattr(self, name)
+            for item in fields(cycles) if cycles is not None else ():
+                arrays[f"{name}.{item.name}"] = getattr(cycles, item.name)
         return save_archive(path, "Skeleton", arrays, meta)
 
     @classmethod
@@ -195,14 +201,16 @@ class Skeleton:
                 arrays["edges"],
                 arrays.get("adjacent", np.zeros((0, 2), dtype=np.intp)),
                 arrays.get("boundary_saddle", np.zeros(0, dtype=np.intp)),
-                _saddle_cycles(arrays),
+                _cycles(arrays, "saddle_cycles"),
                 arrays.get("cycle_edges", np.zeros((0, 3), dtype=np.intp)),
+                _cycles(arrays, "stable_cycles"),
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"{path}: not a valid Skeleton archive ({exc})") from None
 
 
-def _saddle_cycles(arrays: dict[str, np.ndarray]) -> Cycles | None:
-    """The saddle cycles saved in `arrays`, if any."""
-    saved = {k[len(_CYCLES) :]: v for k, v in arrays.items() if k.startswith(_CYCLES)}
+def _cycles(arrays: dict[str, np.ndarray], name: str) -> Cycles | None:
+    """The Cycles saved in `arrays` as the field `name`, if any."""
+    prefix = name + "."
+    saved = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
     return Cycles(**saved) if saved else None

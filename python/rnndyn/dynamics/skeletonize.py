@@ -31,6 +31,7 @@ from .cycles import Cycles, find_cycles, leading_directions
 from .deflation import deflated_newton
 from .flow import REST_SPEED, FloatArray, Flow, close_pairs, distances, settling_radii
 from .graph import Skeleton
+from .limit_cycles import SAMPLES
 
 System = ESN | RNN | VelocitySystem
 
@@ -65,7 +66,9 @@ class _Work:
     attractors: FloatArray
     # each attractor's states (k, N): a fixed point's one, a cycle's k
     orbits: list[FloatArray] = field(default_factory=list)
-    # a map's cycles with one unstable direction (found with its cycle attractors)
+    # the stable cycles among the attractors (in their order), and a map's cycles with one
+    # unstable direction, found with them
+    stable_cycles: Cycles | None = None
     saddle_cycles: Cycles | None = None
     # the last graph and the (points, attractors) counts it was made for: points and
     # attractors are only ever added, so equal counts mean the same graph
@@ -185,8 +188,7 @@ def skeleton(
         work.add(deflated_zeros(work, chosen))
         _add_twins(work)
     _find_attractors(work)
-    if discrete:
-        _add_cycles(work, starts)
+    _add_cycles(work, starts, discrete)
     _find_saddles(work)
     return _graph(work)
 
@@ -280,27 +282,53 @@ def _find_attractors(work: _Work) -> None:
             return
 
 
-def _add_cycles(work: _Work, starts: FloatArray) -> None:
-    """A map's free runs from the starts that settle at no known attractor, nor come to rest,
-    and come back after k <= _MAX_PERIOD steps end on cycles: the stable ones found from
-    their ends join the attractors, those with one unstable direction are the saddle cycles
-    (docs/mathematics.md, Cycles: maps)."""
+def _add_cycles(work: _Work, starts: FloatArray, discrete: bool) -> None:
+    """Free runs from the starts that settle at no known attractor, nor come to rest, may end
+    on cycles: the stable ones found from their ends join the attractors (docs/mathematics.md,
+    Cycles)."""
     rest = REST_SPEED * np.sqrt(starts.shape[1])
     settled = work.basins().settle(starts, rest)
     moving = (settled.label < 0) & (settled.speed > rest)
-    returning = _returning(work.flow, settled.ends[moving & np.all(np.isfinite(settled.ends), 1)])
-    if returning.shape[0] == 0:
+    ends = settled.ends[moving & np.all(np.isfinite(settled.ends), 1)]
+    if discrete:
+        ends = _returning(work.flow, ends)
+    if ends.shape[0] == 0:
         return
-    ends = np.unique(np.round(returning, 6), axis=0)[:_CYCLE_STARTS]
+    ends = np.unique(np.round(ends, 6), axis=0)[: _CYCLE_STARTS if discrete else _ORBIT_STARTS]
+    longest = _MAX_PERIOD if discrete else None
     cycles = find_cycles(
-        work.system, ends, work.inputs, _MAX_PERIOD, work.options.n_jobs, tol_unique=_CYCLE_TOL
+        work.system, ends, work.inputs, longest, work.options.n_jobs, tol_unique=_CYCLE_TOL
     )
     known = np.vstack([work.attractors[:0], *work.orbits])
-    stable = [o for o, ok in zip(cycles.points, cycles.is_stable, strict=True) if ok]
-    work.add_attractors(
-        [o for o in stable if not near_any(o[:1], known, work.options.tol_unique)[0]]
-    )
-    work.saddle_cycles = cycles.take(cycles.unstable_dims == 1)
+    stable = cycles.take(cycles.is_stable)
+    orbits = stable.points if discrete else [_euler_orbit(work, o) for o in stable.points]
+    new = [not near_any(o[:1], known, work.options.tol_unique)[0] for o in orbits]
+    work.add_attractors([o for o, keep in zip(orbits, new, strict=True) if keep])
+    work.stable_cycles = stable.take(np.array(new, dtype=bool))
+    if discrete:
+        work.saddle_cycles = cycles.take(cycles.unstable_dims == 1)
+
+
+def _euler_orbit(work: _Work, samples: FloatArray) -> FloatArray:
+    """The states (at most SAMPLES) along the cycle of the free runs' own (Euler) steps that
+    lies by a flow's periodic orbit (samples (S, N) over one period): free runs settle on
+    that one, O(dt/τ) from the ODE's."""
+    x = work.flow.step(samples[:1])[0]
+    for _ in range(work.options.max_steps):
+        x = work.flow.step(x)[0]
+    path = [x]
+    # once around, whatever the Euler cycle's period: back near the start (within a share
+    # of the spread, and a step) after having gone halfway across
+    spread = float(np.max(np.linalg.norm(samples - samples[0], axis=1)))
+    across = False
+    for _ in range(20 * work.options.max_steps):
+        path.append(work.flow.step(path[-1])[0])
+        gap = float(np.linalg.norm(path[-1] - path[0]))
+        across = across or gap > 0.5 * spread
+        if across and gap <= _CLOSED * spread + float(np.linalg.norm(path[-1] - path[-2])):
+            break
+    states = np.vstack(path)
+    return states[:: max(1, len(path) // SAMPLES)]
 
 
 def _returning(flow: Flow, states: FloatArray) -> FloatArray:
@@ -398,6 +426,7 @@ def _graph(work: _Work) -> Skeleton:
         edges=edges,
         adjacent=work.adjacent,
         boundary_saddle=_boundary_saddles(work, edges),
+        stable_cycles=work.stable_cycles,
         saddle_cycles=saddle_cycles,
         cycle_edges=_cycle_edges(work, saddle_cycles),
     )
@@ -454,6 +483,10 @@ _MAX_DISCOVERY_ROUNDS = 3
 # a map's cycles as attractors: the longest period sought, from at most this many distinct
 # ends of free runs, whose states are one within this distance
 _MAX_PERIOD, _CYCLE_STARTS, _CYCLE_TOL = 8, 256, 1e-6
+# a flow's free-run ends handed to shooting, at most (each costs seconds at N = 1000)
+_ORBIT_STARTS = 16
+# an Euler run has gone once around a cycle when back within this share of its spread
+_CLOSED = 0.01
 # a run's end counts as on a cycle when it comes back this close (relative) after k steps
 _RETURN_TOL = 1e-4
 # bisection stops at this share of the distance between the two attractors (close enough
