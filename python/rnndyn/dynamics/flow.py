@@ -188,13 +188,18 @@ def distances(points: FloatArray) -> FloatArray:
     return distance
 
 
-def settling_radii(attractors: FloatArray, share: float) -> FloatArray:
+def settling_radii(
+    attractors: FloatArray, share: float, owner: NDArray[np.intp] | None = None
+) -> FloatArray:
     """Each attractor's settling radius: `share` of the distance to the nearest other one
-    (of 1 + |a| for a lone attractor)."""
-    if attractors.shape[0] < 2:
-        lone: FloatArray = share * (1.0 + np.linalg.norm(attractors, axis=1))
-        return lone
-    radii: FloatArray = share * np.min(distances(attractors), axis=1)
+    (of 1 + |a| for a lone attractor). With `owner` (A,), rows are states of attractors
+    (a cycle's several) and only states of other attractors count."""
+    distance = distances(attractors)
+    if owner is not None:
+        distance[owner[:, None] == owner[None, :]] = np.inf
+    nearest = np.min(distance, axis=1) if attractors.shape[0] else np.zeros(0)
+    lone = 1.0 + np.linalg.norm(attractors, axis=1)
+    radii: FloatArray = share * np.where(np.isfinite(nearest), nearest, lone)
     return radii
 
 

@@ -112,7 +112,7 @@ class _Work:
             self.attractors,
             centres,
             owner.astype(np.intp),
-            settling_radii(centres, self.options.radius),
+            settling_radii(centres, self.options.radius, owner.astype(np.intp)),
             self.options.max_steps,
         )
 
