@@ -591,3 +591,28 @@ def test_robustness_bad_input():
         rd.plot.robustness({"a": object()})
     with pytest.raises(ValueError, match="non-empty mapping"):
         rd.plot.robustness({})
+
+
+def test_phase_portrait_draws_cycles_as_closed_curves():
+    from test_limit_cycles import hopf, oscillating_esn
+
+    net = oscillating_esn()
+    sk = rd.skeleton(net, np.random.default_rng(4).normal(0, 1, (8, 2)))
+    pca = rd.PCA(2).fit(sk.stable_cycles.states)
+    ax = rd.plot.phase_portrait(pca, skeleton=sk, system=net)
+    (line,) = ax.lines  # no 1-saddle: the cycle's curve alone
+    drawn = np.column_stack(line.get_data())
+    orbit = sk.stable_cycles.points[0]
+    np.testing.assert_allclose(drawn, pca.transform(np.vstack([orbit, orbit[:1]])))
+    assert to_rgba(line.get_color()) == to_rgba("black") and line.get_linestyle() == "-"
+    assert "stable cycle" in _legend_texts(ax)
+    # a saddle cycle (one unstable multiplier) dashed, in the 1-saddle colour
+    saddle = rd.find_cycles(hopf(growth=0.3), np.array([[1.0, 0.0, 0.0]]), max_period=10)
+    ax = rd.plot.phase_portrait(rd.PCA(2).fit(saddle.states), cycles=saddle)
+    (line,) = ax.lines
+    assert to_rgba(line.get_color()) == to_rgba("tab:red") and line.get_linestyle() == "--"
+    assert "1-saddle cycle" in _legend_texts(ax)
+    with pytest.raises(TypeError, match="cycles must be a Cycles"):
+        rd.plot.phase_portrait(pca, cycles=sk)
+    with pytest.raises(ValueError, match="cycles must have width N = 2"):
+        rd.plot.phase_portrait(pca, cycles=saddle)

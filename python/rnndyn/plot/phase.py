@@ -12,6 +12,7 @@ from numpy.typing import ArrayLike, NDArray
 from .._validation import as_array, as_float
 from ..analysis.pca import PCA
 from ..dynamics.branches import skeleton_branches
+from ..dynamics.cycles import Cycles
 from ..dynamics.graph import Skeleton
 from ..fixedpoints.result import FixedPoints
 from ..fixedpoints.systems import VelocitySystem
@@ -19,6 +20,7 @@ from ..networks.esn import ESN
 from ..networks.rnn import RNN
 from ._common import (
     STABILITY_COLOURS,
+    STABILITY_NAMES,
     as_fixed_points,
     axes_for,
     component_label,
@@ -45,6 +47,7 @@ def phase_portrait(
     skeleton: Skeleton | None = None,
     system: ESN | RNN | VelocitySystem | None = None,
     inputs: ArrayLike | None = None,
+    cycles: Cycles | None = None,
 ) -> Axes:
     """Draw states in the basis of a fitted `pca`: 3-D axes on its first three components, or
     2-D axes if it has two. Returns the axes.
@@ -62,7 +65,10 @@ def phase_portrait(
     - skeleton, system, inputs: with a skeleton and the system it was found for (at the
       constant `inputs`), each 1-saddle's two branches (`skeleton_branches`: free runs from
       the saddle along its unstable vector until they settle) as thin lines in the 1-saddle
-      colour.
+      colour; and the skeleton's cycles, as `cycles` draws them.
+    - cycles: each cycle as a closed curve through its states (a map's k states marked),
+      coloured like a fixed point of its unstable dimensions: stable ones solid, others
+      dashed.
     """
     if not isinstance(pca, PCA):
         raise TypeError(f"pca must be a fitted rnndyn.PCA, got {type(pca).__name__}")
@@ -87,6 +93,8 @@ def phase_portrait(
         _draw_starts(ax, project(as_array("starts", starts, (None, width))))
     if skeleton is not None or system is not None:
         _draw_branches(ax, skeleton, system, inputs, project)
+    for found in _cycles_to_draw(cycles, skeleton):
+        _draw_cycles(ax, found, width, project)
     if fixed_points is not None:
         length = _segment_length(pca, segment_length) if saddle_segments else None
         _draw_fixed_points(ax, as_fixed_points(fixed_points), width, project, length)
@@ -118,6 +126,42 @@ def _draw_branches(
             color=STABILITY_COLOURS[1],
             label="1-saddle branches" if i == 0 else "_nolegend_",
         )
+
+
+def _cycles_to_draw(cycles: Cycles | None, skeleton: Skeleton | None) -> list[Cycles]:
+    """The cycles given, and the skeleton's stable and saddle cycles."""
+    if cycles is not None and not isinstance(cycles, Cycles):
+        raise TypeError(f"cycles must be a Cycles (find_cycles), got {type(cycles).__name__}")
+    found = [] if cycles is None else [cycles]
+    if skeleton is not None:
+        found += [c for c in (skeleton.stable_cycles, skeleton.saddle_cycles) if c is not None]
+    return found
+
+
+def _draw_cycles(
+    ax: Axes, cycles: Cycles, width: int, project: Callable[[np.ndarray], NDArray[np.float64]]
+) -> None:
+    """Each cycle a closed line in the colour of its unstable dimensions (dashed if
+    unstable); a map's states marked on it."""
+    if cycles.states.shape[1] != width:
+        raise ValueError(
+            f"cycles must have width N = {width} like the PCA, got {cycles.states.shape[1]}"
+        )
+    labelled = set(ax.get_legend_handles_labels()[1])
+    classes = stability_class(cycles.unstable_dims)
+    for orbit, kind in zip(cycles.points, classes.tolist(), strict=True):
+        label = f"{STABILITY_NAMES[kind]} cycle"
+        path = project(np.vstack([orbit, orbit[:1]]))
+        ax.plot(
+            *path.T,
+            lw=1.6 if kind == 0 else 1.0,
+            ls="-" if kind == 0 else "--",
+            color=STABILITY_COLOURS[kind],
+            marker="o" if cycles.discrete_time else None,
+            markersize=3,
+            label="_nolegend_" if label in labelled else label,
+        )
+        labelled.add(label)
 
 
 def _draw_starts(ax: Axes, dots: np.ndarray) -> None:
