@@ -57,6 +57,11 @@ def _check_skeleton(described: dict, sk: rd.Skeleton, bits: int | None) -> None:
     by_index = described["saddles_by_index"]
     assert sum(by_index.values()) == len(sk.saddles)
     assert by_index.get("1", 0) == len(sk.edges)  # one edge per 1-saddle
+    cycles = [c for c in (sk.stable_cycles, sk.saddle_cycles) if c is not None]
+    assert len(described["cycles"]) == sum(len(c) for c in cycles)
+    assert described["attractor_kind"].get("cycle", 0) == sum(
+        c["stable"] for c in described["cycles"]
+    )
     if bits is None:
         assert "hypercube" not in described
         return

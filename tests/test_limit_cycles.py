@@ -72,6 +72,19 @@ def test_hopf_normal_form_radius_period_and_multipliers() -> None:
     assert "period 4.18879: stable" in cycles.summary()
 
 
+def test_cycles_described_for_summary_json() -> None:
+    from rnndyn.app.reports import describe_cycles
+
+    cycles = rd.find_cycles(hopf(), np.ones((1, 2)), max_period=10)
+    (described,) = describe_cycles(cycles)
+    period = 2 * np.pi / OMEGA
+    assert described["period"] == pytest.approx(period, rel=1e-8)
+    assert described["stable"] and described["unstable_dims"] == 0
+    # the trivial multiplier left out: the one left is e^(-2 mu T)
+    assert described["leading_multipliers"] == [pytest.approx(np.exp(-2 * MU * period), 1e-6)]
+    assert describe_cycles(None) == []
+
+
 def test_saddle_cycle_has_one_unstable_multiplier() -> None:
     # starts in z = 0 stay there, and reach the cycle; off it, z grows as e^(0.3 t)
     starts = np.random.default_rng(1).normal(0, 1, (8, 3))
@@ -129,6 +142,7 @@ def test_skeleton_takes_a_limit_cycle_as_its_attractor(tmp_path) -> None:
     sk = rd.skeleton(net, starts)
     # the origin, an unstable focus, and the cycle around it: the one attractor
     assert list(sk.attractor_kind) == ["cycle"] and sk.attractor_index.tolist() == [-1]
+    assert "cycles among the attractors: periods 12.83" in sk.summary()
     assert len(sk.fixed_points) == 1 and sk.fixed_points.unstable_dims.tolist() == [2]
     cycles = rd.find_cycles(net, starts)
     assert sk.stable_cycles is not None

@@ -120,6 +120,9 @@ class Skeleton:
         )
         if len(self.adjacent):
             lines.append(self._boundaries_line())
+        if self.stable_cycles is not None and len(self.stable_cycles):
+            periods = ", ".join(f"{p:.6g}" for p in self.stable_cycles.period.tolist())
+            lines.append(f"  cycles among the attractors: periods {periods}")
         return "\n".join(lines)
 
     def _boundaries_line(self) -> str:
