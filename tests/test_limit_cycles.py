@@ -136,6 +136,19 @@ def test_oscillating_esn_matches_a_python_system_and_solve_ivp() -> None:
     np.testing.assert_allclose(moved.y[:, -1], ours.points[0][6], atol=1e-7)
 
 
+def test_same_orbit_whatever_the_threads() -> None:
+    # 40 units: the rotation pair among weak ones; its products split over threads
+    weights = np.zeros((40, 40))
+    weights[:2, :2] = rotation_weights()
+    weights[2:, 2:] = 0.3 * np.random.default_rng(5).normal(0, 1 / np.sqrt(38), (38, 38))
+    net = rd.ESN.from_weights(weights, np.zeros((40, 1)), np.zeros((40, 0)), np.zeros((1, 40)))
+    starts = np.random.default_rng(6).normal(0, 1, (3, 40))
+    one, two = (rd.find_cycles(net, starts, n_jobs=n) for n in (1, 2))
+    assert len(one) == 1
+    for name in ("period", "states", "multipliers", "residual"):
+        np.testing.assert_array_equal(getattr(one, name), getattr(two, name))
+
+
 def test_skeleton_takes_a_limit_cycle_as_its_attractor(tmp_path) -> None:
     net = oscillating_esn()
     starts = np.random.default_rng(4).normal(0, 1, (16, 2))

@@ -78,7 +78,7 @@ class Flow:
         parts = min(self.n_jobs, rows // _ROWS_PER_THREAD)
         if parts < 2 or rows * size * size < _WORK_PER_THREAD:
             return self.velocity_rows(states)
-        pieces = _pool(parts).map(self.velocity_rows, np.array_split(states, parts))
+        pieces = thread_pool(parts).map(self.velocity_rows, np.array_split(states, parts))
         return np.vstack(list(pieces))
 
     def step(self, states: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -88,7 +88,7 @@ class Flow:
 
 
 @functools.cache
-def _pool(workers: int) -> ThreadPoolExecutor:
+def thread_pool(workers: int) -> ThreadPoolExecutor:
     """One pool of `workers` threads for the process: free runs take thousands of steps, and
     starting threads for each would cost more than the step."""
     return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rnndyn-flow")

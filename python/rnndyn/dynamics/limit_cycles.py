@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import threadpoolctl
 from numpy.typing import ArrayLike, NDArray
 from scipy.integrate import solve_ivp
 
@@ -28,9 +29,11 @@ from ..fixedpoints.search import resolve_system
 from ..fixedpoints.systems import VelocitySystem
 from ..networks.activations import activation_functions
 from ..networks.esn import ESN
-from .flow import DEFAULT_STEP, Flow
+from .flow import DEFAULT_STEP, Flow, thread_pool
 
 FloatArray = NDArray[np.float64]
+# an ESN's product W_c [φ(x), φ'(x) ⊙ V] is computed in this many parts of its rows
+_PARTS = 2
 # the directions followed by the block (at most N): the leading multipliers it resolves
 BLOCK = 12
 # states kept along each orbit
@@ -51,40 +54,62 @@ _STALLS = 4
 
 @dataclass(frozen=True)
 class VectorField:
-    """dx/dt at one state (N,) → (N,), and the variational equation's dV/dt = J(x) V/τ for a
-    block V (N, m) at x; `time_scale` the slowest τ (max period and free runs count in it)."""
+    """dx/dt at one state (N,) → (N,); `joint(x, V)` (N, 1 + m): dx/dt beside the
+    variational equation's dV/dt = J(x) V/τ for a block V (N, m); `time_scale` the slowest
+    τ (max period and free runs count in it)."""
 
     rate: Callable[[FloatArray], FloatArray]
-    tangent: Callable[[FloatArray, FloatArray], FloatArray]
+    joint: Callable[[FloatArray, FloatArray], FloatArray]
     time_scale: float
 
     @classmethod
-    def of(cls, system: ESN | VelocitySystem, offset: FloatArray | None) -> VectorField:
-        """An ESN's closed loop at offset B u + b (τ per unit), or a Python system's F (τ = 1)."""
+    def of(
+        cls, system: ESN | VelocitySystem, offset: FloatArray | None, n_jobs: int = 1
+    ) -> VectorField:
+        """An ESN's closed loop at offset B u + b (τ per unit; its products on n_jobs
+        threads), or a Python system's F (τ = 1)."""
         if isinstance(system, ESN):
-            return _esn_field(system, offset)
+            return _esn_field(system, offset, n_jobs)
         python_system = system
-        return cls(
-            lambda x: np.asarray(python_system.velocity(x), dtype=np.float64),
-            lambda x, v: np.asarray(python_system.jacobian(x), dtype=np.float64) @ v,
-            1.0,
-        )
+
+        def rate(x: FloatArray) -> FloatArray:
+            return np.asarray(python_system.velocity(x), dtype=np.float64)
+
+        def joint(x: FloatArray, v: FloatArray) -> FloatArray:
+            tangent = np.asarray(python_system.jacobian(x), dtype=np.float64) @ v
+            return np.column_stack([rate(x), tangent])
+
+        return cls(rate, joint, 1.0)
 
 
-def _esn_field(net: ESN, offset: FloatArray | None) -> VectorField:
-    """τ dx/dt = -x + W_c φ(x) + c, and τ dV/dt = -V + W_c diag(φ'(x)) V."""
+def _esn_field(net: ESN, offset: FloatArray | None, n_jobs: int) -> VectorField:
+    """τ dx/dt = -x + W_c φ(x) + c, and τ dV/dt = -V + W_c diag(φ'(x)) V: one product of W_c
+    with [φ(x), φ'(x) ⊙ V] an evaluation, its rows in _PARTS parts (on threads if n_jobs > 1:
+    the same arithmetic either way)."""
     weights = net.closed_loop_matrix()
+    bounds = np.linspace(0, net.size, _PARTS + 1).astype(int).tolist()
+    parts = [weights[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     c = net.offset() if offset is None else offset
     tau = np.broadcast_to(np.asarray(net.tau, dtype=np.float64), (net.size,)).copy()
     phi, slope, _ = activation_functions(net.activation)
 
+    def product(stacked: FloatArray) -> FloatArray:
+        def rows(part: FloatArray) -> FloatArray:
+            return np.asarray(part @ stacked, dtype=np.float64)
+
+        pieces = thread_pool(n_jobs).map(rows, parts) if n_jobs > 1 else map(rows, parts)
+        return np.vstack(list(pieces))
+
     def rate(x: FloatArray) -> FloatArray:
-        return np.asarray((-x + weights @ phi(x) + c) / tau, dtype=np.float64)
+        return (product(phi(x)[:, None])[:, 0] - x + c) / tau
 
-    def tangent(x: FloatArray, v: FloatArray) -> FloatArray:
-        return np.asarray((-v + weights @ (slope(x)[:, None] * v)) / tau[:, None], np.float64)
+    def joint(x: FloatArray, v: FloatArray) -> FloatArray:
+        both = product(np.column_stack([phi(x), slope(x)[:, None] * v]))
+        both[:, 0] += c - x
+        both[:, 1:] -= v
+        return both / tau[:, None]
 
-    return VectorField(rate, tangent, float(np.max(tau)))
+    return VectorField(rate, joint, float(np.max(tau)))
 
 
 @dataclass(frozen=True)
@@ -114,7 +139,8 @@ def flow_cycles(
     """The distinct periodic orbits that shooting reaches from the free runs of `starts`
     (K, N) that come back near where they were (the arguments as `find_cycles` takes them)."""
     _, core, _ = resolve_system(system, inputs)
-    field = VectorField.of(system, system.offset(inputs) if isinstance(system, ESN) else None)
+    offset = system.offset(inputs) if isinstance(system, ESN) else None
+    field = VectorField.of(system, offset, n_jobs)
     longest = 200.0 * field.time_scale if max_period is None else max_period
     longest = as_float("max_period", longest, positive=True)
     tolerance = as_float("tol", 1e-8 if tol is None else tol, positive=True)
@@ -123,8 +149,11 @@ def flow_cycles(
     window = math.ceil(_WINDOW * longest / time_step)
     orbits: list[Orbit] = []
     flow = Flow.of(system, core, n_jobs)
-    for state, period in returning_ends(flow, starts, time_step, settle, window):
-        orbit = shoot(field, state, period, tolerance, max_iter)
+    candidates = returning_ends(flow, starts, time_step, settle, window)
+    # BLAS on one thread: the parts of each product are this module's threads
+    with threadpoolctl.threadpool_limits(limits=1):
+        shot = [shoot(field, state, period, tolerance, max_iter) for state, period in candidates]
+    for orbit in shot:
         if orbit is not None and not any(_same_orbit(orbit, o, tol_unique) for o in orbits):
             orbits.append(orbit)
     return orbits
@@ -242,8 +271,8 @@ def _integrate(
     size, width = block.shape
 
     def joint(_: float, y: FloatArray) -> FloatArray:
-        state, directions = y[:size], y[size:].reshape(size, width)
-        return np.concatenate([field.rate(state), field.tangent(state, directions).ravel()])
+        both = field.joint(y[:size], y[size:].reshape(size, width))
+        return np.concatenate([both[:, 0], both[:, 1:].ravel()])
 
     y0 = np.concatenate([x, block.ravel()])
     run = solve_ivp(joint, (0.0, period), y0, method="DOP853", rtol=rtol, atol=rtol)
