@@ -46,6 +46,10 @@ class Settings:
     scaling_fixed_point_repeats: int = 1
     # 4. profile of `rnndyn flipflop`
     profile_args: tuple[str, ...] = ()
+    # 5. the limit cycle of Sussillo & Abbott's generator
+    cycles_n: int = 1000
+    cycles_train_steps: int = 14_400
+    cycles_repeats: int = 3
 
     def scaling_steps(self, n: int) -> int:
         """FORCE steps to time at size n: about the same memory traffic at every size."""
@@ -81,6 +85,8 @@ QUICK = Settings(
     scaling_starts=8,
     scaling_max_iter=10,
     scaling_fixed_point_repeats=1,
+    # the generator learns its cycle only at full size (N = 500: no cycle); one repeat
+    cycles_repeats=1,
     profile_args=(
         "--n",
         "100",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import workload_cycles as cycles
 import workload_fixed_points as fixed_points
 import workload_force as force
 from markdown import table
@@ -195,6 +196,26 @@ def fixed_point_finder_target(result: fixed_points.FixedPointResult, leading: fl
         f"extrapolated from {finder.timed_states} states, {finder.fixed} of which reached "
         f"q ≤ {fixed_points.TOL_Q:g}){against_one}",
     )
+
+
+def cycle_targets(result: cycles.CyclesResult) -> list[Target]:
+    """Issue 20: the Sussillo-Abbott generator's cycle in <= 30 s on 2 threads, stable, its
+    period as an independent solve_ivp run gives it."""
+    found = result.cycles
+    if len(found) == 0:
+        return [Target("Sussillo-Abbott cycle ≤ 30 s (issue 20)", "no cycle found", "missed")]
+    period = float(found.period[0])
+    error = abs(period - result.independent_period) / result.independent_period
+    return [
+        Target(
+            f"Sussillo-Abbott cycle, N = {result.n}, 2 threads ≤ 30 s (issue 20)",
+            seconds(result.timing.median),
+            at_most(result.timing.median, 30.0),
+            f"period {period:.4f}, {'stable' if found.is_stable[0] else 'unstable'}; "
+            f"independent solve_ivp period {result.independent_period:.4f} "
+            f"(relative difference {error:.1e})",
+        )
+    ]
 
 
 def scaling_targets(result: ScalingResult) -> list[Target]:

@@ -1,6 +1,7 @@
 """Plain-NumPy free runs of a trained ESN's closed loop (Euler, no input), written from the
 equations for the skeleton's tests and benchmarks/skeleton_edges.py: which memory a state
-runs to, and which pairs of memories have basins that meet on their straight segment."""
+runs to, and which pairs of memories have basins that meet on their straight segment. And
+the period of an orbit by SciPy's solve_ivp alone (for the cycles' tests and benchmark)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import itertools
 
 import numpy as np
 import rnndyn as rd
+from scipy.integrate import solve_ivp
 
 
 def settle_numpy(net: rd.ESN, states: np.ndarray, memories: np.ndarray) -> np.ndarray:
@@ -72,3 +74,19 @@ def one_bit_pairs(outputs: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]
         if np.sum(signs[i] != signs[j]) == 1
     ]
     return corner, pairs
+
+
+def poincare_period(rate, state: np.ndarray, guess: float) -> float:
+    """The time a solve_ivp run (tight tolerances) from `state` takes to cross, in the same
+    direction, the plane through `state` across the flow there: the period, independently."""
+    normal = rate(0.0, state)
+
+    def section(_: float, x: np.ndarray) -> float:
+        return float(normal @ (x - state))
+
+    section.direction = 1.0  # type: ignore[attr-defined]
+    run = solve_ivp(
+        rate, (0.0, 1.5 * guess), state, "DOP853", rtol=1e-12, atol=1e-12, events=section
+    )
+    times = run.t_events[0]
+    return float(times[np.argmin(np.abs(times - guess))])

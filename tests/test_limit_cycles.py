@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import rnndyn as rd
+from free_runs import poincare_period
 from scipy.integrate import solve_ivp
 
 # the Hopf normal form dr/dt = r(MU - r²), dθ/dt = OMEGA: a stable cycle of radius √MU
@@ -36,22 +37,6 @@ def hopf(growth: float = 0.0) -> rd.FunctionSystem:
         return j
 
     return rd.FunctionSystem(velocity, jacobian)
-
-
-def poincare_period(rate, state: np.ndarray, guess: float) -> float:
-    """The time a solve_ivp run (tight tolerances) from `state` takes to cross, in the same
-    direction, the plane through `state` across the flow there: the period, independently."""
-    normal = rate(0.0, state)
-
-    def section(_: float, x: np.ndarray) -> float:
-        return float(normal @ (x - state))
-
-    section.direction = 1.0  # type: ignore[attr-defined]
-    run = solve_ivp(
-        rate, (0.0, 1.5 * guess), state, "DOP853", rtol=1e-12, atol=1e-12, events=section
-    )
-    times = run.t_events[0]
-    return float(times[np.argmin(np.abs(times - guess))])
 
 
 def test_hopf_normal_form_radius_period_and_multipliers() -> None:

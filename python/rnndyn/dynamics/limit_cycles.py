@@ -50,6 +50,8 @@ _WINDOW = 1.1
 _PROJECTED = 16
 # Newton iterations without the residual halving after which a candidate is given up
 _STALLS = 4
+# halvings of a Newton step tried before a candidate is given up
+_BACKTRACKS = 3
 
 
 @dataclass(frozen=True)
@@ -221,31 +223,68 @@ def _on_path(path: FloatArray, point: FloatArray, gone: FloatArray) -> bool:
     return bool(np.min(np.linalg.norm(path - point, axis=1)) <= close)
 
 
+@dataclass(frozen=True)
+class _Iterate:
+    """One shooting iterate: x_0, T, the block V, Φ_T(x_0), D Φ_T V, the residual's max
+    norm, the integrator's tolerance."""
+
+    x: FloatArray
+    period: float
+    block: FloatArray
+    end: FloatArray
+    image: FloatArray
+    size: float
+    rtol: float
+
+    @classmethod
+    def at(
+        cls, field: VectorField, x: FloatArray, period: float, block: FloatArray, rtol: float
+    ) -> _Iterate | None:
+        """The iterate at (x, T), integrated; None where it is not finite."""
+        if not (np.all(np.isfinite(x)) and np.isfinite(period) and period > 0):
+            return None
+        end, image = _integrate(field, x, period, block, rtol)
+        size = float(np.max(np.abs(end - x)))
+        return cls(x, period, block, end, image, size, rtol) if np.isfinite(size) else None
+
+
 def shoot(
     field: VectorField, state: FloatArray, period: float, tol: float, max_iter: int
 ) -> Orbit | None:
     """The periodic orbit that Newton–Picard shooting reaches from (state, period), or None.
-    Converged when ‖Φ_T(x_0) - x_0‖ <= tol·max(1, ‖x_0‖) (max norms)."""
-    x, period = state.astype(np.float64, copy=True), float(period)
-    block = _first_block(field, x)
+    Converged when ‖Φ_T(x_0) - x_0‖ <= tol·max(1, ‖x_0‖) (max norms); each step halved (at
+    most _BACKTRACKS times) until it lowers the residual, else the start is given up."""
+    x = state.astype(np.float64, copy=True)
+    now = _Iterate.at(field, x, float(period), _first_block(field, x), _rtol(tol, np.inf))
     best, stalls = np.inf, 0
     for _ in range(max_iter + 1):
-        if not (np.all(np.isfinite(x)) and np.isfinite(period) and period > 0):
+        if now is None or stalls >= _STALLS:
             return None
-        # far from the orbit, a looser integration steers as well and costs less
-        rtol = min(_LOOSEST, max(tol, _INTEGRATOR_SHARE * best)) * _INTEGRATOR_SHARE
-        end, image = _integrate(field, x, period, block, rtol)
-        residual = end - x
-        size = float(np.max(np.abs(residual)))
-        if size <= tol * max(1.0, float(np.max(np.abs(x)))):
-            return _finished(field, x, period, block, image, size, rtol)
-        stalls = 0 if size < 0.5 * best else stalls + 1
-        best = min(best, size)
-        if stalls >= _STALLS:
-            return None
-        step, dt = _newton_picard_step(field, x, end, block, image, residual)
-        x, period = x + step, period + dt
-        block = _next_block(image)
+        if now.size <= tol * max(1.0, float(np.max(np.abs(now.x)))):
+            return _finished(field, now)
+        stalls = 0 if now.size < 0.5 * best else stalls + 1
+        best = min(best, now.size)
+        now = _damped(field, now, _rtol(tol, best))
+    return None
+
+
+def _rtol(tol: float, size: float) -> float:
+    """The integrator's tolerance: a share of the cycle's, looser far from the orbit (where
+    a looser integration steers as well and costs less)."""
+    return min(_LOOSEST, max(tol, _INTEGRATOR_SHARE * size)) * _INTEGRATOR_SHARE
+
+
+def _damped(field: VectorField, now: _Iterate, rtol: float) -> _Iterate | None:
+    """The iterate a Newton–Picard step from `now` leads to: the whole step, or the first of
+    its halves that lowers the residual; None if none does."""
+    step, dt = _newton_picard_step(field, now)
+    block = _next_block(now.image)
+    fraction = 1.0
+    for _ in range(_BACKTRACKS + 1):
+        trial = _Iterate.at(field, now.x + fraction * step, now.period + fraction * dt, block, rtol)
+        if trial is not None and trial.size < now.size:
+            return trial
+        fraction /= 2
     return None
 
 
@@ -280,44 +319,36 @@ def _integrate(
     return y[:size], y[size:].reshape(size, width)
 
 
-def _newton_picard_step(
-    field: VectorField,
-    x: FloatArray,
-    end: FloatArray,
-    block: FloatArray,
-    image: FloatArray,
-    residual: FloatArray,
-) -> tuple[FloatArray, float]:
+def _newton_picard_step(field: VectorField, now: _Iterate) -> tuple[FloatArray, float]:
     """(Δx, ΔT) of Newton–Picard: within the block V, (M - I) V a + F(Φ_T) ΔT = -r
-    (projected on V, with the phase condition F(x)·V a = 0), solved exactly; outside it the
+    (projected on V, with the phase condition F(x)·Δx = 0), solved exactly; outside it the
     Picard step (I - V Vᵀ) r (x ← Φ_T(x) there)."""
+    block, residual = now.block, now.end - now.x
     outside = residual - block @ (block.T @ residual)
     width = block.shape[1]
     system = np.zeros((width + 1, width + 1))
-    system[:width, :width] = block.T @ (image - block)  # Vᵀ (M - I) V
-    system[:width, width] = block.T @ field.rate(end)
-    velocity = field.rate(x)
+    system[:width, :width] = block.T @ (now.image - block)  # Vᵀ (M - I) V
+    system[:width, width] = block.T @ field.rate(now.end)
+    velocity = field.rate(now.x)
     system[width, :width] = velocity @ block
     rhs = np.concatenate([-(block.T @ residual), [-(velocity @ outside)]])
     solution = np.linalg.lstsq(system, rhs, rcond=None)[0]
     return block @ solution[:width] + outside, float(solution[width])
 
 
-def _finished(
-    field: VectorField,
-    x: FloatArray,
-    period: float,
-    block: FloatArray,
-    image: FloatArray,
-    residual: float,
-    rtol: float,
-) -> Orbit:
+def _finished(field: VectorField, now: _Iterate) -> Orbit:
     """The orbit through x: its samples and its Ritz multipliers, largest modulus first."""
-    values = np.linalg.eigvals(block.T @ image)
+    values = np.linalg.eigvals(now.block.T @ now.image)
     values = values[np.argsort(-np.abs(values), kind="stable")]
     trivial = int(np.argmin(np.abs(values - 1.0)))
-    times = np.linspace(0.0, period, SAMPLES + 1)[:-1]
+    times = np.linspace(0.0, now.period, SAMPLES + 1)[:-1]
     run = solve_ivp(
-        lambda _, y: field.rate(y), (0.0, period), x, "DOP853", times, rtol=rtol, atol=rtol
+        lambda _, y: field.rate(y),
+        (0.0, now.period),
+        now.x,
+        "DOP853",
+        times,
+        rtol=now.rtol,
+        atol=now.rtol,
     )
-    return Orbit(run.y.T.copy(), period, values.astype(np.complex128), trivial, residual)
+    return Orbit(run.y.T.copy(), now.period, values.astype(np.complex128), trivial, now.size)
