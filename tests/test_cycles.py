@@ -62,6 +62,23 @@ def test_flipping_units_give_every_2_cycle_with_its_index(k: int) -> None:
     assert np.max(cycles.residual) < 1e-9
 
 
+def test_large_maps_solve_newton_by_gmres_like_the_dense_solve(monkeypatch) -> None:
+    # 240 units (beyond the dense monodromy's 200): 2 flipping among weak ones, weakly coupled
+    rng = np.random.default_rng(3)
+    w = np.diag(np.where(np.arange(240) < 2, -FLIP, WEAK)) + rng.normal(0, 0.002, (240, 240))
+    starts = rng.normal(0, 1.5, (12, 240))
+    krylov = rd.find_cycles(rd.RNN(w), starts, max_period=2)
+    monkeypatch.setattr(rd.dynamics.cycles, "_DENSE", 1000)
+    dense = rd.find_cycles(rd.RNN(w), starts, max_period=2)
+    # the 2-cycles: each flipping unit at 0 or on its cycle, not both at 0
+    assert len(krylov) == len(dense) == 4 and np.all(krylov.period == 2)
+    np.testing.assert_allclose(krylov.states, dense.states, atol=1e-9)
+    np.testing.assert_array_equal(krylov.unstable_dims, dense.unstable_dims)
+    np.testing.assert_allclose(np.abs(krylov.multipliers), np.abs(dense.multipliers), rtol=1e-6)
+    assert sorted(krylov.unstable_dims.tolist()) == [0, 0, 1, 1]
+    assert np.max(krylov.residual) < 1e-9
+
+
 def test_a_cyclic_permutation_has_its_3_cycles() -> None:
     # h ↦ tanh(g P h), P the cyclic shift: f³ acts on each coordinate as s³, s = tanh(g ·),
     # so the 3-periodic points have every coordinate at a fixed point of s (0, ±b): the 27

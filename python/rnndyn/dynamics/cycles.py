@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse.linalg
 from numpy.typing import ArrayLike, NDArray
 
 from .._io import SavedResult
@@ -28,8 +29,12 @@ from .flow import Flow, close_pairs
 from .limit_cycles import Orbit, flow_cycles
 
 FloatArray = NDArray[np.float64]
+ComplexArray = NDArray[np.complex128]
 # the multipliers kept per cycle: the largest in modulus
 _MULTIPLIERS = 10
+# beyond this many units, Newton's step is solved by GMRES on the monodromy's products (at
+# most _KRYLOV iterations, to _KRYLOV_TOL of the residual) instead of forming it
+_DENSE, _KRYLOV, _KRYLOV_TOL = 200, 60, 1e-10
 # halvings of Newton's step tried before a start is given up
 _BACKTRACKS = 12
 # rounds of Newton from midpoints of known cycles' states, at most this many pairs a period
@@ -137,10 +142,12 @@ class Cycles(SavedResult):
 @dataclass(frozen=True)
 class _Map:
     """f and Df of a discrete-time system: `velocity` G for a batch of states (K, N), its rows
-    split over threads (a Flow's), and `jacobian` J_G at one state (N,)."""
+    split over threads (a Flow's), `jacobian` J_G at one state (N,), and `products` J_G v
+    for rows of states and vectors (K, N) (batched in the core for an RNN)."""
 
     velocity: Callable[[FloatArray], FloatArray]
     jacobian: Callable[[FloatArray], FloatArray]
+    products: Callable[[FloatArray, FloatArray], FloatArray]
 
     @classmethod
     def of(cls, system: RNN | VelocitySystem, inputs: ArrayLike | None, n_jobs: int) -> _Map:
@@ -148,10 +155,17 @@ class _Map:
         _, core, _ = resolve_system(system, inputs)
         velocity = Flow.of(system, core, n_jobs).velocity
         if core is not None:
-            return cls(velocity, core.jacobian)
+            return cls(velocity, core.jacobian, core.jacobian_product)
         assert isinstance(system, VelocitySystem)  # resolve_system leaves only these
         python_system = system
-        return cls(velocity, lambda h: np.asarray(python_system.jacobian(h), dtype=np.float64))
+
+        def jacobian(h: FloatArray) -> FloatArray:
+            return np.asarray(python_system.jacobian(h), dtype=np.float64)
+
+        def products(states: FloatArray, vectors: FloatArray) -> FloatArray:
+            return np.array([jacobian(h) @ v for h, v in zip(states, vectors, strict=True)])
+
+        return cls(velocity, jacobian, products)
 
     def step(self, states: FloatArray) -> FloatArray:
         """f(h) = h + G(h) for each row."""
@@ -160,6 +174,13 @@ class _Map:
     def derivative(self, state: FloatArray) -> FloatArray:
         """Df(h) = I + J_G(h) (N, N) at one state."""
         return np.eye(state.size) + self.jacobian(state)
+
+    def monodromy_products(self, orbit: FloatArray, vectors: FloatArray) -> FloatArray:
+        """M v = Df(h_{k-1}) ⋯ Df(h_0) v for each row: orbits (k, K, N) (their states),
+        vectors (K, N); k batched products."""
+        for states in orbit:
+            vectors = vectors + self.products(states, vectors)
+        return vectors
 
 
 def find_cycles(
@@ -282,9 +303,12 @@ def _newton(
 
 def _newton_steps(f: _Map, orbit: FloatArray, residual: FloatArray) -> FloatArray:
     """(K, N) steps d with (M - I) d = -G_k(h), M the monodromy along each orbit (k + 1, K,
-    N); least squares where M - I is singular."""
+    N): formed densely up to _DENSE units (least squares where M - I is singular), else by
+    GMRES on its products."""
     if residual.shape[0] == 0:
         return residual.copy()
+    if residual.shape[1] > _DENSE:
+        return _krylov_steps(f, orbit[:-1], residual)
     matrices = np.stack([_monodromy(f, orbit[:-1, i]) for i in range(residual.shape[0])])
     matrices -= np.eye(residual.shape[1])
     try:
@@ -294,6 +318,40 @@ def _newton_steps(f: _Map, orbit: FloatArray, residual: FloatArray) -> FloatArra
             np.linalg.lstsq(m, -r, rcond=None)[0] for m, r in zip(matrices, residual, strict=True)
         ]
         return np.asarray(rows, dtype=np.float64).reshape(residual.shape)
+
+
+def _krylov_steps(f: _Map, orbit: FloatArray, residual: FloatArray) -> FloatArray:
+    """GMRES for (M - I) d = -r, every row at once (Arnoldi with modified Gram-Schmidt, the
+    monodromy products batched), _KRYLOV iterations at most or until every row's residual
+    is below _KRYLOV_TOL of its start; orbit (k, K, N) the states along each."""
+    count, size = residual.shape
+    beta = np.linalg.norm(residual, axis=1)
+    basis = [-residual / np.where(beta > 0, beta, 1.0)[:, None]]
+    hessenberg = np.zeros((count, _KRYLOV + 1, _KRYLOV))
+    for j in range(min(_KRYLOV, size)):
+        w = f.monodromy_products(orbit, basis[j]) - basis[j]
+        for i, v in enumerate(basis):
+            hessenberg[:, i, j] = np.sum(w * v, axis=1)
+            w -= hessenberg[:, i, j, None] * v
+        norm = np.linalg.norm(w, axis=1)
+        hessenberg[:, j + 1, j] = norm
+        basis.append(w / np.where(norm > 0, norm, 1.0)[:, None])
+        y, left = _least_squares(hessenberg[:, : j + 2, : j + 1], beta)
+        if np.all(left <= _KRYLOV_TOL * np.maximum(beta, 1e-300)):
+            break
+    steps: FloatArray = np.einsum("kj,jkn->kn", y, np.stack(basis[: y.shape[1]]))
+    return steps
+
+
+def _least_squares(hessenberg: FloatArray, beta: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """y minimising ‖β e_1 - H y‖ for each row's (j + 1, j) Hessenberg matrix, and that
+    least residual (K,)."""
+    rhs = np.zeros(hessenberg.shape[:2])
+    rhs[:, 0] = beta
+    pairs = zip(hessenberg, rhs, strict=True)
+    y = np.stack([np.linalg.lstsq(h, b, rcond=None)[0] for h, b in pairs])
+    left = np.linalg.norm(rhs - np.einsum("kij,kj->ki", hessenberg, y), axis=1)
+    return y, left
 
 
 def _backtrack(
@@ -378,8 +436,7 @@ def _described(f: _Map, orbits: list[FloatArray]) -> Cycles:
     residual = np.zeros(len(orbits))
     unstable = np.zeros(len(orbits), dtype=np.intp)
     for i, orbit in enumerate(orbits):
-        values = np.linalg.eigvals(_monodromy(f, orbit))
-        values = values[np.argsort(-np.abs(values), kind="stable")]
+        values = _leading(f, orbit, width)[0]
         multipliers[i, : min(width, values.size)] = values[:width]
         unstable[i] = int(np.sum(np.abs(values) > 1.0))
         returned = _orbit(f, orbit, orbit.shape[0])[-1]
@@ -426,7 +483,26 @@ def leading_directions(
     f = _Map.of(system, inputs, 1)
     vectors = np.zeros((len(cycles), cycles.states.shape[1]))
     for i, orbit in enumerate(cycles.points):
-        values, right = np.linalg.eig(_monodromy(f, orbit))
-        vector = np.real(right[:, int(np.argmax(np.abs(values)))])
+        vector = np.real(_leading(f, orbit, 1)[1][:, 0])
         vectors[i] = vector / np.linalg.norm(vector)
     return vectors
+
+
+def _leading(f: _Map, orbit: FloatArray, count: int) -> tuple[ComplexArray, ComplexArray]:
+    """The monodromy's eigenvalues along `orbit` (k, N), largest modulus first, and their
+    eigenvectors (N, ·): all of them from the matrix up to _DENSE units, else the `count`
+    leading ones by ARPACK on its products (a map's unstable dimensions are then counted
+    among those)."""
+    size = orbit.shape[1]
+    if size <= _DENSE:
+        values, vectors = np.linalg.eig(_monodromy(f, orbit))
+    else:
+        operator = scipy.sparse.linalg.LinearOperator(
+            (size, size),
+            matvec=lambda v: f.monodromy_products(orbit[:, None], np.real(v)[None])[0],
+            dtype=np.float64,
+        )
+        rng = np.random.default_rng(0)
+        values, vectors = scipy.sparse.linalg.eigs(operator, k=count, v0=rng.standard_normal(size))
+    order = np.argsort(-np.abs(values), kind="stable")
+    return values[order].astype(np.complex128), vectors[:, order].astype(np.complex128)
