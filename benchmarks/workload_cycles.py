@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from free_runs import poincare_period  # noqa: E402
 
 THREADS = 2
+HEADERS = ["period (time units)", "stability", "leading multipliers (moduli)", "residual"]
 
 
 @dataclass(frozen=True)
@@ -48,9 +49,7 @@ class CyclesResult:
             f"`rd.find_cycles(net, test.states[-1:], n_jobs={THREADS})` on Sussillo & Abbott's "
             f"generator, N = {self.n} (trained by FORCE, seed 0); BLAS on one thread.",
             "",
-            table(["period (time units)", "stability", "leading multipliers |μ|", "residual"], rows)
-            if rows
-            else "No cycle found.",
+            table(HEADERS, rows) if rows else "No cycle found.",
             "",
             f"- Time: median {seconds(self.timing.median)} ({self.timing.spread()}).",
             f"- The period from an independent solve_ivp run (DOP853, rtol = atol = 1e-12): "
