@@ -111,6 +111,8 @@ def test_same_result_whatever_the_threads() -> None:
         ({"radius": -1.0}, ValueError, "radius"),
         ({"max_steps": 0}, ValueError, "max_steps"),
         ({"n_jobs": 0}, ValueError, "n_jobs"),
+        ({"patience": 0}, ValueError, "patience"),
+        ({"edge_tolerance": 1e-3}, ValueError, r"edge_tolerance must be in \(0, 0.001\)"),
         ({"deflation": "many"}, TypeError, "deflation must be 'auto' or an int"),
         ({"initial_states": np.zeros((0, UNITS))}, ValueError, "initial_states"),
         ({"initial_states": np.zeros((4, 3))}, ValueError, "initial_states"),

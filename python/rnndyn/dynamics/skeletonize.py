@@ -48,6 +48,8 @@ class _Options:
     samples: int
     neighbours: int | None
     rounds: int
+    patience: int | None
+    edge_tolerance: float
     deflation: int
     branch: float
 
@@ -136,6 +138,8 @@ def skeleton(
     samples: int = 31,
     neighbours: int | None = None,
     rounds: int = 8,
+    patience: int | None = 3,
+    edge_tolerance: float = 1e-4,
     deflation: int | Literal["auto"] = "auto",
     branch: float = 1e-3,
     step: float | None = None,
@@ -157,6 +161,13 @@ def skeleton(
       (None: ceil(log2 A) + 1, the neighbours of a hypercube's corner and one more).
     - rounds: edge-tracking rounds for a pair, while no saddle found joins it (fewer once
       its runs come back to a known point, or their least speed stops falling).
+    - patience: rounds without the least speed of a pair's runs halving after which its
+      tracking stops (None: never).
+    - edge_tolerance: brackets are bisected to this share of the distance between the two
+      attractors; a round tracks for about ln(1e-3 / edge_tolerance) / λ steps (λ the growth
+      rate off the boundary). Some boundaries hold long transients before their edge state
+      (a Table 1 network trained with seed 1: about 15,000 steps): rounds=80,
+      patience=None, edge_tolerance=1e-10 reach it, in minutes.
     - deflation: starts for deflated Newton (0: none; "auto": 32 up to N = 400, else none).
     - branch: each 1-saddle's branches start at x ± branch·d·v, v its unstable vector and d
       its distance to the nearest attractor.
@@ -174,6 +185,8 @@ def skeleton(
         samples,
         neighbours,
         rounds,
+        patience,
+        edge_tolerance,
         deflation,
         branch,
     )
@@ -204,6 +217,8 @@ def _check(
     samples: int,
     neighbours: int | None,
     rounds: int,
+    patience: int | None,
+    edge_tolerance: float,
     deflation: int | Literal["auto"],
     branch: float,
 ) -> tuple[_Options, FloatArray]:
@@ -227,10 +242,20 @@ def _check(
         as_int("samples", samples, minimum=1),
         None if neighbours is None else as_int("neighbours", neighbours, minimum=1),
         as_int("rounds", rounds, minimum=0),
+        None if patience is None else as_int("patience", patience, minimum=1),
+        _below("edge_tolerance", edge_tolerance, _TRACK_SEPARATION),
         as_int("deflation", deflation, minimum=0),
         as_float("branch", branch, positive=True),
     )
     return options, starts
+
+
+def _below(name: str, value: float, limit: float) -> float:
+    """A number in (0, limit), checked."""
+    share = as_float(name, value, positive=True)
+    if share >= limit:
+        raise ValueError(f"{name} must be in (0, {limit:g}), got {share:g}")
+    return share
 
 
 # -- the stages ----------------------------------------------------------------------------------
@@ -355,7 +380,7 @@ def _find_saddles(work: _Work) -> None:
     pairs = _neighbour_pairs(work.attractors, work.options.neighbours)
     crossing = direct_crossings(basins, _one_of_each_mirror(pairs, mirror), work.options.samples)
     crossed = _with_mirrors(np.column_stack([crossing.a, crossing.b]), mirror)
-    rests = _track_edges(work, basins, bisect(basins, crossing, _BISECTION))
+    rests = _track_edges(work, basins, bisect(basins, crossing, work.options.edge_tolerance))
     for (a, b), state in list(rests.items()):
         if min(mirror[a], mirror[b]) >= 0:
             rests[min(mirror[a], mirror[b]), max(mirror[a], mirror[b])] = -state
@@ -374,7 +399,7 @@ def _track_edges(
     again), Newton from the slowest state of each run; for `rounds` rounds, until a saddle
     joins the pair or the runs come back to the same known point: the edge state, which
     joins other attractors or has more unstable directions (more rounds would find it
-    again), or until their least speed has not halved for _STALLS rounds (an edge state
+    again), or until their least speed has not halved for `patience` rounds (an edge state
     that is not a fixed point: a saddle cycle, a chaotic saddle). Returns, for the pairs
     (a < b) whose runs came to rest at a known point, that point."""
     last = np.full(brackets.low.shape, np.nan)
@@ -397,10 +422,11 @@ def _track_edges(
         ]
         rests.update((ends[k], near[k]) for k in np.flatnonzero(again))
         joined = _joined_pairs(work)
-        open_ = ~again & (stalls < _STALLS) & np.array([e not in joined for e in ends], bool)
+        patient = stalls < (work.options.patience or work.options.rounds + 1)
+        open_ = ~again & patient & np.array([e not in joined for e in ends], bool)
         brackets, last = brackets.take(open_), near[open_]
         best, stalls = best[open_], stalls[open_]
-        brackets = bisect(basins, brackets, _BISECTION)
+        brackets = bisect(basins, brackets, work.options.edge_tolerance)
     return rests
 
 
@@ -489,13 +515,8 @@ _ORBIT_STARTS = 16
 _CLOSED = 0.01
 # a run's end counts as on a cycle when it comes back this close (relative) after k steps
 _RETURN_TOL = 1e-4
-# bisection stops at this share of the distance between the two attractors (close enough
-# that the run from there passes within Newton's reach of the edge state) ...
-_BISECTION = 1e-4
-# ... and edge tracking re-bisects once the pair is this share apart
+# edge tracking re-bisects once the pair is this share of the attractors' distance apart
 _TRACK_SEPARATION = 1e-3
-# edge tracking gives up on a pair whose least speed has not halved for this many rounds
-_STALLS = 3
 # an edge-tracking run whose slowest state is within this share of the pair's distance of a
 # known fixed point has reached it
 _EDGE_STATE_SHARE = 0.05
