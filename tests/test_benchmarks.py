@@ -69,7 +69,8 @@ def test_quick_run_writes_every_section(quick_results: tuple[str, Path]) -> None
     assert re.search(r"RAM: [0-9.]+ GiB", machine)
     assert re.search(r"numpy \S+, scipy \S+, rnndyn \S+", machine)
     assert "git commit:" in machine
-    for heading in ("Targets (issue 5)", "1. FORCE", "2. Fixed points", "3. Scaling", "4. Profile"):
+    headings = ("Targets (issues 5, 19, 20)", "1. FORCE", "2. Fixed points", "3. Scaling")
+    for heading in (*headings, "4. Profile", "5. The limit cycle"):
         section(text, heading)
     assert (folder / "scaling.png").stat().st_size > 0
 
@@ -105,8 +106,15 @@ def test_quick_run_reports_numbers(quick_results: tuple[str, Path]) -> None:
     for step in ("train", "test", "fixed_points", "figures", "**total** (summary.json)"):
         assert re.fullmatch(r"[0-9]+\.[0-9]{2}", row(profile, step)[1])
 
-    targets = section(text, "Targets (issue 5)")
+    cycles = section(text, "5. The limit cycle")
+    # the generator's cycle (N = 1000 in --quick too: smaller ones do not learn it)
+    assert re.search(r"\| 12[0-9]\.[0-9]{6} \| stable \| ", cycles)
+    assert re.search(r"independent solve_ivp run .*: 12[0-9]\.[0-9]{6} time units", cycles)
+
+    targets = section(text, "Targets (issues 5, 19, 20)")
     assert re.search(r"\| FORCE float64, 2 threads ≤ 4 s \| " + DURATION, targets)
+    goal = r"\| Sussillo-Abbott cycle, N = 1000, 2 threads ≤ 30 s \(issue 20\) \| "
+    assert re.search(goal + DURATION, targets)
 
 
 def test_numpy_force_follows_the_reference(benchmark_module) -> None:
