@@ -667,3 +667,23 @@ def test_wrong_core_calls_raise_in_a_subprocess():
     for line in lines:
         name, kind, *_ = line.split(" | ") + [""]
         assert kind in ("ValueError", "TypeError"), line
+
+
+def test_threads_by_default_are_the_cores_this_process_may_use(monkeypatch) -> None:
+    from rnndyn._validation import MAX_DEFAULT_JOBS, STEP_THREADS_FROM, as_jobs
+
+    monkeypatch.delenv("RNNDYN_NUM_THREADS", raising=False)
+    monkeypatch.setattr("os.sched_getaffinity", lambda _: {0, 1, 2}, raising=False)
+    assert as_jobs("n_jobs", None) == 3 and as_jobs("n_jobs", 5) == 5
+    # the steps of a small network share no threads by default, a large one's do
+    assert as_jobs("n_jobs", None, STEP_THREADS_FROM - 1) == 1
+    assert as_jobs("n_jobs", None, STEP_THREADS_FROM) == 3
+    monkeypatch.setattr("os.sched_getaffinity", lambda _: set(range(64)), raising=False)
+    assert as_jobs("n_jobs", None) == MAX_DEFAULT_JOBS
+    monkeypatch.setenv("RNNDYN_NUM_THREADS", "2")
+    assert as_jobs("n_jobs", None) == 2
+    monkeypatch.setenv("RNNDYN_NUM_THREADS", "two")
+    with pytest.raises(ValueError, match="RNNDYN_NUM_THREADS must be a whole number"):
+        as_jobs("n_jobs", None)
+    with pytest.raises(ValueError, match="n_jobs must be >= 1"):
+        as_jobs("n_jobs", 0)

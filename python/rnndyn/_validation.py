@@ -114,12 +114,21 @@ def as_rng(value: object, name: str = "seed") -> np.random.Generator:
 MAX_DEFAULT_JOBS = 8
 
 
-def as_jobs(name: str, value: object) -> int:
+# a simulation or FORCE step of fewer units runs on one thread by default: its threads meet at
+# barriers every step, which costs more than they save below about this size
+STEP_THREADS_FROM = 500
+
+
+def as_jobs(name: str, value: object, size: int | None = None) -> int:
     """Threads for the core: an int >= 1, or None for the cores this process may use
     (`os.sched_getaffinity`, else `os.cpu_count`), capped at MAX_DEFAULT_JOBS; the environment
-    variable RNNDYN_NUM_THREADS overrides the default. Results never depend on it."""
+    variable RNNDYN_NUM_THREADS overrides the default. With `size`, the N of a network whose
+    steps the threads share, the default is one thread below STEP_THREADS_FROM units.
+    Results never depend on it."""
     if value is not None:
         return as_int(name, value, minimum=1)
+    if size is not None and size < STEP_THREADS_FROM:
+        return 1
     override = os.environ.get("RNNDYN_NUM_THREADS", "").strip()
     if override:
         try:

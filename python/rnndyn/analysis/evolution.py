@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike
 
 from .._executor import check_executor, map_jobs, pool_size
 from .._io import load_archive, save_archive
-from .._validation import as_array, as_float, as_int
+from .._validation import as_array, as_float, as_jobs
 from ..fixedpoints.result import FixedPoints, Kind
 from ..fixedpoints.search import as_kinds, find_fixed_points
 from ..networks.esn import ESN
@@ -240,7 +240,7 @@ def fixed_point_evolution(
     inputs: ArrayLike | None = None,
     tol_match: float | None = None,
     progress: bool = False,
-    n_jobs: int = 1,
+    n_jobs: int | None = None,
     kinds: Kind | Sequence[Kind] = ("fixed",),
     executor: Executor | Literal["processes"] | None = None,
     **find_options: Any,
@@ -285,7 +285,7 @@ def fixed_point_evolution(
     if tol_match is not None:
         tol_match = _as_tolerance("tol_match", tol_match)
     starts = as_array("initial_states", initial_states, (None, net.size))
-    n_jobs = as_int("n_jobs", n_jobs, minimum=1)
+    n_jobs = as_jobs("n_jobs", n_jobs)
     executor = check_executor(executor)
 
     # a local pool's processes share the cores, one thread each

@@ -52,7 +52,7 @@ def train_flipflop(
     activation: Activation = "tanh",
     snapshot_every: int | None = None,
     progress: bool = False,
-    n_jobs: int = 1,
+    n_jobs: int | None = None,
     clock: Callable[[str], AbstractContextManager[object]] | None = None,
 ) -> TrainedFlipFlop:
     """Train a `table` network (Table 1 by default) on the `bits`-bit flip-flop by FORCE and

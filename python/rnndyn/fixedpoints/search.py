@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .. import _core
 from .._executor import ExecutorChoice, check_executor, map_jobs, pool_size
-from .._validation import as_array, as_choice, as_float, as_int
+from .._validation import as_array, as_choice, as_float, as_int, as_jobs
 from ..networks.esn import ESN
 from ..networks.rnn import RNN
 from .linearization import (
@@ -59,7 +59,7 @@ def find_fixed_points(
     exact_hessian: bool = True,
     eigenvalues: Literal["auto", "full"] | int = "auto",
     max_unstable_vectors: int = 8,
-    n_jobs: int = 1,
+    n_jobs: int | None = None,
     progress: bool = False,
     kinds: Kind | Iterable[Kind] = KINDS,
     executor: Executor | Literal["processes"] | None = None,
@@ -92,7 +92,8 @@ def find_fixed_points(
     - eigenvalues: "full" (LAPACK, every eigenvalue), an int k (the k least stable, by
       Arnoldi), or "auto" (full up to N = 256, else k = 10, widened until a stable one is
       among them; LAPACK takes over where Arnoldi fails to converge).
-    - n_jobs: threads for the C++ minimisers; results do not depend on it.
+    - n_jobs: threads for the C++ minimisers (None: the cores this process may use;
+      RNNDYN_NUM_THREADS overrides); results do not depend on it.
     - progress: show a progress bar (the states are minimised in chunks).
     - kinds: which kinds of point to return, from KINDS; the others are not linearised, which
       saves most of the time where many searches end unconverged (e.g. early in training).
@@ -180,7 +181,7 @@ class _Settings:
         exact_hessian: bool,
         eigenvalues: object,
         max_unstable_vectors: int,
-        n_jobs: int,
+        n_jobs: int | None,
         kinds: Kind | Iterable[Kind],
         batch_size: int,
     ) -> _Settings:
@@ -194,7 +195,7 @@ class _Settings:
             if max_iter is None
             else as_int("max_iter", max_iter, minimum=0)
         )
-        n_jobs = as_int("n_jobs", n_jobs, minimum=1)
+        n_jobs = as_jobs("n_jobs", n_jobs)
         eigenvalues = _as_eigenvalues(eigenvalues)
         max_unstable_vectors = as_int("max_unstable_vectors", max_unstable_vectors, minimum=0)
         chosen = as_kinds(kinds)

@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 from .. import _core
 from .._io import load_archive, save_archive
 from .._progress import chunks
-from .._validation import as_array, as_choice, as_dtype, as_float, as_int, as_rng
+from .._validation import as_array, as_choice, as_dtype, as_float, as_int, as_jobs, as_rng
 from ..errors import DivergenceError
 from .activations import ACTIVATIONS, Activation, activation_functions
 from .spectral import spectral_radius as _spectral_radius
@@ -416,7 +416,7 @@ class ESN:
         targets: ArrayLike | None = None,
         teacher_forcing: bool = False,
         progress: bool = False,
-        n_jobs: int = 1,
+        n_jobs: int | None = None,
     ) -> RunResult:
         """Simulate T steps from `self.state`, which advances to the last state.
 
@@ -424,14 +424,15 @@ class ESN:
           `(inputs, targets)` pair.
         - targets: (T, O) or None. Needed for `teacher_forcing`, where step t feeds back
           f_{t-1} (0 at t = 0) instead of the network's output.
-        - n_jobs: threads for each step (up to 4; worth it from N ≈ 1000); results do not
+        - n_jobs: threads for each step (up to 4; worth it from N ≈ 1000; None: the cores
+          this process may use from N = 500; RNNDYN_NUM_THREADS overrides); results do not
           depend on it.
 
         Returns states (T, N), outputs (T, O) and the targets.
         """
         inputs, targets = split_sample(inputs, targets)
         u, f = self.check_sequence(inputs, targets)
-        n_jobs = as_int("n_jobs", n_jobs, minimum=1)
+        n_jobs = as_jobs("n_jobs", n_jobs, self.size)
         if teacher_forcing and f is None:
             raise ValueError("teacher_forcing=True needs targets of shape (T, O)")
         steps = u.shape[0]

@@ -11,7 +11,7 @@ from numpy.typing import ArrayLike
 from .. import _core
 from .._io import SavedResult
 from .._progress import chunks
-from .._validation import as_array, as_float, as_int
+from .._validation import as_array, as_float, as_int, as_jobs
 from ..errors import DivergenceError
 from .activations import activation_functions
 from .esn import ESN, Inputs, RunResult, previous_target, split_sample
@@ -76,7 +76,7 @@ def train_force(
     record_states: bool = False,
     mse_window: int = 100,
     progress: bool = False,
-    n_jobs: int = 1,
+    n_jobs: int | None = None,
 ) -> TrainingHistory:
     """Train `net.readout` in place by FORCE (docs/mathematics.md, FORCE learning), continuing
     from `net.state`.
@@ -91,7 +91,8 @@ def train_force(
       records only the readout before and after training.
     - teacher_forcing: feed back the target f_{t-1} instead of the output while training.
     - record_states: keep the (T, N) states in the history.
-    - n_jobs: threads for each step (up to 4); results do not depend on it.
+    - n_jobs: threads for each step (up to 4; None: the cores this process may use from
+      N = 500; RNNDYN_NUM_THREADS overrides); results do not depend on it.
 
     Training runs in the network's dtype (float32 is about twice as fast as float64; P and the
     history are in that dtype too). The network's readout and state change only if the whole
@@ -102,7 +103,7 @@ def train_force(
         train_every=as_int("train_every", train_every, minimum=1),
         alpha=as_float("alpha", alpha, positive=True),
         mse_window=as_int("mse_window", mse_window, minimum=1),
-        n_jobs=as_int("n_jobs", n_jobs, minimum=1),
+        n_jobs=as_jobs("n_jobs", n_jobs, net.size),
         snapshot_every=None
         if snapshot_every is None
         else as_int("snapshot_every", snapshot_every, minimum=1),
