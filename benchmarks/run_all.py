@@ -6,9 +6,9 @@ Workloads (sizes in settings.py): 1. FORCE on the paper's Table 1 run by rnndyn'
 NumPy, NumPy+BLAS and reservoirpy baselines; 2. fixed points of the trained network by rnndyn
 and by SciPy's trust-ncg and a batched NumPy Newton-GMRES; 3. scaling with N, plotted into
 scaling.png next to the results file; 4. a profile of `rnndyn flipflop`; 5. the limit cycle
-of Sussillo & Abbott's generator (`find_cycles`). Then the targets (issues 5, 19, 20), met
-or missed. --quick runs tiny sizes (seconds) as a smoke test. NumPy's and
-SciPy's BLAS run on one thread (see blas_threads.py).
+of Sussillo & Abbott's generator (`find_cycles`); 6. the suite of networks and starts
+(suite.py). Then the targets (issues 5, 19, 20, 21), met or missed. --quick runs tiny sizes
+(seconds) as a smoke test. NumPy's and SciPy's BLAS run on one thread (see blas_threads.py).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from datetime import datetime, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
+import suite  # noqa: E402
 import targets  # noqa: E402
 import workload_cycles  # noqa: E402
 import workload_fixed_points  # noqa: E402
@@ -122,11 +123,17 @@ def main(argv: list[str] | None = None) -> int:
         lambda: workload_cycles.run(settings, log),
         lambda result: result.markdown(),
     )
+    suite_result = sections.run(
+        "6. The suite: fixed points on a family of networks (issue 21)",
+        lambda: suite.run(settings, log),
+        lambda result: result.markdown(),
+    )
     goals = (
         targets.force_targets(force)
         + targets.fixed_point_targets(points)
         + targets.scaling_targets(scaling)
         + targets.cycle_targets(cycles)
+        + targets.suite_targets(suite_result)
     )
 
     header = [
@@ -140,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         "are the `n_jobs` shown.\n- The machine is shared (2 cores; others may compile or "
         "time on it): timings may have been taken under load; each workload's section gives "
         "the load average around it (which counts this run's own busy threads too).",
-        "## Targets (issues 5, 19, 20)\n\n" + targets.markdown(goals, args.quick),
+        "## Targets (issues 5, 19, 20, 21)\n\n" + targets.markdown(goals, args.quick),
     ]
     out.write_text("\n\n".join(header + sections.texts) + "\n")
     log(f"wrote {out} and {plot}")

@@ -50,6 +50,17 @@ class Settings:
     cycles_n: int = 1000
     cycles_train_steps: int = 14_400
     cycles_repeats: int = 3
+    # 6. the suite (issue 21): (bits, seed) of the Table 1 flip-flops, starts per set, ...
+    suite_flipflops: tuple[tuple[int, int], ...] = ((3, 0), (3, 1), (3, 2), (3, 3), (4, 0), (4, 1))
+    suite_states: int = 256
+    suite_generator: bool = True  # Sussillo & Abbott's (N = 1000 even in --quick: left out there)
+    suite_repeats: int = 3
+    suite_large: tuple[int, ...] = (2000, 4000)  # ESNs of these sizes, briefly trained
+    suite_brief_steps: int = 3_000
+    suite_scipy_states: int = 4
+    suite_fpf_states: int = 8
+    suite_torch_units: int = 128
+    suite_torch_epochs: int = 300
 
     def scaling_steps(self, n: int) -> int:
         """FORCE steps to time at size n: about the same memory traffic at every size."""
@@ -87,6 +98,16 @@ QUICK = Settings(
     scaling_fixed_point_repeats=1,
     # the generator learns its cycle only at full size (N = 500: no cycle); one repeat
     cycles_repeats=1,
+    suite_flipflops=((3, 0),),
+    suite_states=8,
+    suite_generator=False,
+    suite_repeats=1,
+    suite_large=(200,),
+    suite_brief_steps=300,
+    suite_scipy_states=1,
+    suite_fpf_states=1,
+    suite_torch_units=16,
+    suite_torch_epochs=2,
     profile_args=(
         "--n",
         "100",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 
+import suite
 import workload_cycles as cycles
 import workload_fixed_points as fixed_points
 import workload_force as force
@@ -215,6 +217,36 @@ def cycle_targets(result: cycles.CyclesResult) -> list[Target]:
             f"independent solve_ivp period {result.independent_period:.4f} "
             f"(relative difference {error:.1e})",
         )
+    ]
+
+
+def suite_targets(result: suite.SuiteResult) -> list[Target]:
+    """Issue 21: on the suite's N = 1000 networks, median <= 2 s and worst <= 4 s, every
+    start fixed or slow."""
+    cases = result.standard()
+    if not cases:
+        return [Target("Suite, N = 1000 (issue 21)", NOT_MEASURED, NOT_MEASURED)]
+    times = [c.timing.median for c in cases]
+    worst = max(cases, key=lambda c: c.timing.median)
+    unconverged = sum(suite.searches.state_counts(c.found)[2] for c in cases)
+    return [
+        Target(
+            "Suite, N = 1000, 2 threads: median ≤ 2 s (issue 21)",
+            seconds(statistics.median(times)),
+            at_most(statistics.median(times), 2.0),
+            f"{len(cases)} searches",
+        ),
+        Target(
+            "Suite, N = 1000, 2 threads: worst ≤ 4 s (issue 21)",
+            seconds(worst.timing.median),
+            at_most(worst.timing.median, 4.0),
+            f"{worst.network.name}, from {worst.starts}",
+        ),
+        Target(
+            "Suite, N = 1000: every start fixed or at a slow point (issue 21)",
+            f"{unconverged} unconverged",
+            "met" if unconverged == 0 else f"missed: {unconverged} unconverged",
+        ),
     ]
 
 

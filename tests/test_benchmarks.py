@@ -69,8 +69,8 @@ def test_quick_run_writes_every_section(quick_results: tuple[str, Path]) -> None
     assert re.search(r"RAM: [0-9.]+ GiB", machine)
     assert re.search(r"numpy \S+, scipy \S+, rnndyn \S+", machine)
     assert "git commit:" in machine
-    headings = ("Targets (issues 5, 19, 20)", "1. FORCE", "2. Fixed points", "3. Scaling")
-    for heading in (*headings, "4. Profile", "5. The limit cycle"):
+    headings = ("Targets (issues 5, 19, 20, 21)", "1. FORCE", "2. Fixed points", "3. Scaling")
+    for heading in (*headings, "4. Profile", "5. The limit cycle", "6. The suite"):
         section(text, heading)
     assert (folder / "scaling.png").stat().st_size > 0
 
@@ -111,7 +111,15 @@ def test_quick_run_reports_numbers(quick_results: tuple[str, Path]) -> None:
     assert re.search(r"\| 12[0-9]\.[0-9]{6} \| stable \| ", cycles)
     assert re.search(r"independent solve_ivp run .*: 12[0-9]\.[0-9]{6} time units", cycles)
 
-    targets = section(text, "Targets (issues 5, 19, 20)")
+    family = section(text, "6. The suite")
+    # the quick suite: a small flip-flop from three start sets, a briefly trained ESN, and
+    # (with torch) a small PyTorch RNN; every start ends fixed or slow
+    assert re.search(r"\| 3 bits, seed 0 \| 100 \| test run \| " + DURATION, family)
+    assert re.search(r"\| 3 bits, seed 0 \| 100 \| tour \| " + DURATION, family)
+    assert re.search(r"\| PyTorch tanh RNN, 16 units \| 16 \| hidden states \| ", family)
+    assert not re.search(r"\| [0-9]+ / [0-9]+ / [1-9][0-9]* \|", family)
+
+    targets = section(text, "Targets (issues 5, 19, 20, 21)")
     assert re.search(r"\| FORCE float64, 2 threads ≤ 4 s \| " + DURATION, targets)
     goal = r"\| Sussillo-Abbott cycle, N = 1000, 2 threads ≤ 30 s \(issue 20\) \| "
     assert re.search(goal + DURATION, targets)

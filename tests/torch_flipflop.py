@@ -31,6 +31,7 @@ class Training:
     plateau_patience: int = 1
     stop_loss: float = 1e-4  # trains until an epoch's mean MSE is below this
     seed: int = 0
+    max_epochs: int | None = None  # or stops after this many epochs (not the example's)
 
 
 def flipflop_trials(rng: np.random.RandomState, trials: int, ex: Training) -> dict:
@@ -66,7 +67,8 @@ class FlipFlopNet(torch.nn.Module):
 
 def train(model: FlipFlopNet, data: dict, ex: Training) -> tuple[int, float]:
     """Adam with the example's settings on shuffled batches, the rate cut on plateaus of the
-    epoch's mean loss, until that loss is below `stop_loss`. Returns (epochs, last loss)."""
+    epoch's mean loss, until that loss is below `stop_loss` (or `max_epochs` have passed).
+    Returns (epochs, last loss)."""
     dataset = torch.utils.data.TensorDataset(
         torch.from_numpy(data["inputs"]), torch.from_numpy(data["targets"])
     )
@@ -76,7 +78,7 @@ def train(model: FlipFlopNet, data: dict, ex: Training) -> tuple[int, float]:
         optimiser, factor=ex.plateau_factor, patience=ex.plateau_patience
     )
     epochs, mean_loss = 0, np.inf
-    while mean_loss >= ex.stop_loss:
+    while mean_loss >= ex.stop_loss and (ex.max_epochs is None or epochs < ex.max_epochs):
         mean_loss = 0.0
         for inputs, targets in batches:
             loss = torch.nn.functional.mse_loss(model(inputs)[0], targets)
