@@ -241,14 +241,19 @@ def run(settings: Settings, log: Callable[[str], None] = print) -> SuiteResult:
         for name in network.starts:
             log(f"suite: {network.name}, from {name}")
             cases.append(search(network, name, settings))
+            log("suite: | " + " | ".join(_row(cases[-1])) + " |")
     return SuiteResult(cases)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test")
+    parser.add_argument("--repeats", type=int, help="timed repeats of each search")
     args = parser.parse_args()
-    print(run(QUICK if args.quick else FULL, lambda m: print(m, file=sys.stderr)).markdown())
+    settings = QUICK if args.quick else FULL
+    if args.repeats is not None:
+        settings = replace(settings, suite_repeats=args.repeats)
+    print(run(settings, lambda m: print(m, file=sys.stderr, flush=True)).markdown())
 
 
 if __name__ == "__main__":
