@@ -33,7 +33,7 @@ def main() -> None:
     inputs, targets = rd.tasks.FlipFlop(3, seed=0).sample(max(args.core_steps, 1000))
 
     def core(steps: int) -> None:
-        rd.train_force(net.copy(), inputs[:steps], targets[:steps], train_every=2)
+        rd.train_force(net.copy(), inputs[:steps], targets[:steps], train_every=2, n_jobs=1)
 
     def plain(steps: int) -> None:
         reference.run_network(

@@ -74,6 +74,17 @@ def force_targets(result: force.ForceResult) -> list[Target]:
                     f"reference {seconds(plain.total.median)}, extrapolated from a shorter run",
                 )
             )
+    default = result.find(force.CORE_64, force.DEFAULT)
+    if default is not None and plain is not None:
+        speedup = plain.total.median / default.total.median
+        targets.append(
+            Target(
+                "FORCE float64, default arguments ≥ 15× the plain NumPy reference (issue 21)",
+                f"{speedup:.1f}×",
+                at_least(speedup, 15.0),
+                f"{seconds(default.total.median)}; n_jobs=None: the cores this process may use",
+            )
+        )
     single = [
         r
         for r in (result.find(force.CORE_32, "1"), result.find(force.CORE_32, "2"))

@@ -112,6 +112,8 @@ class ForceResult:
 
 
 CORE_64 = "rnndyn C++ core, float64"
+# the threads column of a run with train_force's and run's default arguments (n_jobs=None)
+DEFAULT = "default"
 CORE_32 = "rnndyn C++ core, float32"
 BLAS = "NumPy + BLAS dsymv/dsyr in place (benchmarks/numpy_force.py)"
 REFERENCE = "NumPy reference, plain (rnndyn.reference)"
@@ -133,10 +135,11 @@ def float32_available() -> bool:
     return accepts(rd.ESN, "dtype") or accepts(rd.train_force, "dtype")
 
 
-def core_options(function: Callable[..., Any], n_jobs: int, dtype: Any) -> dict[str, Any]:
-    """The keyword arguments among n_jobs and dtype that `function` takes."""
+def core_options(function: Callable[..., Any], n_jobs: int | None, dtype: Any) -> dict[str, Any]:
+    """The keyword arguments among n_jobs and dtype that `function` takes (n_jobs given
+    explicitly, 1 too: the default is every core; None leaves it at the default)."""
     options: dict[str, Any] = {}
-    if n_jobs != 1 and accepts(function, "n_jobs"):
+    if n_jobs is not None and accepts(function, "n_jobs"):
         options["n_jobs"] = n_jobs
     if dtype is not np.float64 and accepts(function, "dtype"):
         options["dtype"] = dtype
@@ -153,10 +156,10 @@ def test_scores(outputs: np.ndarray, targets: np.ndarray) -> tuple[float, float 
 
 
 def run_core(
-    settings: Settings, train: tuple, test: tuple, n_jobs: int, dtype: Any
+    settings: Settings, train: tuple, test: tuple, n_jobs: int | None, dtype: Any
 ) -> tuple[ForceRun, rd.ESN]:
-    """rnndyn's core: `train_force` then `net.run`, timed together; returns the run and the
-    last trained network."""
+    """rnndyn's core: `train_force` then `net.run`, timed together (n_jobs None: with the
+    default arguments); returns the run and the last trained network."""
     s = settings
 
     def fresh() -> rd.ESN:
@@ -175,7 +178,8 @@ def run_core(
     timing, (net, result) = measure(job, s.force_repeats, warm_up=warm_up, setup=fresh)
     mse, accuracy = test_scores(result.outputs, test[1])
     name = CORE_32 if dtype is np.float32 else CORE_64
-    return ForceRun(name, str(n_jobs), timing, test_mse=mse, test_accuracy=accuracy), net
+    threads = DEFAULT if n_jobs is None else str(n_jobs)
+    return ForceRun(name, threads, timing, test_mse=mse, test_accuracy=accuracy), net
 
 
 def run_blas(
@@ -321,6 +325,8 @@ def run(settings: Settings, log: Callable[[str], None] = print) -> ForceResult:
                 trained = net
     if not accepts(rd.train_force, "n_jobs"):
         runs.append(ForceRun(CORE_64, "2", None, note="not available (no n_jobs argument)"))
+    log("  FORCE: rnndyn core, float64, default arguments")
+    runs.append(run_core(s, train, test, None, np.float64)[0])
     untrained = rd.ESN(s.n, s.bits, s.bits, seed=0)
     log("  FORCE: NumPy + BLAS in place")
     blas, readout = run_blas(s, untrained, train, test)

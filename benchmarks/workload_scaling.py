@@ -244,7 +244,7 @@ def run_size(settings: Settings, n: int) -> SizeRun:
     inputs, targets = task.sample(max(steps, s.scaling_train_steps))
     step = {}
     for n_jobs in thread_counts():
-        options = {"n_jobs": n_jobs} if n_jobs > 1 else {}
+        options = {"n_jobs": n_jobs}  # explicit: the default is every core
         timing, _ = measure(
             lambda net, options=options: rd.train_force(
                 net, inputs[:steps], targets[:steps], **options
@@ -258,7 +258,7 @@ def run_size(settings: Settings, n: int) -> SizeRun:
         step[n_jobs] = timing.scaled(1.0 / steps)
     if n > s.scaling_search_max_n:
         return SizeRun(n, steps, step, None, 0, (0, 0, 0), 0)
-    options = {"n_jobs": max(thread_counts())} if max(thread_counts()) > 1 else {}
+    options = {"n_jobs": max(thread_counts())}
     rd.train_force(
         net, inputs[: s.scaling_train_steps], targets[: s.scaling_train_steps], **options
     )

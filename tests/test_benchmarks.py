@@ -50,11 +50,13 @@ def section(text: str, heading: str) -> str:
     return match.group(1)
 
 
-def row(text: str, first_cell: str) -> list[str]:
-    """The cells of the first table row whose first cell is `first_cell`."""
+def row(text: str, first_cell: str, second_cell: str | None = None) -> list[str]:
+    """The cells of the first table row whose first cell is `first_cell` (and second
+    `second_cell`, if given)."""
     for line in text.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if line.startswith("|") and cells[0] == first_cell:
+        second = second_cell is None or (len(cells) > 1 and cells[1] == second_cell)
+        if line.startswith("|") and cells[0] == first_cell and second:
             return cells
     raise AssertionError(f"no table row {first_cell!r}")
 
@@ -121,6 +123,9 @@ def test_quick_run_reports_numbers(quick_results: tuple[str, Path]) -> None:
 
     targets = section(text, "Targets (issues 5, 19, 20, 21)")
     assert re.search(r"\| FORCE float64, 2 threads ≤ 4 s \| " + DURATION, targets)
+    # FORCE with train_force's and run's default arguments (n_jobs=None), against the reference
+    assert re.search(r"\| FORCE float64, default arguments ≥ 15× .*\| " + NUMBER + "×", targets)
+    assert re.fullmatch(DURATION, row(force, "rnndyn C++ core, float64", "default")[2])
     goal = r"\| Sussillo-Abbott cycle, N = 1000, 2 threads ≤ 30 s \(issue 20\) \| "
     assert re.search(goal + DURATION, targets)
 
