@@ -214,7 +214,8 @@ def _run_level(job: _Level) -> tuple[np.ndarray, np.ndarray]:
         weights = getattr(perturbed, job.matrix)
         setattr(perturbed, job.matrix, weights + job.sigma * rng.standard_normal(weights.shape))
         try:
-            mse[trial] = _test_mse(perturbed.run(job.inputs).outputs, job.targets)
+            # one thread: the levels are the parallel work (an executor's jobs)
+            mse[trial] = _test_mse(perturbed.run(job.inputs, n_jobs=1).outputs, job.targets)
         except DivergenceError:
             mse[trial] = np.inf
         if job.starts is not None:
@@ -227,7 +228,7 @@ def _test_mse(outputs: np.ndarray, targets: np.ndarray) -> float:
 
 
 def _stable_count(net: ESN, starts: np.ndarray, options: dict[str, Any]) -> int:
-    return len(find_fixed_points(net, starts, **options).stable)
+    return len(find_fixed_points(net, starts, **{"n_jobs": 1, **options}).stable)
 
 
 def _spread(weights: np.ndarray, matrix: str) -> float:
