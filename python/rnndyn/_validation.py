@@ -71,9 +71,15 @@ def as_int(name: str, value: object, *, minimum: int) -> int:
 
 
 def as_float(
-    name: str, value: object, *, positive: bool = False, minimum: float | None = None
+    name: str,
+    value: object,
+    *,
+    positive: bool = False,
+    minimum: float | None = None,
+    below: float | None = None,
 ) -> float:
-    """`value` as a finite float; `positive` demands > 0, `minimum` demands ≥ minimum."""
+    """`value` as a finite float; `positive` demands > 0, `minimum` demands ≥ minimum,
+    `below` demands < below."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     result = float(value)
@@ -83,6 +89,8 @@ def as_float(
         raise ValueError(f"{name} must be > 0, got {result}")
     if minimum is not None and result < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {result}")
+    if below is not None and result >= below:
+        raise ValueError(f"{name} must be < {below:g}, got {result:g}")
     return result
 
 

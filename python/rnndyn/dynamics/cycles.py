@@ -345,13 +345,18 @@ def _krylov_steps(f: _Map, orbit: FloatArray, residual: FloatArray) -> FloatArra
 
 def _least_squares(hessenberg: FloatArray, beta: FloatArray) -> tuple[FloatArray, FloatArray]:
     """y minimising ‖β e_1 - H y‖ for each row's (j + 1, j) Hessenberg matrix, and that
-    least residual (K,)."""
+    least residual (K,): one batched QR (rows by rows by lstsq only where R is singular, at
+    a breakdown)."""
     rhs = np.zeros(hessenberg.shape[:2])
     rhs[:, 0] = beta
-    pairs = zip(hessenberg, rhs, strict=True)
-    y = np.stack([np.linalg.lstsq(h, b, rcond=None)[0] for h, b in pairs])
+    q, r = np.linalg.qr(hessenberg)
+    try:
+        y = np.linalg.solve(r, np.einsum("kij,ki->kj", q, rhs)[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        pairs = zip(hessenberg, rhs, strict=True)
+        y = np.stack([np.linalg.lstsq(h, b, rcond=None)[0] for h, b in pairs])
     left = np.linalg.norm(rhs - np.einsum("kij,kj->ki", hessenberg, y), axis=1)
-    return y, left
+    return np.asarray(y, dtype=np.float64), left
 
 
 def _backtrack(

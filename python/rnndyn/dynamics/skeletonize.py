@@ -243,19 +243,11 @@ def _check(
         None if neighbours is None else as_int("neighbours", neighbours, minimum=1),
         as_int("rounds", rounds, minimum=0),
         None if patience is None else as_int("patience", patience, minimum=1),
-        _below("edge_tolerance", edge_tolerance, _TRACK_SEPARATION),
+        as_float("edge_tolerance", edge_tolerance, positive=True, below=_TRACK_SEPARATION),
         as_int("deflation", deflation, minimum=0),
         as_float("branch", branch, positive=True),
     )
     return options, starts
-
-
-def _below(name: str, value: float, limit: float) -> float:
-    """A number in (0, limit), checked."""
-    share = as_float(name, value, positive=True)
-    if share >= limit:
-        raise ValueError(f"{name} must be in (0, {limit:g}), got {share:g}")
-    return share
 
 
 # -- the stages ----------------------------------------------------------------------------------
