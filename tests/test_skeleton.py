@@ -114,6 +114,8 @@ def test_same_result_whatever_the_threads() -> None:
         ({"patience": 0}, ValueError, "patience"),
         ({"edge_tolerance": 1e-3}, ValueError, "edge_tolerance must be < 0.001"),
         ({"edge_tolerance": 0.0}, ValueError, "edge_tolerance must be > 0"),
+        ({"boundary_starts": -1}, ValueError, "boundary_starts"),
+        ({"boundary_spread": 0.0}, ValueError, "boundary_spread must be > 0"),
         ({"deflation": "many"}, TypeError, "deflation must be 'auto' or an int"),
         ({"initial_states": np.zeros((0, UNITS))}, ValueError, "initial_states"),
         ({"initial_states": np.zeros((4, 3))}, ValueError, "initial_states"),
@@ -194,8 +196,8 @@ def _corner_memories(net: rd.ESN, sk: rd.Skeleton) -> tuple[np.ndarray, np.ndarr
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("seed", "all_joined"), [(0, True), (1, False), (2, True)])
-def test_trained_3_bit_flipflop_memories_and_edges(seed: int, all_joined: bool) -> None:
+@pytest.mark.parametrize(("seed", "unjoined"), [(0, 0), (2, 0), (3, 2), (5, 0)])
+def test_trained_3_bit_flipflop_memories_and_edges(seed: int, unjoined: int) -> None:
     from conftest import trained_flipflop
     from free_runs import direct_pairs, one_bit_pairs
 
@@ -211,28 +213,26 @@ def test_trained_3_bit_flipflop_memories_and_edges(seed: int, all_joined: bool) 
     rest.state = sk.attractor_states[corner[0]]
     np.testing.assert_allclose(rest.run(np.zeros((200, 3))).states[-1], rest.state, atol=1e-8)
     # the one-bit pairs whose segment passes directly between their basins (plain NumPy free
-    # runs) are adjacent in the skeleton, and a 1-saddle joins each; on seed 1 none does: the
-    # runs that track those boundaries never come to rest (their edge state is not a fixed
-    # point), and the skeleton reports the pairs as unjoined
+    # runs) are adjacent in the skeleton, and a 1-saddle joins each: on seeds 0, 2 and 5
+    # every one; on seed 3 all but two mirror pairs, whose tracked boundaries meet a third
+    # basin (the search from the jittered boundary points joins two others that tracking
+    # alone left unjoined)
     direct = direct_pairs(
         net, sk.attractor_states, one_bit_pairs(net.output_of(sk.attractor_states))[1]
     )
-    assert len(direct) >= 4
+    assert len(direct) >= 6
     assert set(direct) <= {tuple(p) for p in sk.adjacent.tolist()}
-    unjoined = {tuple(p) for p in sk.unjoined().tolist()}
-    assert all((p in sk.joined()) != (p in unjoined) for p in direct)
-    assert all(p in sk.joined() for p in direct) == all_joined
+    left = {tuple(p) for p in sk.unjoined().tolist()}
+    assert all((p in sk.joined()) != (p in left) for p in direct)
+    assert sum(p not in sk.joined() for p in direct) == unjoined
     # each boundary's saddle: the 1-saddle joining the pair, or where tracking came to rest
-    # (a 1-saddle joining others), or none (-1: the runs never came to rest, as on seed 1)
+    # (a 1-saddle joining others), or none (-1: the runs never came to rest)
     saddle = dict(zip(map(tuple, sk.adjacent.tolist()), sk.boundary_saddle.tolist(), strict=True))
     for pair in direct:
         row = saddle[pair]
         joins = [tuple(e) for e in sk.edges[sk.edges[:, 0] == row, 1:].tolist()]
         assert row == -1 or sk.fixed_points.unstable_dims[row] == 1
         assert (pair in joins) == (pair in sk.joined())
-    if not all_joined:
-        assert not any(p in sk.joined() for p in direct)
-        assert all(saddle[p] == -1 for p in direct)
 
 
 def test_edges_name_their_saddles_after_branches_find_new_points() -> None:
