@@ -249,10 +249,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test")
     parser.add_argument("--repeats", type=int, help="timed repeats of each search")
+    parser.add_argument(
+        "--large", type=int, nargs="*", help="sizes of the briefly trained ESNs (none: skip them)"
+    )
     args = parser.parse_args()
     settings = QUICK if args.quick else FULL
     if args.repeats is not None:
         settings = replace(settings, suite_repeats=args.repeats)
+    if args.large is not None:
+        settings = replace(settings, suite_large=tuple(args.large))
     print(run(settings, lambda m: print(m, file=sys.stderr, flush=True)).markdown())
 
 
