@@ -208,6 +208,40 @@ def test_krylov_linearisation_is_the_same_on_every_call():
         np.testing.assert_array_equal(getattr(first, name), getattr(second, name), err_msg=name)
 
 
+def test_points_krylov_misses_fall_back_to_the_same_linearisation(monkeypatch):
+    # every other point's batched Krylov-Schur result dropped, for J (ARPACK then runs) and for
+    # Jᵀ (the left vectors then come from an LU): the same numbers, vectors up to phase
+    from rnndyn.fixedpoints import linearization
+
+    net = rd.ESN(400, 1, 2, g=1.5, seed=1)
+    net.readout = np.random.default_rng(0).normal(0, 0.05, (2, 400))
+    starts = rd.fastest_states(net, net.run(np.zeros((500, 1))).states, 8)  # saddles
+    together = rd.find_fixed_points(net, starts, eigenvalues=6)
+    batched = linearization._leading_together
+
+    def every_other(*args, **kwargs):
+        return [None if i % 2 else f for i, f in enumerate(batched(*args, **kwargs))]
+
+    monkeypatch.setattr(linearization, "_leading_together", every_other)
+    apart = rd.find_fixed_points(net, starts, eigenvalues=6)
+    assert np.sum(together.unstable_dims > 0) >= 3
+    np.testing.assert_array_equal(together.unstable_dims, apart.unstable_dims)
+    np.testing.assert_array_equal(together.label, apart.label)
+    for i in range(len(together)):
+        # the same values, a conjugate pair in either order (the last may be either member of
+        # a pair that straddles the sixth place)
+        values, others = together.eigenvalues[i], apart.eigenvalues[i]
+        np.testing.assert_allclose(np.sort_complex(values[:-1]), np.sort_complex(others[:-1]))
+        for j in range(min(together.unstable_dims[i], together.unstable_right.shape[2])):
+            match = np.argmin(np.abs(others - values[j]))  # its column in `apart`
+            for side in ("unstable_right", "unstable_left"):
+                a, b = getattr(together, side)[i, :, j], getattr(apart, side)[i, :, match]
+                overlap = abs(np.vdot(a, b)) / (np.linalg.norm(a) * np.linalg.norm(b))
+                assert overlap == pytest.approx(1, abs=1e-7), side
+    for fps in (together, apart):
+        _check_unstable_vectors(net, fps)
+
+
 def test_per_unit_time_constants_decide_stability():
     # J = W_c - I at x = 0 is stable, but diag(1/τ) J with τ = (20, 1, 20) is not
     jacobian = np.array([[-0.6, 3.1, -0.9], [-1.5, 0.5, 2.1], [0.3, -1.2, -2.7]])
@@ -341,8 +375,9 @@ def test_flipflop_memories_are_the_stable_fixed_points_at_the_corners(bits: int,
     assert len(stable) == 2**bits
     assert np.all(np.abs(np.abs(outputs) - 1) < 0.1)
     assert len({tuple(c) for c in np.sign(outputs).astype(int)}) == 2**bits
-    # saddles between them, fixed points too
+    # saddles between them, fixed points too, with right and left unstable vectors
     assert np.any(fixed.unstable_dims == 1)
+    _check_unstable_vectors(net, fixed)
     # no bias and no input: F is odd, so the fixed points come in pairs ±x
     for point in stable.points:
         assert np.min(np.linalg.norm(stable.points + point, axis=1)) < 1e-6
