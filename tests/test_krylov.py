@@ -104,6 +104,8 @@ def test_a_breakdown_or_no_convergence_is_reported():
         ({"growth": "imaginary"}, "growth must be"),
         ({"tol": 0.0}, "tol must be"),
         ({"max_restarts": -1}, "max_restarts must be"),
+        ({"counts": [1, 4]}, "counts must be"),
+        ({"counts": [1]}, "counts must have one entry per state"),
     ],
 )
 def test_bad_arguments_are_refused(arguments, message):

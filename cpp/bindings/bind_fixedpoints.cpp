@@ -73,7 +73,8 @@ template <class System>
 Leading least_stable(const System& s, const ConstMatrix& states, Eigen::Index k, bool transpose,
                        const std::string& growth,
                        const std::optional<rnndyn::Vector<Scalar>>& scale, double shift,
-                       double tol, Eigen::Index ncv, int max_restarts, int n_jobs) {
+                       double tol, Eigen::Index ncv, int max_restarts, int n_jobs,
+                       const std::optional<rnndyn::Vector<Eigen::Index>>& counts) {
     rnndyn::KrylovSchurOptions options;
     options.k = k;
     options.transpose = transpose;
@@ -82,11 +83,13 @@ Leading least_stable(const System& s, const ConstMatrix& states, Eigen::Index k,
     options.tol = tol;
     options.ncv = ncv;
     options.max_restarts = max_restarts;
+    std::vector<Eigen::Index> wanted;
+    if (counts) wanted.assign(counts->begin(), counts->end());
     rnndyn::LeadingEigenpairs found;
     {
         py::gil_scoped_release release;
         found = rnndyn::least_stable(s, states, scale.value_or(rnndyn::Vector<Scalar>()), options,
-                                     n_jobs);
+                                     n_jobs, wanted);
     }
     return leading_to_arrays(found, s.size());
 }
@@ -166,11 +169,12 @@ void bind_system_methods(Class& cls) {
             release, "states"_a, "vectors"_a, "M⁻¹ r for each row pair (K x N).")
         .def("least_stable", &least_stable<System>, "states"_a, "k"_a, "transpose"_a = false,
              "growth"_a = "real", "scale"_a = py::none(), "shift"_a = 0.0, "tol"_a = 1e-10,
-             "ncv"_a = 60, "max_restarts"_a = 300, "n_jobs"_a = 1,
+             "ncv"_a = 60, "max_restarts"_a = 300, "n_jobs"_a = 1, "counts"_a = py::none(),
              "The k eigenvalues of diag(scale) J + shift I (transpose: of its transpose) with "
              "the largest growth ('real' part or 'modulus') at each state (M x N), by batched "
-             "Krylov-Schur; returns (values (M, k), unit right eigenvectors (M, N, k), "
-             "converged (M,)), zeros where a point did not converge.");
+             "Krylov-Schur, or counts[p] (<= k) of them at state p; returns (values (M, k), "
+             "unit right eigenvectors (M, N, k), converged (M,)), zeros where a point did not "
+             "converge and beyond its count.");
 }
 
 }  // namespace

@@ -240,6 +240,7 @@ class ClosedLoopSystem(metaclass=_pybind11_type):
         ncv: int = 60,
         max_restarts: int = 300,
         n_jobs: int = 1,
+        counts: ArrayLike | None = None,
     ) -> tuple[NDArray[np.complex128], NDArray[np.complex128], NDArray[np.bool_]]: ...
 
 class DiscreteSystem(metaclass=_pybind11_type):
@@ -287,6 +288,7 @@ class DiscreteSystem(metaclass=_pybind11_type):
         ncv: int = 60,
         max_restarts: int = 300,
         n_jobs: int = 1,
+        counts: ArrayLike | None = None,
     ) -> tuple[NDArray[np.complex128], NDArray[np.complex128], NDArray[np.bool_]]: ...
 
 # -- Lyapunov exponents (bind_lyapunov.cpp) -----------------------------------------------------

@@ -28,6 +28,11 @@ Matrix random_weights(std::uint64_t seed, double g) {
     return fixtures::uniform(kN, kN, seed) * (g * std::sqrt(3.0 / double(kN)));
 }
 
+// A closed loop at g = 1.5 without offset.
+rnndyn::ClosedLoopSystem<double> closed_loop(std::uint64_t seed) {
+    return {random_weights(seed, 1.5), Vector::Zero(kN), rnndyn::Activation::Tanh};
+}
+
 double krylov_growth(Growth growth, Complex z) {
     return rnndyn::krylov_detail::growth_of(growth, z);
 }
@@ -77,8 +82,7 @@ void check_against_dense(const System& system, const Matrix& X, const Vector& sc
 }  // namespace
 
 TEST(krylov_schur_matches_the_dense_spectrum_of_a_closed_loop) {
-    const rnndyn::ClosedLoopSystem<double> system(random_weights(51, 1.5), Vector::Zero(kN),
-                                                  rnndyn::Activation::Tanh);
+    const rnndyn::ClosedLoopSystem<double> system = closed_loop(51);
     const Matrix X = fixtures::uniform(kStates, kN, 52, -1.5, 1.5);
     const Vector scale = fixtures::uniform_vector(kN, 53, 0.5, 1.5);
     for (bool transpose : {false, true}) {
@@ -110,8 +114,7 @@ TEST(krylov_schur_finds_the_largest_multipliers_of_a_map) {
 }
 
 TEST(krylov_schur_results_do_not_depend_on_threads) {
-    const rnndyn::ClosedLoopSystem<double> system(random_weights(57, 1.5), Vector::Zero(kN),
-                                                  rnndyn::Activation::Tanh);
+    const rnndyn::ClosedLoopSystem<double> system = closed_loop(57);
     const Matrix X = fixtures::uniform(19, kN, 58, -1.5, 1.5);
     KrylovSchurOptions o;
     o.k = 4;
@@ -120,6 +123,28 @@ TEST(krylov_schur_results_do_not_depend_on_threads) {
     CHECK(one.converged == two.converged);
     CHECK((one.values.array() == two.values.array()).all());
     CHECK((one.vectors.array() == two.vectors.array()).all());
+}
+
+TEST(krylov_schur_takes_a_count_per_point) {
+    // a point that wants 3 of k = 6 runs as it would with k = 3; the rest of its row is zero
+    const rnndyn::ClosedLoopSystem<double> system = closed_loop(59);
+    const Matrix X = fixtures::uniform(4, kN, 60, -1.5, 1.5);
+    KrylovSchurOptions o;
+    o.k = 6;
+    const rnndyn::LeadingEigenpairs mixed =
+        rnndyn::least_stable(system, X, Vector(), o, 2, {3, 6, 3, 3});
+    o.k = 3;
+    const rnndyn::LeadingEigenpairs three = rnndyn::least_stable(system, X, Vector(), o, 2);
+    for (Index p : {0, 2, 3}) {
+        CHECK(mixed.converged[p] && three.converged[p]);
+        CHECK((mixed.values.row(p).head(3).array() == three.values.row(p).array()).all());
+        CHECK((mixed.values.row(p).tail(3).array() == Complex(0)).all());
+    }
+    CHECK(mixed.converged[1] && (mixed.values.row(1).array() != Complex(0)).all());
+    for (const std::vector<Index>& counts :
+         {std::vector<Index>{3, 3}, {0, 1, 1, 1}, {4, 1, 1, 1}})
+        CHECK_THROWS(rnndyn::least_stable(system, X, Vector(), o, 1, counts),
+                     std::invalid_argument);
 }
 
 TEST(krylov_schur_reports_breakdowns_and_bad_arguments) {

@@ -47,7 +47,7 @@ namespace rnndyn {
 enum class Growth { RealPart, Modulus };
 
 struct KrylovSchurOptions {
-    Eigen::Index k = 10;     // eigenvalues wanted per point
+    Eigen::Index k = 10;  // eigenvalues wanted per point (at most; see least_stable's counts)
     bool transpose = false;  // Jᵀ diag(s) + σ I instead of diag(s) J + σ I
     Growth growth = Growth::RealPart;
     double shift = 0;  // σ
@@ -60,7 +60,8 @@ struct KrylovSchurOptions {
 };
 
 // Per point p: values row p (k), vectors row p (the N x k matrix, row-major, unit columns),
-// converged[p]; a point that did not converge (or broke down) has zeros.
+// converged[p]; a point that did not converge (or broke down) has zeros, and so have the
+// columns beyond a point's own count.
 struct LeadingEigenpairs {
     RowMatrix<std::complex<double>> values;
     RowMatrix<std::complex<double>> vectors;
@@ -94,16 +95,24 @@ inline Vector<double> start_vector(Index n) {
     return v.normalized();
 }
 
-// One point's decomposition A V_j = V_{j+1} H(0..j, 0..j-1), rows of `basis` being the v_i.
+// One point's decomposition A V_j = V_{j+1} H(0..j, 0..j-1), rows of `basis` being the v_i,
+// for its k wanted eigenvalues.
 struct Process {
+    Index k, m, keep;         // wanted, the largest basis, how many a restart keeps
     RowMatrix<double> basis;  // (m + 1) x N
     Real projected;           // (m + 1) x m
     Index size = 0;
     int restarts = 0;
     enum class State { Running, Converged, Failed } state = State::Running;
 
-    Process(Index m, const Vector<double>& start)
-            : basis(RowMatrix<double>::Zero(m + 1, start.size())), projected(Real::Zero(m + 1, m)) {
+    // At most m - 1 kept (a pair may add one); keeping a third of the unwanted part took fewer
+    // restarts than a half for a few more products (measured with the former Python version)
+    Process(Index wanted, Index ncv, const Vector<double>& start)
+            : k(wanted),
+              m(std::min(start.size() - 1, std::max(ncv, 2 * wanted + 1))),
+              keep(std::min(m - 2, k + (m - k) / 3)),
+              basis(RowMatrix<double>::Zero(m + 1, start.size())),
+              projected(Real::Zero(m + 1, m)) {
         basis.row(0) = start.transpose();
     }
     bool running() const { return state == State::Running; }
@@ -238,15 +247,15 @@ inline void truncate(Process& p, const Real& Q, const Real& projected, const Vec
 // At a full basis: the wanted invariant subspace of H (the `keep` best Ritz values, conjugate
 // pairs whole) leads. The point has converged when the k best Ritz pairs pass the residual test
 // (values and unit vectors (N x k) then out), else the decomposition is truncated to it.
-inline void restart(Process& p, const KrylovSchurOptions& o, Index keep, Eigen::VectorXcd& values,
+inline void restart(Process& p, const KrylovSchurOptions& o, Eigen::VectorXcd& values,
                     ComplexMatrix& vectors) {
     const Index m = p.size;
     const Real H = p.projected.topRows(m);
     ComplexMatrix T, Z;
     if (!complex_schur(H, T, Z)) return fail(p);
-    const std::vector<bool> selected = select_best(T, o.growth, keep);
+    const std::vector<bool> selected = select_best(T, o.growth, p.keep);
     const Index kept = std::count(selected.begin(), selected.end(), true);
-    if (!(o.k <= kept && kept < m)) return fail(p);
+    if (!(p.k <= kept && kept < m)) return fail(p);
     reorder(T, Z, selected);
     Real Q;
     if (!real_basis(Z, kept, Q)) return fail(p);
@@ -254,7 +263,7 @@ inline void restart(Process& p, const KrylovSchurOptions& o, Index keep, Eigen::
     const Vector<double> b = Q.transpose() * p.projected.row(m).transpose();
     ComplexMatrix y;
     bool ok = false;
-    best_ritz_pairs(projected, o.growth, o.k, values, y, ok);
+    best_ritz_pairs(projected, o.growth, p.k, values, y, ok);
     if (!ok) return fail(p);
     // the Ritz pair (θ, V Q y) has the residual norm |bᵀy| (ARPACK's estimate)
     const double eps = std::numeric_limits<double>::epsilon();
@@ -292,18 +301,18 @@ RowMatrix<double> apply_operator(const System& system, const Linearization<doubl
 
 // One Arnoldi step of a point (with a restart at a full basis); a converged point's pairs go to
 // row `row` of `out`, and its basis is freed.
-inline void step(Process& p, Vector<double> w, Index m, Index keep, const KrylovSchurOptions& o,
-                 LeadingEigenpairs& out, Index row) {
+inline void step(Process& p, Vector<double> w, const KrylovSchurOptions& o, LeadingEigenpairs& out,
+                 Index row) {
     if (!expand(p, std::move(w))) return fail(p);
-    if (p.size < m) return;
+    if (p.size < p.m) return;
     const Index n = p.basis.cols();
     Eigen::VectorXcd values;
     ComplexMatrix vectors;
-    restart(p, o, keep, values, vectors);
+    restart(p, o, values, vectors);
     if (p.running()) return;
     if (p.state == Process::State::Converged) {
-        out.values.row(row) = values.transpose();
-        Eigen::Map<RowMatrix<Complex>>(out.vectors.row(row).data(), n, o.k) = vectors;
+        out.values.row(row).head(p.k) = values.transpose();
+        Eigen::Map<RowMatrix<Complex>>(out.vectors.row(row).data(), n, o.k).leftCols(p.k) = vectors;
         out.converged[row] = 1;
     }
     p.basis.resize(0, 0);
@@ -312,14 +321,14 @@ inline void step(Process& p, Vector<double> w, Index m, Index keep, const Krylov
 // The points first .. first + count - 1 in lockstep: one product per step for those running.
 template <class System>
 void run_group(const System& system, const RowMatrix<double>& states, Index first, Index count,
-               const Vector<double>& scale, const KrylovSchurOptions& o, LeadingEigenpairs& out) {
+               const Vector<double>& scale, const std::vector<Index>& counts,
+               const KrylovSchurOptions& o, LeadingEigenpairs& out) {
     const Index n = system.size();
-    const Index m = std::min(n - 1, std::max(o.ncv, 2 * o.k + 1));
-    // at most m - 1 kept (a pair may add one); a third of the unwanted part kept took fewer
-    // restarts than a half for a few more products (measured with the Python version)
-    const Index keep = std::min(m - 2, o.k + (m - o.k) / 3);
     const Linearization<double> all = system.first_order(states.middleRows(first, count));
-    std::vector<Process> processes(count, Process(m, start_vector(n)));
+    const Vector<double> start = start_vector(n);
+    std::vector<Process> processes;
+    for (Index p = first; p < first + count; ++p)
+        processes.emplace_back(counts.empty() ? o.k : counts[p], o.ncv, start);
     Rows active;
     Linearization<double> lin;
     for (;;) {
@@ -336,16 +345,20 @@ void run_group(const System& system, const RowMatrix<double>& states, Index firs
             V.row(r) = processes[active[r]].basis.row(processes[active[r]].size);
         const RowMatrix<double> W = apply_operator(system, lin, V, scale, o);
         for (std::size_t r = 0; r < active.size(); ++r)
-            step(processes[active[r]], W.row(r).transpose(), m, keep, o, out, first + active[r]);
+            step(processes[active[r]], W.row(r).transpose(), o, out, first + active[r]);
     }
 }
 
 inline void check_arguments(Index n, const RowMatrix<double>& states, const Vector<double>& scale,
-                            const KrylovSchurOptions& o) {
+                            const std::vector<Index>& counts, const KrylovSchurOptions& o) {
     if (states.cols() != n) throw std::invalid_argument("states must have N columns");
     if (scale.size() != 0 && scale.size() != n)
         throw std::invalid_argument("scale must have length N");
     if (o.k < 1 || o.k > n - 2) throw std::invalid_argument("k must be >= 1 and <= N - 2");
+    if (!counts.empty() && Index(counts.size()) != states.rows())
+        throw std::invalid_argument("counts must have one entry per state");
+    for (Index count : counts)
+        if (count < 1 || count > o.k) throw std::invalid_argument("counts must be >= 1 and <= k");
     if (!(o.tol > 0)) throw std::invalid_argument("tol must be > 0");
     if (o.ncv < 1) throw std::invalid_argument("ncv must be >= 1");
     if (o.max_restarts < 0) throw std::invalid_argument("max_restarts must be >= 0");
@@ -354,15 +367,16 @@ inline void check_arguments(Index n, const RowMatrix<double>& states, const Vect
 }  // namespace krylov_detail
 
 // The k least stable eigenpairs of A_p (see the top of this file) at each row of `states`
-// (M x N); `scale` (N) is s, empty for none. Groups of about kGroupSize points share products
-// and go to n_jobs threads.
+// (M x N); `scale` (N) is s, empty for none; `counts` (M), if given, how many each point wants
+// (at most k: fewer converge sooner). Groups of about kGroupSize points share products and go
+// to n_jobs threads.
 template <class System>
 LeadingEigenpairs least_stable(const System& system, const RowMatrix<double>& states,
                                const Vector<double>& scale, const KrylovSchurOptions& options,
-                               int n_jobs) {
+                               int n_jobs, const std::vector<Eigen::Index>& counts = {}) {
     static_assert(std::is_same_v<typename System::Matrix, RowMatrix<double>>, "float64 only");
     using krylov_detail::Index;
-    krylov_detail::check_arguments(system.size(), states, scale, options);
+    krylov_detail::check_arguments(system.size(), states, scale, counts, options);
     const Index count = states.rows();
     LeadingEigenpairs out{RowMatrix<std::complex<double>>::Zero(count, options.k),
                           RowMatrix<std::complex<double>>::Zero(count, system.size() * options.k),
@@ -374,7 +388,7 @@ LeadingEigenpairs least_stable(const System& system, const RowMatrix<double>& st
     const Index groups = (count + kGroupSize - 1) / kGroupSize;
     parallel_for(std::size_t(groups), n_jobs, [&](std::size_t g) {
         const Index first = Index(g) * count / groups, last = (Index(g) + 1) * count / groups;
-        krylov_detail::run_group(system, states, first, last - first, scale, options, out);
+        krylov_detail::run_group(system, states, first, last - first, scale, counts, options, out);
     });
     return out;
 }

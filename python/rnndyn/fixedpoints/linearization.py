@@ -282,12 +282,16 @@ def _leading_together(
     k: int,
     n_jobs: int,
     transpose: bool = False,
+    counts: NDArray[np.int_] | None = None,
 ) -> list[Leading | None]:
     """The k least stable eigenvalues and right vectors (with `transpose`: of Jᵀ) at every
-    point, by the core's Krylov-Schur (krylov_schur.hpp: one batched product per step for a
-    group of points, the GIL released, the groups on n_jobs threads; docs/mathematics.md,
-    Stability). None where it did not converge (_linearize then runs ARPACK, then LAPACK)."""
-    k = min(k, points.shape[1] - 2)
+    point, or counts[p] (<= k) of them at point p, by the core's Krylov-Schur (krylov_schur.hpp:
+    one batched product per step for a group of points, the GIL released, the groups on n_jobs
+    threads; docs/mathematics.md, Stability). None where it did not converge (_linearize then
+    runs ARPACK, then LAPACK)."""
+    size = points.shape[1]
+    k = min(k, size - 2)
+    wanted = np.full(len(points), k) if counts is None else np.minimum(counts, size - 2)
     values, vectors, converged = core.least_stable(
         points,
         k,
@@ -296,9 +300,11 @@ def _leading_together(
         scale=scale,
         shift=time.shift,
         n_jobs=n_jobs,
+        counts=wanted,
     )
     leading: list[Leading | None] = []
-    for value, vector, done in zip(values - time.shift, vectors, converged, strict=True):
+    for value, vector, done, count in zip(values, vectors, converged, wanted, strict=True):
+        value = value[:count] - time.shift
         order = time.order(value)
         leading.append((value[order], vector[:, order]) if done else None)
     return leading
@@ -332,15 +338,16 @@ def _left_together(
     right eigenvectors of Jᵀ, conjugated, by one batched Krylov-Schur run over the points that
     have any (_match_left pairs them with J's eigenvalues). None for the other points, and
     where Jᵀ's run did not converge or match (_linearize then falls back to its own)."""
-    counts = [_known_unstable(found, eigenvalues, lin.time, max_vectors) for found in known]
+    counts = np.array([_known_unstable(f, eigenvalues, lin.time, max_vectors) for f in known])
     wanted = np.flatnonzero(counts)
     left: list[np.ndarray | None] = [None] * len(known)
     if lin.core is None or wanted.size == 0:
         return left
-    # as many as J's run (the same set), and 2 beyond the unstable ones (a pair stays whole)
-    k = max(max(len(found[0]) for found in known if found is not None), max(counts) + 2)
+    # the unstable ones and 2 more (a margin for the last of them to converge; fewer than J's
+    # run took about half the products where few are unstable)
+    needed = counts[wanted] + 2
     transposed = _leading_together(
-        points[wanted], lin.core, lin.scale, lin.time, k, n_jobs, transpose=True
+        points[wanted], lin.core, lin.scale, lin.time, int(needed.max()), n_jobs, True, needed
     )
     for i, found in zip(wanted, transposed, strict=True):
         right = known[i]
