@@ -34,13 +34,14 @@ def _states(count: int, size: int, seed: int) -> np.ndarray:
 def _check(system, states, k, growth, shift=0.0, scale=None):
     """Right and left eigenpairs from least_stable against scipy.linalg.eig of the dense J."""
     key = np.real if growth == "real" else np.abs
+    size = states.shape[1]
     right = system.least_stable(states, k, growth=growth, shift=shift, scale=scale)
     left = system.least_stable(states, k, transpose=True, growth=growth, shift=shift, scale=scale)
-    assert right[0].shape == (len(states), k) and right[1].shape == (len(states), N, k)
+    assert right[0].shape == (len(states), k) and right[1].shape == (len(states), size, k)
     assert right[2].dtype == bool and np.all(right[2]) and np.all(left[2])
     for p, x in enumerate(states):
         J = system.jacobian(x) if scale is None else scale[:, None] * system.jacobian(x)
-        A = J + shift * np.eye(N)
+        A = J + shift * np.eye(size)
         exact = scipy.linalg.eigvals(A)
         exact = exact[np.argsort(-key(exact), kind="stable")][:k]
         for values, vectors, matrix in (
@@ -72,6 +73,17 @@ def test_maps_match_lapack_by_modulus():
     rng = np.random.default_rng(6)
     system = rd.RNN(_weights(N, 7), bias=rng.normal(0, 0.3, N)).core_system()
     _check(system, _states(3, N, 8) * 0.5, 8, "modulus", shift=1.0)
+
+
+@pytest.mark.slow
+def test_a_trained_flipflop_network_matches_lapack():
+    # N = 1000 trained on the 3-bit flip-flop, at the fastest states of its test run (where it
+    # switches: saddles' unstable directions nearby) and at a resting state
+    from conftest import trained_flipflop
+
+    net, _, test = trained_flipflop(3, 1)
+    states = np.vstack([rd.fastest_states(net, test.states, 2), test.states[-1:]])
+    _check(net.core_system(), states, 10, "real")
 
 
 def test_results_are_bit_identical_for_any_threads_and_call():

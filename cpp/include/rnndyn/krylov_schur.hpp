@@ -30,6 +30,7 @@
 #include <cmath>
 #include <complex>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <numeric>
 #include <stdexcept>
@@ -228,7 +229,6 @@ inline void best_ritz_pairs(const Real& H, Growth growth, Index k, Eigen::Vector
     vectors = solver.eigenvectors()(Eigen::all, order);
     vectors.colwise().normalize();
 }
-
 
 inline void fail(Process& p) { p.state = Process::State::Failed; }
 
