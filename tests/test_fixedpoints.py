@@ -163,15 +163,16 @@ def test_krylov_leading_eigenvalues_match_full_spectrum():
     np.testing.assert_allclose(leading.eigenvalues[:, :6], full.eigenvalues[:, :6], atol=1e-8)
     np.testing.assert_array_equal(leading.unstable_dims, full.unstable_dims)
     for fps in (leading, full):
-        _check_unstable_vectors(net, fps)
+        _check_unstable_vectors(net.jacobian, fps)
 
 
-def _check_unstable_vectors(net: rd.ESN, fps: rd.FixedPoints) -> int:
-    """Asserts that every unstable right and left vector is an eigenvector of J at its
-    eigenvalue, with left* right = 1; returns how many were the second of a complex pair."""
+def _check_unstable_vectors(jacobian, fps: rd.FixedPoints) -> int:
+    """Asserts that every unstable right and left vector is an eigenvector of J = jacobian(x)
+    at its eigenvalue, with left* right = 1; returns how many were the second of a complex
+    pair."""
     pairs = 0
     for i in np.flatnonzero(fps.unstable_dims):
-        J = net.jacobian(fps.points[i])
+        J = jacobian(fps.points[i])
         for j in range(min(fps.unstable_dims[i], fps.unstable_right.shape[2])):
             lam, right, left = (
                 fps.eigenvalues[i, j],
@@ -194,18 +195,79 @@ def test_unstable_vectors_of_complex_pairs():
     starts = np.vstack([rd.fastest_states(net, states, 4), np.zeros((1, 400))])
     for eigenvalues in (12, "full"):
         fps = rd.find_fixed_points(net, starts, eigenvalues=eigenvalues, tol_unique=1e-6)
-        assert _check_unstable_vectors(net, fps) >= 10
+        assert _check_unstable_vectors(net.jacobian, fps) >= 10
 
 
-def test_krylov_linearisation_is_the_same_on_every_call():
-    # ARPACK draws its start vector from a generator that persists between calls unless given one
+def test_krylov_linearisation_is_the_same_on_every_call_and_for_any_threads():
+    # ARPACK draws its start vector from a generator that persists between calls unless given
+    # one; the core's Krylov-Schur groups points by index, whatever n_jobs
     net = rd.ESN(400, 1, 2, g=1.5, seed=1)
     net.readout = np.random.default_rng(0).normal(0, 0.05, (2, 400))
     starts = rd.fastest_states(net, net.run(np.zeros((500, 1))).states, 8)  # saddles
-    first, second = (rd.find_fixed_points(net, starts, eigenvalues=6) for _ in range(2))
+    first, second, third = (
+        rd.find_fixed_points(net, starts, eigenvalues=6, n_jobs=n_jobs) for n_jobs in (1, 1, 2)
+    )
     assert np.any(first.unstable_dims > 0)
     for name in ("points", "eigenvalues", "unstable_right", "unstable_left"):
-        np.testing.assert_array_equal(getattr(first, name), getattr(second, name), err_msg=name)
+        for other in (second, third):
+            np.testing.assert_array_equal(getattr(first, name), getattr(other, name), name)
+
+
+def test_points_krylov_misses_fall_back_to_the_same_linearisation(monkeypatch):
+    # every other point's batched Krylov-Schur result dropped, for J (ARPACK then runs) and for
+    # Jᵀ (the left vectors then come from an LU): the same numbers, vectors up to phase
+    from rnndyn.fixedpoints import linearization
+
+    net = rd.ESN(400, 1, 2, g=1.5, seed=1)
+    net.readout = np.random.default_rng(0).normal(0, 0.05, (2, 400))
+    starts = rd.fastest_states(net, net.run(np.zeros((500, 1))).states, 8)  # saddles
+    together = rd.find_fixed_points(net, starts, eigenvalues=6)
+    batched = linearization._leading_together
+
+    def every_other(*args, **kwargs):
+        return [None if i % 2 else f for i, f in enumerate(batched(*args, **kwargs))]
+
+    monkeypatch.setattr(linearization, "_leading_together", every_other)
+    apart = rd.find_fixed_points(net, starts, eigenvalues=6)
+    assert np.sum(together.unstable_dims > 0) >= 3
+    np.testing.assert_array_equal(together.unstable_dims, apart.unstable_dims)
+    np.testing.assert_array_equal(together.label, apart.label)
+    for i in range(len(together)):
+        # the same values, a conjugate pair in either order (the last may be either member of
+        # a pair that straddles the sixth place)
+        values, others = together.eigenvalues[i], apart.eigenvalues[i]
+        np.testing.assert_allclose(np.sort_complex(values[:-1]), np.sort_complex(others[:-1]))
+        for j in range(min(together.unstable_dims[i], together.unstable_right.shape[2])):
+            match = np.argmin(np.abs(others - values[j]))  # its column in `apart`
+            for side in ("unstable_right", "unstable_left"):
+                a, b = getattr(together, side)[i, :, j], getattr(apart, side)[i, :, match]
+                overlap = abs(np.vdot(a, b)) / (np.linalg.norm(a) * np.linalg.norm(b))
+                assert overlap == pytest.approx(1, abs=1e-7), side
+    for fps in (together, apart):
+        _check_unstable_vectors(net.jacobian, fps)
+
+
+def test_krylov_vectors_with_per_unit_time_constants():
+    # beyond the dense limit: eigenpairs of diag(τ̄/τ) J, right and left (from its transpose)
+    tau = np.random.default_rng(2).uniform(5, 20, 400)
+    net = rd.ESN(400, 1, 2, g=1.5, seed=1, tau=tau)
+    net.readout = np.random.default_rng(0).normal(0, 0.05, (2, 400))
+    starts = rd.fastest_states(net, net.run(np.zeros((500, 1))).states, 4)
+    fps = rd.find_fixed_points(net, starts, eigenvalues=6)
+    assert np.any(fps.unstable_dims > 0)
+    _check_unstable_vectors(lambda x: tau.mean() / tau[:, None] * net.jacobian(x), fps)
+
+
+def test_krylov_vectors_of_a_discrete_rnn():
+    # beyond the dense limit, a map: growth |λ + 1|, left vectors from Jᵀ's run
+    rng = np.random.default_rng(3)
+    net = rd.RNN(rng.standard_normal((300, 300)) * 1.1 / np.sqrt(300), bias=rng.normal(0, 0.1, 300))
+    fps = rd.find_fixed_points(net, rng.normal(0, 0.5, (20, 300)), eigenvalues=6)
+    assert fps.unstable_dims[0] == 3
+    core = net.core_system()
+    _check_unstable_vectors(core.jacobian, fps)
+    full = np.linalg.eigvals(core.jacobian(fps.points[0]))
+    np.testing.assert_allclose(np.abs(fps.eigenvalues[0] + 1), np.sort(np.abs(full + 1))[::-1][:6])
 
 
 def test_per_unit_time_constants_decide_stability():
@@ -341,8 +403,9 @@ def test_flipflop_memories_are_the_stable_fixed_points_at_the_corners(bits: int,
     assert len(stable) == 2**bits
     assert np.all(np.abs(np.abs(outputs) - 1) < 0.1)
     assert len({tuple(c) for c in np.sign(outputs).astype(int)}) == 2**bits
-    # saddles between them, fixed points too
+    # saddles between them, fixed points too, with right and left unstable vectors
     assert np.any(fixed.unstable_dims == 1)
+    _check_unstable_vectors(net.jacobian, fixed)
     # no bias and no input: F is odd, so the fixed points come in pairs ±x
     for point in stable.points:
         assert np.min(np.linalg.norm(stable.points + point, axis=1)) < 1e-6

@@ -149,20 +149,42 @@ def _runtime_signatures(function: object, name: str) -> list[ast.FunctionDef]:
 
 def _runtime_type(node: ast.expr | None) -> object:
     """A pybind11 annotation, reduced: ("array", dtype, writeable), "int", "bool", ..."""
+    if _is_optional(node):  # std::optional: "X | None"
+        assert isinstance(node, ast.BinOp)
+        return ("optional", _runtime_type(node.left))
     text = ast.unparse(node) if node is not None else "None"
     if text.startswith("typing.Annotated[numpy.typing.NDArray["):
         dtype = text.split("numpy.typing.NDArray[numpy.", 1)[1].split("]", 1)[0]
         return ("array", dtype, "flags.writeable" in text)
+    if text.startswith("numpy.typing.NDArray[numpy."):  # a py::array_t returned
+        dtype = text[len("numpy.typing.NDArray[numpy.") : -1]
+        return ("array", {"bool": "bool_"}.get(dtype, dtype), True)
     if text.startswith("typing.Annotated[numpy.typing.ArrayLike, numpy."):  # py::array_t
         return ("array", text.split("numpy.")[-1].rstrip("]"), False)
     if text.startswith("tuple["):
         assert isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Tuple)
         return ("tuple", *map(_runtime_type, node.slice.elts))
-    scalars = {"typing.SupportsInt | typing.SupportsIndex": "int"}
+    scalars = {
+        "typing.SupportsInt | typing.SupportsIndex": "int",
+        "typing.SupportsFloat | typing.SupportsIndex": "float",
+    }
     return scalars.get(text, text.rsplit(".", 1)[-1])
 
 
+def _is_optional(node: ast.expr | None) -> bool:
+    """Whether an annotation reads "X | None"."""
+    return (
+        isinstance(node, ast.BinOp)
+        and isinstance(node.op, ast.BitOr)
+        and isinstance(node.right, ast.Constant)
+        and node.right.value is None
+    )
+
+
 def _stub_type(node: ast.expr | None) -> object:
+    if _is_optional(node):
+        assert isinstance(node, ast.BinOp)
+        return ("optional", _stub_type(node.left))
     text = ast.unparse(node) if node is not None else "None"
     if text.startswith("NDArray[np."):
         return ("array", text[len("NDArray[np.") : -1])

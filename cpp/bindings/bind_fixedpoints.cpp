@@ -1,15 +1,20 @@
 // Bindings for q, its derivatives and the minimisers: conversion and GIL release only.
+#include <algorithm>
 #include <atomic>
+#include <complex>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <tuple>
 
 #include <pybind11/eigen.h>
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <rnndyn/krylov_schur.hpp>
 #include <rnndyn/minimizers.hpp>
 #include <rnndyn/systems.hpp>
 
@@ -42,6 +47,51 @@ std::function<bool()> signal_poll() {
         if (PyErr_CheckSignals() != 0) *stop = true;
         return bool(*stop);
     };
+}
+
+rnndyn::Growth growth_from_name(const std::string& name) {
+    if (name == "real") return rnndyn::Growth::RealPart;
+    if (name == "modulus") return rnndyn::Growth::Modulus;
+    throw std::invalid_argument("growth must be 'real' or 'modulus', not '" + name + "'");
+}
+
+using Complex = std::complex<double>;
+using Leading = std::tuple<rnndyn::RowMatrix<Complex>, py::array_t<Complex>, py::array_t<bool>>;
+
+// least_stable's result as NumPy arrays: values (M, k), vectors (M, N, k), converged (M,).
+Leading leading_to_arrays(rnndyn::LeadingEigenpairs& found, Eigen::Index n) {
+    const auto count = found.values.rows(), k = found.values.cols();
+    py::array_t<Complex> vectors({count, n, k});
+    std::copy_n(found.vectors.data(), found.vectors.size(), vectors.mutable_data());
+    py::array_t<bool> converged(count);
+    std::copy(found.converged.begin(), found.converged.end(), converged.mutable_data());
+    return {std::move(found.values), vectors, converged};
+}
+
+// The k least stable eigenpairs at each state (krylov_schur.hpp), the GIL released meanwhile.
+template <class System>
+Leading least_stable(const System& s, const ConstMatrix& states, Eigen::Index k, bool transpose,
+                       const std::string& growth,
+                       const std::optional<rnndyn::Vector<Scalar>>& scale, double shift,
+                       double tol, Eigen::Index ncv, int max_restarts, int n_jobs,
+                       const std::optional<rnndyn::Vector<Eigen::Index>>& counts) {
+    rnndyn::KrylovSchurOptions options;
+    options.k = k;
+    options.transpose = transpose;
+    options.growth = growth_from_name(growth);
+    options.shift = shift;
+    options.tol = tol;
+    options.ncv = ncv;
+    options.max_restarts = max_restarts;
+    std::vector<Eigen::Index> wanted;
+    if (counts) wanted.assign(counts->begin(), counts->end());
+    rnndyn::LeadingEigenpairs found;
+    {
+        py::gil_scoped_release release;
+        found = rnndyn::least_stable(s, states, scale.value_or(rnndyn::Vector<Scalar>()), options,
+                                     n_jobs, wanted);
+    }
+    return leading_to_arrays(found, s.size());
 }
 
 template <class System, class Class>
@@ -116,7 +166,15 @@ void bind_system_methods(Class& cls) {
             [](const System& s, const ConstMatrix& X, const ConstMatrix& R) {
                 return s.precondition(linearization_at(s, X), R);
             },
-            release, "states"_a, "vectors"_a, "M⁻¹ r for each row pair (K x N).");
+            release, "states"_a, "vectors"_a, "M⁻¹ r for each row pair (K x N).")
+        .def("least_stable", &least_stable<System>, "states"_a, "k"_a, "transpose"_a = false,
+             "growth"_a = "real", "scale"_a = py::none(), "shift"_a = 0.0, "tol"_a = 1e-10,
+             "ncv"_a = 60, "max_restarts"_a = 300, "n_jobs"_a = 1, "counts"_a = py::none(),
+             "The k eigenvalues of diag(scale) J + shift I (transpose: of its transpose) with "
+             "the largest growth ('real' part or 'modulus') at each state (M x N), by batched "
+             "Krylov-Schur, or counts[p] (<= k) of them at state p; returns (values (M, k), "
+             "unit right eigenvectors (M, N, k), converged (M,)), zeros where a point did not "
+             "converge and beyond its count.");
 }
 
 }  // namespace

@@ -228,6 +228,20 @@ class ClosedLoopSystem(metaclass=_pybind11_type):
         NDArray[np.int32],
     ]: ...
     def precondition(self, states: ArrayLike, vectors: ArrayLike) -> NDArray[np.float64]: ...
+    def least_stable(
+        self,
+        states: ArrayLike,
+        k: int,
+        transpose: bool = False,
+        growth: str = "real",
+        scale: ArrayLike | None = None,
+        shift: float = 0.0,
+        tol: float = 1e-10,
+        ncv: int = 60,
+        max_restarts: int = 300,
+        n_jobs: int = 1,
+        counts: ArrayLike | None = None,
+    ) -> tuple[NDArray[np.complex128], NDArray[np.complex128], NDArray[np.bool_]]: ...
 
 class DiscreteSystem(metaclass=_pybind11_type):
     """G(h) = phi(W h + c) - h: a discrete-time RNN's fixed-point residual."""
@@ -262,6 +276,20 @@ class DiscreteSystem(metaclass=_pybind11_type):
         NDArray[np.int32],
     ]: ...
     def precondition(self, states: ArrayLike, vectors: ArrayLike) -> NDArray[np.float64]: ...
+    def least_stable(
+        self,
+        states: ArrayLike,
+        k: int,
+        transpose: bool = False,
+        growth: str = "real",
+        scale: ArrayLike | None = None,
+        shift: float = 0.0,
+        tol: float = 1e-10,
+        ncv: int = 60,
+        max_restarts: int = 300,
+        n_jobs: int = 1,
+        counts: ArrayLike | None = None,
+    ) -> tuple[NDArray[np.complex128], NDArray[np.complex128], NDArray[np.bool_]]: ...
 
 # -- Lyapunov exponents (bind_lyapunov.cpp) -----------------------------------------------------
 

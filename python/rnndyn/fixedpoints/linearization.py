@@ -18,11 +18,10 @@ from numpy.typing import NDArray
 
 from .. import _core
 from .._validation import as_int
-from .krylov import least_stable_batched
 
 # "auto" takes full spectra up to this N; above it the least stable few by Arnoldi (at N = 1000:
 # ≈ 0.08 s from 400-700 products against 0.3 s for LAPACK's full eig; all points in step with
-# batched products, krylov.py, ≈ 0.03 s a point)
+# batched products, the core's krylov_schur.hpp, less)
 _DENSE_EIGEN_LIMIT = 256
 # "auto" takes LAPACK's whole spectrum instead of widening by ARPACK up to this N
 _DENSE_WIDEN_LIMIT = 2000
@@ -53,6 +52,7 @@ class TimeKind:
     the map's multiplier, stable below 1). Chosen once per search (`time_kind`)."""
 
     discrete_time: bool
+    growth_name: str  # the core's name for `key` (least_stable's growth)
     shift: float  # what turns λ into the operator's eigenvalue whose size orders stability
     edge: float  # the growth at the edge of stability
     arpack_which: str  # ARPACK's order for the least stable of the shifted operator
@@ -89,7 +89,7 @@ class TimeKind:
 
 
 class _Flow(TimeKind):
-    discrete_time, shift, edge, arpack_which = False, 0.0, 0.0, "LR"
+    discrete_time, growth_name, shift, edge, arpack_which = False, "real", 0.0, 0.0, "LR"
 
     def key(self, shifted: np.ndarray) -> np.ndarray:
         return np.real(shifted)
@@ -99,7 +99,7 @@ class _Flow(TimeKind):
 
 
 class _Map(TimeKind):
-    discrete_time, shift, edge, arpack_which = True, 1.0, 1.0, "LM"
+    discrete_time, growth_name, shift, edge, arpack_which = True, "modulus", 1.0, 1.0, "LM"
 
     def key(self, shifted: np.ndarray) -> np.ndarray:
         modulus: np.ndarray = np.abs(shifted)
@@ -177,8 +177,10 @@ def linearize_points(
     if points.shape[0] == 0:
         return _stack([], points.shape[1], lin.time)
 
-    def linearize(x: FloatArray, known: Leading | None = None) -> Spectrum:
-        return _linearize(x, lin.jacobian, lin.products, lin.time, eigenvalues, max_vectors, known)
+    def linearize(x: FloatArray, known: Leading | None, left: np.ndarray | None) -> Spectrum:
+        return _linearize(
+            x, lin.jacobian, lin.products, lin.time, eigenvalues, max_vectors, known, left
+        )
 
     # LAPACK on one thread: NumPy's and SciPy's separate BLAS pools, two threads each, thrash
     # on two cores (docs/mathematics.md, Threads and BLAS), here 3x slower than one; instead
@@ -187,14 +189,16 @@ def linearize_points(
         owner = _same_jacobian(points, lin.core, lin.jacobian)
         distinct = np.unique(owner)
         known: list[Leading | None] = [None] * len(distinct)
+        left: list[np.ndarray | None] = [None] * len(distinct)
         if lin.core is not None and _uses_krylov(points.shape[1], eigenvalues):
             k = 10 if eigenvalues == "auto" else int(eigenvalues)
             known = _leading_together(points[distinct], lin.core, lin.scale, lin.time, k, n_jobs)
+            left = _left_together(points[distinct], known, lin, eigenvalues, max_vectors, n_jobs)
         if lin.core is None or n_jobs == 1 or len(distinct) < 2:
-            found = [linearize(x, f) for x, f in zip(points[distinct], known, strict=True)]
+            found = list(map(linearize, points[distinct], known, left))
         else:
             with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-                found = list(pool.map(linearize, points[distinct], known))
+                found = list(pool.map(linearize, points[distinct], known, left))
     return _stack([found[i] for i in np.searchsorted(distinct, owner)], points.shape[1], lin.time)
 
 
@@ -277,37 +281,100 @@ def _leading_together(
     time: TimeKind,
     k: int,
     n_jobs: int,
+    transpose: bool = False,
+    counts: NDArray[np.int_] | None = None,
 ) -> list[Leading | None]:
-    """The k least stable eigenvalues (and right vectors) at every point, by Krylov-Schur with
-    one batched product through the core per step for a group of points (krylov.py); the
-    points split into n_jobs groups, one per thread (the products release the GIL, and a
-    point's result does not depend on its group). None where it did not converge (_linearize
-    then runs ARPACK, and LAPACK after that)."""
-    shift = time.shift
-    k = min(k, points.shape[1] - 2)
+    """The k least stable eigenvalues and right vectors (with `transpose`: of Jᵀ) at every
+    point, or counts[p] (<= k) of them at point p, by the core's Krylov-Schur (krylov_schur.hpp:
+    one batched product per step for a group of points, the GIL released, the groups on n_jobs
+    threads; docs/mathematics.md, Stability). None where it did not converge (_linearize then
+    runs ARPACK, then LAPACK)."""
+    size = points.shape[1]
+    k = min(k, size - 2)
+    wanted = np.full(len(points), k) if counts is None else np.minimum(counts, size - 2)
+    values, vectors, converged = core.least_stable(
+        points,
+        k,
+        transpose=transpose,
+        growth=time.growth_name,
+        scale=scale,
+        shift=time.shift,
+        n_jobs=n_jobs,
+        counts=wanted,
+    )
+    leading: list[Leading | None] = []
+    for value, vector, done, count in zip(values, vectors, converged, wanted, strict=True):
+        value = value[:count] - time.shift
+        order = time.order(value)
+        leading.append((value[order], vector[:, order]) if done else None)
+    return leading
 
-    def group(members: FloatArray) -> list[Leading | None]:
-        def apply(rows: np.ndarray, vectors: np.ndarray) -> np.ndarray:
-            product = np.asarray(core.jacobian_product(members[rows], vectors))
-            if scale is not None:
-                product = scale * product
-            return product + shift * vectors
 
-        leading: list[Leading | None] = []
-        for result in least_stable_batched(apply, len(members), members.shape[1], k, time.key):
-            if result is None:
-                leading.append(None)
-                continue
-            values = result[0] - shift
-            order = time.order(values)
-            leading.append((values[order], result[1][:, order]))
-        return leading
+def _known_unstable(
+    known: Leading | None,
+    eigenvalues: Literal["auto", "full"] | int,
+    time: TimeKind,
+    max_vectors: int,
+) -> int:
+    """How many unstable vectors _linearize takes with the `known` leading eigenvalues: none
+    where there are none, or where "auto" widens (every known one unstable)."""
+    if known is None:
+        return 0
+    unstable = time.count_unstable(known[0])
+    if eigenvalues == "auto" and unstable >= len(known[0]):
+        return 0
+    return min(unstable, max_vectors)
 
-    groups = np.array_split(points, min(n_jobs, len(points)))
-    if len(groups) == 1:
-        return group(points)
-    with ThreadPoolExecutor(max_workers=len(groups)) as pool:
-        return [found for part in pool.map(group, groups) for found in part]
+
+def _left_together(
+    points: FloatArray,
+    known: list[Leading | None],
+    lin: Linearizer,
+    eigenvalues: Literal["auto", "full"] | int,
+    max_vectors: int,
+    n_jobs: int,
+) -> list[np.ndarray | None]:
+    """Per point (M,) the left eigenvectors (N, u) of the u unstable `known` eigenvalues: the
+    right eigenvectors of Jᵀ, conjugated, by one batched Krylov-Schur run over the points that
+    have any (_match_left pairs them with J's eigenvalues). None for the other points, and
+    where Jᵀ's run did not converge or match (_linearize then falls back to its own)."""
+    counts = np.array([_known_unstable(f, eigenvalues, lin.time, max_vectors) for f in known])
+    wanted = np.flatnonzero(counts)
+    left: list[np.ndarray | None] = [None] * len(known)
+    if lin.core is None or wanted.size == 0:
+        return left
+    # the unstable ones and 2 more (a margin for the last of them to converge; fewer than J's
+    # run took about half the products where few are unstable)
+    needed = counts[wanted] + 2
+    transposed = _leading_together(
+        points[wanted], lin.core, lin.scale, lin.time, int(needed.max()), n_jobs, True, needed
+    )
+    for i, found in zip(wanted, transposed, strict=True):
+        right = known[i]
+        if found is not None and right is not None:
+            left[i] = _match_left(right[0][: counts[i]], *found)
+    return left
+
+
+def _match_left(
+    values: np.ndarray, transposed_values: np.ndarray, transposed_vectors: np.ndarray
+) -> np.ndarray | None:
+    """Left eigenvectors (N, len(values)) of J at `values`: the conjugated right eigenvectors
+    of Jᵀ (columns of transposed_vectors) at the nearest of transposed_values, the second of a
+    conjugate pair the conjugate of the first's (as _null_vectors). None if a value has no
+    unambiguous partner (none near it, or two: a cluster Arnoldi cannot tell apart)."""
+    left = np.zeros((transposed_vectors.shape[0], len(values)), dtype=complex)
+    for j, value in enumerate(values):
+        pair = [i for i in range(j) if np.imag(value) != 0 and values[i] == np.conj(value)]
+        if pair:
+            left[:, j] = left[:, pair[0]].conj()
+            continue
+        gaps = np.abs(transposed_values - value)
+        near = np.flatnonzero(gaps <= 1e-6 * max(1.0, abs(value)))
+        if near.size != 1:
+            return None
+        left[:, j] = np.conj(transposed_vectors[:, near[0]])
+    return left
 
 
 def _linearize(
@@ -318,10 +385,12 @@ def _linearize(
     eigenvalues: Literal["auto", "full"] | int,
     max_vectors: int,
     known: Leading | None = None,
+    known_left: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Eigenvalues of J at x (least stable first) and the right and left eigenvectors of the
     unstable ones. `known`: the leading eigenvalues and right vectors, already found (by
-    _leading_together); still widened by ARPACK when "auto" finds every one unstable."""
+    _leading_together); still widened by ARPACK when "auto" finds every one unstable.
+    `known_left`: the left vectors (N, u) of known's u unstable ones (_left_together)."""
     size = x.size
     values = None
     if (
@@ -337,20 +406,13 @@ def _linearize(
                 values, right = known  # no products needed here: with dense ones, no J
             else:
                 values, right = _least_stable(products(x)[0], size, k, time, eigenvalues == "auto")
+                known_left = None
             n_unstable = min(time.count_unstable(values), max_vectors)
-            left = np.zeros((size, n_unstable), dtype=complex)
-            # left eigenvectors of J are the conjugated right eigenvectors of Jᵀ: where J fits
-            # in memory by inverse iteration at the known eigenvalues (one LU each, a fraction
-            # of a second Arnoldi run), else by Arnoldi on Jᵀ
-            if n_unstable and size <= _DENSE_PRODUCT_LIMIT:
-                dense = np.asarray(jacobian(x), dtype=float)
-                left = np.conj(_null_vectors(dense, values[:n_unstable], sides=(1,))[0])
-            elif n_unstable:
-                t_values, t_right = _least_stable(
-                    products(x)[1], size, max(k, n_unstable + 2), time, False
-                )
-                for j, value in enumerate(values[:n_unstable]):
-                    left[:, j] = np.conj(t_right[:, np.argmin(np.abs(t_values - value))])
+            left = (
+                known_left
+                if known_left is not None
+                else _left_vectors(x, values[:n_unstable], jacobian, products, k, time)
+            )
         except scipy.sparse.linalg.ArpackNoConvergence:
             values = None  # clustered, non-normal spectra can defeat Arnoldi: go dense
     if values is None:
@@ -369,6 +431,31 @@ def _linearize(
         scale = np.einsum("ij,ij->j", left.conj(), right)
         left = left / np.where(scale == 0, 1, scale).conj()
     return values, right, left
+
+
+def _left_vectors(
+    x: FloatArray,
+    values: np.ndarray,
+    jacobian: Jacobian,
+    products: Products,
+    k: int,
+    time: TimeKind,
+) -> np.ndarray:
+    """Left eigenvectors (N, len(values)) of J at x for its eigenvalues `values`, where the
+    batched run on Jᵀ (_left_together) gave none: the conjugated right eigenvectors of Jᵀ, where
+    J fits in memory by inverse iteration at the values (one LU each), else by ARPACK on Jᵀ."""
+    size = x.size
+    left = np.zeros((size, len(values)), dtype=complex)
+    if len(values) and size <= _DENSE_PRODUCT_LIMIT:
+        dense = np.asarray(jacobian(x), dtype=float)
+        left = np.conj(_null_vectors(dense, values, sides=(1,))[0])
+    elif len(values):
+        t_values, t_right = _least_stable(
+            products(x)[1], size, max(k, len(values) + 2), time, False
+        )
+        for j, value in enumerate(values):
+            left[:, j] = np.conj(t_right[:, np.argmin(np.abs(t_values - value))])
+    return left
 
 
 def _dense_widening(
