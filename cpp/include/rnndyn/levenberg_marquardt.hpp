@@ -8,7 +8,10 @@
 // Algorithm 3.16). Each step carries a geodesic acceleration (Transtrum & Sethna 2012): on the
 // narrow curved valleys that lead to slow points, it let steps follow the valley where plain
 // steps were refused, taking a flip-flop network's leftovers from 2,226 steps to 673
-// (docs/mathematics.md, Finding the points: slow points).
+// (docs/mathematics.md, Finding the points: slow points). A refused step is tried once more,
+// shortened along the same curve, before the damping grows: one F instead of a factorisation;
+// on the suite's 18 flip-flop searches it took the refused steps from 1,050 to 390 and all
+// steps from 5,640 to 5,100.
 #pragma once
 
 #include <algorithm>
@@ -46,6 +49,40 @@ Vector<Scalar> geodesic_acceleration(const System& system, const Block<Scalar>& 
     return -factor.solve(Vector<Scalar>(pulled.row(0).transpose()));
 }
 
+// A trial point of Levenberg-Marquardt: x + α v + ½ α² a (v the step, a its geodesic
+// acceleration), F there, and ρ, the ratio of q's actual decrease to the damped model's
+// predicted one, α(-∇qᵀv)(1 - α/2) + ½ α² λ |v|² (½ vᵀ(λ v - ∇q) at α = 1); ρ = -1 where the
+// curve bends too much within the step (2 α |a| > kGeodesicRatio |v|) or q is not finite.
+template <typename Scalar>
+struct Trial {
+    RowMatrix<Scalar> x, F;
+    Scalar q = 0, rho = -1;
+};
+
+template <typename Scalar, class System>
+Trial<Scalar> trial_step(const System& system, const Block<Scalar>& block, Eigen::Index i,
+                         const Vector<Scalar>& v, const Vector<Scalar>& a, Scalar damping,
+                         Scalar alpha) {
+    Trial<Scalar> trial{block.X.row(i), {}};
+    trial.x.row(0) += (alpha * v + Scalar(0.5) * alpha * alpha * a).transpose();
+    trial.F = system.velocity(trial.x);
+    trial.q = Scalar(0.5) * trial.F.squaredNorm();
+    const Scalar predicted = alpha * (-block.gradient.row(i).dot(v.transpose())) * (1 - alpha / 2) +
+                             Scalar(0.5) * alpha * alpha * damping * v.squaredNorm();
+    const bool bends = !(2 * alpha * a.norm() <= Scalar(kGeodesicRatio) * v.norm());
+    if (!bends && predicted > 0 && std::isfinite(trial.q))
+        trial.rho = (block.q(i) - trial.q) / predicted;
+    return trial;
+}
+
+// The shortened retry of a refused step: half of it, or less where the curve bends (the
+// longest α with 2 α |a| <= 0.9 kGeodesicRatio |v|); none below a tenth.
+template <typename Scalar>
+Scalar shortened(const Vector<Scalar>& v, const Vector<Scalar>& a) {
+    const Scalar a_norm = std::max(a.norm(), std::numeric_limits<Scalar>::min());
+    return std::min(Scalar(0.5), Scalar(0.45 * kGeodesicRatio) * v.norm() / a_norm);
+}
+
 }  // namespace detail
 
 template <typename Scalar, class System>
@@ -81,39 +118,38 @@ void levenberg_marquardt(const System& system, Block<Scalar>& block,
                 fill_damped();
                 cholesky.compute(damped);
             }
-            Vector<Scalar> step;
+            Vector<Scalar> step, accel;
             if (cholesky.info() == Eigen::Success)
                 step = -cholesky.solve(Vector<Scalar>(block.gradient.row(i).transpose()));
             const bool solved = cholesky.info() == Eigen::Success && step.allFinite();
-            Matrix trial = block.X.row(i);
-            bool bends = false;
+            detail::Trial<Scalar> trial;
+            bool retried = false;
             if (solved) {
-                const Vector<Scalar> accel =
-                    detail::geodesic_acceleration(system, block, i, step, cholesky);
-                bends = !(2 * accel.norm() <= Scalar(detail::kGeodesicRatio) * step.norm());
-                trial.row(0) += (step + Scalar(0.5) * accel).transpose();
+                accel = detail::geodesic_acceleration(system, block, i, step, cholesky);
+                trial = detail::trial_step(system, block, i, step, accel, damping, Scalar(1));
+                const Scalar alpha = detail::shortened(step, accel);
+                retried = !(trial.rho > 0) && alpha >= Scalar(0.1);
+                if (retried)
+                    trial = detail::trial_step(system, block, i, step, accel, damping, alpha);
             }
-            const Matrix F_trial = system.velocity(trial);
-            const Scalar q_trial = Scalar(0.5) * F_trial.squaredNorm();
-            // predicted decrease of the model (either one): ½ stepᵀ(damping step - ∇q)
-            const Scalar predicted =
-                solved ? Scalar(0.5) * step.dot(damping * step - block.gradient.row(i).transpose())
-                       : Scalar(0);
-            const Scalar rho = !bends && predicted > 0 && std::isfinite(q_trial)
-                                   ? (block.q(i) - q_trial) / predicted
-                                   : Scalar(-1);
-            if (rho > 0) {
-                if (q_trial > kStall * block.q(i)) exact = true;
-                block.X.row(i) = trial.row(0);
-                block.refresh(system, {i}, F_trial);
+            if (trial.rho > 0) {
+                if (trial.q > kStall * block.q(i)) exact = true;
+                block.X.row(i) = trial.x.row(0);
+                block.refresh(system, {i}, trial.F);
                 model();
-                const Scalar t = Scalar(2) * rho - Scalar(1);
-                damping *= std::max(Scalar(1) / Scalar(3), Scalar(1) - t * t * t);
+                // a shortened step: the full one was too long, so the damping grows as
+                // after a refusal, once
+                const Scalar t = Scalar(2) * trial.rho - Scalar(1);
+                damping *= retried ? Scalar(2) : std::max(Scalar(1) / Scalar(3), 1 - t * t * t);
                 growth = 2;
             } else {
+                // no decrease left that q's rounding would show (the full step's prediction)
+                const Scalar predicted =
+                    solved
+                        ? Scalar(0.5) * step.dot(damping * step - block.gradient.row(i).transpose())
+                        : Scalar(0);
                 damping *= growth;
                 growth *= 2;
-                // no decrease left that q's rounding would show
                 const bool unmeasurable = solved && predicted <= round_off * block.q(i);
                 if (!std::isfinite(damping) || unmeasurable ||
                     (solved && block.step_too_small(i, step.norm(), options))) {
