@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import rnndyn as rd
 from conftest import trained_flipflop
+from rnndyn.app.recipes import TABLE1, Table1, flipflop_train_steps
 
 
 @pytest.mark.slow
@@ -53,3 +54,22 @@ def test_ridge_learns_the_flipflop_under_teacher_forcing():
     net = rd.ESN(1000, 3, 3, seed=0)
     fit = rd.train_ridge(net, task.sample(10_000), ridge=1e-4)
     assert fit.mse < 0.05
+
+
+def test_default_training_length_doubles_with_each_bit_beyond_three():
+    # Table 1's 30,000 steps for 3 bits (the paper's), and as many examples of each
+    # (memory, flipped bit) transition for more bits: 2^(bits - 3) times as long
+    assert [flipflop_train_steps(bits) for bits in range(1, 7)] == [
+        30_000,
+        30_000,
+        30_000,
+        60_000,
+        120_000,
+        240_000,
+    ]
+    assert TABLE1.train_steps is None and TABLE1.training_steps(4) == 60_000
+    assert Table1(train_steps=1234).training_steps(4) == 1234
+    with pytest.raises(ValueError, match="bits must be >= 1"):
+        flipflop_train_steps(0)
+    with pytest.raises(TypeError, match="bits must be an integer"):
+        flipflop_train_steps(4.0)
