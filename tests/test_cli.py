@@ -156,3 +156,16 @@ def test_python_dash_m_runs():
         [sys.executable, "-m", "rnndyn", "--help"], capture_output=True, text=True, check=True
     )
     assert "flipflop" in result.stdout
+
+
+def test_flipflop_command_trains_the_default_length_for_its_bits(tmp_path, capsys):
+    # no --train-steps: 30,000 steps for 3 bits, 60,000 for 4 (flipflop_train_steps); a
+    # 20-unit network keeps this quick, its accuracy is not the point here
+    for bits, steps in ((3, 30_000), (4, 60_000)):
+        out = tmp_path / str(bits)
+        small = ["--bits", str(bits), "--n", "20", "--test-steps", "2000", "--states", "0"]
+        options = ["--no-figures", "--no-progress", "--n-jobs", "1", "--out", str(out)]
+        assert main(["flipflop", *small, *options]) == 0
+        summary = json.loads(capsys.readouterr().out)
+        assert summary["train_steps"] == steps
+        assert rd.TrainingHistory.load(out / "history.npz").errors.shape == (steps, bits)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import rnndyn as rd
 from conftest import trained_flipflop
+from rnndyn.app.recipes import TABLE1, Table1, flipflop_train_steps, train_flipflop
 
 
 @pytest.mark.slow
@@ -21,6 +24,19 @@ def test_table1_network_learns_three_bit_flipflop():
         # steps it is a few percent of the target's power (1 per channel once set)
         assert np.mean(history.errors[-5000:] ** 2) < 0.05
     assert np.median(accuracies) >= 0.9, accuracies
+
+
+@pytest.mark.slow
+def test_four_bits_learn_with_the_default_training_length():
+    # 4 bits need more than Table 1's 30,000 steps (each of the 64 (memory, flipped bit)
+    # transitions is seen about 3 times, some never): at N = 500, seed 1 holds every bit on
+    # 0.67 of a 20,000-step test after 30,000 steps and on 0.91 after the default 60,000 (the
+    # same with the portable core; README, "The flip-flop task"); about 8 s on one thread
+    table = replace(TABLE1, n=500, test_steps=20_000)
+    trained = train_flipflop(4, 1, table, n_jobs=1)
+    assert trained.history.errors.shape == (60_000, 4)
+    test = trained.test
+    assert rd.tasks.FlipFlop.accuracy(test.outputs, test.targets) >= 0.85
 
 
 @pytest.mark.slow
@@ -53,3 +69,22 @@ def test_ridge_learns_the_flipflop_under_teacher_forcing():
     net = rd.ESN(1000, 3, 3, seed=0)
     fit = rd.train_ridge(net, task.sample(10_000), ridge=1e-4)
     assert fit.mse < 0.05
+
+
+def test_default_training_length_doubles_with_each_bit_beyond_three():
+    # Table 1's 30,000 steps for 3 bits (the paper's), and as many examples of each
+    # (memory, flipped bit) transition for more bits: 2^(bits - 3) times as long
+    assert [flipflop_train_steps(bits) for bits in range(1, 7)] == [
+        30_000,
+        30_000,
+        30_000,
+        60_000,
+        120_000,
+        240_000,
+    ]
+    assert TABLE1.train_steps is None and TABLE1.training_steps(4) == 60_000
+    assert Table1(train_steps=1234).training_steps(4) == 1234
+    with pytest.raises(ValueError, match="bits must be >= 1"):
+        flipflop_train_steps(0)
+    with pytest.raises(TypeError, match="bits must be an integer"):
+        flipflop_train_steps(4.0)

@@ -34,8 +34,10 @@ class FlipFlop:
       (a pulse of the same sign leaves it unchanged); it is 0 before the channel's first pulse.
 
     The defaults (20-step pulses, onsets ≥ 100 steps apart, about one per 300 steps) let the
-    paper's network (N = 1000, g = 1.5, τ = 10, 30,000 FORCE steps) learn 3 and 4 bits: a pulse
-    lasts two time constants and a memory is held for at least ten.
+    paper's network (N = 1000, g = 1.5, τ = 10) learn 3 bits in 30,000 FORCE steps and 4 bits in
+    60,000: a pulse lasts two time constants and a memory is held for at least ten. A channel's
+    sign changes about once in 600 steps, so the training must grow with the 2^bits patterns
+    for each pattern's flips to be seen as often (`rnndyn.app.recipes.flipflop_train_steps`).
 
     `sample(T)` draws a fresh sequence from the task's generator: the same seed gives the
     same sequence of samples.

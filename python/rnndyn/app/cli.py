@@ -36,9 +36,9 @@ if TYPE_CHECKING:
 
 
 def flipflop(args: argparse.Namespace) -> dict[str, Any]:
-    """Train a Table 1 network on the n-bit flip-flop, test it, find its fixed points and its
-    skeleton, and write the network, its history, the fixed points, the skeleton,
-    summary.json and the figures."""
+    """Train a Table 1 network on the n-bit flip-flop (for `flipflop_train_steps(bits)` steps
+    unless --train-steps), test it, find its fixed points and its skeleton, and write the
+    network, its history, the fixed points, the skeleton, summary.json and the figures."""
     out = _folder(args.out)
     clock = _Clock()
     table = Table1(
@@ -67,7 +67,7 @@ def flipflop(args: argparse.Namespace) -> dict[str, Any]:
         "bits": args.bits,
         "n": args.n,
         "seed": args.seed,
-        "train_steps": args.train_steps,
+        "train_steps": table.training_steps(args.bits),
         "test_steps": args.test_steps,
         "train_mse_last_1000": float((history.errors[-1000:] ** 2).mean()),
         "test_mse": test.mse,
@@ -292,7 +292,13 @@ def build_parser() -> argparse.ArgumentParser:
     flip.add_argument("--alpha", type=float, default=TABLE1.alpha)
     flip.add_argument("--activation", choices=["tanh", "logistic"], default="tanh")
     flip.add_argument("--train-every", type=int, default=TABLE1.train_every)
-    flip.add_argument("--train-steps", type=int, default=TABLE1.train_steps)
+    flip.add_argument(
+        "--train-steps",
+        type=int,
+        default=TABLE1.train_steps,
+        help="FORCE steps (default: Table 1's 30,000 up to 3 bits, doubled for each bit "
+        "beyond, see rnndyn.app.recipes.flipflop_train_steps)",
+    )
     flip.add_argument("--test-steps", type=int, default=TABLE1.test_steps)
     flip.add_argument("--snapshot-every", type=int, default=100)
     flip.add_argument(

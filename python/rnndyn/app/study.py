@@ -46,11 +46,13 @@ OUT_OF_BOUNDS = ((0.5, 0.5, 0.5), (2.0, 2.0, 0.0))
 
 @dataclass(frozen=True)
 class Scale:
-    """How large a study is. The defaults are the paper's sizes (Table 1)."""
+    """How large a study is. The defaults are the paper's sizes (Table 1); train_steps None
+    trains each network for `flipflop_train_steps(bits)` (30,000 steps for 3 bits, 60,000
+    for 4, the transferred network as long as the 4-bit one from scratch)."""
 
     name: str = "full"
     n: int = TABLE1.n
-    train_steps: int = TABLE1.train_steps
+    train_steps: int | None = TABLE1.train_steps
     test_steps: int = TABLE1.test_steps
     snapshot_every: int = 100
     states: int = 224  # fixed-point starts sampled from a tour of every pattern ...
@@ -135,7 +137,7 @@ class Study:
                 self.trained(3).net,
                 4,
                 task=task,
-                steps=s.train_steps,
+                steps=s.table.training_steps(4),
                 seed=self.seed,
                 snapshot_every=s.snapshot_every,
                 progress=self.progress,
