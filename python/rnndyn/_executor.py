@@ -13,7 +13,10 @@ import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
+
+from ._store import JobStore
 
 Job = TypeVar("Job")
 Outcome = TypeVar("Outcome")
@@ -49,6 +52,7 @@ def map_jobs(
     progress: bool = False,
     desc: str = "",
     unit: str = "job",
+    store: JobStore | None = None,
 ) -> list[Outcome]:
     """[function(job) for job in jobs], in order, computed where `executor` says.
 
@@ -57,34 +61,67 @@ def map_jobs(
         for this call and shut down after it (with fewer than two the jobs run here: a pool
         would only add its start-up); any other executor is used as given and left running.
     progress: a progress bar over the jobs, moved as each finishes (in any order).
+    store: outcomes kept on disk (see _store): the jobs found there are not run, and each
+        job run is saved as it finishes, here in the caller's process.
     On an error or Ctrl-C the jobs not yet started are cancelled, and the processes of a
-    "processes" pool are stopped at once (their results would be discarded).
+    "processes" pool are stopped at once (their results would be discarded); with a store,
+    the jobs finished until then are kept.
     """
+    if store is None:
+        return _map(function, jobs, executor, workers, _Bar(progress, desc, unit), None)
+    paths = [store.path(function, job) for job in jobs]
+    outcomes = {}
+    for index, path in enumerate(paths):
+        found, outcome = store.load(path)
+        if found:
+            outcomes[index] = outcome
+    missing = [index for index in range(len(jobs)) if index not in outcomes]
+
+    def keep(position: int, outcome: Outcome) -> None:
+        store.save(paths[missing[position]], outcome)
+
+    bar = _Bar(progress, desc, unit)
+    computed = _map(function, [jobs[index] for index in missing], executor, workers, bar, keep)
+    outcomes.update(zip(missing, computed, strict=True))
+    return [outcomes[index] for index in range(len(jobs))]
+
+
+def _map(
+    function: Callable[[Job], Outcome],
+    jobs: Sequence[Job],
+    executor: ExecutorChoice,
+    workers: int | None,
+    bar: _Bar,
+    done: Callable[[int, Outcome], None] | None,
+) -> list[Outcome]:
+    """map_jobs without a store; done(index, outcome) is called here as each job finishes."""
     if isinstance(executor, str):  # "processes", as checked
         count = pool_size(executor, workers, len(jobs))
         if not count:
-            return map_jobs(function, jobs, None, progress=progress, desc=desc, unit=unit)
+            return _map(function, jobs, None, None, bar, done)
         pool = ProcessPoolExecutor(count, mp_context=_process_context())
         try:
-            outcomes = _on_executor(pool, function, jobs, progress, desc, unit)
+            outcomes = _on_executor(pool, function, jobs, bar, done)
         except BaseException:
             _abandon(pool)
             raise
         pool.shutdown()
         return outcomes
     if executor is not None:
-        return _on_executor(executor, function, jobs, progress, desc, unit)
-    bar = _bar(len(jobs), progress, desc, unit)
+        return _on_executor(executor, function, jobs, bar, done)
+    progress = bar.start(len(jobs))
     try:
         outcomes = []
-        for job in jobs:
+        for index, job in enumerate(jobs):
             outcomes.append(function(job))
-            if bar is not None:
-                bar.update(1)
+            if done is not None:
+                done(index, outcomes[-1])
+            if progress is not None:
+                progress.update(1)
         return outcomes
     finally:
-        if bar is not None:
-            bar.close()
+        if progress is not None:
+            progress.close()
 
 
 def pool_size(executor: ExecutorChoice, workers: int | None, jobs: int) -> int:
@@ -100,23 +137,30 @@ def _on_executor(
     executor: Executor,
     function: Callable[[Job], Outcome],
     jobs: Sequence[Job],
-    progress: bool,
-    desc: str,
-    unit: str,
+    bar: _Bar,
+    done: Callable[[int, Outcome], None] | None,
 ) -> list[Outcome]:
     futures = [executor.submit(function, job) for job in jobs]
-    bar = _bar(len(jobs), progress, desc, unit)
+    progress = bar.start(len(jobs))
     try:
-        if bar is not None and all(isinstance(f, Future) for f in futures):
+        watched = progress is not None or done is not None
+        if watched and all(isinstance(f, Future) for f in futures):
+            index = {future: position for position, future in enumerate(futures)}
             for future in as_completed(futures):
-                future.result()  # raises the first failure now, not after every other job
-                bar.update(1)
+                outcome = future.result()  # raises the first failure now, not after the rest
+                if done is not None:
+                    done(index[future], outcome)
+                if progress is not None:
+                    progress.update(1)
+        elif done is not None:  # duck-typed futures: in order
+            for position, future in enumerate(futures):
+                done(position, future.result())
         return [future.result() for future in futures]
     finally:
         for future in futures:
             future.cancel()  # no-op on finished jobs; after an error, the rest do not start
-        if bar is not None:
-            bar.close()
+        if progress is not None:
+            progress.close()
 
 
 def _abandon(pool: ProcessPoolExecutor) -> None:
@@ -146,9 +190,17 @@ def _process_context() -> multiprocessing.context.BaseContext:
     return context
 
 
-def _bar(total: int, progress: bool, desc: str, unit: str) -> Any:
-    if not progress:
-        return None
-    from tqdm.auto import tqdm
+@dataclass(frozen=True)
+class _Bar:
+    """A progress bar to be: shown only if `progress`, once the number of jobs is known."""
 
-    return tqdm(total=total, desc=desc, unit=unit)
+    progress: bool
+    desc: str
+    unit: str
+
+    def start(self, total: int) -> Any:
+        if not self.progress:
+            return None
+        from tqdm.auto import tqdm
+
+        return tqdm(total=total, desc=self.desc, unit=self.unit)

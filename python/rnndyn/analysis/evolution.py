@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,6 +19,7 @@ from numpy.typing import ArrayLike
 
 from .._executor import check_executor, map_jobs, pool_size
 from .._io import load_archive, save_archive
+from .._store import NOT_IN_KEY, as_store
 from .._validation import as_array, as_float, as_jobs
 from ..fixedpoints.result import FixedPoints, Kind
 from ..fixedpoints.search import as_kinds, find_fixed_points
@@ -243,6 +244,7 @@ def fixed_point_evolution(
     n_jobs: int | None = None,
     kinds: Kind | Sequence[Kind] = ("fixed",),
     executor: Executor | Literal["processes"] | None = None,
+    out: str | os.PathLike[str] | None = None,
     **find_options: Any,
 ) -> Evolution:
     """Find the fixed points of `net` under each readout W_o recorded in `history`, from the
@@ -275,6 +277,13 @@ def fixed_point_evolution(
       in one search, so processes gain little over them here; a cluster pays where the
       snapshots' searches (seconds each from N ≈ 300) outgrow one machine. A process or
       cluster executor pickles each snapshot's job (the network and the starting states).
+    - out: a folder (created if missing) that keeps each finished snapshot's search, keyed by
+      everything it depends on (the network, the readout, the starts, inputs, kinds and
+      find_options; not n_jobs or the executor). Run again with the same arguments, the
+      sweep takes those searches from it and runs only the rest, saving each as it finishes:
+      an interrupted run resumes where it stopped, with the result an uninterrupted one
+      gives, bit for bit. The files are pickles: use a folder you trust. None (default):
+      nothing is kept.
     """
     if not isinstance(net, ESN):
         raise TypeError(f"net must be an ESN, got {type(net).__name__}")
@@ -287,6 +296,7 @@ def fixed_point_evolution(
     starts = as_array("initial_states", initial_states, (None, net.size))
     n_jobs = as_jobs("n_jobs", n_jobs)
     executor = check_executor(executor)
+    store = as_store("out", out)
 
     # a local pool's processes share the cores, one thread each
     threads = 1 if pool_size(executor, n_jobs, len(indices)) else n_jobs
@@ -302,6 +312,7 @@ def fixed_point_evolution(
         progress=progress,
         desc="snapshots",
         unit="snapshot",
+        store=store,
     )
     return Evolution.from_snapshots(history.snapshot_steps[indices], found, tol_match, kinds)
 
@@ -314,7 +325,7 @@ class _Snapshot:
     readout: np.ndarray
     starts: np.ndarray
     inputs: ArrayLike | None
-    n_jobs: int
+    n_jobs: int = field(metadata=NOT_IN_KEY)  # the searches give the same points on any count
     kinds: tuple[Kind, ...]
     find_options: dict[str, Any]
 

@@ -4,6 +4,7 @@ optionally, its number of stable fixed points) degrades."""
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -13,6 +14,7 @@ from numpy.typing import ArrayLike
 
 from .._executor import check_executor, map_jobs
 from .._io import SavedResult
+from .._store import as_store
 from .._validation import as_array, as_choice, as_int
 from ..errors import DivergenceError
 from ..fixedpoints.search import find_fixed_points
@@ -80,6 +82,7 @@ def noise_robustness(
     executor: Executor | Literal["processes"] | None = None,
     fixed_point_options: dict[str, Any] | None = None,
     progress: bool = False,
+    out: str | os.PathLike[str] | None = None,
 ) -> RobustnessResult:
     """Add Gaussian noise N(0, σ²) to one weight matrix of copies of `net` and test each copy.
 
@@ -109,6 +112,13 @@ def noise_robustness(
       take ≈ 0.8 s; with `stable_points`, seconds). A process or cluster executor pickles
       each level's job (the network, the test sequence and the starting states).
     - progress: a progress bar over levels.
+    - out: a folder (created if missing) that keeps each finished level's outcome, keyed by
+      everything it depends on (the network, the test sequence, σ, the level's index, trials,
+      seed, the fixed-point starts and options; not the executor). Run again with the same
+      arguments, the sweep takes those levels from it and computes only the rest, saving each
+      as it finishes: an interrupted sweep resumes where it stopped, with the result an
+      uninterrupted one gives, bit for bit. The files are pickles: use a folder you trust.
+      None (default): nothing is kept.
     """
     _check_network_and_task(net, task)
     levels = as_array("eta", eta, (None,)).copy()  # the result must not share the default
@@ -122,6 +132,7 @@ def noise_robustness(
     n_states = as_int("n_states", n_states, minimum=1)
     seed = as_int("seed", seed, minimum=0)
     executor = check_executor(executor)
+    store = as_store("out", out)
     fixed_point_options = dict(fixed_point_options or {})
     inputs, targets = _test_sequence(net, task, steps)
     noise_scale = _spread(getattr(net, matrix), matrix) if relative else 1.0
@@ -152,7 +163,13 @@ def noise_robustness(
         for level, sigma in enumerate(levels * noise_scale)
     ]
     outcomes = map_jobs(
-        _run_level, jobs, executor, progress=progress, desc="noise levels", unit="level"
+        _run_level,
+        jobs,
+        executor,
+        progress=progress,
+        desc="noise levels",
+        unit="level",
+        store=store,
     )
     mse, counts = zip(*outcomes, strict=True)
     return RobustnessResult(
