@@ -138,15 +138,11 @@ def noise_robustness(
     noise_scale = _spread(getattr(net, matrix), matrix) if relative else 1.0
 
     baseline = net.copy().run(inputs, targets)
-    starts = None
-    baseline_stable_count = None
-    if stable_points:
-        # the starts are drawn from their own stream, apart from every (level, trial) one
-        starts = sample_states(
-            baseline.states, n_states, seed=np.random.default_rng(np.random.SeedSequence(seed))
-        )
-        baseline_stable_count = _stable_count(net, starts, fixed_point_options)
-
+    starts, baseline_stable_count = (
+        _stable_baseline(net, baseline.states, n_states, seed, fixed_point_options)
+        if stable_points
+        else (None, None)
+    )
     jobs = [
         _Level(
             net,
@@ -184,6 +180,18 @@ def noise_robustness(
         stable_counts=np.stack(counts) if stable_points else None,
         baseline_stable_count=baseline_stable_count,
     )
+
+
+def _stable_baseline(
+    net: ESN, states: np.ndarray, n_states: int, seed: int, options: dict[str, Any]
+) -> tuple[np.ndarray, int]:
+    """The starts (n_states, N) of every copy's fixed-point search, sampled from the
+    unperturbed test run's states (T, N), and the unperturbed network's stable count."""
+    # the starts are drawn from their own stream, apart from every (level, trial) one
+    starts = sample_states(
+        states, n_states, seed=np.random.default_rng(np.random.SeedSequence(seed))
+    )
+    return starts, _stable_count(net, starts, options)
 
 
 def _check_network_and_task(net: object, task: object) -> None:
