@@ -3,7 +3,9 @@ measurements are what the figure shows."""
 
 from __future__ import annotations
 
+import functools
 import json
+import shutil
 
 import matplotlib
 
@@ -13,6 +15,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import rnndyn as rd  # noqa: E402
 from PIL import Image  # noqa: E402
+from rnndyn.analysis import evolution, robustness  # noqa: E402
 from rnndyn.app.cli import main  # noqa: E402
 from rnndyn.app.study import FIGURES, QUICK, Scale, Study  # noqa: E402
 
@@ -104,6 +107,30 @@ def test_figure6_at_the_quick_scale_finds_the_8_memories_and_their_edges(tmp_pat
     assert len(cube["memories"]) == 8
     # 1-saddles join 10 of the cube's 12 edges on seed 0 (the other two pairs have none)
     assert len(cube["edges_with_saddle"]) >= 8
+
+
+def test_a_study_run_again_takes_the_sweeps_jobs_from_its_folder(study, tmp_path, monkeypatch):
+    # figure 7: one search per snapshot; figure 9: one job per level for each of 3 networks
+    kept = sorted(path.name for path in (study.out / "jobs").iterdir())
+    assert len(kept) == len(TINY.evolution_steps) + 3 * TINY.noise_levels
+    shutil.copytree(study.out / "jobs", tmp_path / "jobs")
+    calls: list[object] = []
+
+    def watch(function):  # keeps the function's name, so its jobs' keys
+        @functools.wraps(function)
+        def watched(job):
+            calls.append(job)
+            return function(job)
+
+        return watched
+
+    for module, name in ((evolution, "_search_snapshot"), (robustness, "_run_level")):
+        monkeypatch.setattr(module, name, watch(getattr(module, name)))
+    again = Study(tmp_path, TINY, seed=0, log=None).run([7, 9])["figures"]
+    assert calls == []  # the networks were trained again, bit for bit, so every key matched
+    for number in ("7", "9"):
+        first = {k: v for k, v in study.results["figures"][number].items() if k != "seconds"}
+        assert {k: v for k, v in again[number].items() if k != "seconds"} == first
 
 
 def test_networks_are_shared_between_figures(study: Study):

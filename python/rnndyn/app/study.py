@@ -88,6 +88,9 @@ class Study:
     """The figures of the paper for one seed at one `scale`, written to `out`.
 
     n_jobs: threads for the fixed-point searches. progress: progress bars on long steps.
+    The sweeps' finished jobs (figure 7's snapshot searches, figure 9's noise levels) are
+    kept in `out`/jobs, so a study run again in the same folder (or resumed after Ctrl-C)
+    takes them from there; the networks are trained again (the same, bit for bit).
     """
 
     def __init__(
@@ -100,6 +103,7 @@ class Study:
         log: Callable[[str], None] | None = print,
     ) -> None:
         self.out = Path(out)
+        self.jobs = self.out / "jobs"  # see noise_robustness's `out`
         self.scale, self.seed, self.n_jobs, self.progress = scale, seed, n_jobs, progress
         self.log = log or (lambda message: None)
         self.results: dict[str, Any] = {"scale": scale.name, "seed": seed, "figures": {}}
@@ -269,6 +273,7 @@ class Study:
             n_jobs=self.n_jobs,
             progress=self.progress,
             max_iter=s.evolution_max_iter,
+            out=self.jobs,
         )
         pca = self._cached("pca 3", lambda: PCA(3).fit(self.tour(net).states))
         fig = plot.evolution(evolution, pca=pca)
@@ -339,6 +344,7 @@ class Study:
                 steps=s.noise_steps,
                 seed=self.seed,
                 progress=self.progress,
+                out=self.jobs,
             )
             for name, run in networks.items()
         }
