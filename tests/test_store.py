@@ -36,7 +36,9 @@ def _trained() -> tuple[rd.ESN, rd.TrainingHistory, np.ndarray]:
     return net, history, starts
 
 
-def _robustness(out: Any = None, executor: Any = None) -> rd.RobustnessResult:
+def _robustness(
+    out: Any = None, executor: Any = None, progress: bool = False
+) -> rd.RobustnessResult:
     """Four noise levels of two trials, with stable points counted (a fresh task each time:
     the test sequence is its first sample)."""
     return rd.noise_robustness(
@@ -50,6 +52,7 @@ def _robustness(out: Any = None, executor: Any = None) -> rd.RobustnessResult:
         seed=5,
         executor=executor,
         out=out,
+        progress=progress,
     )
 
 
@@ -119,7 +122,7 @@ def test_the_uninterrupted_results_are_worth_comparing():
     assert len(evo) == 4 and np.all(evo.counts >= 2) and len(evo.events) >= 2
 
 
-def test_an_interrupted_sweep_resumes_to_the_uninterrupted_result(monkeypatch, tmp_path):
+def test_an_interrupted_sweep_resumes_to_the_uninterrupted_result(monkeypatch, tmp_path, capsys):
     calls = _watch(monkeypatch, robustness, "_run_level", fail_at=3)
     with pytest.raises(KeyboardInterrupt):
         _robustness(tmp_path)
@@ -129,8 +132,11 @@ def test_an_interrupted_sweep_resumes_to_the_uninterrupted_result(monkeypatch, t
     assert len(names) == 2 and all(n.startswith("_run_level-") for n in names)
     monkeypatch.undo()
     calls = _watch(monkeypatch, robustness, "_run_level")
-    resumed = _robustness(tmp_path)
+    resumed = _robustness(tmp_path, progress=True)
     assert len(calls) == 2  # only the missing levels
+    # the progress bar counts the stored levels as done from the start
+    bar = capsys.readouterr().err
+    assert "2/4" in bar and "4/4" in bar and "0/4" not in bar
     assert len(_stored(tmp_path)) == 4
     _assert_same_fields(resumed, _uninterrupted()[0])
     # a third run computes nothing

@@ -80,7 +80,7 @@ def map_jobs(
     def keep(position: int, outcome: Outcome) -> None:
         store.save(paths[missing[position]], outcome)
 
-    bar = _Bar(progress, desc, unit)
+    bar = _Bar(progress, desc, unit, stored=len(outcomes))
     computed = _map(function, [jobs[index] for index in missing], executor, workers, bar, keep)
     outcomes.update(zip(missing, computed, strict=True))
     return [outcomes[index] for index in range(len(jobs))]
@@ -192,15 +192,18 @@ def _process_context() -> multiprocessing.context.BaseContext:
 
 @dataclass(frozen=True)
 class _Bar:
-    """A progress bar to be: shown only if `progress`, once the number of jobs is known."""
+    """A progress bar to be: shown only if `progress`, once the number of jobs to run is
+    known; the `stored` jobs taken from a store count as done from the start."""
 
     progress: bool
     desc: str
     unit: str
+    stored: int = 0
 
     def start(self, total: int) -> Any:
         if not self.progress:
             return None
         from tqdm.auto import tqdm
 
-        return tqdm(total=total, desc=self.desc, unit=self.unit)
+        everything = total + self.stored
+        return tqdm(total=everything, initial=self.stored, desc=self.desc, unit=self.unit)
