@@ -64,6 +64,11 @@ net = rd.ESN(1500, 1, 1, g=1.5, seed=0)
 if sys.argv[1] == "fixed points":
     starts = rd.sample_states(net.run(np.zeros((100, 1))).states, 256, noise=0.5, seed=0)
     work = lambda: rd.find_fixed_points(net, starts, n_jobs=2, max_iter=10**6)
+elif sys.argv[1] == "linearisation":
+    # the linearisation of many points, each a few milliseconds
+    small = rd.ESN(100, 1, 1, g=1.5, seed=0)
+    core, states = small.core_system(), np.random.default_rng(0).normal(0, 1, (40_000, 100))
+    work = lambda: core.least_stable(states, 10, n_jobs=2)
 else:
     sample = rd.tasks.FlipFlop(1, seed=0).sample(10**6)
     work = lambda: rd.train_force(net, sample, n_jobs=2)
@@ -76,7 +81,7 @@ except KeyboardInterrupt:
 """
 
 
-@pytest.mark.parametrize("work", ["fixed points", "training"])
+@pytest.mark.parametrize("work", ["fixed points", "linearisation", "training"])
 def test_ctrl_c_stops_a_long_run_within_a_second(work: str):
     with subprocess.Popen(
         [sys.executable, "-c", INTERRUPTED_CHILD, work], stdout=subprocess.PIPE, text=True

@@ -71,10 +71,9 @@ Leading leading_to_arrays(rnndyn::LeadingEigenpairs& found, Eigen::Index n) {
 // The k least stable eigenpairs at each state (krylov_schur.hpp), the GIL released meanwhile.
 template <class System>
 Leading least_stable(const System& s, const ConstMatrix& states, Eigen::Index k, bool transpose,
-                       const std::string& growth,
-                       const std::optional<rnndyn::Vector<Scalar>>& scale, double shift,
-                       double tol, Eigen::Index ncv, int max_restarts, int n_jobs,
-                       const std::optional<rnndyn::Vector<Eigen::Index>>& counts) {
+                     const std::string& growth, const std::optional<rnndyn::Vector<Scalar>>& scale,
+                     double shift, double tol, Eigen::Index ncv, int max_restarts, int n_jobs,
+                     const std::optional<rnndyn::Vector<Eigen::Index>>& counts) {
     rnndyn::KrylovSchurOptions options;
     options.k = k;
     options.transpose = transpose;
@@ -83,6 +82,7 @@ Leading least_stable(const System& s, const ConstMatrix& states, Eigen::Index k,
     options.tol = tol;
     options.ncv = ncv;
     options.max_restarts = max_restarts;
+    options.interrupted = signal_poll();
     std::vector<Eigen::Index> wanted;
     if (counts) wanted.assign(counts->begin(), counts->end());
     rnndyn::LeadingEigenpairs found;

@@ -1,7 +1,9 @@
 // Krylov-Schur (krylov_schur.hpp) against Eigen's dense eigensolver on small systems: the same
 // leading eigenvalues, eigenvectors with small residuals, for both systems, both growth keys,
-// transposed and scaled operators; the same results for any n_jobs; failures reported.
+// transposed and scaled operators; the same results for any n_jobs; failures reported; an
+// interruption asked for stops it.
 #include <algorithm>
+#include <atomic>
 #include <complex>
 #include <string>
 #include <vector>
@@ -63,8 +65,8 @@ void check_against_dense(const System& system, const Matrix& X, const Vector& sc
         std::vector<double> expected(exact.size()), actual(o.k);
         for (Index i = 0; i < exact.size(); ++i) expected[i] = growth(exact(i));
         std::sort(expected.rbegin(), expected.rend());
-        const Eigen::Map<const rnndyn::RowMatrix<Complex>> vectors(found.vectors.row(p).data(),
-                                                                   kN, o.k);
+        const Eigen::Map<const rnndyn::RowMatrix<Complex>> vectors(found.vectors.row(p).data(), kN,
+                                                                   o.k);
         for (Index j = 0; j < o.k; ++j) {
             const Complex value = found.values(p, j);
             actual[j] = growth(value);
@@ -98,9 +100,8 @@ TEST(krylov_schur_matches_the_dense_spectrum_of_a_closed_loop) {
 }
 
 TEST(krylov_schur_finds_the_largest_multipliers_of_a_map) {
-    const rnndyn::DiscreteSystem<double> system(random_weights(54, 1.3),
-                                                fixtures::uniform_vector(kN, 55),
-                                                rnndyn::Activation::Tanh);
+    const rnndyn::DiscreteSystem<double> system(
+        random_weights(54, 1.3), fixtures::uniform_vector(kN, 55), rnndyn::Activation::Tanh);
     const Matrix X = fixtures::uniform(kStates, kN, 56);
     for (bool transpose : {false, true}) {
         check::Context context(transpose ? "Jᵀ" : "J");
@@ -141,8 +142,7 @@ TEST(krylov_schur_takes_a_count_per_point) {
         CHECK((mixed.values.row(p).tail(3).array() == Complex(0)).all());
     }
     CHECK(mixed.converged[1] && (mixed.values.row(1).array() != Complex(0)).all());
-    for (const std::vector<Index>& counts :
-         {std::vector<Index>{3, 3}, {0, 1, 1, 1}, {4, 1, 1, 1}})
+    for (const std::vector<Index>& counts : {std::vector<Index>{3, 3}, {0, 1, 1, 1}, {4, 1, 1, 1}})
         CHECK_THROWS(rnndyn::least_stable(system, X, Vector(), o, 1, counts),
                      std::invalid_argument);
 }
@@ -167,4 +167,19 @@ TEST(krylov_schur_reports_breakdowns_and_bad_arguments) {
         o.k = k;
         CHECK_THROWS(rnndyn::least_stable(identity, X, Vector(), o, 1), std::invalid_argument);
     }
+}
+
+TEST(krylov_schur_stops_when_interrupted) {
+    const rnndyn::ClosedLoopSystem<double> system = closed_loop(61);
+    const Matrix X = fixtures::uniform(kStates, kN, 62, -1.5, 1.5);
+    KrylovSchurOptions o;
+    o.k = 6;
+    std::atomic<int> asked{0};
+    o.interrupted = [&] { return ++asked > 3; };  // after three batched products
+    CHECK_THROWS(rnndyn::least_stable(system, X, Vector(), o, 2), rnndyn::Interrupted);
+    o.interrupted = [&] { return false; };  // asked, never stopping: the same as without
+    const rnndyn::LeadingEigenpairs polled = rnndyn::least_stable(system, X, Vector(), o, 2);
+    o.interrupted = nullptr;
+    const rnndyn::LeadingEigenpairs plain = rnndyn::least_stable(system, X, Vector(), o, 2);
+    CHECK(polled.values == plain.values);
 }

@@ -39,6 +39,7 @@
 
 #include <Eigen/Eigenvalues>
 
+#include "options.hpp"
 #include "parallel.hpp"
 #include "systems.hpp"
 
@@ -48,7 +49,7 @@ namespace rnndyn {
 enum class Growth { RealPart, Modulus };
 
 struct KrylovSchurOptions {
-    Eigen::Index k = 10;  // eigenvalues wanted per point (at most; see least_stable's counts)
+    Eigen::Index k = 10;     // eigenvalues wanted per point (at most; see least_stable's counts)
     bool transpose = false;  // Jᵀ diag(s) + σ I instead of diag(s) J + σ I
     Growth growth = Growth::RealPart;
     double shift = 0;  // σ
@@ -58,6 +59,9 @@ struct KrylovSchurOptions {
     double tol = 1e-10;
     Eigen::Index ncv = 60;  // the largest basis
     int max_restarts = 300;
+    // Asked before every batched product, from every thread; true ends the call by
+    // Interrupted (options.hpp). Empty: never.
+    std::function<bool()> interrupted;
 };
 
 // Per point p: values row p (k), vectors row p (the N x k matrix, row-major, unit columns),
@@ -340,6 +344,7 @@ void run_group(const System& system, const RowMatrix<double>& states, Index firs
             active = running;
             lin = all.select(active);
         }
+        if (o.interrupted && o.interrupted()) throw Interrupted();
         RowMatrix<double> V(Index(active.size()), n);
         for (std::size_t r = 0; r < active.size(); ++r)
             V.row(r) = processes[active[r]].basis.row(processes[active[r]].size);
