@@ -20,7 +20,7 @@ from .._validation import as_float
 from ..fixedpoints.linearization import CoreSystem
 from ..fixedpoints.systems import VelocitySystem
 from ..networks.esn import ESN
-from ..networks.rnn import RNN
+from ..networks.maps import MapNetwork
 
 FloatArray = NDArray[np.float64]
 # a batch with fewer rows, or less work (K N² multiply-adds), runs on one thread: handing
@@ -43,7 +43,7 @@ class Flow:
     @classmethod
     def of(
         cls,
-        system: ESN | RNN | VelocitySystem,
+        system: ESN | MapNetwork | VelocitySystem,
         core: CoreSystem | None,
         n_jobs: int = 1,
         step: float | None = None,
@@ -65,7 +65,7 @@ class Flow:
             size: FloatArray | float = as_float("step", step, positive=True)
         elif isinstance(system, ESN):
             size = system.leak
-        elif isinstance(system, RNN) or getattr(system, "discrete_time", False):
+        elif isinstance(system, MapNetwork) or getattr(system, "discrete_time", False):
             size = 1.0
         else:
             size = DEFAULT_STEP

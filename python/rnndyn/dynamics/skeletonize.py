@@ -24,6 +24,7 @@ from ..fixedpoints.result import FixedPoints, concatenate, near_any
 from ..fixedpoints.search import find_fixed_points, resolve_system
 from ..fixedpoints.systems import VelocitySystem
 from ..networks.esn import ESN
+from ..networks.maps import MapNetwork
 from ..networks.rnn import RNN
 from .boundaries import Basins, Brackets, bisect, direct_crossings, track
 from .branches import branch_starts, either_side
@@ -33,7 +34,7 @@ from .flow import REST_SPEED, FloatArray, Flow, close_pairs, distances, settling
 from .graph import Skeleton
 from .limit_cycles import SAMPLES
 
-System = ESN | RNN | VelocitySystem
+System = ESN | MapNetwork | VelocitySystem
 
 
 @dataclass(frozen=True)
