@@ -77,7 +77,7 @@ def skeleton_branches(
         flow,
         starts,
         attractors,
-        settling_radii(attractors, share),
+        settling_radii(attractors, share, saddles=skeleton.fixed_points.points[rows]),
         as_int("max_steps", max_steps, minimum=1),
         REST_SPEED * np.sqrt(width),
         record=True,

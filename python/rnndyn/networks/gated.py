@@ -10,6 +10,7 @@ LSTM: i, f, g, o) and its two biases, in float64.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
@@ -54,6 +55,7 @@ class GatedNetwork(MapNetwork):
 
     gates: ClassVar[int]
     state_width: ClassVar[int]  # the state's units per hidden unit: 1 (h) or 2 (h, c)
+    core_class: ClassVar[type[_core.GRUSystem] | type[_core.LSTMSystem]]
 
     def __init__(
         self,
@@ -130,8 +132,7 @@ class GatedNetwork(MapNetwork):
 
     def core_system(self, inputs: ArrayLike | None = None) -> _core.GRUSystem | _core.LSTMSystem:
         """The C++ system G(s) = f(s, u) - s at a constant input u (I,) (zeros if None)."""
-        system = _core.GRUSystem if self.gates == 3 else _core.LSTMSystem
-        return system(
+        return self.core_class(
             [layer.weight_ih for layer in self.layers],
             [layer.weight_hh for layer in self.layers],
             [layer.bias_ih for layer in self.layers],
@@ -156,9 +157,9 @@ class GatedNetwork(MapNetwork):
             states[t] = s
         return states
 
+    @abstractmethod
     def _step(self, layer: GatedLayer, state: FloatArray, x: FloatArray) -> FloatArray:
         """One layer's next state from its state and its input x."""
-        raise NotImplementedError
 
 
 def _as_list(value: object, stacked: bool) -> list[object]:
@@ -177,6 +178,7 @@ class GRU(GatedNetwork):
 
     gates = 3
     state_width = 1
+    core_class = _core.GRUSystem
 
     @classmethod
     def from_torch(cls, module: torch.nn.GRU | torch.nn.GRUCell) -> GRU:
@@ -204,6 +206,7 @@ class LSTM(GatedNetwork):
 
     gates = 4
     state_width = 2
+    core_class = _core.LSTMSystem
 
     @classmethod
     def from_torch(cls, module: torch.nn.LSTM | torch.nn.LSTMCell) -> LSTM:
