@@ -212,3 +212,23 @@ def test_lyapunov_exponents_at_a_stable_point_are_its_log_multipliers(kind: str)
     exponents = rd.lyapunov_exponents(net, steps=400, k=3, initial_state=found.points[0])
     # a complex pair's two exponents meet at log|μ| only as 1/steps: a loose tolerance
     np.testing.assert_allclose(exponents, np.log(multipliers[:3]), rtol=0, atol=2e-2)
+
+
+def test_plots_take_a_gated_network() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    net = imported("lstm", torch_module("lstm"))
+    zero = np.zeros(INPUTS)
+    states = net.run(np.random.default_rng(11).normal(size=(60, INPUTS)))
+    found = rd.find_fixed_points(net, states[::6], inputs=zero)
+    pca = rd.PCA(2).fit(states)
+    ax = rd.plot.speed_landscape(
+        net, (-2, 2), (-2, 2), found, plane=pca, resolution=12, inputs=zero
+    )
+    assert len(ax.collections) > 0  # the contours (and streamlines, points)
+    ax = rd.plot.phase_portrait(rd.PCA(3).fit(states), states, found)
+    assert len(ax.lines) >= 1  # the run
+    plt.close("all")

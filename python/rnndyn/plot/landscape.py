@@ -43,8 +43,9 @@ def speed_landscape(
     `resolution` × `resolution` points, the flow as streamlines, and the fixed points.
     Returns the axes.
 
-    - system: an ESN or RNN (F evaluated in batches by the core, at the constant `inputs`),
-      or any object with `velocity(x)` (N,) → (N,), e.g. a FunctionSystem (point by point).
+    - system: an ESN or a map network (F evaluated in batches by the core, at the constant
+      `inputs`), or any object with `velocity(x)` (N,) → (N,), e.g. a FunctionSystem (point
+      by point).
     - xlim, ylim: (low, high) ranges of the plane's coordinates (a, b).
     - plane: None for a 2-D system, where (a, b) = x; for an N-D system (origin (N,),
       basis (2, N)) or a fitted PCA (its mean and first two axes) defines the slice
