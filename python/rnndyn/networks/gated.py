@@ -55,7 +55,7 @@ class GatedNetwork(MapNetwork):
 
     gates: ClassVar[int]
     state_width: ClassVar[int]  # the state's units per hidden unit: 1 (h) or 2 (h, c)
-    core_class: ClassVar[type[_core.GRUSystem] | type[_core.LSTMSystem]]
+    _core_class: ClassVar[type[_core.GRUSystem] | type[_core.LSTMSystem]]
 
     def __init__(
         self,
@@ -132,7 +132,7 @@ class GatedNetwork(MapNetwork):
 
     def core_system(self, inputs: ArrayLike | None = None) -> _core.GRUSystem | _core.LSTMSystem:
         """The C++ system G(s) = f(s, u) - s at a constant input u (I,) (zeros if None)."""
-        return self.core_class(
+        return self._core_class(
             [layer.weight_ih for layer in self.layers],
             [layer.weight_hh for layer in self.layers],
             [layer.bias_ih for layer in self.layers],
@@ -178,7 +178,7 @@ class GRU(GatedNetwork):
 
     gates = 3
     state_width = 1
-    core_class = _core.GRUSystem
+    _core_class = _core.GRUSystem
 
     @classmethod
     def from_torch(cls, module: torch.nn.GRU | torch.nn.GRUCell) -> GRU:
@@ -206,7 +206,7 @@ class LSTM(GatedNetwork):
 
     gates = 4
     state_width = 2
-    core_class = _core.LSTMSystem
+    _core_class = _core.LSTMSystem
 
     @classmethod
     def from_torch(cls, module: torch.nn.LSTM | torch.nn.LSTMCell) -> LSTM:
