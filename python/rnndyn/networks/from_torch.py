@@ -61,7 +61,8 @@ def gated_from_torch(cls: type[Gated], module: Any) -> Gated:
     """A `GRU` or `LSTM` (cls) with the weights of a trained `torch.nn.GRU` / `GRUCell` or
     `torch.nn.LSTM` / `LSTMCell`: every layer's weight_ih, weight_hh, bias_ih and bias_hh as
     PyTorch stacks them (zeros for a module built with bias=False); a stack of layers becomes
-    one system whose state stacks theirs (see `rnndyn.networks.gated`).
+    one system whose state stacks theirs (see `rnndyn.networks.gated`). A module's `dropout`
+    acts between layers in training only: the map is the module in eval mode.
 
     Raises ImportError without PyTorch, TypeError for any other module, and ValueError for
     what rnndyn cannot represent: a bidirectional module, an LSTM with proj_size, or weights
