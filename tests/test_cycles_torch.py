@@ -10,7 +10,7 @@ import pytest
 import rnndyn as rd
 import torch
 from rnndyn.dynamics.cycles import leading_directions
-from torch_flipflop import FlipFlopNet, Training, flipflop_trials, train
+from torch_flipflop import FlipFlopNet, Training, train_on_one_thread
 
 STARTS, NOISE, RUN = 256, 0.5, 400
 
@@ -20,18 +20,7 @@ def trained() -> tuple[FlipFlopNet, np.ndarray]:
     """The example's network, trained as it ships (a few seconds), and noisy starts (K, 16):
     validation states plus Gaussian noise, as the example seeds its search."""
     ex = Training()
-    rng = np.random.RandomState(ex.data_seed)
-    data = flipflop_trials(rng, ex.train_trials, ex)
-    valid = flipflop_trials(rng, ex.valid_trials, ex)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # one thread: the same sums, so the same weights, on any machine
-    try:
-        with torch.random.fork_rng():
-            torch.manual_seed(ex.seed)
-            model = FlipFlopNet(ex)
-            train(model, data, ex)
-    finally:
-        torch.set_num_threads(threads)
+    model, valid, _ = train_on_one_thread(ex)
     with torch.no_grad():
         hidden = model(torch.from_numpy(valid["inputs"]))[1].numpy().reshape(-1, ex.hidden)
     noise = np.random.default_rng(0)

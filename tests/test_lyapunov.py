@@ -59,6 +59,20 @@ def test_discrete_rnn_at_its_stable_fixed_point():
     np.testing.assert_allclose(found, expected, rtol=1e-3)
 
 
+def test_relu_rnn_at_its_fixed_point_has_the_active_units_exponents():
+    # a contracting ReLU map with a bias: one fixed point, some units active (slope 1) there
+    rng = np.random.default_rng(1)
+    W, b = rng.normal(0, 0.5 / np.sqrt(50), (50, 50)), rng.normal(0, 0.5, 50)
+    net = rd.RNN(W, bias=b, activation="relu")
+    found = rd.find_fixed_points(net, rng.uniform(0, 1, (8, 50)))
+    point = found.points[found.kind == "fixed"][0]
+    active = W @ point + b > 0
+    assert 0 < np.sum(active) < 50
+    exponents = rd.lyapunov_exponents(net, k=3, steps=5_000, warmup=500, initial_state=point)
+    multipliers = np.abs(np.linalg.eigvals(active[:, None] * W))
+    np.testing.assert_allclose(exponents, np.log(np.sort(multipliers)[::-1][:3]), rtol=1e-3)
+
+
 @pytest.mark.slow
 def test_trained_flipflop_at_a_memory_is_not_chaotic():
     from conftest import trained_flipflop

@@ -131,7 +131,7 @@ def test_minimisers_never_end_above_their_start(n, seed, g, count, method):
 
 
 @SETTINGS
-@given(n=st.integers(1, 10), seed=seeds, activation=st.sampled_from(["tanh", "logistic"]))
+@given(n=st.integers(1, 10), seed=seeds, activation=st.sampled_from(["tanh", "logistic", "relu"]))
 def test_core_speed_and_jacobian_match_the_reference(n, seed, activation):
     rng = np.random.default_rng(seed)
     W = rng.normal(0, 1.5 / np.sqrt(n), (n, n))

@@ -20,10 +20,12 @@ def torch_states(module, inputs):
     return states[0].numpy()
 
 
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
 @pytest.mark.parametrize("bias", [True, False])
-def test_imported_rnn_runs_as_torch_does(bias):
-    module = torch_rnn(bias=bias, batch_first=True)
+def test_imported_rnn_runs_as_torch_does(bias, nonlinearity):
+    module = torch_rnn(bias=bias, batch_first=True, nonlinearity=nonlinearity)
     net = rd.RNN.from_torch(module)
+    assert net.activation == nonlinearity
     assert net.recurrent.shape == (HIDDEN, HIDDEN) and net.input.shape == (HIDDEN, INPUTS)
     assert (net.bias is None) == (not bias)
     inputs = np.random.default_rng(1).normal(size=(50, INPUTS))
@@ -89,7 +91,6 @@ def test_fixed_points_of_an_imported_network_are_fixed_in_torch():
     [
         (lambda: torch_rnn(num_layers=2), ValueError, "one layer"),
         (lambda: torch_rnn(bidirectional=True), ValueError, "bidirectional"),
-        (lambda: torch_rnn(nonlinearity="relu"), ValueError, "tanh"),
         (lambda: torch.nn.LSTM(INPUTS, HIDDEN), TypeError, "torch.nn.RNN"),
         (lambda: np.eye(3), TypeError, "torch.nn.RNN"),
     ],
@@ -105,3 +106,39 @@ def test_non_finite_weights_are_refused():
         module.weight_hh_l0[0, 0] = float("nan")
     with pytest.raises(ValueError, match="weight_hh_l0 holds non-finite"):
         rd.RNN.from_torch(module)
+
+
+def test_relu_rnn_jacobian_is_autograds_and_its_fixed_points_are_torchs():
+    # gain 1.2 and a positive bias: the ReLU map has fixed points with active units
+    module = torch_rnn(nonlinearity="relu")
+    rng = np.random.default_rng(4)
+    with torch.no_grad():
+        module.weight_hh_l0.copy_(torch.from_numpy(1.2 * rng.normal(size=(HIDDEN, HIDDEN))))
+        module.weight_hh_l0.div_(np.sqrt(HIDDEN))
+        module.bias_hh_l0.copy_(torch.from_numpy(rng.uniform(0.1, 0.5, HIDDEN)))
+    net = rd.RNN.from_torch(module)
+    cell = torch.nn.RNNCell(INPUTS, HIDDEN, nonlinearity="relu").double()
+    with torch.no_grad():
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            getattr(cell, name).copy_(getattr(module, name + "_l0"))
+    u = rng.normal(size=INPUTS)
+    state = rng.uniform(0, 1, HIDDEN)
+
+    def step(h):
+        return cell(torch.from_numpy(u)[None], h[None])[0]
+
+    autograd = torch.autograd.functional.jacobian(step, torch.from_numpy(state)).numpy()
+    jacobian = net.jacobian(state, u)
+    np.testing.assert_allclose(jacobian, autograd - np.eye(HIDDEN), rtol=0, atol=1e-10)
+    # the state has active units (rows of W) and silent ones (zero rows): both slopes checked
+    active = np.any(jacobian + np.eye(HIDDEN) != 0, axis=1)
+    assert 0 < np.sum(active) < HIDDEN
+    starts = rng.uniform(0, 2, size=(32, HIDDEN))
+    found = rd.find_fixed_points(net, starts, inputs=u, eigenvalues="full")
+    fixed = found[found.kind == "fixed"]
+    assert len(fixed) >= 1
+    for point in fixed.points:
+        with torch.no_grad():
+            mapped = step(torch.from_numpy(point)).numpy()
+        np.testing.assert_allclose(mapped, point, rtol=0, atol=1e-12)
+        assert np.any(point > 0)  # not the trivial zero: some units are active

@@ -164,6 +164,9 @@ def _runtime_type(node: ast.expr | None) -> object:
     if text.startswith("tuple["):
         assert isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Tuple)
         return ("tuple", *map(_runtime_type, node.slice.elts))
+    if text.startswith("collections.abc.Sequence["):  # a std::vector argument
+        assert isinstance(node, ast.Subscript)
+        return ("sequence", _runtime_type(node.slice))
     scalars = {
         "typing.SupportsInt | typing.SupportsIndex": "int",
         "typing.SupportsFloat | typing.SupportsIndex": "float",
@@ -191,6 +194,9 @@ def _stub_type(node: ast.expr | None) -> object:
     if text.startswith("tuple["):
         assert isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Tuple)
         return ("tuple", *map(_stub_type, node.slice.elts))
+    if text.startswith("Sequence["):
+        assert isinstance(node, ast.Subscript)
+        return ("sequence", _stub_type(node.slice))
     return text
 
 

@@ -253,7 +253,7 @@ BAD_CALLS = [
         "system",
         lambda: rd.find_fixed_points("net", _states()),
         TypeError,
-        "system must be an ESN, an RNN or",
+        "system must be an ESN, an RNN, GRU or LSTM, or",
     ),
     (
         "max_iter<0",
@@ -264,9 +264,9 @@ BAD_CALLS = [
     ("rnn not square", lambda: rd.RNN(np.ones((3, 4))), ValueError, "recurrent must be square"),
     (
         "rnn activation",
-        lambda: rd.RNN(np.eye(3), activation="relu"),
+        lambda: rd.RNN(np.eye(3), activation="elu"),
         ValueError,
-        "activation must be one of",
+        r"activation must be one of \['tanh', 'logistic', 'relu'\]",
     ),
     ("function system", lambda: rd.FunctionSystem("f"), TypeError, "velocity must be callable"),
     # states, PCA, geometry
@@ -451,7 +451,7 @@ def test_core_checks_shapes_itself():
         with pytest.raises(ValueError):
             _simulate({**args, name: bad})
     with pytest.raises(ValueError, match="activation must be"):
-        _simulate({**args, "activation": "relu"})
+        _simulate({**args, "activation": "elu"})
 
 
 @pytest.mark.parametrize(
@@ -465,7 +465,7 @@ def test_core_checks_shapes_itself():
         ("bias", np.ones(3), r"bias must have length N or 0 \(N = 4\), got 3"),
         ("bias", np.ones((4, 1)), r"bias must have 1 dimensions, got 2"),
         ("leak", np.ones(5), r"leak \(dt / tau\) must have length N \(N = 4\), got 5"),
-        ("activation", "relu", "activation must be"),
+        ("activation", "elu", "activation must be"),
     ],
 )
 @pytest.mark.parametrize("network", [_core.Network, _core.NetworkF32])

@@ -32,6 +32,7 @@ class Training:
     stop_loss: float = 1e-4  # trains until an epoch's mean MSE is below this
     seed: int = 0
     max_epochs: int | None = None  # or stops after this many epochs (not the example's)
+    cell: str = "rnn"  # or "gru", "lstm" (not the example's: tests/test_gated_flipflop.py)
 
 
 def flipflop_trials(rng: np.random.RandomState, trials: int, ex: Training) -> dict:
@@ -50,18 +51,27 @@ def flipflop_trials(rng: np.random.RandomState, trials: int, ex: Training) -> di
 
 class FlipFlopNet(torch.nn.Module):
     """The example's model: a learnt initial state, a tanh RNN (batch first) and a linear
-    readout, built in the example's order (so one torch seed gives the same weights)."""
+    readout, built in the example's order (so one torch seed gives the same weights); with
+    `ex.cell` "gru" or "lstm" a GRU or an LSTM (whose learnt initial state is (h, c))."""
 
     def __init__(self, ex: Training) -> None:
         super().__init__()
-        self.initial_state = torch.nn.Parameter(torch.zeros(1, ex.hidden))
-        self.rnn = torch.nn.RNN(ex.bits, ex.hidden, nonlinearity="tanh", batch_first=True)
+        width = 2 * ex.hidden if ex.cell == "lstm" else ex.hidden
+        self.initial_state = torch.nn.Parameter(torch.zeros(1, width))
+        if ex.cell == "rnn":
+            self.rnn = torch.nn.RNN(ex.bits, ex.hidden, nonlinearity="tanh", batch_first=True)
+        else:
+            layer = {"gru": torch.nn.GRU, "lstm": torch.nn.LSTM}[ex.cell]
+            self.rnn = layer(ex.bits, ex.hidden, batch_first=True)
         self.readout = torch.nn.Linear(ex.hidden, ex.bits)
 
     def forward(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(outputs, hidden states), each (trials, T, ·)."""
+        """(outputs, hidden states h), each (trials, T, ·)."""
         start = self.initial_state.expand(1, inputs.shape[0], -1)
-        hidden, _ = self.rnn(inputs, start)
+        if isinstance(self.rnn, torch.nn.LSTM):
+            hidden, _ = self.rnn(inputs, tuple(start.chunk(2, dim=2)))
+        else:
+            hidden, _ = self.rnn(inputs, start)
         return self.readout(hidden), hidden
 
 
@@ -89,3 +99,22 @@ def train(model: FlipFlopNet, data: dict, ex: Training) -> tuple[int, float]:
         scheduler.step(mean_loss)
         epochs += 1
     return epochs, mean_loss
+
+
+def train_on_one_thread(ex: Training) -> tuple[FlipFlopNet, dict, float]:
+    """The example's data, and a model trained on it from torch seed `ex.seed` on one thread
+    (the same sums, so the same weights, on any machine): (model, validation trials, the last
+    epoch's mean loss)."""
+    rng = np.random.RandomState(ex.data_seed)
+    data = flipflop_trials(rng, ex.train_trials, ex)
+    valid = flipflop_trials(rng, ex.valid_trials, ex)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with torch.random.fork_rng():
+            torch.manual_seed(ex.seed)
+            model = FlipFlopNet(ex)
+            _, loss = train(model, data, ex)
+    finally:
+        torch.set_num_threads(threads)
+    return model, valid, loss

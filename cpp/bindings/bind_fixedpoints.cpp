@@ -8,13 +8,17 @@
 #include <string>
 #include <thread>
 #include <tuple>
+#include <vector>
 
 #include <pybind11/eigen.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <rnndyn/gated.hpp>
+#include <rnndyn/gru_cell.hpp>
 #include <rnndyn/krylov_schur.hpp>
+#include <rnndyn/lstm_cell.hpp>
 #include <rnndyn/minimizers.hpp>
 #include <rnndyn/systems.hpp>
 
@@ -177,6 +181,33 @@ void bind_system_methods(Class& cls) {
              "converge and beyond its count.");
 }
 
+// A stack of gated layers at a constant input: PyTorch's weights, one list entry per layer.
+template <class Cell>
+void bind_gated(py::module_& m, const char* name, const char* doc) {
+    using System = rnndyn::GatedSystem<Cell>;
+    py::class_<System> cls(m, name, py::module_local(), doc);
+    cls.def(py::init([](const std::vector<Matrix>& input_weights,
+                        const std::vector<Matrix>& recurrent_weights,
+                        const std::vector<rnndyn::Vector<Scalar>>& input_biases,
+                        const std::vector<rnndyn::Vector<Scalar>>& recurrent_biases,
+                        const ConstVector& inputs) {
+                const std::size_t count = input_weights.size();
+                if (recurrent_weights.size() != count || input_biases.size() != count ||
+                    recurrent_biases.size() != count)
+                    throw std::invalid_argument("every layer needs its four arrays");
+                std::vector<typename System::Layer> layers;
+                for (std::size_t l = 0; l < count; ++l)
+                    layers.push_back({input_weights[l], recurrent_weights[l], input_biases[l],
+                                      recurrent_biases[l]});
+                return System(layers, inputs);
+            }),
+            "input_weights"_a, "recurrent_weights"_a, "input_biases"_a, "recurrent_biases"_a,
+            "inputs"_a,
+            "Per layer weight_ih (GH x I_l), weight_hh (GH x H), bias_ih and bias_hh (GH), and "
+            "the constant input u (I).");
+    bind_system_methods<System>(cls);
+}
+
 }  // namespace
 
 void bind_fixedpoints(py::module_& m) {
@@ -214,4 +245,9 @@ void bind_fixedpoints(py::module_& m) {
                  }),
                  "weights"_a, "offset"_a, "activation"_a);
     bind_system_methods<Discrete>(discrete);
+    bind_gated<rnndyn::GRUCell<Scalar>>(
+        m, "GRUSystem", "G(s) = f(s, u) - s for a stack of GRU layers (s: their h, stacked).");
+    bind_gated<rnndyn::LSTMCell<Scalar>>(
+        m, "LSTMSystem",
+        "G(s) = f(s, u) - s for a stack of LSTM layers (s: each layer's (h, c), stacked).");
 }

@@ -30,6 +30,8 @@ from .fixedpoints import (
 )
 from .networks import (
     ESN,
+    GRU,
+    LSTM,
     RNN,
     RunResult,
     TrainingHistory,
@@ -40,6 +42,8 @@ from .networks import (
 
 __all__ = [
     "ESN",
+    "GRU",
+    "LSTM",
     "RNN",
     "Cycles",
     "DivergenceError",

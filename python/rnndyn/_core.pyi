@@ -13,6 +13,7 @@ them). Array arguments come in two sorts:
 Shapes are in the comments: N units, O outputs, I inputs, T steps, K states.
 """
 
+from collections.abc import Sequence
 from typing import Final, Literal, overload
 
 import numpy as np
@@ -188,12 +189,52 @@ def stop_reason_names() -> list[str]: ...  # indexed by the codes (StopReason's 
 
 # -- fixed points (bind_fixedpoints.cpp) --------------------------------------------------------
 
-# The two systems share their methods (bind_system_methods); each product takes K states and K
+# The systems share their methods (bind_system_methods); each product takes K states and K
 # vectors as rows and returns (K, N). `minimize` returns (points (K, N), q (K,), |grad q| (K,),
 # iterations (K,), stop reasons (K,) as codes: the values of StopReason). `method` is one of
 # method_names().
 
-class ClosedLoopSystem(metaclass=_pybind11_type):
+class _BoundSystem(metaclass=_pybind11_type):
+    # what every system shares (a stub-only base: they are separate classes at runtime)
+    @property
+    def size(self) -> int: ...
+    def velocity(self, states: ArrayLike) -> NDArray[np.float64]: ...
+    def gradient(self, states: ArrayLike) -> NDArray[np.float64]: ...
+    def jacobian_product(self, states: ArrayLike, vectors: ArrayLike) -> NDArray[np.float64]: ...
+    def jacobian_transpose_product(
+        self, states: ArrayLike, vectors: ArrayLike
+    ) -> NDArray[np.float64]: ...
+    def hessian_product(
+        self, states: ArrayLike, vectors: ArrayLike, exact: bool = True
+    ) -> NDArray[np.float64]: ...
+    def jacobian(self, state: ArrayLike) -> NDArray[np.float64]: ...
+    def hessian(self, state: ArrayLike, exact: bool = True) -> NDArray[np.float64]: ...
+    def minimize(
+        self, starts: ArrayLike, method: str, options: MinimizeOptions, n_jobs: int = 1
+    ) -> tuple[
+        NDArray[np.float64],
+        NDArray[np.float64],
+        NDArray[np.float64],
+        NDArray[np.int32],
+        NDArray[np.int32],
+    ]: ...
+    def precondition(self, states: ArrayLike, vectors: ArrayLike) -> NDArray[np.float64]: ...
+    def least_stable(
+        self,
+        states: ArrayLike,
+        k: int,
+        transpose: bool = False,
+        growth: str = "real",
+        scale: ArrayLike | None = None,
+        shift: float = 0.0,
+        tol: float = 1e-10,
+        ncv: int = 60,
+        max_restarts: int = 300,
+        n_jobs: int = 1,
+        counts: ArrayLike | None = None,
+    ) -> tuple[NDArray[np.complex128], NDArray[np.complex128], NDArray[np.bool_]]: ...
+
+class ClosedLoopSystem(_BoundSystem):
     """F(x) = -x + W_c phi(x) + c: an ESN's closed loop at a constant input."""
 
     discrete_time: Final = False
@@ -205,45 +246,8 @@ class ClosedLoopSystem(metaclass=_pybind11_type):
         feedback: ArrayLike,  # W_fb (N, O), or (N, 0)
         readout: ArrayLike,  # W_o (O, N), or (0, N)
     ) -> None: ...
-    @property
-    def size(self) -> int: ...
-    def velocity(self, states: ArrayLike) -> NDArray[np.float64]: ...
-    def gradient(self, states: ArrayLike) -> NDArray[np.float64]: ...
-    def jacobian_product(self, states: ArrayLike, vectors: ArrayLike) -> NDArray[np.float64]: ...
-    def jacobian_transpose_product(
-        self, states: ArrayLike, vectors: ArrayLike
-    ) -> NDArray[np.float64]: ...
-    def hessian_product(
-        self, states: ArrayLike, vectors: ArrayLike, exact: bool = True
-    ) -> NDArray[np.float64]: ...
-    def jacobian(self, state: ArrayLike) -> NDArray[np.float64]: ...
-    def hessian(self, state: ArrayLike, exact: bool = True) -> NDArray[np.float64]: ...
-    def minimize(
-        self, starts: ArrayLike, method: str, options: MinimizeOptions, n_jobs: int = 1
-    ) -> tuple[
-        NDArray[np.float64],
-        NDArray[np.float64],
-        NDArray[np.float64],
-        NDArray[np.int32],
-        NDArray[np.int32],
-    ]: ...
-    def precondition(self, states: ArrayLike, vectors: ArrayLike) -> NDArray[np.float64]: ...
-    def least_stable(
-        self,
-        states: ArrayLike,
-        k: int,
-        transpose: bool = False,
-        growth: str = "real",
-        scale: ArrayLike | None = None,
-        shift: float = 0.0,
-        tol: float = 1e-10,
-        ncv: int = 60,
-        max_restarts: int = 300,
-        n_jobs: int = 1,
-        counts: ArrayLike | None = None,
-    ) -> tuple[NDArray[np.complex128], NDArray[np.complex128], NDArray[np.bool_]]: ...
 
-class DiscreteSystem(metaclass=_pybind11_type):
+class DiscreteSystem(_BoundSystem):
     """G(h) = phi(W h + c) - h: a discrete-time RNN's fixed-point residual."""
 
     discrete_time: Final = True
@@ -253,43 +257,24 @@ class DiscreteSystem(metaclass=_pybind11_type):
         offset: ArrayLike,  # c (N,)
         activation: str,
     ) -> None: ...
-    @property
-    def size(self) -> int: ...
-    def velocity(self, states: ArrayLike) -> NDArray[np.float64]: ...
-    def gradient(self, states: ArrayLike) -> NDArray[np.float64]: ...
-    def jacobian_product(self, states: ArrayLike, vectors: ArrayLike) -> NDArray[np.float64]: ...
-    def jacobian_transpose_product(
-        self, states: ArrayLike, vectors: ArrayLike
-    ) -> NDArray[np.float64]: ...
-    def hessian_product(
-        self, states: ArrayLike, vectors: ArrayLike, exact: bool = True
-    ) -> NDArray[np.float64]: ...
-    def jacobian(self, state: ArrayLike) -> NDArray[np.float64]: ...
-    def hessian(self, state: ArrayLike, exact: bool = True) -> NDArray[np.float64]: ...
-    def minimize(
-        self, starts: ArrayLike, method: str, options: MinimizeOptions, n_jobs: int = 1
-    ) -> tuple[
-        NDArray[np.float64],
-        NDArray[np.float64],
-        NDArray[np.float64],
-        NDArray[np.int32],
-        NDArray[np.int32],
-    ]: ...
-    def precondition(self, states: ArrayLike, vectors: ArrayLike) -> NDArray[np.float64]: ...
-    def least_stable(
+
+class _GatedSystem(_BoundSystem):
+    # what GRUSystem and LSTMSystem share (a stub-only base)
+    discrete_time: Final = True
+    def __init__(
         self,
-        states: ArrayLike,
-        k: int,
-        transpose: bool = False,
-        growth: str = "real",
-        scale: ArrayLike | None = None,
-        shift: float = 0.0,
-        tol: float = 1e-10,
-        ncv: int = 60,
-        max_restarts: int = 300,
-        n_jobs: int = 1,
-        counts: ArrayLike | None = None,
-    ) -> tuple[NDArray[np.complex128], NDArray[np.complex128], NDArray[np.bool_]]: ...
+        input_weights: Sequence[ArrayLike],  # per layer weight_ih (GH, I_l)
+        recurrent_weights: Sequence[ArrayLike],  # per layer weight_hh (GH, H)
+        input_biases: Sequence[ArrayLike],  # per layer bias_ih (GH,)
+        recurrent_biases: Sequence[ArrayLike],  # per layer bias_hh (GH,)
+        inputs: ArrayLike,  # the constant input u (I,)
+    ) -> None: ...
+
+class GRUSystem(_GatedSystem):
+    """G(s) = f(s, u) - s for a stack of GRU layers (s: their h, stacked)."""
+
+class LSTMSystem(_GatedSystem):
+    """G(s) = f(s, u) - s for a stack of LSTM layers (s: each layer's (h, c), stacked)."""
 
 # -- Lyapunov exponents (bind_lyapunov.cpp) -----------------------------------------------------
 

@@ -16,11 +16,13 @@ if TYPE_CHECKING:
 
 
 def rate(x: NDArray[np.float64], activation: Activation = "tanh") -> NDArray[np.float64]:
-    """φ(x): tanh, or the logistic 1/(1+e^-x)."""
+    """φ(x): tanh, the logistic 1/(1+e^-x), or the ReLU max(0, x)."""
     if activation == "tanh":
         return np.tanh(x)
     if activation == "logistic":
         return 1.0 / (1.0 + np.exp(-x))
+    if activation == "relu":
+        return np.maximum(x, 0.0)
     raise ValueError(f"unknown activation {activation!r}")
 
 
@@ -95,14 +97,18 @@ def run_network(
 
 
 def rate_slope(x: NDArray[np.float64], activation: Activation = "tanh") -> NDArray[np.float64]:
-    """φ'(x)."""
+    """φ'(x) (the ReLU's: 1 where x > 0, else 0)."""
     r = rate(x, activation)
+    if activation == "relu":
+        return (x > 0).astype(np.float64)
     return 1.0 - r**2 if activation == "tanh" else r * (1.0 - r)
 
 
 def rate_curvature(x: NDArray[np.float64], activation: Activation = "tanh") -> NDArray[np.float64]:
-    """φ''(x)."""
+    """φ''(x) (the ReLU's: 0)."""
     r = rate(x, activation)
+    if activation == "relu":
+        return np.zeros_like(r)
     return -2.0 * r * (1.0 - r**2) if activation == "tanh" else r * (1.0 - r) * (1.0 - 2.0 * r)
 
 
@@ -187,3 +193,84 @@ def speed_gradient(
 ) -> NDArray[np.float64]:
     """∇q = Jᵀ F."""
     return jacobian.T @ velocity
+
+
+# -- gated networks: one step of a layer and its Jacobians, dense, one state at a time ---------
+# (docs/mathematics.md, Gated networks; PyTorch's gate order: GRU r, z, n; LSTM i, f, g, o)
+
+# (weight_ih (GH, I), weight_hh (GH, H), bias_ih (GH,), bias_hh (GH,)) of one layer
+GatedLayer = tuple[
+    NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]
+]
+
+
+def _logistic(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def gru_layer(
+    h: NDArray[np.float64], x: NDArray[np.float64], layer: GatedLayer
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """One GRU step from h (H,) with input x (I,): h' (H,), ∂h'/∂h (H, H) and ∂h'/∂x (H, I)."""
+    w_i, w_h, b_i, b_h = layer
+    i_r, i_z, i_n = np.split(w_i @ x + b_i, 3)
+    h_r, h_z, h_n = np.split(w_h @ h + b_h, 3)
+    r, z = _logistic(i_r + h_r), _logistic(i_z + h_z)
+    n = np.tanh(i_n + r * h_n)
+    # the chain rule, gate by gate: d(pre-activation) = A dh + B dx for each gate
+    wi_r, wi_z, wi_n = np.split(w_i, 3)
+    wh_r, wh_z, wh_n = np.split(w_h, 3)
+    dr_dh, dr_dx = (r * (1 - r))[:, None] * wh_r, (r * (1 - r))[:, None] * wi_r
+    dz_dh, dz_dx = (z * (1 - z))[:, None] * wh_z, (z * (1 - z))[:, None] * wi_z
+    dn_dh = (1 - n**2)[:, None] * (h_n[:, None] * dr_dh + r[:, None] * wh_n)
+    dn_dx = (1 - n**2)[:, None] * (h_n[:, None] * dr_dx + wi_n)
+    step_h = (1 - z)[:, None] * dn_dh + (h - n)[:, None] * dz_dh + np.diag(z)
+    step_x = (1 - z)[:, None] * dn_dx + (h - n)[:, None] * dz_dx
+    return (1 - z) * n + z * h, step_h, step_x
+
+
+def lstm_layer(
+    s: NDArray[np.float64], x: NDArray[np.float64], layer: GatedLayer
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """One LSTM step from s = (h, c) (2H,) with input x (I,): s' = (h', c') (2H,), ∂s'/∂s
+    (2H, 2H) and ∂s'/∂x (2H, I)."""
+    w_i, w_h, b_i, b_h = layer
+    h, c = np.split(s, 2)
+    a_i, a_f, a_g, a_o = np.split(w_i @ x + b_i + w_h @ h + b_h, 4)
+    i, f, g, o = _logistic(a_i), _logistic(a_f), np.tanh(a_g), _logistic(a_o)
+    c_next = f * c + i * g
+    t = np.tanh(c_next)
+    # ∂(gate)/∂(pre-activation), stacked i, f, g, o
+    slopes = np.concatenate([i * (1 - i), f * (1 - f), 1 - g**2, o * (1 - o)])
+
+    def through_gates(d_pre: NDArray[np.float64]) -> NDArray[np.float64]:
+        """(∂h', ∂c') from the pre-activations' derivative d_pre (4H, ·), c held."""
+        d_i, d_f, d_g, d_o = np.split(slopes[:, None] * d_pre, 4)
+        d_c = c[:, None] * d_f + g[:, None] * d_i + i[:, None] * d_g
+        return np.vstack([t[:, None] * d_o + (o * (1 - t**2))[:, None] * d_c, d_c])
+
+    size = h.size
+    step_s = np.hstack([through_gates(w_h), np.zeros((2 * size, size))])
+    step_s[:size, size:] += np.diag(o * (1 - t**2) * f)  # c enters c' through f
+    step_s[size:, size:] += np.diag(f)
+    return np.concatenate([o * t, c_next]), step_s, through_gates(w_i)
+
+
+def gated_velocity_and_jacobian(
+    state: NDArray[np.float64], u: NDArray[np.float64], layers: list[GatedLayer], kind: str
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """G(s) = f(s, u) - s (N,) and its Jacobian (N, N) for a stack of "gru" or "lstm" layers,
+    s stacking each layer's state; layer l's input is layer l-1's new h."""
+    step = gru_layer if kind == "gru" else lstm_layer
+    width = len(state) // len(layers)
+    hidden = width if kind == "gru" else width // 2
+    nexts, blocks = [], np.zeros((state.size, state.size))
+    x, dx = u, np.zeros((u.size, state.size))  # the layer's input and its derivative in s
+    for index, layer in enumerate(layers):
+        rows = slice(index * width, (index + 1) * width)
+        s_next, step_s, step_x = step(state[rows], x, layer)
+        blocks[rows] = step_x @ dx
+        blocks[rows, rows] += step_s
+        nexts.append(s_next)
+        x, dx = s_next[:hidden], blocks[rows][:hidden]
+    return np.concatenate(nexts) - state, blocks - np.eye(state.size)

@@ -1,6 +1,7 @@
 // Seeded random inputs, φ written out and central finite differences, shared by the tests.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <random>
@@ -16,7 +17,12 @@ using Vector = rnndyn::Vector<double>;
 
 // φ(x) written out, apart from activation.hpp's vectorised version.
 inline double phi(rnndyn::Activation activation, double x) {
-    return activation == rnndyn::Activation::Tanh ? std::tanh(x) : 1 / (1 + std::exp(-x));
+    switch (activation) {
+        case rnndyn::Activation::Tanh: return std::tanh(x);
+        case rnndyn::Activation::Logistic: return 1 / (1 + std::exp(-x));
+        case rnndyn::Activation::Relu: return std::max(x, 0.0);
+    }
+    return std::nan("");
 }
 
 // Entries uniform in [low, high), drawn row by row from `seed`.

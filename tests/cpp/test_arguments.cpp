@@ -15,12 +15,13 @@ using fixtures::Vector;
 using rnndyn::Activation;
 
 TEST(unknown_names_throw) {
-    CHECK_THROWS(rnndyn::activation_from_name("relu"), std::invalid_argument);
+    CHECK_THROWS(rnndyn::activation_from_name("ReLU"), std::invalid_argument);
     CHECK_THROWS(rnndyn::activation_from_name("Tanh"), std::invalid_argument);
     CHECK_THROWS(rnndyn::method_from_name("bfgs"), std::invalid_argument);
     CHECK_THROWS(rnndyn::method_from_name(""), std::invalid_argument);
     CHECK(rnndyn::method_from_name("trust-ncg") == rnndyn::Method::TrustNcg);
     CHECK(rnndyn::activation_from_name("logistic") == Activation::Logistic);
+    CHECK(rnndyn::activation_from_name("relu") == Activation::Relu);
 }
 
 TEST(minimize_options_check_rejects_bad_values) {

@@ -11,12 +11,14 @@
 
 namespace rnndyn {
 
-enum class Activation { Tanh, Logistic };
+enum class Activation { Tanh, Logistic, Relu };
 
 inline Activation activation_from_name(const std::string& name) {
     if (name == "tanh") return Activation::Tanh;
     if (name == "logistic") return Activation::Logistic;
-    throw std::invalid_argument("activation must be 'tanh' or 'logistic', got '" + name + "'");
+    if (name == "relu") return Activation::Relu;
+    throw std::invalid_argument("activation must be 'tanh', 'logistic' or 'relu', got '" + name +
+                                "'");
 }
 
 namespace detail {
@@ -97,12 +99,15 @@ void apply_activation(Activation activation, const Eigen::MatrixBase<In>& x,
             }
         }
         out = x.array().tanh().matrix();
-    } else {
+    } else if (activation == Activation::Logistic) {
         out = (Scalar(1) / (Scalar(1) + (-x.array()).exp())).matrix();
+    } else {
+        out = x.array().max(Scalar(0)).matrix();
     }
 }
 
-// out = phi'(x), element-wise, evaluated from the rates r = phi(x) (both activations allow it).
+// out = phi'(x), element-wise, evaluated from the rates r = phi(x) (every activation allows it:
+// the ReLU's slope is 1 where r > 0 and 0 elsewhere, 0 at the kink as in PyTorch).
 template <typename In, typename Out>
 void activation_slope(Activation activation, const Eigen::MatrixBase<In>& rates,
                       Eigen::MatrixBase<Out> const& out_) {
@@ -110,13 +115,16 @@ void activation_slope(Activation activation, const Eigen::MatrixBase<In>& rates,
     using Scalar = typename In::Scalar;
     if (activation == Activation::Tanh) {
         out = (Scalar(1) - rates.array().square()).matrix();
-    } else {
+    } else if (activation == Activation::Logistic) {
         out = (rates.array() * (Scalar(1) - rates.array())).matrix();
+    } else {
+        out = (rates.array() > Scalar(0)).template cast<Scalar>().matrix();
     }
 }
 
 // out = phi''(x), element-wise, from the rates: tanh'' = -2 r (1 - r^2),
-// logistic'' = r (1 - r) (1 - 2 r).
+// logistic'' = r (1 - r) (1 - 2 r), and 0 for the piecewise-linear ReLU (docs/mathematics.md,
+// Derivatives: its Hessian of q is JᵀJ within each linear region).
 template <typename In, typename Out>
 void activation_curvature(Activation activation, const Eigen::MatrixBase<In>& rates,
                           Eigen::MatrixBase<Out> const& out_) {
@@ -125,8 +133,10 @@ void activation_curvature(Activation activation, const Eigen::MatrixBase<In>& ra
     const auto r = rates.array();
     if (activation == Activation::Tanh) {
         out = (Scalar(-2) * r * (Scalar(1) - r.square())).matrix();
-    } else {
+    } else if (activation == Activation::Logistic) {
         out = (r * (Scalar(1) - r) * (Scalar(1) - Scalar(2) * r)).matrix();
+    } else {
+        out.setZero();
     }
 }
 

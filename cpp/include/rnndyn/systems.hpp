@@ -27,21 +27,29 @@ using Rows = std::vector<Eigen::Index>;
 // What the products at a set of states need, one row per state.
 template <typename Scalar>
 struct Linearization {
-    RowMatrix<Scalar> slopes;     // φ' where the nonlinearity acts
+    RowMatrix<Scalar> slopes;     // φ' where the nonlinearity acts (gated.hpp: the states)
     RowMatrix<Scalar> curvature;  // weights of the exact Hessian's second-order term
+    RowMatrix<Scalar> saved;      // what else a system keeps for its products (gated.hpp's gates)
 
     Linearization select(const Rows& rows) const {
-        return {slopes(rows, Eigen::all), curvature(rows, Eigen::all)};
+        return {slopes(rows, Eigen::all), rows_of(curvature, rows), rows_of(saved, rows)};
     }
     void assign(const Rows& rows, const Linearization& part) {
         slopes(rows, Eigen::all) = part.slopes;
         curvature(rows, Eigen::all) = part.curvature;
+        if (saved.size() > 0) saved(rows, Eigen::all) = part.saved;
     }
     // Products take one vector per state: a K x N matrix like the states (checked, so that
     // a wrong call from outside throws instead of reading out of bounds).
     void check(const RowMatrix<Scalar>& V) const {
         if (V.rows() != slopes.rows() || V.cols() != slopes.cols())
             throw std::invalid_argument("vectors must have the shape of states (K x N)");
+    }
+
+private:
+    static RowMatrix<Scalar> rows_of(const RowMatrix<Scalar>& matrix, const Rows& rows) {
+        if (matrix.size() == 0) return {};  // not computed, or nothing to save
+        return matrix(rows, Eigen::all);
     }
 };
 
@@ -50,6 +58,26 @@ template <typename Derived>
 Vector<typename Derived::Scalar> half_squared_norms(const Eigen::MatrixBase<Derived>& velocity) {
     return velocity.rowwise().squaredNorm() / typename Derived::Scalar(2);
 }
+
+// What a system with no structure to exploit uses: the identity preconditioner, the Euclidean
+// metric, and JᵀJ from its dense Jacobian.
+template <typename Scalar>
+struct Unstructured {
+    RowMatrix<Scalar> precondition(const Linearization<Scalar>& lin,
+                                   const RowMatrix<Scalar>& R) const {
+        lin.check(R);
+        return R;
+    }
+    RowMatrix<Scalar> metric_coordinates(const Linearization<Scalar>&,
+                                         const RowMatrix<Scalar>& X) const {
+        return RowMatrix<Scalar>(X.rows(), 0);
+    }
+    // The lower triangle of JᵀJ into `normal` (column-major), from the dense J.
+    static void normal_from_dense(const ColMatrix<Scalar>& J, ColMatrix<Scalar>& normal) {
+        normal.setZero(J.cols(), J.cols());
+        normal.template selfadjointView<Eigen::Lower>().rankUpdate(J.transpose());
+    }
+};
 
 // Continuous-time closed loop of an ESN: τ dx/dt = F(x) = -x + W_c φ(x) + c, c = B u + b.
 template <typename Scalar>
@@ -245,7 +273,7 @@ private:
 
 // Discrete-time vanilla RNN h' = φ(W h + c): fixed points are the zeros of G(h) = φ(Wh + c) - h.
 template <typename Scalar>
-class DiscreteSystem {
+class DiscreteSystem : public Unstructured<Scalar> {
 public:
     using Matrix = RowMatrix<Scalar>;
     static constexpr bool discrete_time = true;
@@ -334,9 +362,7 @@ public:
     // The lower triangle of JᵀJ at row `row`, into `normal` (column-major), from the dense J.
     void gauss_newton(const Linearization<Scalar>& lin, Eigen::Index row,
                       ColMatrix<Scalar>& normal) const {
-        const ColMatrix<Scalar> J = jacobian(lin, row);
-        normal.setZero(size(), size());
-        normal.template selfadjointView<Eigen::Lower>().rankUpdate(J.transpose());
+        this->normal_from_dense(jacobian(lin, row), normal);
     }
 
     // normal += Σ_k G_k ∇²G_k = Wᵀ diag(G ⊙ φ'') W at row `row` (lower triangle; an N³ product).
@@ -344,15 +370,6 @@ public:
                           ColMatrix<Scalar>& normal) const {
         const ColMatrix<Scalar> scaled = lin.curvature.row(row).transpose().asDiagonal() * W_;
         normal.template triangularView<Eigen::Lower>() += W_.transpose() * scaled;
-    }
-
-    // No structure to exploit: the identity preconditioner and the Euclidean metric.
-    Matrix precondition(const Linearization<Scalar>& lin, const Matrix& R) const {
-        lin.check(R);
-        return R;
-    }
-    Matrix metric_coordinates(const Linearization<Scalar>&, const Matrix& X) const {
-        return Matrix(X.rows(), 0);
     }
 
 private:

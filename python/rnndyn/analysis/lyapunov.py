@@ -8,7 +8,8 @@ diag(dt/τ)(-I + W_c diag(φ'(x_t))); the exponents are per step divided by dt (
 1/time) and tend to those of the ODE τ dx/dt = F as dt → 0. At a stable fixed point they are
 log|μ_i| / dt for the eigenvalues μ_i of I + diag(dt/τ) J, close to Re(λ_i)/τ for the
 eigenvalues λ_i of J when dt/τ is small. For an RNN h' = φ(W h + B u + b), M_t = diag(φ'(a_t)) W
-and the exponents are per step.
+and the exponents are per step; for a GRU or an LSTM, M_t = I + J_G(s_t, u_t) from the core's
+Jacobian products (docs/mathematics.md, Gated networks), per step too.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from .._progress import chunks
 from .._validation import as_array, as_int, as_rng
 from ..networks.activations import activation_functions
 from ..networks.esn import ESN
+from ..networks.gated import GatedNetwork
 from ..networks.rnn import RNN
 
 
 def lyapunov_exponents(
-    system: ESN | RNN,
+    system: ESN | RNN | GatedNetwork,
     inputs: ArrayLike | None = None,
     k: int | None = None,
     steps: int | None = None,
@@ -36,27 +38,34 @@ def lyapunov_exponents(
     """The k leading Lyapunov exponents of the trajectory `system` follows under `inputs`.
 
     - system: an ESN (simulated closed loop, its outputs fed back, from `net.state`; the
-      network is not changed) or an RNN (from h0 = 0).
+      network is not changed), an RNN, a GRU or an LSTM (from the zero state).
     - inputs: (warmup + steps, I) inputs, or None for zero input (then `steps` is required).
     - k: how many exponents (1 <= k <= N; default min(N, 10)).
     - steps: steps averaged over, after `warmup` steps that are simulated (and along which
       the tangent vectors align) but not counted; default: all the inputs after the warmup.
-    - initial_state: (N,) to start from instead of the network's state (ESN) or zeros (RNN).
+    - initial_state: (N,) to start from instead of the network's state (ESN) or zeros (maps).
     - seed: for the random orthonormal tangent vectors at the start.
 
     Returns (k,) exponents, largest first, in units of 1/time for an ESN (per step / dt) and
-    per step for an RNN.
+    per step for a map.
     """
-    if not isinstance(system, ESN | RNN):
-        raise TypeError(f"system must be an ESN or an RNN, got {type(system).__name__}")
+    if not isinstance(system, ESN | RNN | GatedNetwork):
+        raise TypeError(
+            f"system must be an ESN, an RNN, a GRU or an LSTM, got {type(system).__name__}"
+        )
     n = system.size
     warmup = as_int("warmup", warmup, minimum=0)
-    u, steps = _input_sequence(inputs, steps, warmup, system.input.shape[1])
+    width = system.n_inputs if isinstance(system, ESN) else system.input_size
+    u, steps = _input_sequence(inputs, steps, warmup, width)
     k = min(n, 10) if k is None else as_int("k", k, minimum=1)
     if k > n:
         raise ValueError(f"k must be <= N = {n}, got {k}")
     rng = as_rng(seed)
     Q = np.asfortranarray(np.linalg.qr(rng.standard_normal((n, k)))[0])
+    if isinstance(system, GatedNetwork):
+        start = np.zeros(n) if initial_state is None else initial_state
+        state = as_array("initial_state", start, (n,))
+        return _gated_exponents(system, u, state, Q, warmup, steps)
 
     net: ESN | RNN
     if isinstance(system, ESN):
@@ -101,3 +110,24 @@ def _input_sequence(
             f"inputs must hold warmup + steps = {warmup} + {steps} rows, got {u.shape[0]}"
         )
     return u, steps
+
+
+def _gated_exponents(
+    system: GatedNetwork,
+    u: NDArray[np.float64],
+    state: NDArray[np.float64],
+    Q: NDArray[np.float64],
+    warmup: int,
+    steps: int,
+) -> NDArray[np.float64]:
+    """The exponents (k,) of a gated network along its run under u from `state`, with tangent
+    vectors Q (N, k): each step Q ← (I + J_G) Q, one batched product, then QR."""
+    growth = np.zeros(Q.shape[1])
+    for t in range(warmup + steps):
+        core = system.core_system(u[t])
+        states = np.repeat(state[None], Q.shape[1], axis=0)
+        Q, R = np.linalg.qr(Q + core.jacobian_product(states, Q.T).T)
+        if t >= warmup:
+            growth += np.log(np.abs(np.diag(R)))
+        state = state + core.velocity(state[None])[0]
+    return np.sort(growth / steps)[::-1]

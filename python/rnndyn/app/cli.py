@@ -26,6 +26,7 @@ from ..dynamics.skeletonize import skeleton
 from ..fixedpoints.result import FixedPoints, concatenate
 from ..fixedpoints.search import find_fixed_points
 from ..fixedpoints.starts import flipflop_starts, sample_states
+from ..networks.activations import RATE_ACTIVATIONS
 from ..networks.esn import ESN, RunResult
 from ..tasks import FlipFlop
 from .recipes import TABLE1, Table1, train_flipflop
@@ -290,7 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     flip.add_argument("--tau", type=float, default=TABLE1.tau)
     flip.add_argument("--dt", type=float, default=TABLE1.dt)
     flip.add_argument("--alpha", type=float, default=TABLE1.alpha)
-    flip.add_argument("--activation", choices=["tanh", "logistic"], default="tanh")
+    flip.add_argument("--activation", choices=list(RATE_ACTIVATIONS), default="tanh")
     flip.add_argument("--train-every", type=int, default=TABLE1.train_every)
     flip.add_argument(
         "--train-steps",

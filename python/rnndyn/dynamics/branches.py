@@ -13,7 +13,7 @@ from ..fixedpoints.result import FixedPoints
 from ..fixedpoints.search import resolve_system
 from ..fixedpoints.systems import VelocitySystem
 from ..networks.esn import ESN
-from ..networks.rnn import RNN
+from ..networks.maps import MapNetwork
 from .flow import REST_SPEED, FloatArray, Flow, settle, settling_radii
 from .graph import Skeleton
 
@@ -40,7 +40,7 @@ def either_side(x: FloatArray, v: FloatArray, attractors: FloatArray, share: flo
 
 
 def skeleton_branches(
-    system: ESN | RNN | VelocitySystem,
+    system: ESN | MapNetwork | VelocitySystem,
     skeleton: Skeleton,
     inputs: ArrayLike | None = None,
     n_jobs: int | None = None,
@@ -77,7 +77,7 @@ def skeleton_branches(
         flow,
         starts,
         attractors,
-        settling_radii(attractors, share),
+        settling_radii(attractors, share, saddles=skeleton.fixed_points.points[rows]),
         as_int("max_steps", max_steps, minimum=1),
         REST_SPEED * np.sqrt(width),
         record=True,

@@ -24,7 +24,7 @@ from .._validation import as_array, as_float, as_int, as_jobs
 from ..fixedpoints.search import resolve_system
 from ..fixedpoints.systems import VelocitySystem
 from ..networks.esn import ESN
-from ..networks.rnn import RNN
+from ..networks.maps import MapNetwork
 from .flow import Flow, close_pairs
 from .limit_cycles import Orbit, flow_cycles
 
@@ -150,7 +150,7 @@ class _Map:
     products: Callable[[FloatArray, FloatArray], FloatArray]
 
     @classmethod
-    def of(cls, system: RNN | VelocitySystem, inputs: ArrayLike | None, n_jobs: int) -> _Map:
+    def of(cls, system: MapNetwork | VelocitySystem, inputs: ArrayLike | None, n_jobs: int) -> _Map:
         """The map of an RNN (through its C++ system) or of a Python system."""
         _, core, _ = resolve_system(system, inputs)
         velocity = Flow.of(system, core, n_jobs).velocity
@@ -184,7 +184,7 @@ class _Map:
 
 
 def find_cycles(
-    system: ESN | RNN | VelocitySystem,
+    system: ESN | MapNetwork | VelocitySystem,
     initial_states: ArrayLike,
     inputs: ArrayLike | None = None,
     max_period: float | None = None,
@@ -225,7 +225,7 @@ def find_cycles(
     settle = None if settle_steps is None else as_int("settle_steps", settle_steps, minimum=1)
     jobs = as_jobs("n_jobs", n_jobs)
     if not discrete:
-        assert not isinstance(system, RNN)  # an RNN is a map
+        assert not isinstance(system, MapNetwork)  # a map network is a map
         shot = flow_cycles(
             system, inputs, starts, max_period, jobs, tol, tol_unique, max_iter, settle
         )
@@ -480,7 +480,7 @@ def _described_flows(orbits: list[Orbit], size: int) -> Cycles:
 
 
 def leading_directions(
-    system: RNN | VelocitySystem, cycles: Cycles, inputs: ArrayLike | None = None
+    system: MapNetwork | VelocitySystem, cycles: Cycles, inputs: ArrayLike | None = None
 ) -> FloatArray:
     """(M, N) for each cycle the eigenvector (real part, unit length) of its monodromy matrix
     at its first state for the multiplier of largest modulus: a saddle cycle's unstable

@@ -20,7 +20,7 @@ from .._validation import as_float
 from ..fixedpoints.linearization import CoreSystem
 from ..fixedpoints.systems import VelocitySystem
 from ..networks.esn import ESN
-from ..networks.rnn import RNN
+from ..networks.maps import MapNetwork
 
 FloatArray = NDArray[np.float64]
 # a batch with fewer rows, or less work (K N² multiply-adds), runs on one thread: handing
@@ -43,7 +43,7 @@ class Flow:
     @classmethod
     def of(
         cls,
-        system: ESN | RNN | VelocitySystem,
+        system: ESN | MapNetwork | VelocitySystem,
         core: CoreSystem | None,
         n_jobs: int = 1,
         step: float | None = None,
@@ -65,7 +65,7 @@ class Flow:
             size: FloatArray | float = as_float("step", step, positive=True)
         elif isinstance(system, ESN):
             size = system.leak
-        elif isinstance(system, RNN) or getattr(system, "discrete_time", False):
+        elif isinstance(system, MapNetwork) or getattr(system, "discrete_time", False):
             size = 1.0
         else:
             size = DEFAULT_STEP
@@ -189,17 +189,27 @@ def distances(points: FloatArray) -> FloatArray:
 
 
 def settling_radii(
-    attractors: FloatArray, share: float, owner: NDArray[np.intp] | None = None
+    attractors: FloatArray,
+    share: float,
+    owner: NDArray[np.intp] | None = None,
+    saddles: FloatArray | None = None,
 ) -> FloatArray:
     """Each attractor's settling radius: `share` of the distance to the nearest other one
     (of 1 + |a| for a lone attractor). With `owner` (A,), rows are states of attractors
-    (a cycle's several) and only states of other attractors count."""
+    (a cycle's several) and only states of other attractors count. With `saddles` (S, N),
+    unstable fixed points whose branches are run, a radius reaches at most half-way to the
+    nearest of them: a saddle close to a memory (as a GRU's can be) must not sit inside the
+    ball that counts as that memory's basin, or both its branches would settle there at
+    once."""
     distance = distances(attractors)
     if owner is not None:
         distance[owner[:, None] == owner[None, :]] = np.inf
     nearest = np.min(distance, axis=1) if attractors.shape[0] else np.zeros(0)
     lone = 1.0 + np.linalg.norm(attractors, axis=1)
     radii: FloatArray = share * np.where(np.isfinite(nearest), nearest, lone)
+    if saddles is not None and saddles.shape[0] and attractors.shape[0]:
+        to_saddle = np.min(np.linalg.norm(attractors[:, None] - saddles[None], axis=2), axis=1)
+        radii = np.minimum(radii, 0.5 * to_saddle)
     return radii
 
 

@@ -24,6 +24,7 @@ from ..fixedpoints.result import FixedPoints, concatenate, near_any
 from ..fixedpoints.search import find_fixed_points, resolve_system
 from ..fixedpoints.systems import VelocitySystem
 from ..networks.esn import ESN
+from ..networks.maps import MapNetwork
 from ..networks.rnn import RNN
 from .boundaries import Basins, Brackets, bisect, direct_crossings, track
 from .branches import branch_starts, either_side
@@ -33,7 +34,7 @@ from .flow import REST_SPEED, FloatArray, Flow, close_pairs, distances, settling
 from .graph import Skeleton
 from .limit_cycles import SAMPLES
 
-System = ESN | RNN | VelocitySystem
+System = ESN | MapNetwork | VelocitySystem
 
 
 @dataclass(frozen=True)
@@ -107,8 +108,9 @@ class _Work:
         if len(more):
             self.found = concatenate([self.found, more], self.options.tol_unique)
 
-    def basins(self) -> Basins:
-        """Free runs told apart by the attractors known now: each at any of its states."""
+    def basins(self, saddles: FloatArray | None = None) -> Basins:
+        """Free runs told apart by the attractors known now: each at any of its states
+        (`saddles`: settling radii kept short of them, for runs that start beside them)."""
         centres = np.vstack([self.attractors[:0], *self.orbits])
         owner = np.repeat(np.arange(len(self.orbits)), [o.shape[0] for o in self.orbits])
         return Basins(
@@ -116,7 +118,7 @@ class _Work:
             self.attractors,
             centres,
             owner.astype(np.intp),
-            settling_radii(centres, self.options.radius, owner.astype(np.intp)),
+            settling_radii(centres, self.options.radius, owner.astype(np.intp), saddles),
             self.options.max_steps,
         )
 
@@ -157,7 +159,8 @@ def skeleton(
     - n_jobs: threads (None: the cores this process may use); results do not depend on it.
     - tol_q, tol_unique: as in `find_fixed_points` (fixed points only: q <= tol_q).
     - radius: a free run has settled at an attractor once within `radius` times the
-      distance from that attractor to the nearest other one.
+      distance from that attractor to the nearest other one (for the 1-saddles' branches,
+      also within half its distance to the nearest of those saddles).
     - max_steps: the longest free run, in the system's own steps (an ESN's Euler steps).
     - samples: interior points of each segment between two attractors whose runs tell
       whether it passes directly from one basin to the other.
@@ -624,7 +627,9 @@ def _run_branches(work: _Work) -> NDArray[np.intp]:
         return np.zeros((0, 3), dtype=np.intp)
     starts = branch_starts(fps, one, work.attractors, work.options.branch)
     for _ in range(_MAX_DISCOVERY_ROUNDS):
-        basins = work.basins()
+        # a branch starts beside its saddle: a memory's settling ball must not hold the
+        # saddle, or a branch that leaves for another memory is counted at once
+        basins = work.basins(fps.points[one])
         rest = REST_SPEED * np.sqrt(starts.shape[1])
         settled = basins.settle(starts, rest)
         resting = settled.ends[(settled.label < 0) & (settled.speed <= rest)]

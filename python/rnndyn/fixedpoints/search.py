@@ -18,7 +18,7 @@ from .. import _core
 from .._executor import ExecutorChoice, check_executor, map_jobs, pool_size
 from .._validation import as_array, as_choice, as_float, as_int, as_jobs
 from ..networks.esn import ESN
-from ..networks.rnn import RNN
+from ..networks.maps import MapNetwork
 from .linearization import (
     CoreSystem,
     FloatArray,
@@ -48,7 +48,7 @@ Eigenvalues = Literal["auto", "full"] | int
 
 
 def find_fixed_points(
-    system: ESN | RNN | VelocitySystem,
+    system: ESN | MapNetwork | VelocitySystem,
     initial_states: ArrayLike,
     inputs: ArrayLike | None = None,
     method: Method = "newton",
@@ -68,9 +68,10 @@ def find_fixed_points(
 ) -> FixedPoints:
     """Minimise q(x) = ½|F(x)|² from each initial state and classify what it finds.
 
-    - system: an ESN (its closed loop at the constant `inputs` (I,), zeros if None), an RNN
-      (its fixed-point residual G(h) = φ(Wh + Bu + b) - h), or any object with `velocity(x)`
-      (N,) → (N,) and `jacobian(x)` → (N, N) (e.g. a FunctionSystem), minimised in Python.
+    - system: an ESN (its closed loop at the constant `inputs` (I,), zeros if None), a map
+      network (an RNN, GRU or LSTM: its fixed-point residual G(s) = f(s, u) - s), or any
+      object with `velocity(x)` (N,) → (N,) and `jacobian(x)` → (N, N) (e.g. a
+      FunctionSystem), minimised in Python.
     - initial_states: (K, N) starting states, e.g. from `sample_states` (a state given more
       than once is searched once, and counts once for each time it is given).
     - method: "newton" (the default: Newton on F with GMRES steps and a dogleg trust region;
@@ -242,13 +243,13 @@ class _Target:
     """The system searched: its N (None if it does not say), its C++ system (None for a
     Python system, minimised in Python) and its time kind (a flow or a map)."""
 
-    system: ESN | RNN | VelocitySystem
+    system: ESN | MapNetwork | VelocitySystem
     size: int | None
     core: CoreSystem | None
     time: TimeKind
 
     @classmethod
-    def of(cls, system: ESN | RNN | VelocitySystem, inputs: ArrayLike | None) -> _Target:
+    def of(cls, system: ESN | MapNetwork | VelocitySystem, inputs: ArrayLike | None) -> _Target:
         """The target for `system` at the constant `inputs`."""
         size, core, discrete_time = resolve_system(system, inputs)
         return cls(system, size, core, time_kind(discrete_time))
@@ -274,23 +275,23 @@ class _Target:
 
 
 def resolve_system(
-    system: ESN | RNN | VelocitySystem, inputs: ArrayLike | None
+    system: ESN | MapNetwork | VelocitySystem, inputs: ArrayLike | None
 ) -> tuple[int | None, CoreSystem | None, bool]:
     """(N or None if the system does not say, the C++ system or None for the Python path,
     discrete time?)."""
     if isinstance(system, ESN):
         return system.size, system.core_system(inputs), False
-    if isinstance(system, RNN):
+    if isinstance(system, MapNetwork):
         return system.size, system.core_system(inputs), True
     if isinstance(system, VelocitySystem):
         if inputs is not None:
-            raise ValueError("inputs apply to an ESN or RNN; a generic system has none")
+            raise ValueError("inputs apply to an ESN or a map network; a generic system has none")
         probe = getattr(system, "size", None)
         discrete = bool(getattr(system, "discrete_time", False))
         return (int(probe) if isinstance(probe, int) else None), None, discrete
     raise TypeError(
-        "system must be an ESN, an RNN or an object with velocity(x) and jacobian(x), got "
-        f"{type(system).__name__}"
+        "system must be an ESN, an RNN, GRU or LSTM, or an object with velocity(x) and "
+        f"jacobian(x), got {type(system).__name__}"
     )
 
 
@@ -329,7 +330,7 @@ class _Batch:
     `find_fixed_points`, picklable so that a process or cluster executor can run it (the C++
     system and options are rebuilt there)."""
 
-    system: ESN | RNN | VelocitySystem
+    system: ESN | MapNetwork | VelocitySystem
     inputs: ArrayLike | None
     starts: FloatArray
     method: str
@@ -342,7 +343,7 @@ class _Batch:
     @classmethod
     def of(
         cls,
-        system: ESN | RNN | VelocitySystem,
+        system: ESN | MapNetwork | VelocitySystem,
         inputs: ArrayLike | None,
         starts: FloatArray,
         settings: _Settings,

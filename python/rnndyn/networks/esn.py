@@ -16,7 +16,7 @@ from .._io import load_archive, save_archive
 from .._progress import chunks
 from .._validation import as_array, as_choice, as_dtype, as_float, as_int, as_jobs, as_rng
 from ..errors import DivergenceError
-from .activations import ACTIVATIONS, Activation, activation_functions
+from .activations import RATE_ACTIVATIONS, Activation, activation_functions
 from .spectral import spectral_radius as _spectral_radius
 
 
@@ -301,7 +301,7 @@ class ESN:
                 self._weights[weight.name] = weight.checked(value, self._sizes, self._dtype)
         self.dt = as_float("dt", dt, positive=True)
         self.tau = _as_tau(tau, self.size)
-        self.activation = as_choice("activation", activation, ACTIVATIONS)
+        self.activation = as_choice("activation", activation, RATE_ACTIVATIONS)
 
     def _settings(self) -> dict[str, Any]:
         """Everything but the weights: τ (a copy, if one per unit), dt, activation, dtype."""

@@ -10,22 +10,22 @@ from numpy.typing import ArrayLike, NDArray
 from .. import _core
 from .._validation import as_array, as_choice
 from .activations import ACTIVATIONS, Activation, activation_functions
+from .maps import MapNetwork
 
 if TYPE_CHECKING:
     import torch
 
 
-class RNN:
+class RNN(MapNetwork):
     """A discrete-time vanilla RNN h' = φ(W h + B u + b) (docs/mathematics.md, Stability).
 
-    recurrent: W (N, N); input: B (N, I) or None; bias: b (N,) or None; activation: "tanh" or
-    "logistic". Its fixed points at a constant input u are the zeros of G(h) = φ(Wh + Bu + b) - h,
-    and a point is stable when every eigenvalue of the map's Jacobian diag(φ') W lies inside the
-    unit circle (equivalently `|λ + 1| < 1` for the eigenvalues λ of J_G = diag(φ') W - I,
-    which `find_fixed_points` reports).
+    recurrent: W (N, N); input: B (N, I) or None; bias: b (N,) or None; activation: "tanh",
+    "logistic" or "relu" (piecewise linear: within each region, where the same units are
+    active, the map is affine and Newton's method exact). Its fixed points at a constant input
+    u are the zeros of G(h) = φ(Wh + Bu + b) - h, and a point is stable when every eigenvalue
+    of the map's Jacobian diag(φ') W lies inside the unit circle (equivalently `|λ + 1| < 1`
+    for the eigenvalues λ of J_G = diag(φ') W - I, which `find_fixed_points` reports).
     """
-
-    discrete_time = True
 
     def __init__(
         self,
@@ -44,8 +44,9 @@ class RNN:
 
     @classmethod
     def from_torch(cls, module: torch.nn.RNN | torch.nn.RNNCell) -> RNN:
-        """The RNN of a trained one-layer tanh `torch.nn.RNN` (or `RNNCell`): W = weight_hh,
-        B = weight_ih, b = bias_ih + bias_hh, in float64 (see `rnndyn.networks.from_torch`)."""
+        """The RNN of a trained one-layer `torch.nn.RNN` (or `RNNCell`), tanh or relu:
+        W = weight_hh, B = weight_ih, b = bias_ih + bias_hh, in float64 (see
+        `rnndyn.networks.from_torch`)."""
         from .from_torch import rnn_from_torch
 
         return rnn_from_torch(module)
@@ -55,14 +56,14 @@ class RNN:
         """Number of units N."""
         return int(self.recurrent.shape[0])
 
+    @property
+    def input_size(self) -> int:
+        """Number of inputs I."""
+        return int(self.input.shape[1])
+
     def offset(self, inputs: ArrayLike | None = None) -> NDArray[np.float64]:
         """B u + b (N,) at a constant input u (I,) (zeros if None)."""
-        u = (
-            np.zeros(self.input.shape[1])
-            if inputs is None
-            else as_array("inputs", inputs, (self.input.shape[1],))
-        )
-        return self.input @ u + (0.0 if self.bias is None else self.bias)
+        return self.input @ self.constant_input(inputs) + (0.0 if self.bias is None else self.bias)
 
     def core_system(self, inputs: ArrayLike | None = None) -> _core.DiscreteSystem:
         """The C++ system G(h) at a constant input."""

@@ -25,11 +25,11 @@ if TYPE_CHECKING:
 
     from ..fixedpoints.systems import VelocitySystem
     from ..networks.esn import ESN
-    from ..networks.rnn import RNN
+    from ..networks.maps import MapNetwork
 
 
 def speed_landscape(
-    system: ESN | RNN | VelocitySystem,
+    system: ESN | MapNetwork | VelocitySystem,
     xlim: ArrayLike,
     ylim: ArrayLike,
     fixed_points: FixedPoints | None = None,
@@ -43,8 +43,9 @@ def speed_landscape(
     `resolution` × `resolution` points, the flow as streamlines, and the fixed points.
     Returns the axes.
 
-    - system: an ESN or RNN (F evaluated in batches by the core, at the constant `inputs`),
-      or any object with `velocity(x)` (N,) → (N,), e.g. a FunctionSystem (point by point).
+    - system: an ESN or a map network (F evaluated in batches by the core, at the constant
+      `inputs`), or any object with `velocity(x)` (N,) → (N,), e.g. a FunctionSystem (point
+      by point).
     - xlim, ylim: (low, high) ranges of the plane's coordinates (a, b).
     - plane: None for a 2-D system, where (a, b) = x; for an N-D system (origin (N,),
       basis (2, N)) or a fitted PCA (its mean and first two axes) defines the slice
@@ -93,7 +94,7 @@ def _as_limits(name: str, value: ArrayLike) -> NDArray[np.float64]:
 
 
 def _plane(
-    system: ESN | RNN | VelocitySystem, plane: PCA | tuple[ArrayLike, ArrayLike] | None
+    system: ESN | MapNetwork | VelocitySystem, plane: PCA | tuple[ArrayLike, ArrayLike] | None
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], list[str]]:
     """(origin (N,), basis (2, N), axis labels) of the slice to draw."""
     size = getattr(system, "size", None)
@@ -123,7 +124,7 @@ def _plane(
 
 
 def _batched_velocity(
-    system: ESN | RNN | VelocitySystem, inputs: ArrayLike | None
+    system: ESN | MapNetwork | VelocitySystem, inputs: ArrayLike | None
 ) -> Callable[[NDArray[np.float64]], NDArray[np.float64]]:
     """states (K, N) → F (K, N) for the system."""
     if hasattr(system, "core_system"):  # ESN, RNN: one batched call into the core

@@ -17,7 +17,7 @@ from ..dynamics.graph import Skeleton
 from ..fixedpoints.result import FixedPoints
 from ..fixedpoints.systems import VelocitySystem
 from ..networks.esn import ESN
-from ..networks.rnn import RNN
+from ..networks.maps import MapNetwork
 from ._common import (
     STABILITY_COLOURS,
     STABILITY_NAMES,
@@ -45,7 +45,7 @@ def phase_portrait(
     legend: bool = True,
     title: str | None = None,
     skeleton: Skeleton | None = None,
-    system: ESN | RNN | VelocitySystem | None = None,
+    system: ESN | MapNetwork | VelocitySystem | None = None,
     inputs: ArrayLike | None = None,
     cycles: Cycles | None = None,
 ) -> Axes:
@@ -112,7 +112,7 @@ def _segment_length(pca: PCA, segment_length: float | None) -> float:
 def _draw_branches(
     ax: Axes,
     skeleton: Skeleton | None,
-    system: ESN | RNN | VelocitySystem | None,
+    system: ESN | MapNetwork | VelocitySystem | None,
     inputs: ArrayLike | None,
     project: Callable[[np.ndarray], NDArray[np.float64]],
 ) -> None:
