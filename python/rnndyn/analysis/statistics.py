@@ -1,4 +1,4 @@
-"""Statistics over networks (DESIGN.md, "Statistics of the study"): a claim about a kind of
+"""Statistics over networks (README, "Claims over networks"): a claim about a kind of
 network is measured on K seeded networks, summarised by a statistic over them with a 90 %
 interval from a percentile bootstrap over networks, and judged by one rule.
 
