@@ -3,6 +3,8 @@ network, its summary over networks and its verdict."""
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 from rnndyn.app.claims import claims, noise_sensitivity, over_networks
@@ -111,3 +113,15 @@ def test_figure9_over_networks_raw_and_relative():
 def test_noise_sensitivity_is_the_mean_log_error():
     assert noise_sensitivity([0.01, 1.0, 100.0]) == pytest.approx(0.0)
     assert noise_sensitivity([10.0]) == pytest.approx(1.0)
+
+
+def test_a_diverged_noisy_network_is_the_most_sensitive():
+    networks = copy.deepcopy(NETWORKS)
+    for measured in networks[:2]:  # most trials of the strongest noise diverged
+        measured["9"]["median_mse"]["tanh, transferred from 3 bits"][-1] = np.inf
+    transferred = over_networks(networks, seed=0)["9"]["tanh, transferred from 3 bits"]
+    assert transferred["median_mse"]["median"][-1] == np.inf
+    assert transferred["relative_mse"]["lo"][-1] == pytest.approx(0.4 * 3 / (0.04 * 3 / 2))
+    assert transferred["relative_mse"]["hi"][-1] == np.inf
+    noise = claims(networks, seed=0)[-1]
+    assert noise["estimate"] == 1.0 and noise["verdict"] == "supported"

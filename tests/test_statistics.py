@@ -50,6 +50,17 @@ def test_the_interval_holds_the_estimate(k):
             assert lo <= summary.estimate <= hi
 
 
+def test_a_diverged_network_counts_as_the_largest_value():
+    # one network of three diverged (infinite error): the median is the middle network's, the
+    # interval runs from the smallest to infinity, without NaN from interpolation
+    summary = Bootstrap(seed=0).of([1.0, np.inf, 2.0])
+    assert summary.estimate == 2.0 and summary.interval == (1.0, np.inf)
+    estimate, lo, hi = Bootstrap(seed=0).of_curves([[1.0, np.inf], [2.0, np.inf], [3.0, 4.0]])
+    np.testing.assert_array_equal(estimate, [2.0, np.inf])
+    np.testing.assert_array_equal(lo, [1.0, 4.0])
+    np.testing.assert_array_equal(hi, [3.0, np.inf])
+
+
 def test_the_bootstrap_is_deterministic_for_a_seed():
     values = np.random.default_rng(3).normal(size=9)
     assert Bootstrap(seed=5).of(values) == Bootstrap(seed=5).of(values)
@@ -92,8 +103,10 @@ def test_bad_input_is_named():
         Bootstrap().of([])
     with pytest.raises(ValueError, match="values must be 1-D"):
         Bootstrap().of([[1.0, 2.0]])
-    with pytest.raises(ValueError, match="values must be finite"):
+    with pytest.raises(ValueError, match="values must be numbers or \\+inf, not NaN"):
         Bootstrap().of([1.0, np.nan])
+    with pytest.raises(ValueError, match="curves must be numbers or \\+inf"):
+        Bootstrap().of_curves([[1.0], [-np.inf]])
     with pytest.raises(TypeError, match="values must be numbers"):
         Bootstrap().of(["a", "b"])
     with pytest.raises(ValueError, match="curves must be 2-D"):

@@ -4,8 +4,10 @@ interval from a percentile bootstrap over networks, and judged by one rule.
 
 The bootstrap: draw `resamples` samples of K networks with replacement (from a generator
 seeded by `seed`, so the interval is the same on every run), take the statistic of each, and
-return the (1 - level)/2 and (1 + level)/2 quantiles of those statistics. The networks are the
-unit resampled: trials within a network are summarised first, by the caller.
+return the (1 - level)/2 and (1 + level)/2 quantiles of those statistics, each rounded outwards
+to one of them (no interpolation: the interval's ends are statistics of resamples, and an
+infinite value, a test error where the noisy network diverged, stays usable). The networks are
+the unit resampled: trials within a network are summarised first, by the caller.
 
 The verdict: a claim says that a statistic lies on one side ("above" or "below") of a
 threshold. It is "supported" when the whole interval lies strictly on that side, "not
@@ -80,7 +82,8 @@ class Bootstrap:
         rng = np.random.default_rng(self.seed)
         picks = rng.integers(0, len(values), size=(self.resamples, len(values)))
         resampled = reduce(values[picks], axis=1)  # (resamples, L)
-        lo, hi = np.quantile(resampled, [(1 - self.level) / 2, (1 + self.level) / 2], axis=0)
+        lo = np.quantile(resampled, (1 - self.level) / 2, axis=0, method="lower")
+        hi = np.quantile(resampled, (1 + self.level) / 2, axis=0, method="higher")
         return reduce(values, axis=0), lo, hi
 
 
@@ -102,14 +105,14 @@ def verdict(interval: tuple[float, float], threshold: float, side: Side) -> Verd
 
 
 def _values(values: ArrayLike, name: str, ndim: int) -> np.ndarray:
-    """`values` as a float array of `ndim` dimensions with at least one network (row), all
-    finite; ValueError naming `name` otherwise."""
+    """`values` as a float array of `ndim` dimensions with at least one network (row), none
+    NaN (+inf is a measurement: a diverged run's error); ValueError naming `name` otherwise."""
     try:
         array = np.asarray(values, dtype=float)
     except (TypeError, ValueError) as error:
         raise TypeError(f"{name} must be numbers, got {values!r}") from error
     if array.ndim != ndim or len(array) == 0 or array.size == 0:
         raise ValueError(f"{name} must be {ndim}-D with at least one network, got {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must be finite, got {array!r}")
+    if np.any(np.isnan(array)) or np.any(array == -np.inf):
+        raise ValueError(f"{name} must be numbers or +inf, not NaN or -inf, got {array!r}")
     return array
