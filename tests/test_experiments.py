@@ -21,7 +21,13 @@ from rnndyn.analysis.statistics import verdict  # noqa: E402
 from rnndyn.app.claims import claims  # noqa: E402
 from rnndyn.app.cli import main  # noqa: E402
 from rnndyn.app.networks import NetworkJob, measure_network  # noqa: E402
-from rnndyn.app.study import FIGURES, QUICK, Scale, Study  # noqa: E402
+from rnndyn.app.study import (  # noqa: E402
+    FIGURES,
+    QUICK,
+    Scale,
+    Study,
+    robustness_over_networks,
+)
 
 TINY = Scale(
     "tiny",
@@ -212,6 +218,8 @@ def test_figure9_over_networks_raw_and_relative(study: Study):
         np.testing.assert_allclose(relative["median"], np.median(mse / baseline, axis=0))
         assert len(relative["lo"]) == TINY.noise_levels
         assert np.all(np.array(relative["lo"]) <= np.array(relative["hi"]))
+    with Image.open(study.out / "fig9_robustness_over_networks.png") as image:
+        assert min(image.size) > 300
     assert set(study.results["figures"]["8"]["over_networks"]) == {
         "from scratch",
         "transferred from 3 bits",
@@ -247,3 +255,17 @@ def test_bad_network_counts(tmp_path):
     with pytest.raises(TypeError, match="executor must be None, 'processes'"):
         Study(tmp_path, TINY, log=None, executor="dask")
     assert main(["reproduce", "--figure", "9", "--networks", "0", "--out", str(tmp_path)]) == 2
+
+
+def test_figure9_over_networks_draws_medians_and_bands():
+    curve = {"median": [1.0, 2.0, 8.0], "lo": [0.5, 1.0, 4.0], "hi": [2.0, 4.0, np.inf]}
+    relative = {key: [v / 2 for v in values] for key, values in curve.items()}
+    fig = robustness_over_networks(
+        [1e-3, 1e-2, 1e-1], {"tanh": {"median_mse": curve, "relative_mse": relative}}, 3
+    )
+    raw, scaled = fig.axes
+    np.testing.assert_array_equal(raw.lines[0].get_ydata(), curve["median"])
+    np.testing.assert_array_equal(scaled.lines[0].get_ydata(), relative["median"])
+    assert len(raw.collections) == len(scaled.collections) == 1  # the interval's band
+    assert raw.get_yscale() == "log" and scaled.get_ylabel() == "test MSE / noise-free MSE"
+    assert "median over 3 networks" in fig.get_suptitle()

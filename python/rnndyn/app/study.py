@@ -432,6 +432,10 @@ class Study:
         self.results["networks"]["measures"] = networks
         for figure, summary in over_networks(networks, self.seed).items():
             self.results["figures"][figure]["over_networks"] = summary
+        if "9" in self.results["figures"] and 9 in figures:
+            nine = self.results["figures"]["9"]
+            fig = robustness_over_networks(nine["eta"], nine["over_networks"], self.networks)
+            self._save(fig, "fig9_robustness_over_networks.png")
         self.results["claims"] = claims(networks, self.seed)
         self.log(f"{self.networks} networks done in {seconds:.0f} s")
         self._write()
@@ -445,6 +449,34 @@ class Study:
         from ..plot._common import pyplot
 
         pyplot().close(root)
+
+
+def robustness_over_networks(
+    eta: ArrayLike, curves: dict[str, dict[str, Any]], networks: int
+) -> Figure:
+    """Figure 9 over `networks` networks per condition: for each condition, the median over
+    networks of its median test MSE against η (L,), with the 90 % interval as a band; left
+    raw, right relative to each network's noise-free MSE. curves: name -> {"median_mse",
+    "relative_mse"}, each {"median", "lo", "hi"} (L,), as `claims.over_networks` gives."""
+    from ..plot._common import figure_for
+
+    fig = figure_for(None, (12, 4.5))
+    axes = fig.subplots(1, 2)
+    levels = np.asarray(eta, dtype=float)
+    for ax, kind, label in zip(
+        axes, ("median_mse", "relative_mse"), ("test MSE", "test MSE / noise-free MSE"), strict=True
+    ):
+        for name, curve in curves.items():
+            line = ax.plot(levels, curve[kind]["median"], marker="o", ms=3, label=name)[0]
+            band = (curve[kind]["lo"], curve[kind]["hi"])
+            ax.fill_between(levels, *band, color=line.get_color(), alpha=0.2, lw=0)
+        ax.set(xscale="log", yscale="log", xlabel="η", ylabel=label)
+    axes[0].legend(fontsize="small")
+    fig.suptitle(
+        f"4-bit flip-flop, noise in W_r: median over {networks} networks per condition "
+        "and its 90 % interval (bootstrap over networks)"
+    )
+    return fig
 
 
 def _from_state(net: ESN, state: np.ndarray, steps: int) -> RunResult:
