@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import rnndyn as rd
 from rnndyn.app.cli import main
 
@@ -169,3 +170,16 @@ def test_flipflop_command_trains_the_default_length_for_its_bits(tmp_path, capsy
         summary = json.loads(capsys.readouterr().out)
         assert summary["train_steps"] == steps
         assert rd.TrainingHistory.load(out / "history.npz").errors.shape == (steps, bits)
+
+
+@pytest.mark.parametrize(
+    ("options", "networks"),
+    [(["--quick"], 3), ([], 10), (["--quick", "--networks", "5"], 5), (["--networks", "1"], 1)],
+)
+def test_reproduce_takes_k_networks_per_condition(tmp_path, capsys, monkeypatch, options, networks):
+    from rnndyn.app.study import Study
+
+    # the study's own run is tested in test_experiments; here, the K it is given
+    monkeypatch.setattr(Study, "run", lambda self, figures: {"networks": self.networks})
+    assert main(["reproduce", *options, "--out", str(tmp_path)]) == 0
+    assert json.loads(capsys.readouterr().out) == {"networks": networks}

@@ -1,6 +1,6 @@
 """What the study measures on trained networks: fixed points over training, robustness to
 weight noise, transfer to more bits, the memories' geometry, PCA, Lyapunov exponents and the
-readout's spectra."""
+readout's spectra; statistics over networks."""
 
 from .evolution import Evolution, fixed_point_evolution
 from .geometry import MemoryGeometry, memory_geometry
@@ -8,12 +8,15 @@ from .lyapunov import lyapunov_exponents
 from .pca import PCA
 from .robustness import RobustnessResult, noise_robustness
 from .spectra import readout_spectra
+from .statistics import Bootstrap, OverNetworks, verdict
 from .transfer import grow, transfer
 
 __all__ = [
     "PCA",
+    "Bootstrap",
     "Evolution",
     "MemoryGeometry",
+    "OverNetworks",
     "RobustnessResult",
     "fixed_point_evolution",
     "grow",
@@ -22,4 +25,5 @@ __all__ = [
     "noise_robustness",
     "readout_spectra",
     "transfer",
+    "verdict",
 ]

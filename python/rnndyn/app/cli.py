@@ -14,7 +14,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -105,6 +105,7 @@ def reproduce(args: argparse.Namespace) -> dict[str, Any]:
     from .study import FIGURES, FULL, QUICK, Study
 
     figures = FIGURES if args.figure == "all" else (int(args.figure),)
+    networks = args.networks if args.networks is not None else 3 if args.quick else 10
     study = Study(
         _folder(args.out),
         QUICK if args.quick else FULL,
@@ -112,6 +113,7 @@ def reproduce(args: argparse.Namespace) -> dict[str, Any]:
         n_jobs=args.n_jobs,
         progress=args.progress,
         log=lambda message: print(message, file=sys.stderr, flush=True),
+        networks=networks,
     )
     return study.run(figures)
 
@@ -270,6 +272,28 @@ def _skeleton_option(sub: argparse.ArgumentParser) -> None:
     )
 
 
+def _reproduce_parser(
+    again: argparse.ArgumentParser, common: Callable[[argparse.ArgumentParser, str], None]
+) -> None:
+    """The options of `rnndyn reproduce`; `common` adds --seed, --out and the like."""
+    again.add_argument("--figure", choices=["2", "5", "6", "7", "8", "9", "all"], default="all")
+    again.add_argument(
+        "--quick",
+        action="store_true",
+        help="smaller searches and sweeps: minutes instead of the full sizes",
+    )
+    again.add_argument(
+        "--networks",
+        type=int,
+        default=None,
+        metavar="K",
+        help="seeded networks per condition for the claims of figures 6-9 (default: 3 with "
+        "--quick, else 10)",
+    )
+    common(again, "figures")
+    again.set_defaults(run=reproduce)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rnndyn", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -314,14 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     flip.set_defaults(run=flipflop)
 
     again = commands.add_parser("reproduce", help="the paper's figures 2 and 5-9")
-    again.add_argument("--figure", choices=["2", "5", "6", "7", "8", "9", "all"], default="all")
-    again.add_argument(
-        "--quick",
-        action="store_true",
-        help="smaller searches and sweeps: minutes instead of the full sizes",
-    )
-    common(again, "figures")
-    again.set_defaults(run=reproduce)
+    _reproduce_parser(again, common)
 
     fixed = commands.add_parser("fixed-points", help="analyse a saved network (.npz)")
     fixed.add_argument("network", help="a network saved by ESN.save or `rnndyn flipflop`")

@@ -1,6 +1,8 @@
 """The paper's figures 2 and 5-9 as one study: `Study.run` trains what the chosen figures need
 (networks are shared between figures), analyses it, saves one PNG per figure (and figure 7's
-animation) and records each figure's measurements and wall time in `results.json`."""
+animation) and records each figure's measurements and wall time in `results.json`; figures
+6-9 are also measured on K seeded networks per condition, which give the `claims` of
+results.json (see claims.py)."""
 
 from __future__ import annotations
 
@@ -14,10 +16,13 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ..analysis.evolution import fixed_point_evolution
+from .._executor import ExecutorChoice, check_executor, map_jobs
+from .._store import JobStore
+from .._validation import as_int
+from ..analysis.evolution import Evolution, fixed_point_evolution
 from ..analysis.geometry import memory_geometry
 from ..analysis.pca import PCA
-from ..analysis.robustness import noise_robustness
+from ..analysis.robustness import RobustnessResult, noise_robustness
 from ..analysis.transfer import transfer
 from ..dynamics import skeletonize
 from ..dynamics.graph import Skeleton
@@ -27,6 +32,8 @@ from ..fixedpoints.starts import flipflop_starts, states_with_outputs
 from ..fixedpoints.systems import FunctionSystem
 from ..networks.esn import ESN, RunResult
 from ..tasks import FlipFlop
+from .claims import claims, over_networks
+from .networks import MEASURED, NetworkJob, measure, measure_network
 from .recipes import TABLE1, Table1, TrainedFlipFlop, train_flipflop
 from .reports import describe_skeleton
 
@@ -87,6 +94,10 @@ QUICK = Scale(
 class Study:
     """The figures of the paper for one seed at one `scale`, written to `out`.
 
+    networks: K, the networks per condition that figures 6-9's claims are judged on: seeds
+        `seed` .. `seed` + K - 1 (the figures draw the first); each other seed's network is a
+        job (`networks.measure_network`) run where `executor` says (None: here, "processes",
+        or a concurrent.futures.Executor such as a Dask client's `get_executor()`).
     n_jobs: threads for the fixed-point searches. progress: progress bars on long steps.
     The sweeps' finished jobs (figure 7's snapshot searches, figure 9's noise levels) are
     kept in `out`/jobs, so a study run again in the same folder (or resumed after Ctrl-C)
@@ -101,10 +112,14 @@ class Study:
         n_jobs: int = 2,
         progress: bool = False,
         log: Callable[[str], None] | None = print,
+        networks: int = 3,
+        executor: ExecutorChoice = None,
     ) -> None:
         self.out = Path(out)
         self.jobs = self.out / "jobs"  # see noise_robustness's `out`
         self.scale, self.seed, self.n_jobs, self.progress = scale, seed, n_jobs, progress
+        self.networks = as_int("networks", networks, minimum=1)
+        self.executor = check_executor(executor)
         self.log = log or (lambda message: None)
         self.results: dict[str, Any] = {"scale": scale.name, "seed": seed, "figures": {}}
         self._cache: dict[Hashable, object] = {}
@@ -186,6 +201,53 @@ class Study:
 
         return self._cached(("skeleton", key), make)
 
+    def evolution(self) -> Evolution:
+        """Figure 7's fixed points of the 3-bit network over training, at `evolution_steps`."""
+
+        def make() -> Evolution:
+            s = self.scale
+            run = self.trained(3)
+            indices = np.searchsorted(run.history.snapshot_steps, s.evolution_steps)
+            indices = np.unique(np.minimum(indices, len(run.history.snapshot_steps) - 1))
+            return fixed_point_evolution(
+                run.net,
+                run.history,
+                self.starts(run.net, s.evolution_states),
+                snapshots=indices,
+                n_jobs=self.n_jobs,
+                progress=self.progress,
+                max_iter=s.evolution_max_iter,
+                out=self.jobs,
+            )
+
+        return self._cached("evolution", make)
+
+    def robustness(self) -> dict[str, RobustnessResult]:
+        """Figure 9's test errors of the 4-bit networks under Gaussian noise in W_r, by name."""
+
+        def make() -> dict[str, RobustnessResult]:
+            s = self.scale
+            networks = {  # in the order figure 9 draws them
+                "tanh": self.trained(4),
+                "logistic": self.trained(4, "logistic"),
+                "tanh, transferred from 3 bits": self.transferred(),
+            }
+            return {
+                name: noise_robustness(
+                    run.net,
+                    FlipFlop(4, seed=self.seed + 2),
+                    eta=np.logspace(-4, 0, s.noise_levels),
+                    trials=s.noise_trials,
+                    steps=s.noise_steps,
+                    seed=self.seed,
+                    progress=self.progress,
+                    out=self.jobs,
+                )
+                for name, run in networks.items()
+            }
+
+        return self._cached("robustness", make)
+
     def _search_starts(self, net: ESN, extra_starts: ArrayLike | None) -> np.ndarray:
         """`starts` of `net`, with `extra_starts` (K, N) below them if given."""
         starts = self.starts(net)
@@ -260,21 +322,8 @@ class Study:
         """Fixed points over training, from one set of initial states, and an animation."""
         from .. import plot
 
-        s = self.scale
-        run = self.trained(3)
-        net = run.net
-        indices = np.searchsorted(run.history.snapshot_steps, s.evolution_steps)
-        indices = np.unique(np.minimum(indices, len(run.history.snapshot_steps) - 1))
-        evolution = fixed_point_evolution(
-            net,
-            run.history,
-            self.starts(net, s.evolution_states),
-            snapshots=indices,
-            n_jobs=self.n_jobs,
-            progress=self.progress,
-            max_iter=s.evolution_max_iter,
-            out=self.jobs,
-        )
+        net = self.trained(3).net
+        evolution = self.evolution()
         pca = self._cached("pca 3", lambda: PCA(3).fit(self.tour(net).states))
         fig = plot.evolution(evolution, pca=pca)
         self._save(fig, "fig7_evolution.png")
@@ -328,33 +377,14 @@ class Study:
         """Test error of 4-bit networks under Gaussian noise in W_r."""
         from .. import plot
 
-        s = self.scale
-        eta = np.logspace(-4, 0, s.noise_levels)
-        networks = {
-            "tanh": self.trained(4),
-            "logistic": self.trained(4, "logistic"),
-            "tanh, transferred from 3 bits": self.transferred(),
-        }
-        results = {
-            name: noise_robustness(
-                run.net,
-                FlipFlop(4, seed=self.seed + 2),
-                eta=eta,
-                trials=s.noise_trials,
-                steps=s.noise_steps,
-                seed=self.seed,
-                progress=self.progress,
-                out=self.jobs,
-            )
-            for name, run in networks.items()
-        }
+        results = self.robustness()
         ax = plot.robustness(results)
         ax.set_title("4-bit flip-flop: test error with Gaussian noise in W_r")
         self._save(ax.figure, "fig9_robustness.png")
         return {
             name: {"baseline_mse": r.baseline_mse, "median_mse": np.round(r.median_mse, 5).tolist()}
             for name, r in results.items()
-        } | {"eta": eta.tolist()}
+        } | {"eta": next(iter(results.values())).eta.tolist()}
 
     # -- running -----------------------------------------------------------------------------
     def run(self, figures: Iterable[int] = FIGURES) -> dict[str, Any]:
@@ -371,8 +401,47 @@ class Study:
             seconds = time.perf_counter() - started
             self.results["figures"][str(number)] = {"seconds": round(seconds, 1), **measures}
             self.log(f"figure {number} done in {seconds:.0f} s")
-            (self.out / "results.json").write_text(json.dumps(self.results, indent=2) + "\n")
+            self._write()
+        measured = tuple(number for number in figures if number in MEASURED)
+        if measured:
+            self._over_networks(measured)
         return self.results
+
+    def _over_networks(self, figures: tuple[int, ...]) -> None:
+        """Measure `figures` on the K networks per condition (this study's seed here, sharing
+        its networks and searches; the others as jobs) and record each network's numbers, the
+        claims and figures 8-9 over networks."""
+        self.log(f"figures {', '.join(map(str, figures))} on {self.networks} networks ...")
+        started = time.perf_counter()
+        jobs = [
+            NetworkJob(self.scale, self.seed + k, figures, str(self.out), self.n_jobs)
+            for k in range(1, self.networks)
+        ]
+        others = map_jobs(
+            measure_network,
+            jobs,
+            self.executor,
+            progress=self.progress,
+            desc="networks",
+            unit="network",
+            store=JobStore(self.jobs),
+        )
+        networks = [measure(self, figures), *others]
+        seconds = time.perf_counter() - started
+        self.results["networks"] = {"count": self.networks, "seconds": round(seconds, 1)}
+        self.results["networks"]["measures"] = networks
+        for figure, summary in over_networks(networks, self.seed).items():
+            self.results["figures"][figure]["over_networks"] = summary
+        if "9" in self.results["figures"] and 9 in figures:
+            nine = self.results["figures"]["9"]
+            fig = robustness_over_networks(nine["eta"], nine["over_networks"], self.networks)
+            self._save(fig, "fig9_robustness_over_networks.png")
+        self.results["claims"] = claims(networks, self.seed)
+        self.log(f"{self.networks} networks done in {seconds:.0f} s")
+        self._write()
+
+    def _write(self) -> None:
+        (self.out / "results.json").write_text(json.dumps(self.results, indent=2) + "\n")
 
     def _save(self, fig: Figure | SubFigure, name: str) -> None:
         root = fig.figure  # fig itself (an Axes' figure is typed as possibly a subfigure)
@@ -380,6 +449,34 @@ class Study:
         from ..plot._common import pyplot
 
         pyplot().close(root)
+
+
+def robustness_over_networks(
+    eta: ArrayLike, curves: dict[str, dict[str, Any]], networks: int
+) -> Figure:
+    """Figure 9 over `networks` networks per condition: for each condition, the median over
+    networks of its median test MSE against η (L,), with the 90 % interval as a band; left
+    raw, right relative to each network's noise-free MSE. curves: name -> {"median_mse",
+    "relative_mse"}, each {"median", "lo", "hi"} (L,), as `claims.over_networks` gives."""
+    from ..plot._common import figure_for
+
+    fig = figure_for(None, (12, 4.5))
+    axes = fig.subplots(1, 2)
+    levels = np.asarray(eta, dtype=float)
+    for ax, kind, label in zip(
+        axes, ("median_mse", "relative_mse"), ("test MSE", "test MSE / noise-free MSE"), strict=True
+    ):
+        for name, curve in curves.items():
+            line = ax.plot(levels, curve[kind]["median"], marker="o", ms=3, label=name)[0]
+            band = (curve[kind]["lo"], curve[kind]["hi"])
+            ax.fill_between(levels, *band, color=line.get_color(), alpha=0.2, lw=0)
+        ax.set(xscale="log", yscale="log", xlabel="η", ylabel=label)
+    axes[0].legend(fontsize="small")
+    fig.suptitle(
+        f"4-bit flip-flop, noise in W_r: median over {networks} networks per condition "
+        "and its 90 % interval (bootstrap over networks)"
+    )
+    return fig
 
 
 def _from_state(net: ESN, state: np.ndarray, steps: int) -> RunResult:
