@@ -120,20 +120,24 @@ def test_core_products_equal_the_reference(kind: str, layers: int) -> None:
     u = np.random.default_rng(4).normal(size=INPUTS)
     core = net.core_system(u)
     states, vectors = _states_and_vectors(net, 5)
-    for s, v, G, Jv, Jtv, gn in zip(
+    for s, v, G, Jv, Jtv, gn, hv in zip(
         states,
         vectors,
         core.velocity(states),
         core.jacobian_product(states, vectors),
         core.jacobian_transpose_product(states, vectors),
         core.hessian_product(states, vectors, exact=False),
+        core.hessian_product(states, vectors),
         strict=True,
     ):
-        velocity, J = reference.gated_velocity_and_jacobian(s, u, reference_layers(net), kind)
+        layers_ = reference_layers(net)
+        velocity, J = reference.gated_velocity_and_jacobian(s, u, layers_, kind)
         assert np.max(np.abs(G - velocity)) <= 1e-12
         assert np.max(np.abs(Jv - J @ v)) <= 1e-12
         assert np.max(np.abs(Jtv - J.T @ v)) <= 1e-12
         assert np.max(np.abs(gn - J.T @ (J @ v))) <= 1e-11
+        exact_hv = reference.gated_hessian_product(s, u, layers_, kind, v)
+        assert np.max(np.abs(hv - exact_hv)) <= 1e-11
 
 
 @pytest.mark.parametrize(("kind", "layers"), CASES)
