@@ -6,6 +6,8 @@ of the benchmarks. It favours readability over speed: P is updated as a full mat
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -196,11 +198,17 @@ def speed_gradient(
 
 
 # -- gated networks: one step of a layer and its Jacobians, dense, one state at a time ---------
-# (docs/mathematics.md, Gated networks; PyTorch's gate order: GRU r, z, n; LSTM i, f, g, o)
+# (docs/mathematics.md, Gated networks; PyTorch's gate order: GRU r, z, n; LSTM i, f, g, o;
+# a vanilla RNN layer's one "gate" is h' itself)
 
 # (weight_ih (GH, I), weight_hh (GH, H), bias_ih (GH,), bias_hh (GH,)) of one layer
 GatedLayer = tuple[
     NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]
+]
+FloatArray = NDArray[np.float64]
+# one layer's step: (state, input, layer) -> (next state, ∂/∂state, ∂/∂input)
+LayerStep = Callable[
+    [FloatArray, FloatArray, GatedLayer], tuple[FloatArray, FloatArray, FloatArray]
 ]
 
 
@@ -256,14 +264,40 @@ def lstm_layer(
     return np.concatenate([o * t, c_next]), step_s, through_gates(w_i)
 
 
+def rnn_layer(
+    h: NDArray[np.float64], x: NDArray[np.float64], layer: GatedLayer, nonlinearity: str = "tanh"
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """One vanilla RNN step h' = φ(W_ih x + b_ih + W_hh h + b_hh) from h (H,) with input x (I,),
+    φ = tanh or relu (slope 1 where the pre-activation is > 0, else 0): h' (H,),
+    ∂h'/∂h = diag(φ') W_hh (H, H) and ∂h'/∂x = diag(φ') W_ih (H, I)."""
+    w_i, w_h, b_i, b_h = layer
+    pre = w_i @ x + b_i + w_h @ h + b_h
+    if nonlinearity == "relu":
+        out, slope = np.maximum(pre, 0.0), (pre > 0).astype(np.float64)
+    else:
+        out = np.tanh(pre)
+        slope = 1 - out**2
+    return out, slope[:, None] * w_h, slope[:, None] * w_i
+
+
 def gated_velocity_and_jacobian(
-    state: NDArray[np.float64], u: NDArray[np.float64], layers: list[GatedLayer], kind: str
+    state: NDArray[np.float64],
+    u: NDArray[np.float64],
+    layers: list[GatedLayer],
+    kind: str,
+    nonlinearity: str = "tanh",
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """G(s) = f(s, u) - s (N,) and its Jacobian (N, N) for a stack of "gru" or "lstm" layers,
-    s stacking each layer's state; layer l's input is layer l-1's new h."""
-    step = gru_layer if kind == "gru" else lstm_layer
+    """G(s) = f(s, u) - s (N,) and its Jacobian (N, N) for a stack of "gru", "lstm" or "rnn"
+    layers (an RNN's φ: nonlinearity, "tanh" or "relu"), s stacking each layer's state; layer
+    l's input is layer l-1's new h."""
+    steps: dict[str, LayerStep] = {
+        "gru": gru_layer,
+        "lstm": lstm_layer,
+        "rnn": partial(rnn_layer, nonlinearity=nonlinearity),
+    }
+    step = steps[kind]
     width = len(state) // len(layers)
-    hidden = width if kind == "gru" else width // 2
+    hidden = width // 2 if kind == "lstm" else width
     nexts, blocks = [], np.zeros((state.size, state.size))
     x, dx = u, np.zeros((u.size, state.size))  # the layer's input and its derivative in s
     for index, layer in enumerate(layers):
