@@ -1,9 +1,11 @@
-"""GRU and LSTM: imported from PyTorch, they run as PyTorch runs them; their derivatives match
-autograd, reference.py and central differences; what rnndyn cannot represent is refused."""
+"""GRU, LSTM and stacked RNN (tanh, relu): imported from PyTorch, they run as PyTorch runs them;
+their derivatives match autograd, reference.py and central differences; what rnndyn cannot
+represent is refused."""
 
 from __future__ import annotations
 
 import copy
+from functools import partial
 
 import numpy as np
 import pytest
@@ -12,7 +14,18 @@ import torch
 from rnndyn import reference
 
 HIDDEN, INPUTS = 6, 3
-KINDS = {"gru": (torch.nn.GRU, rd.GRU), "lstm": (torch.nn.LSTM, rd.LSTM)}
+KINDS = {
+    "gru": (torch.nn.GRU, rd.GRU),
+    "lstm": (torch.nn.LSTM, rd.LSTM),
+    "rnn_tanh": (partial(torch.nn.RNN, nonlinearity="tanh"), rd.StackedRNN),
+    "rnn_relu": (partial(torch.nn.RNN, nonlinearity="relu"), rd.StackedRNN),
+}
+CELLS = {
+    "gru": torch.nn.GRUCell,
+    "lstm": torch.nn.LSTMCell,
+    "rnn_tanh": partial(torch.nn.RNNCell, nonlinearity="tanh"),
+    "rnn_relu": partial(torch.nn.RNNCell, nonlinearity="relu"),
+}
 
 
 def torch_module(kind: str, **options) -> torch.nn.Module:
@@ -39,7 +52,7 @@ def torch_map(module: torch.nn.Module, kind: str, u: np.ndarray):
 
     def step(s: torch.Tensor) -> torch.Tensor:
         per_layer = s.reshape(layers, -1)
-        if kind == "gru":
+        if kind != "lstm":
             _, h = double(x, per_layer[:, None])
             return h.reshape(-1)
         _, (h, c) = double(x, (per_layer[:, None, :HIDDEN], per_layer[:, None, HIDDEN:]))
@@ -52,6 +65,22 @@ def reference_layers(net: rd.GatedNetwork) -> list[reference.GatedLayer]:
     return [(la.weight_ih, la.weight_hh, la.bias_ih, la.bias_hh) for la in net.layers]
 
 
+def reference_step(kind: str, net: rd.GatedNetwork, s: np.ndarray, u: np.ndarray):
+    """reference.py's G (N,) and J (N, N) at s: "rnn_tanh" is kind "rnn" with tanh."""
+    family, _, nonlinearity = kind.partition("_")
+    layers = reference_layers(net)
+    return reference.gated_velocity_and_jacobian(s, u, layers, family, nonlinearity or "tanh")
+
+
+def reference_hessian_product(
+    kind: str, net: rd.GatedNetwork, s: np.ndarray, u: np.ndarray, v: np.ndarray
+) -> np.ndarray:
+    """reference.py's exact H v of q at s (a complex step through its equations)."""
+    family, _, nonlinearity = kind.partition("_")
+    layers = reference_layers(net)
+    return reference.gated_hessian_product(s, u, layers, family, v, nonlinearity or "tanh")
+
+
 CASES = [(kind, layers) for kind in KINDS for layers in (1, 2)]
 
 
@@ -60,7 +89,7 @@ CASES = [(kind, layers) for kind in KINDS for layers in (1, 2)]
 def test_runs_equal_torchs_states(kind: str, layers: int, bias: bool) -> None:
     module = torch_module(kind, num_layers=layers, bias=bias)
     net = imported(kind, module)
-    width = HIDDEN if kind == "gru" else 2 * HIDDEN
+    width = 2 * HIDDEN if kind == "lstm" else HIDDEN
     assert net.size == layers * width and net.num_layers == layers
     inputs = np.random.default_rng(1).normal(size=(40, INPUTS))
     states = net.run(inputs)
@@ -68,7 +97,7 @@ def test_runs_equal_torchs_states(kind: str, layers: int, bias: bool) -> None:
     last = states[:, (layers - 1) * width :]
     np.testing.assert_allclose(last[:, :HIDDEN], outputs, rtol=0, atol=1e-12)
     # the final state stacks the layers' (h) or (h, c)
-    expected = final[:, 0] if kind == "gru" else torch.cat([final[0][:, 0], final[1][:, 0]], 1)
+    expected = final[:, 0] if kind != "lstm" else torch.cat([final[0][:, 0], final[1][:, 0]], 1)
     np.testing.assert_allclose(states[-1], expected.reshape(-1).numpy(), rtol=0, atol=1e-12)
 
 
@@ -84,7 +113,7 @@ def test_run_leaves_its_initial_state_alone() -> None:
 @pytest.mark.parametrize("kind", KINDS)
 def test_cells_import_like_one_layer(kind: str) -> None:
     layer = torch_module(kind)
-    cell = {"gru": torch.nn.GRUCell, "lstm": torch.nn.LSTMCell}[kind](INPUTS, HIDDEN)
+    cell = CELLS[kind](INPUTS, HIDDEN)
     with torch.no_grad():
         for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
             getattr(cell, name).copy_(getattr(layer, name + "_l0"))
@@ -130,14 +159,12 @@ def test_core_products_equal_the_reference(kind: str, layers: int) -> None:
         core.hessian_product(states, vectors),
         strict=True,
     ):
-        layers_ = reference_layers(net)
-        velocity, J = reference.gated_velocity_and_jacobian(s, u, layers_, kind)
+        velocity, J = reference_step(kind, net, s, u)
         assert np.max(np.abs(G - velocity)) <= 1e-12
         assert np.max(np.abs(Jv - J @ v)) <= 1e-12
         assert np.max(np.abs(Jtv - J.T @ v)) <= 1e-12
         assert np.max(np.abs(gn - J.T @ (J @ v))) <= 1e-11
-        exact_hv = reference.gated_hessian_product(s, u, layers_, kind, v)
-        assert np.max(np.abs(hv - exact_hv)) <= 1e-11
+        assert np.max(np.abs(hv - reference_hessian_product(kind, net, s, u, v))) <= 1e-11
 
 
 @pytest.mark.parametrize(("kind", "layers"), CASES)
@@ -156,9 +183,13 @@ def test_products_match_central_differences(kind: str, layers: int) -> None:
     h = 1e-5
     hv_fd = (core.gradient(states + h * vectors) - core.gradient(states - h * vectors)) / (2 * h)
     np.testing.assert_allclose(core.hessian_product(states, vectors), hv_fd, rtol=0, atol=1e-7)
-    # and the second-order term is not negligible here: Gauss-Newton alone misses it
+    # and the second-order term is not negligible here: Gauss-Newton alone misses it (but for
+    # the piecewise-linear ReLU, whose curvature is 0 away from the kinks)
     gauss_newton = core.hessian_product(states, vectors, exact=False)
-    assert np.max(np.abs(gauss_newton - hv_fd)) > 1e-3
+    if kind == "rnn_relu":
+        np.testing.assert_allclose(gauss_newton, hv_fd, rtol=0, atol=1e-7)
+    else:
+        assert np.max(np.abs(gauss_newton - hv_fd)) > 1e-3
 
 
 @pytest.mark.parametrize(
@@ -167,6 +198,13 @@ def test_products_match_central_differences(kind: str, layers: int) -> None:
         ("gru", lambda: torch_module("gru", bidirectional=True), ValueError, "bidirectional"),
         ("lstm", lambda: torch_module("lstm", bidirectional=True), ValueError, "bidirectional"),
         ("lstm", lambda: torch_module("lstm", proj_size=2), ValueError, "proj_size"),
+        (
+            "rnn_tanh",
+            lambda: torch_module("rnn_relu", num_layers=2, bidirectional=True),
+            ValueError,
+            "bidirectional",
+        ),
+        ("rnn_tanh", lambda: torch_module("gru"), TypeError, "torch.nn.RNN or torch.nn.RNNCell"),
         ("gru", lambda: torch_module("lstm"), TypeError, "torch.nn.GRU or torch.nn.GRUCell"),
         ("lstm", lambda: torch.nn.RNN(INPUTS, HIDDEN), TypeError, "torch.nn.LSTM"),
         ("gru", lambda: np.eye(3), TypeError, "got ndarray"),
@@ -204,6 +242,46 @@ def test_constructor_checks_the_layers() -> None:
         rd.GRU(w_ih, w_hh).velocity(np.zeros(5))
     with pytest.raises(ValueError, match=r"inputs must have shape \(2\)"):
         rd.GRU(w_ih, w_hh).jacobian(np.zeros(4), np.zeros(3))
+    with pytest.raises(ValueError, match=r"weight_hh must be \(1H, H\)"):
+        rd.StackedRNN(w_ih, w_hh)
+    with pytest.raises(ValueError, match=r"activation must be one of \['tanh', 'relu'\]"):
+        rd.StackedRNN(w_ih[:4], w_hh[:4], activation="logistic")
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+def test_rnn_from_torch_stacks_more_than_one_layer(nonlinearity: str) -> None:
+    one = torch_module("rnn_" + nonlinearity)
+    two = torch_module("rnn_" + nonlinearity, num_layers=2, bias=False)
+    assert type(rd.RNN.from_torch(one)) is rd.RNN
+    net = rd.RNN.from_torch(two)
+    assert type(net) is rd.StackedRNN and net.activation == nonlinearity
+    assert net.num_layers == 2 and net.size == 2 * HIDDEN
+    np.testing.assert_array_equal(net.layers[1].bias_hh, np.zeros(HIDDEN))
+    inputs = np.random.default_rng(12).normal(size=(20, INPUTS))
+    outputs, _ = torch_run(two, inputs)
+    np.testing.assert_allclose(net.run(inputs)[:, HIDDEN:], outputs, rtol=0, atol=1e-12)
+
+
+def test_stacked_rnns_zero_state_is_found_with_its_known_jacobian() -> None:
+    # zero biases and input: h = 0 is fixed, and the map's Jacobian there is block lower
+    # triangular, [[W1, 0], [W_ih2 W1, W2]] (tanh'(0) = 1), so its multipliers are W1's and W2's
+    rng = np.random.default_rng(13)
+    w1, w2 = (0.8 * rng.normal(size=(HIDDEN, HIDDEN)) / np.sqrt(HIDDEN) for _ in range(2))
+    w_ih = [rng.normal(size=(HIDDEN, INPUTS)), rng.normal(size=(HIDDEN, HIDDEN))]
+    net = rd.StackedRNN(w_ih, [w1, w2])
+    expected = np.block([[w1, np.zeros_like(w1)], [w_ih[1] @ w1, w2]]) - np.eye(2 * HIDDEN)
+    np.testing.assert_allclose(net.jacobian(np.zeros(2 * HIDDEN)), expected, rtol=0, atol=1e-15)
+    starts = 0.3 * rng.normal(size=(5, 2 * HIDDEN))
+    found = rd.find_fixed_points(net, starts, inputs=np.zeros(INPUTS), eigenvalues="full")
+    assert len(found.points) == 1 and found.is_stable[0]
+    np.testing.assert_allclose(found.points[0], 0.0, rtol=0, atol=1e-10)
+    multipliers = np.concatenate([np.linalg.eigvals(w1), np.linalg.eigvals(w2)])
+    np.testing.assert_allclose(
+        np.sort_complex(found.eigenvalues[0] + 1), np.sort_complex(multipliers), rtol=0, atol=1e-9
+    )
+    # the ReLU's slope at its kink is 0, as PyTorch's: there the map's Jacobian is 0
+    relu = rd.StackedRNN(w_ih, [w1, w2], activation="relu")
+    np.testing.assert_array_equal(relu.jacobian(np.zeros(2 * HIDDEN)), -np.eye(2 * HIDDEN))
 
 
 @pytest.mark.parametrize("kind", KINDS)

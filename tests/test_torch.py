@@ -89,8 +89,8 @@ def test_fixed_points_of_an_imported_network_are_fixed_in_torch():
 @pytest.mark.parametrize(
     ("module", "error", "match"),
     [
-        (lambda: torch_rnn(num_layers=2), ValueError, "one layer"),
         (lambda: torch_rnn(bidirectional=True), ValueError, "bidirectional"),
+        (lambda: torch_rnn(num_layers=2, bidirectional=True), ValueError, "bidirectional"),
         (lambda: torch.nn.LSTM(INPUTS, HIDDEN), TypeError, "torch.nn.RNN"),
         (lambda: np.eye(3), TypeError, "torch.nn.RNN"),
     ],

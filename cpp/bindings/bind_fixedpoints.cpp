@@ -20,6 +20,7 @@
 #include <rnndyn/krylov_schur.hpp>
 #include <rnndyn/lstm_cell.hpp>
 #include <rnndyn/minimizers.hpp>
+#include <rnndyn/rnn_cell.hpp>
 #include <rnndyn/systems.hpp>
 
 namespace py = pybind11;
@@ -250,4 +251,10 @@ void bind_fixedpoints(py::module_& m) {
     bind_gated<rnndyn::LSTMCell<Scalar>>(
         m, "LSTMSystem",
         "G(s) = f(s, u) - s for a stack of LSTM layers (s: each layer's (h, c), stacked).");
+    bind_gated<rnndyn::RNNCell<Scalar, rnndyn::Activation::Tanh>>(
+        m, "RNNTanhSystem",
+        "G(s) = f(s, u) - s for a stack of tanh RNN layers (s: their h, stacked).");
+    bind_gated<rnndyn::RNNCell<Scalar, rnndyn::Activation::Relu>>(
+        m, "RNNReluSystem",
+        "G(s) = f(s, u) - s for a stack of ReLU RNN layers (s: their h, stacked).");
 }

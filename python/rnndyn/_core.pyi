@@ -259,7 +259,7 @@ class DiscreteSystem(_BoundSystem):
     ) -> None: ...
 
 class _GatedSystem(_BoundSystem):
-    # what GRUSystem and LSTMSystem share (a stub-only base)
+    # what GRUSystem, LSTMSystem and the RNN systems share (a stub-only base)
     discrete_time: Final = True
     def __init__(
         self,
@@ -275,6 +275,12 @@ class GRUSystem(_GatedSystem):
 
 class LSTMSystem(_GatedSystem):
     """G(s) = f(s, u) - s for a stack of LSTM layers (s: each layer's (h, c), stacked)."""
+
+class RNNTanhSystem(_GatedSystem):
+    """G(s) = f(s, u) - s for a stack of tanh RNN layers (s: their h, stacked)."""
+
+class RNNReluSystem(_GatedSystem):
+    """G(s) = f(s, u) - s for a stack of ReLU RNN layers (s: their h, stacked)."""
 
 # -- Lyapunov exponents (bind_lyapunov.cpp) -----------------------------------------------------
 

@@ -6,6 +6,8 @@ of the benchmarks. It favours readability over speed: P is updated as a full mat
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -196,11 +198,17 @@ def speed_gradient(
 
 
 # -- gated networks: one step of a layer and its Jacobians, dense, one state at a time ---------
-# (docs/mathematics.md, Gated networks; PyTorch's gate order: GRU r, z, n; LSTM i, f, g, o)
+# (docs/mathematics.md, Gated networks; PyTorch's gate order: GRU r, z, n; LSTM i, f, g, o;
+# a vanilla RNN layer's one "gate" is h' itself)
 
 # (weight_ih (GH, I), weight_hh (GH, H), bias_ih (GH,), bias_hh (GH,)) of one layer
 GatedLayer = tuple[
     NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]
+]
+FloatArray = NDArray[np.float64]
+# one layer's step: (state, input, layer) -> (next state, ∂/∂state, ∂/∂input)
+LayerStep = Callable[
+    [FloatArray, FloatArray, GatedLayer], tuple[FloatArray, FloatArray, FloatArray]
 ]
 
 
@@ -256,14 +264,41 @@ def lstm_layer(
     return np.concatenate([o * t, c_next]), step_s, through_gates(w_i)
 
 
+def rnn_layer(
+    h: NDArray[np.float64], x: NDArray[np.float64], layer: GatedLayer, nonlinearity: str = "tanh"
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """One vanilla RNN step h' = φ(W_ih x + b_ih + W_hh h + b_hh) from h (H,) with input x (I,),
+    φ = tanh or relu (slope 1 where the pre-activation is > 0, else 0): h' (H,),
+    ∂h'/∂h = diag(φ') W_hh (H, H) and ∂h'/∂x = diag(φ') W_ih (H, I)."""
+    w_i, w_h, b_i, b_h = layer
+    pre = w_i @ x + b_i + w_h @ h + b_h
+    if nonlinearity == "relu":  # by the real part, so that a complex step passes through
+        active = pre.real > 0
+        out, slope = np.where(active, pre, 0.0), active.astype(np.float64)
+    else:
+        out = np.tanh(pre)
+        slope = 1 - out**2
+    return out, slope[:, None] * w_h, slope[:, None] * w_i
+
+
 def gated_velocity_and_jacobian(
-    state: NDArray[np.float64], u: NDArray[np.float64], layers: list[GatedLayer], kind: str
+    state: NDArray[np.float64],
+    u: NDArray[np.float64],
+    layers: list[GatedLayer],
+    kind: str,
+    nonlinearity: str = "tanh",
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """G(s) = f(s, u) - s (N,) and its Jacobian (N, N) for a stack of "gru" or "lstm" layers,
-    s stacking each layer's state; layer l's input is layer l-1's new h."""
-    step = gru_layer if kind == "gru" else lstm_layer
+    """G(s) = f(s, u) - s (N,) and its Jacobian (N, N) for a stack of "gru", "lstm" or "rnn"
+    layers (an RNN's φ: nonlinearity, "tanh" or "relu"), s stacking each layer's state; layer
+    l's input is layer l-1's new h."""
+    steps: dict[str, LayerStep] = {
+        "gru": gru_layer,
+        "lstm": lstm_layer,
+        "rnn": partial(rnn_layer, nonlinearity=nonlinearity),
+    }
+    step = steps[kind]
     width = len(state) // len(layers)
-    hidden = width if kind == "gru" else width // 2
+    hidden = width // 2 if kind == "lstm" else width
     # complex states pass through (gated_hessian_product's complex step)
     dtype = np.result_type(state, u, 1.0)
     nexts, blocks = [], np.zeros((state.size, state.size), dtype=dtype)
@@ -284,11 +319,13 @@ def gated_hessian_product(
     layers: list[GatedLayer],
     kind: str,
     vector: NDArray[np.float64],
+    nonlinearity: str = "tanh",
 ) -> NDArray[np.float64]:
-    """H v (N,) for the exact Hessian H of q = ½|G|² at `state` (N,), as the derivative of
+    """H v (N,) for the exact Hessian H of q = ½|G|² at `state` (N,) (layers as in
+    gated_velocity_and_jacobian), as the derivative of
     ∇q = JᵀG along `vector` (N,) by a complex step (Squire & Trapp 1998): every function above
     is analytic, so Im ∇q(s + i h v) / h is that derivative to rounding, with no truncation
     error at h = 1e-30."""
     h = 1e-30
-    G, J = gated_velocity_and_jacobian(state + 1j * h * vector, u, layers, kind)
+    G, J = gated_velocity_and_jacobian(state + 1j * h * vector, u, layers, kind, nonlinearity)
     return np.asarray((J.T @ G).imag / h, dtype=np.float64)

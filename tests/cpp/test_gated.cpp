@@ -1,5 +1,7 @@
-// The gated systems of gated.hpp: one GRU and one LSTM step written out unit by unit, and every
-// derivative of one- and two-layer stacks against central finite differences (derivatives.hpp).
+// The gated systems of gated.hpp: one GRU, one LSTM and one RNN step written out unit by unit,
+// and every derivative of one- and two-layer stacks against central finite differences
+// (derivatives.hpp).
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -7,6 +9,7 @@
 #include <rnndyn/gated.hpp>
 #include <rnndyn/gru_cell.hpp>
 #include <rnndyn/lstm_cell.hpp>
+#include <rnndyn/rnn_cell.hpp>
 
 #include "check.hpp"
 #include "derivatives.hpp"
@@ -19,6 +22,8 @@ using fixtures::Matrix;
 using fixtures::Vector;
 using GRU = rnndyn::GatedSystem<rnndyn::GRUCell<double>>;
 using LSTM = rnndyn::GatedSystem<rnndyn::LSTMCell<double>>;
+using TanhRNN = rnndyn::GatedSystem<rnndyn::RNNCell<double, rnndyn::Activation::Tanh>>;
+using ReluRNN = rnndyn::GatedSystem<rnndyn::RNNCell<double, rnndyn::Activation::Relu>>;
 
 constexpr Index kHidden = 4, kInputs = 2, kStates = 3;
 
@@ -57,7 +62,9 @@ TEST(gru_velocity_is_pytorchs_formula) {
         const Vector h = X.row(k).transpose();
         for (Index i = 0; i < kHidden; ++i) {
             const Index H = kHidden;
-            const auto in = [&](Index row) { return affine(L.input_weights, u, L.input_bias, row); };
+            const auto in = [&](Index row) {
+                return affine(L.input_weights, u, L.input_bias, row);
+            };
             const auto rec = [&](Index row) {
                 return affine(L.recurrent_weights, h, L.recurrent_bias, row);
             };
@@ -93,20 +100,51 @@ TEST(lstm_velocity_is_pytorchs_formula) {
     }
 }
 
+// Two RNN layers of `System` against h_l' = φ(W_ih x + b_ih + W_hh h_l + b_hh) unit by unit,
+// the second layer reading the first's new h within the step.
+template <class System, class Phi>
+void check_rnn_stack_velocity(Phi phi) {
+    const auto layers = random_layers<System>(1, 2, 77);
+    const Vector u = fixtures::uniform_vector(kInputs, 78);
+    const Matrix X = fixtures::uniform(kStates, 2 * kHidden, 79);
+    const Matrix G = System(layers, u).velocity(X);
+    for (Index k = 0; k < kStates; ++k) {
+        Vector x = u;
+        for (std::size_t l = 0; l < 2; ++l) {
+            const auto& L = layers[l];
+            const Index offset = Index(l) * kHidden;
+            const Vector h = X.row(k).segment(offset, kHidden).transpose();
+            Vector next(kHidden);
+            for (Index i = 0; i < kHidden; ++i)
+                next(i) = phi(affine(L.input_weights, x, L.input_bias, i) +
+                              affine(L.recurrent_weights, h, L.recurrent_bias, i));
+            CHECK_CLOSE(G.row(k).segment(offset, kHidden).transpose(), next - h, 1e-14);
+            x = next;
+        }
+    }
+}
+
+TEST(rnn_stack_velocity_is_pytorchs_formula) {
+    check_rnn_stack_velocity<TanhRNN>([](double p) { return std::tanh(p); });
+    check_rnn_stack_velocity<ReluRNN>([](double p) { return std::max(p, 0.0); });
+}
+
+// Every derivative of a `layers`-layer stack of `System` (cells of `gates` gates) at random
+// weights (seeded from `seed`) and states.
+template <class System>
+void check_stack_derivatives(const std::string& name, Index gates, int layers, std::uint64_t seed) {
+    check::Context context(name + ", " + std::to_string(layers) + " layer(s)");
+    const System system(random_layers<System>(gates, layers, seed),
+                        fixtures::uniform_vector(kInputs, 66));
+    derivatives::check_all(system, fixtures::uniform(kStates, system.size(), seed + 1));
+}
+
 TEST(gated_derivatives_match_differences) {
     for (int layers : {1, 2}) {
-        const std::string count = std::to_string(layers) + " layer(s)";
-        const Vector u = fixtures::uniform_vector(kInputs, 66);
-        {
-            check::Context context("GRU, " + count);
-            const GRU system(random_layers<GRU>(3, layers, 67), u);
-            derivatives::check_all(system, fixtures::uniform(kStates, system.size(), 68));
-        }
-        {
-            check::Context context("LSTM, " + count);
-            const LSTM system(random_layers<LSTM>(4, layers, 69), u);
-            derivatives::check_all(system, fixtures::uniform(kStates, system.size(), 70));
-        }
+        check_stack_derivatives<GRU>("GRU", 3, layers, 67);
+        check_stack_derivatives<LSTM>("LSTM", 4, layers, 69);
+        check_stack_derivatives<TanhRNN>("tanh RNN", 1, layers, 80);
+        check_stack_derivatives<ReluRNN>("ReLU RNN", 1, layers, 82);
     }
 }
 
@@ -116,7 +154,8 @@ TEST(gated_systems_check_their_shapes) {
     CHECK_THROWS(GRU({}, Vector::Zero(kInputs)), std::invalid_argument);
     layers[1].input_weights = Matrix::Zero(3 * kHidden, kHidden + 1);
     CHECK_THROWS(GRU(layers, Vector::Zero(kInputs)), std::invalid_argument);
-    CHECK_THROWS(LSTM(random_layers<LSTM>(3, 1, 72), Vector::Zero(kInputs)),
+    CHECK_THROWS(LSTM(random_layers<LSTM>(3, 1, 72), Vector::Zero(kInputs)), std::invalid_argument);
+    CHECK_THROWS(TanhRNN(random_layers<TanhRNN>(3, 1, 84), Vector::Zero(kInputs)),
                  std::invalid_argument);
     const GRU system(random_layers<GRU>(3, 1, 73), Vector::Zero(kInputs));
     CHECK_THROWS(system.velocity(Matrix::Zero(2, kHidden + 1)), std::invalid_argument);

@@ -1,4 +1,4 @@
-// What every gated cell (gru_cell.hpp, lstm_cell.hpp) holds: a layer's recurrent weights
+// What every gated cell (gru_cell.hpp, lstm_cell.hpp, rnn_cell.hpp) holds: a layer's recurrent
 // weight_hh (GH x H) and bias_hh (GH) in PyTorch's stacked gate order, checked once.
 #pragma once
 

@@ -1,8 +1,9 @@
-// A stack of gated layers (gru_cell.hpp, lstm_cell.hpp) as one discrete-time system at a
-// constant input u: the state stacks the layers' states, s = (s_1, ..., s_L), and layer l's
-// input is the new h of layer l - 1 within the same step (layer 1's is u). Fixed points are the
-// zeros of G(s) = f(s) - s (docs/mathematics.md, Gated networks). It has the shape of
-// systems.hpp's systems, so every minimiser takes it.
+// A stack of gated layers (gru_cell.hpp, lstm_cell.hpp; rnn_cell.hpp, a vanilla RNN layer as a
+// one-gate cell) as one discrete-time system at a constant input u: the state stacks the
+// layers' states, s = (s_1, ..., s_L), and layer l's input is the new h of layer l - 1 within
+// the same step (layer 1's is u). Fixed points are the zeros of G(s) = f(s) - s
+// (docs/mathematics.md, Gated networks). It has the shape of systems.hpp's systems, so every
+// minimiser takes it.
 //
 // The Linearization holds the states (`slopes`, which the products' shape check reads), G
 // (`curvature`: the weights of the exact Hessian's second-order term) and the gates of every

@@ -88,7 +88,6 @@ Scalar shortened(const Vector<Scalar>& v, const Vector<Scalar>& a) {
 template <typename Scalar, class System>
 void levenberg_marquardt(const System& system, Block<Scalar>& block,
                          const MinimizeOptions& options) {
-    using Matrix = RowMatrix<Scalar>;
     block.retire_converged(options);
     const Rows points = block.active;
     constexpr Scalar kStall = Scalar(0.9);  // q_new > kStall q: q stalls

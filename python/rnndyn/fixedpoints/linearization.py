@@ -32,8 +32,15 @@ _DENSE_PRODUCT_LIMIT = 4000
 _EDGE_TOL = 1e-9
 
 FloatArray = NDArray[np.float64]
-# the C++ system of an ESN or a map (RNN, GRU, LSTM), which the core's minimisers take
-CoreSystem = _core.ClosedLoopSystem | _core.DiscreteSystem | _core.GRUSystem | _core.LSTMSystem
+# the C++ system of an ESN or a map (RNN, GRU, LSTM, stacked RNN), which the core's minimisers take
+CoreSystem = (
+    _core.ClosedLoopSystem
+    | _core.DiscreteSystem
+    | _core.GRUSystem
+    | _core.LSTMSystem
+    | _core.RNNTanhSystem
+    | _core.RNNReluSystem
+)
 # x -> J(x), (N,) -> (N, N)
 Jacobian = Callable[[FloatArray], FloatArray]
 # v -> J v or v -> Jᵀ v for one J (v may be complex; its real part is used)

@@ -17,30 +17,33 @@ if TYPE_CHECKING:
     import torch
 
     from .activations import Activation
-    from .gated import GatedNetwork
+    from .gated import GatedNetwork, StackedRNN
     from .rnn import RNN
 
     Gated = TypeVar("Gated", bound=GatedNetwork)
 
 
-def rnn_from_torch(module: torch.nn.RNN | torch.nn.RNNCell) -> RNN:
-    """An `RNN` with the weights of a trained `torch.nn.RNN` (one layer) or `RNNCell`.
+def rnn_from_torch(module: torch.nn.RNN | torch.nn.RNNCell) -> RNN | StackedRNN:
+    """An `RNN` with the weights of a trained one-layer `torch.nn.RNN` or `RNNCell`, or a
+    `StackedRNN` for num_layers > 1.
 
     PyTorch's recurrence h_t = φ(W_ih u_t + b_ih + W_hh h_(t-1) + b_hh), φ its nonlinearity
     (tanh or relu), is rnndyn's h' = φ(W h + B u + b) with W = weight_hh (H, H),
     B = weight_ih (H, I) and b = bias_ih + bias_hh (H,) (None for a module built with
-    bias=False).
+    bias=False). A stack's layers chain within a step, which no single `RNN` represents: it
+    becomes a `StackedRNN` (see `gated_from_torch`).
 
     Raises ImportError without PyTorch, TypeError for anything but an RNN or RNNCell, and
-    ValueError for what rnndyn's RNN cannot represent: more than one layer, a bidirectional
-    layer, or weights that are not finite.
+    ValueError for what rnndyn cannot represent: a bidirectional module, or weights that are
+    not finite.
     """
     torch = _torch("RNN.from_torch")
+    from .gated import StackedRNN
     from .rnn import RNN
 
     suffixes = _layer_suffixes(module, torch.nn.RNN, torch.nn.RNNCell)
-    if len(suffixes) != 1:
-        raise ValueError(f"module must have one layer, got num_layers={len(suffixes)}")
+    if len(suffixes) > 1:
+        return gated_from_torch(StackedRNN, module)
     (suffix,) = suffixes
     bias = (
         _weight(module, "bias_ih" + suffix) + _weight(module, "bias_hh" + suffix)
@@ -58,8 +61,9 @@ def rnn_from_torch(module: torch.nn.RNN | torch.nn.RNNCell) -> RNN:
 
 
 def gated_from_torch(cls: type[Gated], module: Any) -> Gated:
-    """A `GRU` or `LSTM` (cls) with the weights of a trained `torch.nn.GRU` / `GRUCell` or
-    `torch.nn.LSTM` / `LSTMCell`: every layer's weight_ih, weight_hh, bias_ih and bias_hh as
+    """A `GRU`, `LSTM` or `StackedRNN` (cls) with the weights of a trained `torch.nn.GRU` /
+    `GRUCell`, `torch.nn.LSTM` / `LSTMCell` or `torch.nn.RNN` / `RNNCell` (and its
+    nonlinearity): every layer's weight_ih, weight_hh, bias_ih and bias_hh as
     PyTorch stacks them (zeros for a module built with bias=False); a stack of layers becomes
     one system whose state stacks theirs (see `rnndyn.networks.gated`). A module's `dropout`
     acts between layers in training only: the map is the module in eval mode.
@@ -69,10 +73,7 @@ def gated_from_torch(cls: type[Gated], module: Any) -> Gated:
     that are not finite.
     """
     torch = _torch(f"{cls.__name__}.from_torch")
-    from .gated import GRU
-
-    kinds = (torch.nn.GRU, torch.nn.GRUCell) if cls is GRU else (torch.nn.LSTM, torch.nn.LSTMCell)
-    suffixes = _layer_suffixes(module, *kinds)
+    suffixes = _layer_suffixes(module, *(getattr(torch.nn, name) for name in cls._torch_modules))
     weights = {
         name: [_weight(module, name + suffix) for suffix in suffixes]
         for name in ("weight_ih", "weight_hh")
@@ -81,7 +82,13 @@ def gated_from_torch(cls: type[Gated], module: Any) -> Gated:
         name: [_weight(module, name + suffix) for suffix in suffixes] if module.bias else None
         for name in ("bias_ih", "bias_hh")
     }
-    return cls(weights["weight_ih"], weights["weight_hh"], biases["bias_ih"], biases["bias_hh"])
+    return cls(
+        weights["weight_ih"],
+        weights["weight_hh"],
+        biases["bias_ih"],
+        biases["bias_hh"],
+        **cls._torch_options(module),
+    )
 
 
 def _torch(caller: str) -> Any:

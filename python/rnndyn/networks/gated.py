@@ -1,9 +1,9 @@
-"""Gated networks as PyTorch computes them: the GRU and the LSTM, one layer or a stack
-(docs/mathematics.md, Gated networks).
+"""Gated networks as PyTorch computes them: the GRU and the LSTM, one layer or a stack, and a
+stack of vanilla RNN layers as a one-gate cell (docs/mathematics.md, Gated networks).
 
 A stack of L layers is one map s' = f(s, u) whose state stacks the layers' states,
-s = (s_1, ..., s_L): s_l = h_l (H units) for a GRU, s_l = (h_l, c_l) (2H) for an LSTM. Within
-a step layer 1 reads the input u and layer l > 1 the new h of layer l - 1, as in
+s = (s_1, ..., s_L): s_l = h_l (H units) for a GRU or an RNN, s_l = (h_l, c_l) (2H) for an
+LSTM. Within a step layer 1 reads the input u and layer l > 1 the new h of layer l - 1, as in
 `torch.nn.GRU(num_layers=L)`. The weights keep PyTorch's stacked gate order (GRU: r, z, n;
 LSTM: i, f, g, o) and its two biases, in float64.
 """
@@ -13,19 +13,22 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .. import _core
-from .._validation import as_array
+from .._validation import as_array, as_choice
+from .activations import activation_functions
 from .maps import MapNetwork
 
 if TYPE_CHECKING:
     import torch
 
 FloatArray = NDArray[np.float64]
+# the C++ systems of the stacks (bind_fixedpoints.cpp)
+GatedCore = _core.GRUSystem | _core.LSTMSystem | _core.RNNTanhSystem | _core.RNNReluSystem
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,8 @@ class GatedNetwork(MapNetwork):
 
     gates: ClassVar[int]
     state_width: ClassVar[int]  # the state's units per hidden unit: 1 (h) or 2 (h, c)
-    _core_class: ClassVar[type[_core.GRUSystem] | type[_core.LSTMSystem]]
+    _core_class: ClassVar[type[GatedCore]]
+    _torch_modules: ClassVar[tuple[str, str]]  # the torch.nn layer and cell it imports
 
     def __init__(
         self,
@@ -130,9 +134,9 @@ class GatedNetwork(MapNetwork):
         """Number of inputs I."""
         return int(self.layers[0].weight_ih.shape[1])
 
-    def core_system(self, inputs: ArrayLike | None = None) -> _core.GRUSystem | _core.LSTMSystem:
+    def core_system(self, inputs: ArrayLike | None = None) -> GatedCore:
         """The C++ system G(s) = f(s, u) - s at a constant input u (I,) (zeros if None)."""
-        return self._core_class(
+        return self._core_type()(
             [layer.weight_ih for layer in self.layers],
             [layer.weight_hh for layer in self.layers],
             [layer.bias_ih for layer in self.layers],
@@ -161,6 +165,15 @@ class GatedNetwork(MapNetwork):
     def _step(self, layer: GatedLayer, state: FloatArray, x: FloatArray) -> FloatArray:
         """One layer's next state from its state and its input x."""
 
+    def _core_type(self) -> type[GatedCore]:
+        """The C++ system's class (one per cell kind)."""
+        return self._core_class
+
+    @classmethod
+    def _torch_options(cls, module: Any) -> dict[str, Any]:
+        """What the constructor needs from a torch module beyond its weights."""
+        return {}
+
 
 def _as_list(value: object, stacked: bool) -> list[object]:
     """One entry per layer: the list given for a stack, or the one array."""
@@ -179,6 +192,7 @@ class GRU(GatedNetwork):
     gates = 3
     state_width = 1
     _core_class = _core.GRUSystem
+    _torch_modules = ("GRU", "GRUCell")
 
     @classmethod
     def from_torch(cls, module: torch.nn.GRU | torch.nn.GRUCell) -> GRU:
@@ -207,6 +221,7 @@ class LSTM(GatedNetwork):
     gates = 4
     state_width = 2
     _core_class = _core.LSTMSystem
+    _torch_modules = ("LSTM", "LSTMCell")
 
     @classmethod
     def from_torch(cls, module: torch.nn.LSTM | torch.nn.LSTMCell) -> LSTM:
@@ -223,3 +238,56 @@ class LSTM(GatedNetwork):
         i, f, o = _sigmoid(a[:H]), _sigmoid(a[H : 2 * H]), _sigmoid(a[3 * H :])
         c_next = f * c + i * np.tanh(a[2 * H : 3 * H])
         return np.concatenate([o * np.tanh(c_next), c_next])
+
+
+class StackedRNN(GatedNetwork):
+    """A stack of vanilla RNN layers, PyTorch's `torch.nn.RNN(num_layers=L)`: layer l's
+    h_l' = φ(W_ih x + b_ih + W_hh h_l + b_hh), φ = tanh or relu, x = u for the first layer and
+    layer l - 1's new h for the others. The state is h (N = H L).
+
+    `RNN.from_torch` gives one for more than one layer; one layer stays an `RNN`, whose map
+    h' = φ(W h + B u + b) is the same. A stack is not an `RNN` of the stacked state: its layers
+    chain within a step (layer l reads layer l - 1's *new* h), so G(s) is a composition of
+    maps, whose exact products come from the same C++ stack as the GRU's and the LSTM's
+    (gated.hpp, with rnn_cell.hpp's one-gate cell). Whatever takes a GRU takes it.
+    """
+
+    gates = 1
+    state_width = 1
+    _core_class = _core.RNNTanhSystem
+    _torch_modules = ("RNN", "RNNCell")
+
+    def __init__(
+        self,
+        weight_ih: ArrayLike | Sequence[ArrayLike],
+        weight_hh: ArrayLike | Sequence[ArrayLike],
+        bias_ih: ArrayLike | Sequence[ArrayLike] | None = None,
+        bias_hh: ArrayLike | Sequence[ArrayLike] | None = None,
+        activation: Literal["tanh", "relu"] = "tanh",
+    ) -> None:
+        """weight_ih (H, I), weight_hh (H, H), bias_ih and bias_hh (H,) or None, each as
+        PyTorch holds it, or a list of L of each for a stack (layer l > 1 has weight_ih (H, H));
+        activation: PyTorch's nonlinearity, "tanh" or "relu"."""
+        self.activation = as_choice("activation", activation, ("tanh", "relu"))
+        super().__init__(weight_ih, weight_hh, bias_ih, bias_hh)
+
+    @classmethod
+    def from_torch(cls, module: torch.nn.RNN | torch.nn.RNNCell) -> StackedRNN:
+        """The stack of a trained `torch.nn.RNN` (any num_layers, one direction) or `RNNCell`,
+        tanh or relu, in float64 (see `rnndyn.networks.from_torch`)."""
+        from .from_torch import gated_from_torch
+
+        return gated_from_torch(cls, module)
+
+    def _core_type(self) -> type[GatedCore]:
+        return _core.RNNReluSystem if self.activation == "relu" else _core.RNNTanhSystem
+
+    @classmethod
+    def _torch_options(cls, module: Any) -> dict[str, Any]:
+        return {"activation": module.nonlinearity}
+
+    def _step(self, layer: GatedLayer, state: FloatArray, x: FloatArray) -> FloatArray:
+        phi = activation_functions(self.activation)[0]
+        pre = layer.weight_ih @ x + layer.bias_ih + layer.weight_hh @ state + layer.bias_hh
+        out: FloatArray = phi(pre)
+        return out

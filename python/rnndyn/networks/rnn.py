@@ -15,6 +15,8 @@ from .maps import MapNetwork
 if TYPE_CHECKING:
     import torch
 
+    from .gated import StackedRNN
+
 
 class RNN(MapNetwork):
     """A discrete-time vanilla RNN h' = φ(W h + B u + b) (docs/mathematics.md, Stability).
@@ -43,9 +45,10 @@ class RNN(MapNetwork):
         self.activation = as_choice("activation", activation, ACTIVATIONS)
 
     @classmethod
-    def from_torch(cls, module: torch.nn.RNN | torch.nn.RNNCell) -> RNN:
+    def from_torch(cls, module: torch.nn.RNN | torch.nn.RNNCell) -> RNN | StackedRNN:
         """The RNN of a trained one-layer `torch.nn.RNN` (or `RNNCell`), tanh or relu:
-        W = weight_hh, B = weight_ih, b = bias_ih + bias_hh, in float64 (see
+        W = weight_hh, B = weight_ih, b = bias_ih + bias_hh, in float64; for num_layers > 1,
+        a `StackedRNN` (its layers chain within a step, which one RNN cannot hold; see
         `rnndyn.networks.from_torch`)."""
         from .from_torch import rnn_from_torch
 
