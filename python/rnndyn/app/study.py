@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._executor import ExecutorChoice, check_executor, map_jobs
-from .._store import JobStore
+from .._store import as_store
 from .._validation import as_int
 from ..analysis.evolution import Evolution, fixed_point_evolution
 from ..analysis.geometry import memory_geometry
@@ -424,7 +424,7 @@ class Study:
             progress=self.progress,
             desc="networks",
             unit="network",
-            store=JobStore(self.jobs),
+            store=as_store("jobs", self.jobs),  # creates the folder (figure 6 alone has none)
         )
         networks = [measure(self, figures), *others]
         seconds = time.perf_counter() - started
