@@ -26,6 +26,8 @@ def _network(seed: int, corners: int, edges: float, held: bool, scratch, transfe
         "9": {
             "median_mse": {name: [scale * v for v in curve] for name, curve in CURVES.items()},
             "baseline_mse": {name: scale * curve[0] / 2 for name, curve in CURVES.items()},
+            "median_bits_held": {name: [1.0, 0.9 - 0.1 * seed, 0.5] for name in CURVES},
+            "baseline_bits_held": {name: 1.0 for name in CURVES},
         },
     }
 
@@ -93,7 +95,7 @@ def test_only_the_figures_measured_on_every_network_are_claimed():
     assert over_networks([]) == {}
 
 
-def test_figure9_over_networks_raw_and_relative():
+def test_figure9_over_networks_raw_relative_and_bits_held():
     summary = over_networks(NETWORKS, seed=0)["9"]
     scales = np.array([[1.0], [2.0], [3.0]])
     for name, curve in CURVES.items():
@@ -105,6 +107,10 @@ def test_figure9_over_networks_raw_and_relative():
         expected = (scales * curve) / (scales * curve[0] / 2)
         np.testing.assert_allclose(relative["median"], expected[0])
         np.testing.assert_allclose(relative["lo"], expected[0])
+        held = summary[name]["median_bits_held"]  # seeds 0, 1, 2 hold 0.9, 0.8, 0.7 at level 1
+        np.testing.assert_allclose(held["median"], [1.0, 0.8, 0.5])
+        np.testing.assert_allclose(held["lo"], [1.0, 0.7, 0.5])
+        np.testing.assert_allclose(held["hi"], [1.0, 0.9, 0.5])
     geometry = over_networks(NETWORKS, seed=0)["8"]
     assert geometry["from scratch"]["estimate"] == pytest.approx(1.1)
     assert geometry["transferred from 3 bits"]["networks_measured"] == 2

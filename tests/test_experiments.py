@@ -96,7 +96,12 @@ def test_measurements(study: Study):
     }
     assert len(figures["9"]["eta"]) == TINY.noise_levels
     for name in ("tanh", "logistic", "tanh, transferred from 3 bits"):
-        assert len(figures["9"][name]["median_mse"]) == TINY.noise_levels
+        nine = figures["9"][name]
+        assert len(nine["median_mse"]) == len(nine["median_bits_held"]) == TINY.noise_levels
+        result = study.robustness()[name]  # what figure 9 drew and recorded
+        assert nine["baseline_bits_held"] == result.baseline_bits_held > 0.5
+        np.testing.assert_allclose(nine["median_bits_held"], result.median_bits_held, atol=5e-6)
+        assert np.all(result.bits_held >= 0) and np.all(result.bits_held <= 1)
 
 
 def _check_figure6_skeleton(study: Study, figure: dict) -> None:
@@ -205,9 +210,13 @@ def test_the_drawn_network_is_the_first_measured(study: Study):
             first["9"]["median_mse"][name], figures["9"][name]["median_mse"], atol=5e-6
         )
         assert first["9"]["baseline_mse"][name] == figures["9"][name]["baseline_mse"]
+        np.testing.assert_allclose(
+            first["9"]["median_bits_held"][name], figures["9"][name]["median_bits_held"], atol=5e-6
+        )
+        assert first["9"]["baseline_bits_held"][name] == figures["9"][name]["baseline_bits_held"]
 
 
-def test_figure9_over_networks_raw_and_relative(study: Study):
+def test_figure9_over_networks_raw_relative_and_bits_held(study: Study):
     summary = study.results["figures"]["9"]["over_networks"]
     measures = study.results["networks"]["measures"]
     for name in ("tanh", "logistic", "tanh, transferred from 3 bits"):
@@ -218,6 +227,11 @@ def test_figure9_over_networks_raw_and_relative(study: Study):
         np.testing.assert_allclose(relative["median"], np.median(mse / baseline, axis=0))
         assert len(relative["lo"]) == TINY.noise_levels
         assert np.all(np.array(relative["lo"]) <= np.array(relative["hi"]))
+        held = np.array([m["9"]["median_bits_held"][name] for m in measures])  # (K, levels)
+        bits = summary[name]["median_bits_held"]
+        np.testing.assert_allclose(bits["median"], np.median(held, axis=0))
+        assert np.all(np.array(bits["lo"]) <= np.array(bits["median"]))
+        assert np.all(np.array(bits["median"]) <= np.array(bits["hi"]))
     with Image.open(study.out / "fig9_robustness_over_networks.png") as image:
         assert min(image.size) > 300
     assert set(study.results["figures"]["8"]["over_networks"]) == {
@@ -260,12 +274,14 @@ def test_bad_network_counts(tmp_path):
 def test_figure9_over_networks_draws_medians_and_bands():
     curve = {"median": [1.0, 2.0, 8.0], "lo": [0.5, 1.0, 4.0], "hi": [2.0, 4.0, np.inf]}
     relative = {key: [v / 2 for v in values] for key, values in curve.items()}
-    fig = robustness_over_networks(
-        [1e-3, 1e-2, 1e-1], {"tanh": {"median_mse": curve, "relative_mse": relative}}, 3
-    )
-    raw, scaled = fig.axes
+    held = {"median": [1.0, 0.9, 0.5], "lo": [1.0, 0.8, 0.4], "hi": [1.0, 1.0, 0.6]}
+    curves = {"median_mse": curve, "relative_mse": relative, "median_bits_held": held}
+    fig = robustness_over_networks([1e-3, 1e-2, 1e-1], {"tanh": curves}, 3)
+    raw, scaled, bits = fig.axes
     np.testing.assert_array_equal(raw.lines[0].get_ydata(), curve["median"])
     np.testing.assert_array_equal(scaled.lines[0].get_ydata(), relative["median"])
-    assert len(raw.collections) == len(scaled.collections) == 1  # the interval's band
+    np.testing.assert_array_equal(bits.lines[0].get_ydata(), held["median"])
+    assert len(raw.collections) == len(scaled.collections) == len(bits.collections) == 1
     assert raw.get_yscale() == "log" and scaled.get_ylabel() == "test MSE / noise-free MSE"
+    assert bits.get_yscale() == "linear" and bits.get_ylabel() == "share of bits held"
     assert "median over 3 networks" in fig.get_suptitle()

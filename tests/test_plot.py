@@ -593,6 +593,32 @@ def test_robustness_bad_input():
         rd.plot.robustness({})
 
 
+def test_bits_held_lines_bands_and_noise_free_shares():
+    held = np.array([[1.0, 1.0, 0.9, 1.0, 1.0], [1.0] * 5, [0.9, 0.8, 1.0, 0.7, 0.9], [0.5] * 5])
+    results = {
+        "tanh": _noise_result(1.0, bits_held=held),
+        "transfer": _noise_result(3.0, bits_held=held / 2, baseline_bits_held=0.75),
+    }
+    ax = rd.plot.bits_held(results)
+    assert (ax.get_xscale(), ax.get_yscale()) == ("log", "linear")
+    curves = [line for line in ax.lines if line.get_label() in results]
+    np.testing.assert_array_equal(curves[0].get_ydata(), [1.0, 0.9, 0.5])  # η > 0 only
+    np.testing.assert_array_equal(curves[1].get_ydata(), [0.5, 0.45, 0.25])
+    assert len([c for c in ax.collections if isinstance(c, PolyCollection)]) == 2
+    # the median at η = 0 for the first, the given noise-free share for the second
+    dotted = [line for line in ax.lines if line.get_linestyle() == ":" and len(line.get_xdata())]
+    assert [line.get_ydata()[0] for line in dotted] == [1.0, 0.75]
+    assert _legend_texts(ax) == ["tanh", "transfer", "no noise"]
+    assert ax.get_ylabel() == "share of bits held" and ax.get_ylim() == (-0.02, 1.02)
+    assert "W_r" in ax.get_title()
+    with pytest.raises(ValueError, match=r"results\['a'\] has no bits_held"):
+        rd.plot.bits_held({"a": _noise_result(1.0)})
+    with pytest.raises(ValueError, match=r"bits_held must hold shares in \[0, 1\]"):
+        rd.plot.bits_held({"a": _noise_result(1.0, bits_held=held * 2)})
+    with pytest.raises(ValueError, match=r"bits_held must have shape \(4, any\)"):
+        rd.plot.bits_held({"a": _noise_result(1.0, bits_held=held[:3])})
+
+
 def test_phase_portrait_draws_cycles_as_closed_curves():
     from test_limit_cycles import hopf, oscillating_esn
 

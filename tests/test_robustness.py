@@ -25,13 +25,15 @@ def _trained() -> rd.ESN:
 
 
 def _robustness(**options) -> rd.RobustnessResult:
-    """A short run on `_trained()`, the test sequence drawn by FlipFlop(2, seed=1)."""
+    """A short run on `_trained()`, the test sequence drawn by FlipFlop(2, seed=1) unless
+    a `task` is given."""
     settings = {"eta": [1e-4, 1e-2], "trials": 2, "steps": 1000, "seed": 3, **options}
-    return rd.noise_robustness(_trained(), FlipFlop(2, seed=1), **settings)
+    task = settings.pop("task", FlipFlop(2, seed=1))
+    return rd.noise_robustness(_trained(), task, **settings)
 
 
 def _assert_same(a: rd.RobustnessResult, b: rd.RobustnessResult) -> None:
-    for name in ("eta", "mse", "stable_counts"):
+    for name in ("eta", "mse", "stable_counts", "bits_held"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
     for name in (
         "relative",
@@ -41,6 +43,7 @@ def _assert_same(a: rd.RobustnessResult, b: rd.RobustnessResult) -> None:
         "baseline_mse",
         "noise_scale",
         "baseline_stable_count",
+        "baseline_bits_held",
     ):
         assert getattr(a, name) == getattr(b, name)
 
@@ -65,6 +68,38 @@ def test_error_grows_with_noise_from_the_unperturbed_error():
         np.testing.assert_array_equal(getattr(net, name), value)
 
 
+def test_bits_held_fall_with_noise_from_those_of_the_unperturbed_network():
+    result = _robustness(eta=[0.0, 1e-2, 1.0], trials=3)
+    run = _trained().copy().run(FlipFlop(2, seed=1).sample(1000))
+    assert result.baseline_bits_held == FlipFlop.bits_held(run.outputs, run.targets) == 1.0
+    # no noise leaves the network as it is: it holds exactly its bits
+    np.testing.assert_array_equal(result.bits_held[0], result.baseline_bits_held)
+    assert result.bits_held.shape == (3, 3)
+    np.testing.assert_array_equal(result.median_bits_held, np.median(result.bits_held, axis=1))
+    assert result.median_bits_held[-1] < 0.9 < result.median_bits_held[0]
+
+
+def test_a_diverged_copy_holds_no_bit():
+    # noise of 1e307 makes W_r r overflow at the first step: every copy diverges
+    result = _robustness(eta=[1e-4, 1e307])
+    assert np.all(result.mse[1] == np.inf)
+    np.testing.assert_array_equal(result.bits_held[1], [0.0, 0.0])
+    assert np.all(result.bits_held[0] == 1.0)
+
+
+def test_bits_held_are_measured_on_flipflops_only():
+    class Bits:  # flip-flop targets, but not a FlipFlop: they are not taken for bits
+        def sample(self, steps: int) -> tuple[np.ndarray, np.ndarray]:
+            return FlipFlop(2, seed=1).sample(steps)
+
+    result = _robustness(task=Bits())
+    assert result.bits_held is None and result.median_bits_held is None
+    assert result.baseline_bits_held is None
+    np.testing.assert_array_equal(result.mse, _robustness().mse)
+    with pytest.raises(ValueError, match="steps=5: the flip-flop's test sequence has no bit"):
+        _robustness(steps=5)  # too short for a bit to settle
+
+
 @pytest.mark.parametrize("matrix", MATRICES)
 def test_relative_noise_is_eta_times_the_spread_of_the_matrix(matrix: str):
     scale = float(np.std(getattr(_trained(), matrix)))
@@ -74,12 +109,13 @@ def test_relative_noise_is_eta_times_the_spread_of_the_matrix(matrix: str):
     assert relative.relative and not absolute.relative
     np.testing.assert_array_equal(relative.sigma, absolute.sigma)
     np.testing.assert_array_equal(relative.mse, absolute.mse)
+    np.testing.assert_array_equal(relative.bits_held, absolute.bits_held)
 
 
 def test_relative_noise_of_a_sparse_recurrent_matrix_counts_its_connections_only():
     net = rd.ESN(100, 2, 2, p=0.1, seed=0)
     result = rd.noise_robustness(
-        net, FlipFlop(2, seed=0), eta=[0.5], trials=1, steps=50, relative=True
+        net, FlipFlop(2, seed=0), eta=[0.5], trials=1, steps=500, relative=True
     )
     present = net.recurrent[net.recurrent != 0]
     assert present.size < 0.2 * net.recurrent.size

@@ -120,6 +120,8 @@ def test_the_uninterrupted_results_are_worth_comparing():
     assert result.median_mse[-1] > 10 * result.median_mse[0]
     assert result.baseline_stable_count >= 2 and np.all(result.stable_counts[0] >= 2)
     assert np.all(result.stable_counts[-1] < result.stable_counts[0])
+    assert result.baseline_bits_held == 1.0 and np.all(result.bits_held[0] == 1.0)
+    assert np.all(result.bits_held[-1] < 1.0)
     # points appear, vanish and change stability over training
     assert len(evo) == 4 and np.all(evo.counts >= 2) and len(evo.events) >= 2
 
@@ -179,6 +181,20 @@ def test_jobs_stored_from_processes_are_taken_by_a_serial_run(monkeypatch, tmp_p
     calls = _watch(monkeypatch, robustness, "_run_level")
     _assert_same_fields(_robustness(tmp_path), _uninterrupted()[0])
     assert calls == []
+
+
+def test_outcomes_of_an_earlier_format_are_not_taken(monkeypatch, tmp_path):
+    with monkeypatch.context() as patch:
+        patch.setattr(_store, "STORE_FORMAT", 1)
+        _robustness(tmp_path)
+    earlier = _stored(tmp_path)
+    store = _store.JobStore(tmp_path)
+    for path in (tmp_path / name for name in earlier):  # the outcomes format 1 kept
+        mse_and_counts = store.load(path)[1][:2]
+        store.save(path, mse_and_counts)
+    calls = _watch(monkeypatch, robustness, "_run_level")
+    _assert_same_fields(_robustness(tmp_path), _uninterrupted()[0])
+    assert len(calls) == len(ETA) and set(earlier) < set(_stored(tmp_path))
 
 
 def test_a_corrupt_file_is_computed_again(monkeypatch, tmp_path):
@@ -277,7 +293,7 @@ def test_a_killed_worker_loses_only_the_jobs_in_flight(tmp_path):
 def _level(**changes: Any) -> robustness._Level:
     net, _, starts = _trained()
     inputs, targets = FlipFlop(2, seed=1).sample(20)
-    job = robustness._Level(net, inputs, targets, "recurrent", 0.1, 2, 3, 5, starts, {})
+    job = robustness._Level(net, inputs, targets, "recurrent", 0.1, 2, 3, 5, starts, {}, True)
     return replace(job, **changes)
 
 
@@ -289,7 +305,7 @@ def _changed_net(name: str) -> rd.ESN:
     return net
 
 
-def test_a_key_changes_with_every_input():
+def test_a_key_changes_with_every_input(monkeypatch):
     key = functools.partial(_store.job_key, robustness._run_level)
     base = _level()
     assert key(base) == key(_level())  # stable
@@ -305,16 +321,19 @@ def test_a_key_changes_with_every_input():
         "inputs": _level(inputs=np.zeros_like(base.inputs)),
         "starts": _level(starts=None),
         "options": _level(fixed_point_options={"eigenvalues": 2}),
+        "bits held": _level(bits=False),
         "float32 targets": _level(targets=base.targets.astype(np.float32)),
         "reshaped targets": _level(targets=base.targets.reshape(2, -1)),
     }
-    keys = {name: key(job) for name, job in variants.items()}
-    assert len(set(keys.values()) | {key(base)}) == len(variants) + 1, keys
+    keys = {name: key(job) for name, job in variants.items()} | {"base": key(base)}
+    assert len(set(keys.values())) == len(variants) + 1, keys
     assert _store.job_key(evolution._search_snapshot, base) != key(base)  # another function
     # the memory layout of an array is not part of it
     assert key(_level(inputs=np.asfortranarray(base.inputs))) == key(base)
     # -0.0 and 0.0 are different inputs
     assert key(_level(sigma=-0.0)) != key(_level(sigma=0.0))
+    monkeypatch.setattr(_store, "STORE_FORMAT", 1)
+    assert key(base) != keys["base"]  # another format of the files or of the outcomes
 
 
 def test_a_key_does_not_depend_on_n_jobs():

@@ -50,12 +50,18 @@ def test_flipflop_seeds_reproduce_and_samples_differ():
     assert not np.array_equal(first_a[0], second_a[0])
 
 
-def test_flipflop_accuracy_counts_settled_steps():
+def _two_bits() -> tuple[np.ndarray, np.ndarray]:
+    """Outputs and targets (100, 2): channel 0 set to +1 at step 10 and to -1 at 60, channel
+    1 to -1 at 30; the outputs hold every bit."""
     targets = np.zeros((100, 2))
     targets[10:, 0] = 1
     targets[30:, 1] = -1
     targets[60:, 0] = -1
-    outputs = targets.copy()
+    return targets.copy(), targets
+
+
+def test_flipflop_accuracy_counts_settled_steps():
+    outputs, targets = _two_bits()
     # eligible: both set and >= 20 steps since a change: steps 50..59 and 80..99
     assert rd.tasks.FlipFlop.accuracy(outputs, targets) == 1.0
     outputs[55, 1] = 0.3  # a wrong sign on an eligible step: 1 of 30
@@ -64,6 +70,48 @@ def test_flipflop_accuracy_counts_settled_steps():
     assert rd.tasks.FlipFlop.accuracy(outputs, targets, settle=0) == pytest.approx(68 / 70)
     with pytest.raises(ValueError, match="no settled step"):
         rd.tasks.FlipFlop.accuracy(np.zeros((10, 1)), np.zeros((10, 1)))
+
+
+def test_flipflop_bits_held_counts_each_channel_on_its_own_settled_steps():
+    outputs, targets = _two_bits()
+    # settled: channel 0 on steps 30..59 and 80..99 (50), channel 1 on steps 50..99 (50)
+    assert rd.tasks.FlipFlop.bits_held(outputs, targets) == 1.0
+    outputs[35, 0] = -0.2  # wrong on channel 0's settled step (accuracy skips it: 1 changed)
+    outputs[90, 0] = 0.0  # no sign is no bit
+    outputs[55, 1] = 0.3  # wrong on channel 1
+    outputs[65, 0] = 0.9  # wrong, but 5 steps after channel 0 flipped: not counted
+    assert rd.tasks.FlipFlop.bits_held(outputs, targets) == pytest.approx((48 / 50 + 49 / 50) / 2)
+    # settle=0: channel 0 has 90 set steps (3 wrong), channel 1 has 70 (1 wrong)
+    held = rd.tasks.FlipFlop.bits_held(outputs, targets, settle=0)
+    assert held == pytest.approx((87 / 90 + 69 / 70) / 2)
+
+
+def test_flipflop_bits_held_weighs_channels_alike_and_skips_a_channel_without_a_bit():
+    targets = np.ones((100, 2))
+    targets[:80, 1] = 0  # channel 1 is set at step 80, 20 steps before the end
+    targets[80:, 1] = -1
+    outputs = np.ones((100, 2))  # channel 1 always wrong
+    # channel 0: 80 settled steps (20..99), all held; channel 1: none settled with settle=20
+    assert rd.tasks.FlipFlop.bits_held(outputs, targets) == 1.0
+    # settle=10: channel 1 has 10 settled steps, all lost; the mean over channels is 1/2
+    # (pooled over steps it would be 90 / 100)
+    assert rd.tasks.FlipFlop.bits_held(outputs, targets, settle=10) == 0.5
+    rng = np.random.default_rng(0)
+    random = rd.tasks.FlipFlop.bits_held(rng.normal(size=(4000, 1)), np.ones((4000, 1)))
+    assert random == pytest.approx(0.5, abs=0.03)
+
+
+def test_flipflop_bits_held_bad_input():
+    with pytest.raises(ValueError, match="targets must be flip-flop bits"):
+        rd.tasks.FlipFlop.bits_held(np.zeros((30, 1)), np.full((30, 1), 0.5))
+    with pytest.raises(ValueError, match="no settled step with a bit set"):
+        rd.tasks.FlipFlop.bits_held(np.zeros((30, 2)), np.zeros((30, 2)))
+    with pytest.raises(ValueError, match="no settled step with a bit set"):
+        rd.tasks.FlipFlop.bits_held(np.ones((10, 1)), np.ones((10, 1)))  # 10 < settle
+    with pytest.raises(ValueError, match=r"outputs must have shape \(30, 1\)"):
+        rd.tasks.FlipFlop.bits_held(np.zeros((30, 2)), np.ones((30, 1)))
+    with pytest.raises(ValueError, match="settle"):
+        rd.tasks.FlipFlop.bits_held(np.ones((30, 1)), np.ones((30, 1)), settle=-1)
 
 
 def test_sum_of_sines_is_sussillo_abbott_target():

@@ -3,7 +3,10 @@ their outcomes from disk and computes only the jobs that are missing.
 
 A job's key is the SHA-256 of a canonical encoding of
 - STORE_FORMAT and rnndyn's version: another layout of these files, or another release whose
-  code might compute differently, never hands back an outcome it did not make;
+  code might compute differently, never hands back an outcome it did not make. Within a
+  release, STORE_FORMAT is also raised when a job function's outcome changes shape (format 2:
+  noise_robustness's levels and the study's networks also give the bits held), so a folder
+  kept from before computes such jobs again rather than unpickle an outcome of the old shape;
 - the job function's module and qualified name: two sweeps sharing a folder do not collide;
 - the job, a frozen dataclass: its class's name and every field, by name, recursively.
   Arrays count by dtype, shape and bytes (so float32 and float64 zeros, or a (2, 3) and a
@@ -40,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-STORE_FORMAT = 1
+STORE_FORMAT = 2  # see the module docstring: raised with the outcomes' shape
 MAGIC = b"rnndyn-job\n"
 # the metadata of a job's field that does not change its outcome (see the module docstring)
 NOT_IN_KEY = {"job_key": False}

@@ -117,18 +117,51 @@ class FlipFlop:
         bit to hold). outputs, targets: (T, bits). Returns a number in [0, 1], NaN-free: a
         sequence without such steps raises ValueError.
         """
-        targets = as_array("targets", targets, (None, None))
-        outputs = as_array("outputs", outputs, targets.shape)
-        settle = as_int("settle", settle, minimum=0)
-        changed = np.zeros(targets.shape[0], dtype=bool)
-        changed[0] = True
-        changed[1:] = np.any(targets[1:] != targets[:-1], axis=1)
-        last_change = np.maximum.accumulate(np.where(changed, np.arange(changed.size), 0))
-        eligible = (np.arange(changed.size) - last_change >= settle) & np.all(targets != 0, axis=1)
+        outputs, targets, since = _checked_run(outputs, targets, settle)
+        eligible = (since.min(axis=1) >= settle) & np.all(targets != 0, axis=1)
         if not np.any(eligible):
             raise ValueError("targets have no settled step with every bit set; sample longer")
         held = np.all(np.sign(outputs) == targets, axis=1)
         return float(np.mean(held[eligible]))
+
+    @staticmethod
+    def bits_held(outputs: ArrayLike, targets: ArrayLike, settle: int = 20) -> float:
+        """Share of the bits held: per channel, the share of its settled steps on which
+        sign(z_i) = f_i; then the mean over channels, so each bit weighs the same.
+
+        A channel's settled steps are those at least `settle` steps after its own target last
+        changed, with its target non-zero (before its first pulse there is no bit to hold);
+        a channel without any is left out of the mean. Unlike `accuracy`, which asks every
+        bit at once on the steps where all have settled, one lost bit of four counts as 3/4
+        held, not 0, and a flip on one channel does not hide the others' steps.
+
+        outputs, targets: (T, bits), targets in {-1, 0, +1}. Returns a number in [0, 1]
+        (0.5 for outputs of random sign); ValueError if no channel has a settled step.
+        """
+        outputs, targets, since = _checked_run(outputs, targets, settle)
+        if not np.all(np.isin(targets, (-1.0, 0.0, 1.0))):
+            raise ValueError("targets must be flip-flop bits: -1, 0 or +1")
+        eligible = (since >= settle) & (targets != 0)  # (T, bits)
+        steps = eligible.sum(axis=0)
+        if not np.any(steps):
+            raise ValueError("targets have no settled step with a bit set; sample longer")
+        held = ((np.sign(outputs) == targets) & eligible).sum(axis=0)
+        return float(np.mean(held[steps > 0] / steps[steps > 0]))
+
+
+def _checked_run(
+    outputs: ArrayLike, targets: ArrayLike, settle: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+    """outputs and targets (T, bits), checked, and the steps (T, bits) since each channel's
+    target last changed (step 0 counts as a change)."""
+    targets = as_array("targets", targets, (None, None))
+    outputs = as_array("outputs", outputs, targets.shape)
+    as_int("settle", settle, minimum=0)
+    steps = np.arange(targets.shape[0])[:, None]
+    changed = np.ones(targets.shape, dtype=bool)
+    changed[1:] = targets[1:] != targets[:-1]
+    last_change = np.maximum.accumulate(np.where(changed, steps, 0), axis=0)
+    return outputs, targets, steps - last_change
 
 
 class SumOfSines:

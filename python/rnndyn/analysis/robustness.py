@@ -1,6 +1,7 @@
 """Robustness to weight noise (the paper's section 8, figure 9): perturb one weight matrix of a
-trained network by Gaussian noise of growing size and measure how its test error (and,
-optionally, its number of stable fixed points) degrades."""
+trained network by Gaussian noise of growing size and measure how its test error, on a
+flip-flop the share of bits it holds, and optionally its number of stable fixed points
+degrade."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from ..errors import DivergenceError
 from ..fixedpoints.search import find_fixed_points
 from ..fixedpoints.starts import sample_states
 from ..networks.esn import ESN
-from ..tasks import Task
+from ..tasks import FlipFlop, Task
 
 # the `matrix` argument of noise_robustness
 Matrix = Literal["recurrent", "feedback", "readout"]
@@ -43,6 +44,9 @@ class RobustnessResult(SavedResult):
     - noise_scale: std of the matrix's nonzero entries if `relative`, else 1.
     - stable_counts: (L, trials) stable fixed points of each perturbed network, or None.
     - baseline_stable_count: stable fixed points of the unperturbed network, or None.
+    - bits_held: (L, trials) share of the bits each perturbed network holds on the test run
+      (`FlipFlop.bits_held`; 0 where the run diverged), or None if the task is not a FlipFlop.
+    - baseline_bits_held: the share the unperturbed network holds, or None likewise.
     """
 
     eta: np.ndarray
@@ -55,6 +59,8 @@ class RobustnessResult(SavedResult):
     noise_scale: float = 1.0
     stable_counts: np.ndarray | None = None
     baseline_stable_count: int | None = None
+    bits_held: np.ndarray | None = None
+    baseline_bits_held: float | None = None
 
     @property
     def sigma(self) -> np.ndarray:
@@ -65,6 +71,15 @@ class RobustnessResult(SavedResult):
     def median_mse(self) -> np.ndarray:
         """(L,) median test MSE over trials at each level."""
         median: np.ndarray = np.median(self.mse, axis=1)
+        return median
+
+    @property
+    def median_bits_held(self) -> np.ndarray | None:
+        """(L,) median share of bits held over trials at each level, or None (not a
+        flip-flop)."""
+        if self.bits_held is None:
+            return None
+        median: np.ndarray = np.median(self.bits_held, axis=1)
         return median
 
 
@@ -89,7 +104,10 @@ def noise_robustness(
     - net: a trained network; it is not modified. Every copy starts from `net.state`.
     - task: anything with `sample(steps)` → (inputs (T, I), targets (T, O)), e.g. a
       FlipFlop. One test sequence is drawn once (advancing the task's generator) and shared by
-      every level and trial.
+      every level and trial. With a FlipFlop (an instance of it or a subclass) each copy's
+      share of bits held is measured as well (`FlipFlop.bits_held`, settled 20 steps after
+      each flip; a diverged copy holds none); any other task's targets are not taken for
+      bits, even if they are ±1, and `bits_held` is None.
     - eta: (L,) noise levels η ≥ 0. σ = η, or with `relative` σ = η · std of the matrix's
       nonzero entries (a sparse W_r's absent connections do not count; the noise lands on
       every entry all the same).
@@ -135,9 +153,11 @@ def noise_robustness(
     store = as_store("out", out)
     fixed_point_options = dict(fixed_point_options or {})
     inputs, targets = _test_sequence(net, task, steps)
+    bits = isinstance(task, FlipFlop)
     noise_scale = _spread(getattr(net, matrix), matrix) if relative else 1.0
 
     baseline = net.copy().run(inputs, targets)
+    baseline_bits_held = _baseline_bits_held(baseline.outputs, targets) if bits else None
     starts, baseline_stable_count = (
         _stable_baseline(net, baseline.states, n_states, seed, fixed_point_options)
         if stable_points
@@ -155,6 +175,7 @@ def noise_robustness(
             seed,
             starts,
             fixed_point_options,
+            bits,
         )
         for level, sigma in enumerate(levels * noise_scale)
     ]
@@ -167,7 +188,7 @@ def noise_robustness(
         unit="level",
         store=store,
     )
-    mse, counts = zip(*outcomes, strict=True)
+    mse, counts, held = zip(*outcomes, strict=True)
     return RobustnessResult(
         eta=levels,
         mse=np.stack(mse),
@@ -179,7 +200,20 @@ def noise_robustness(
         noise_scale=noise_scale,
         stable_counts=np.stack(counts) if stable_points else None,
         baseline_stable_count=baseline_stable_count,
+        bits_held=np.stack(held) if bits else None,
+        baseline_bits_held=baseline_bits_held,
     )
+
+
+def _baseline_bits_held(outputs: np.ndarray, targets: np.ndarray) -> float:
+    """The unperturbed network's share of bits held (outputs, targets: (T, bits)); measured
+    before the sweep, so that a test run too short to hold a bit is refused at once."""
+    try:
+        return FlipFlop.bits_held(outputs, targets)
+    except ValueError as exc:
+        raise ValueError(
+            f"steps={len(targets)}: the flip-flop's test sequence has no bit to hold ({exc})"
+        ) from None
 
 
 def _stable_baseline(
@@ -226,13 +260,15 @@ class _Level:
     seed: int
     starts: np.ndarray | None
     fixed_point_options: dict[str, Any]
+    bits: bool  # the targets are a FlipFlop's: measure the bits held
 
 
-def _run_level(job: _Level) -> tuple[np.ndarray, np.ndarray]:
-    """Test MSE (trials,) and stable fixed-point counts (trials,) (-1 if not asked) of the
-    level's perturbed copies."""
+def _run_level(job: _Level) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Test MSE (trials,), stable fixed-point counts (trials,) (-1 if not asked) and shares
+    of bits held (trials,) (0 if not asked) of the level's perturbed copies."""
     mse = np.empty(job.trials)
     counts = np.full(job.trials, -1)
+    held = np.zeros(job.trials)  # a diverged copy holds no bit; all 0 if not job.bits
     for trial in range(job.trials):
         rng = np.random.default_rng(np.random.SeedSequence(job.seed, spawn_key=(job.level, trial)))
         perturbed = job.net.copy()
@@ -240,12 +276,16 @@ def _run_level(job: _Level) -> tuple[np.ndarray, np.ndarray]:
         setattr(perturbed, job.matrix, weights + job.sigma * rng.standard_normal(weights.shape))
         try:
             # one thread: the levels are the parallel work (an executor's jobs)
-            mse[trial] = _test_mse(perturbed.run(job.inputs, n_jobs=1).outputs, job.targets)
+            outputs = perturbed.run(job.inputs, n_jobs=1).outputs
         except DivergenceError:
             mse[trial] = np.inf
+        else:
+            mse[trial] = _test_mse(outputs, job.targets)
+            if job.bits:
+                held[trial] = FlipFlop.bits_held(outputs, job.targets)
         if job.starts is not None:
             counts[trial] = _stable_count(perturbed, job.starts, job.fixed_point_options)
-    return mse, counts
+    return mse, counts, held
 
 
 def _test_mse(outputs: np.ndarray, targets: np.ndarray) -> float:

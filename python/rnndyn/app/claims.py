@@ -152,9 +152,10 @@ CLAIMS: dict[str, list[Claim]] = {
 
 def over_networks(networks: Sequence[Measures], seed: int = 0) -> dict[str, Measures]:
     """Figures 8 and 9 over the K `networks`: each geometry network's anisotropy and each
-    noise network's median MSE curve, raw and relative to its noise-free MSE, as the median
-    over networks with its 90 % interval (the curves as {"median", "lo", "hi"}, lists over the
-    noise levels; the anisotropy as {"networks_measured", "estimate", "interval"})."""
+    noise network's median MSE curve, raw and relative to its noise-free MSE, and its
+    median curve of the share of bits held, as the median over networks with its 90 %
+    interval (the curves as {"median", "lo", "hi"}, lists over the noise levels; the
+    anisotropy as {"networks_measured", "estimate", "interval"})."""
     how = Bootstrap(seed=seed)
     summaries: dict[str, Measures] = {}
     if networks and all("8" in measured for measured in networks):
@@ -168,11 +169,17 @@ def over_networks(networks: Sequence[Measures], seed: int = 0) -> dict[str, Meas
 
 
 def _curves(networks: Sequence[Measures], name: str, how: Bootstrap) -> Measures:
-    """Figure 9's network `name` over networks: its MSE curves, raw and relative."""
+    """Figure 9's network `name` over networks: its MSE curves, raw and relative, and its
+    curve of bits held."""
     mse = np.array([measured["9"]["median_mse"][name] for measured in networks])
     baseline = np.array([[measured["9"]["baseline_mse"][name]] for measured in networks])
+    held = np.array([measured["9"]["median_bits_held"][name] for measured in networks])
     curves = {}
-    for kind, values in (("median_mse", mse), ("relative_mse", mse / baseline)):
+    for kind, values in (
+        ("median_mse", mse),
+        ("relative_mse", mse / baseline),
+        ("median_bits_held", held),
+    ):
         estimate, lo, hi = how.of_curves(values)
         curves[kind] = {"median": estimate.tolist(), "lo": lo.tolist(), "hi": hi.tolist()}
     return curves

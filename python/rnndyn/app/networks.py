@@ -21,6 +21,7 @@ from ..dynamics.hypercube import hypercube
 from .claims import GEOMETRY_NETWORKS, NOISE_ORDER
 
 if TYPE_CHECKING:
+    from ..analysis.robustness import RobustnessResult
     from .study import Scale, Study
 
 MEASURED = (6, 7, 8, 9)  # the figures whose claims are judged over networks
@@ -99,12 +100,22 @@ def _figure8(study: Study) -> dict[str, Any]:
 
 
 def _figure9(study: Study) -> dict[str, Any]:
-    """Each 4-bit network's median test MSE per noise level and its noise-free MSE."""
+    """Each 4-bit network's median over trials per noise level and its noise-free value, of
+    the test MSE and of the share of bits held."""
     results = study.robustness()
     return {
         "median_mse": {name: results[name].median_mse.tolist() for name in NOISE_ORDER},
         "baseline_mse": {name: results[name].baseline_mse for name in NOISE_ORDER},
+        "median_bits_held": {name: _bits_curve(results[name]) for name in NOISE_ORDER},
+        "baseline_bits_held": {name: results[name].baseline_bits_held for name in NOISE_ORDER},
     }
+
+
+def _bits_curve(result: RobustnessResult) -> list[float]:
+    """The median share of bits held over trials per noise level (L,)."""
+    held = result.median_bits_held
+    assert held is not None  # figure 9's task is a FlipFlop, so the bits are measured
+    return held.tolist()  # type: ignore[no-any-return]
 
 
 _MEASURES: dict[int, Callable[[Study], dict[str, Any]]] = {

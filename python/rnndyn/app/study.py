@@ -374,17 +374,20 @@ class Study:
         return measures
 
     def figure9(self) -> dict[str, Any]:
-        """Test error of 4-bit networks under Gaussian noise in W_r."""
+        """Test error and share of bits held of 4-bit networks under Gaussian noise in W_r."""
         from .. import plot
+        from ..plot._common import figure_for
 
         results = self.robustness()
-        ax = plot.robustness(results)
-        ax.set_title("4-bit flip-flop: test error with Gaussian noise in W_r")
-        self._save(ax.figure, "fig9_robustness.png")
-        return {
-            name: {"baseline_mse": r.baseline_mse, "median_mse": np.round(r.median_mse, 5).tolist()}
-            for name, r in results.items()
-        } | {"eta": next(iter(results.values())).eta.tolist()}
+        fig = figure_for(None, (12, 4.5))
+        error, bits = fig.subplots(1, 2)
+        plot.robustness(results, ax=error)
+        plot.bits_held(results, ax=bits)
+        fig.suptitle("4-bit flip-flop with Gaussian noise in W_r")
+        self._save(fig, "fig9_robustness.png")
+        return {name: _noise_scores(r) for name, r in results.items()} | {
+            "eta": next(iter(results.values())).eta.tolist()
+        }
 
     # -- running -----------------------------------------------------------------------------
     def run(self, figures: Iterable[int] = FIGURES) -> dict[str, Any]:
@@ -451,26 +454,34 @@ class Study:
         pyplot().close(root)
 
 
+# robustness_over_networks's panels: the curve of `claims.over_networks`, y label, y scale
+_OVER_NETWORKS_PANELS = (
+    ("median_mse", "test MSE", "log"),
+    ("relative_mse", "test MSE / noise-free MSE", "log"),
+    ("median_bits_held", "share of bits held", "linear"),
+)
+
+
 def robustness_over_networks(
     eta: ArrayLike, curves: dict[str, dict[str, Any]], networks: int
 ) -> Figure:
     """Figure 9 over `networks` networks per condition: for each condition, the median over
-    networks of its median test MSE against η (L,), with the 90 % interval as a band; left
-    raw, right relative to each network's noise-free MSE. curves: name -> {"median_mse",
-    "relative_mse"}, each {"median", "lo", "hi"} (L,), as `claims.over_networks` gives."""
+    networks of its median over trials against η (L,), with the 90 % interval as a band: of
+    the test MSE (left), of the MSE relative to each network's noise-free MSE (middle) and
+    of the share of bits held (right). curves: name -> {"median_mse", "relative_mse",
+    "median_bits_held"}, each {"median", "lo", "hi"} (L,), as `claims.over_networks` gives."""
     from ..plot._common import figure_for
 
-    fig = figure_for(None, (12, 4.5))
-    axes = fig.subplots(1, 2)
+    fig = figure_for(None, (17, 4.5))
+    axes = fig.subplots(1, len(_OVER_NETWORKS_PANELS))
     levels = np.asarray(eta, dtype=float)
-    for ax, kind, label in zip(
-        axes, ("median_mse", "relative_mse"), ("test MSE", "test MSE / noise-free MSE"), strict=True
-    ):
+    for ax, (kind, label, yscale) in zip(axes, _OVER_NETWORKS_PANELS, strict=True):
         for name, curve in curves.items():
             line = ax.plot(levels, curve[kind]["median"], marker="o", ms=3, label=name)[0]
             band = (curve[kind]["lo"], curve[kind]["hi"])
             ax.fill_between(levels, *band, color=line.get_color(), alpha=0.2, lw=0)
-        ax.set(xscale="log", yscale="log", xlabel="η", ylabel=label)
+        ax.set(xscale="log", yscale=yscale, xlabel="η", ylabel=label)
+    axes[-1].set_ylim(-0.02, 1.02)
     axes[0].legend(fontsize="small")
     fig.suptitle(
         f"4-bit flip-flop, noise in W_r: median over {networks} networks per condition "
@@ -498,6 +509,18 @@ def _skeleton_title(sk: Skeleton, cube: dict[str, Any]) -> str:
         + (f" (+ {others} other attractor{'s' if others != 1 else ''})" if others else "")
         + f"\n{len(sk.edges)} 1-saddles, joining {edges} of the cube's {cube_edges} edges"
     )
+
+
+def _noise_scores(result: RobustnessResult) -> dict[str, Any]:
+    """Figure 9's numbers of one network: noise-free and median over trials per level (L,),
+    of the test MSE and of the share of bits held."""
+    assert result.median_bits_held is not None  # figure 9's task is a FlipFlop
+    return {
+        "baseline_mse": result.baseline_mse,
+        "median_mse": np.round(result.median_mse, 5).tolist(),
+        "baseline_bits_held": result.baseline_bits_held,
+        "median_bits_held": np.round(result.median_bits_held, 5).tolist(),
+    }
 
 
 def _test_scores(run: Trained) -> dict[str, float | None]:

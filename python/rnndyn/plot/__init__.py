@@ -5,7 +5,7 @@ figure if None, returns the Axes (or Figure), and never calls `plt.show()`."""
 from .landscape import speed_landscape
 from .learning import training
 from .linearization import spectrum
-from .noise import robustness
+from .noise import bits_held, robustness
 from .phase import phase_portrait
 from .skeleton import skeleton_graph
 from .snapshots import animation, evolution
@@ -13,6 +13,7 @@ from .spectra import readout_spectra
 
 __all__ = [
     "animation",
+    "bits_held",
     "evolution",
     "phase_portrait",
     "readout_spectra",
