@@ -65,3 +65,38 @@ def test_missing_or_repeated_memories_are_refused():
         rd.memory_geometry(points[[0, 3]], outputs[[0, 3]])
     with pytest.raises(ValueError, match="outputs must have shape"):
         rd.memory_geometry(points, outputs[:2])
+
+
+def _squashed_tesseract(diagonal: list[float], n: int = 12) -> np.ndarray:
+    """A unit tesseract's corners squashed to half along the bits' `diagonal`, so that the
+    diagonal is the memories' fourth principal axis, rotated into n dimensions."""
+    codes = np.array(list(itertools.product([-1, 1], repeat=4)), dtype=float)
+    d = np.array(diagonal) / np.linalg.norm(diagonal)
+    squash = np.eye(4) - 0.5 * np.outer(d, d)
+    rotation, _ = np.linalg.qr(np.random.default_rng(1).normal(size=(n, 4)))
+    return (codes / 2) @ squash @ rotation.T
+
+
+@pytest.mark.parametrize(
+    ("diagonal", "bits"),
+    [
+        ([0, 0, 0, 1], 1.0),  # the 3-D picture drops one bit: a cube (cell-first)
+        ([1, 1, 0, 0], 2.0),  # two bits alike: a cuboid (face-first)
+        ([1, 1, 1, 0], 3.0),  # three: a hexagonal prism (edge-first)
+        ([1, 1, 1, 1], 4.0),  # all four: vertex-first
+    ],
+)
+def test_projection_bits_names_the_tesseracts_projection(diagonal, bits):
+    points = _squashed_tesseract(diagonal)
+    codes = np.array(list(itertools.product([-1, 1], repeat=4)), dtype=float)
+    geometry = rd.memory_geometry(points, codes)
+    assert geometry.projection_bits == pytest.approx(bits)
+    assert geometry.as_dict()["projection_bits"] == pytest.approx(bits)
+    # the edges alone do not tell these apart: the squash shortens every bit on the diagonal
+    assert geometry.anisotropy == pytest.approx(1.0 if bits == 4 else 1 / np.sqrt(1 - 0.75 / bits))
+
+
+def test_projection_bits_of_a_box_and_of_three_bits():
+    assert rd.memory_geometry(*_box([1.0, 2.0, 2.0, 4.0])).projection_bits == pytest.approx(1.0)
+    three = rd.memory_geometry(*_box([1.0, 2.0, 3.0]))
+    assert three.projection_bits is None and three.as_dict()["projection_bits"] is None

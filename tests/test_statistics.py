@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from rnndyn.analysis.statistics import Bootstrap, verdict
+from rnndyn.analysis.statistics import Bootstrap, Proportion, verdict
+from scipy.stats import binom
 
 
 def test_constant_networks_give_a_zero_width_interval():
@@ -125,3 +126,43 @@ def test_bad_input_is_named():
         verdict((2.0, 1.0), 0.0, "above")
     with pytest.raises(ValueError, match="side must be 'above' or 'below'"):
         verdict((0.0, 1.0), 0.0, "over")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("yes", "networks", "interval"),
+    [
+        (3, 3, (0.05 ** (1 / 3), 1.0)),  # 3 of 3: a fair coin does it 1 time in 8
+        (0, 3, (0.0, 1 - 0.05 ** (1 / 3))),
+        (10, 10, (0.05**0.1, 1.0)),
+        (9, 10, (0.6058367, 0.9948838)),
+        (1, 10, (0.0051162, 0.3941633)),
+    ],
+)
+def test_a_fraction_has_its_clopper_pearson_interval(yes, networks, interval):
+    summary = Proportion().of([1] * yes + [0] * (networks - yes))
+    assert summary.statistic == "fraction" and summary.networks == networks
+    assert summary.estimate == pytest.approx(yes / networks)
+    assert summary.interval == pytest.approx(interval, abs=1e-7)
+    lo, hi = summary.interval  # each end leaves 5 % of the binomial beyond the count seen
+    if yes > 0:
+        assert binom.sf(yes - 1, networks, lo) == pytest.approx(0.05)
+    if yes < networks:
+        assert binom.cdf(yes, networks, hi) == pytest.approx(0.05)
+
+
+def test_a_majority_of_networks_needs_ten_to_be_decided():
+    def judged(yes: int, networks: int) -> str:
+        summary = Proportion().of([True] * yes + [False] * (networks - yes))
+        return verdict(summary.interval, 0.5, "above")
+
+    assert [judged(yes, 3) for yes in range(4)] == ["inconclusive"] * 4
+    assert [judged(yes, 10) for yes in range(11)] == [
+        *["not supported"] * 2, *["inconclusive"] * 7, *["supported"] * 2,
+    ]  # fmt: skip
+
+
+def test_a_fraction_takes_yes_or_no_only():
+    with pytest.raises(ValueError, match="values must be 0 or 1"):
+        Proportion().of([0.5, 1.0])
+    with pytest.raises(ValueError, match="level must lie in"):
+        Proportion(level=0.0)

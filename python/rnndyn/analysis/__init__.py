@@ -8,7 +8,7 @@ from .lyapunov import lyapunov_exponents
 from .pca import PCA
 from .robustness import RobustnessResult, noise_robustness
 from .spectra import readout_spectra
-from .statistics import Bootstrap, OverNetworks, verdict
+from .statistics import Bootstrap, OverNetworks, Proportion, verdict
 from .transfer import grow, transfer
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "Evolution",
     "MemoryGeometry",
     "OverNetworks",
+    "Proportion",
     "RobustnessResult",
     "fixed_point_evolution",
     "grow",

@@ -2,7 +2,14 @@
 an n-bit flip-flop sit near the corners of a hypercube in state space; how long its edges are
 along each bit, and how its variance spreads over principal components, tell a tesseract
 projected edge-first (a hexagonal prism, all bits alike) from one projected face-first (a
-cuboid, one bit apart)."""
+cuboid, one bit apart).
+
+Which of those a 3-D picture on the top three principal components shows is decided by the
+axis the picture leaves out, the fourth: a tesseract's parallel projection along a direction
+with weight on one bit is a cube (cell-first), on two bits alike a cuboid (face-first), on
+three a hexagonal prism (edge-first), on four a rhombic dodecahedron (vertex-first).
+`projection_bits` counts those bits; the edge lengths (`anisotropy`) do not say it, since
+equal edges projected along a one-bit or a three-bit direction give a cube or a prism."""
 
 from __future__ import annotations
 
@@ -29,6 +36,8 @@ class MemoryGeometry:
       with the bit at -1 to the one with it at +1): the identity for a right-angled box; the
       lengths and these angles fix the shape of a parallelotope, whatever the projection.
     - explained_variance_ratio: (min(M, N, B + 1),) of the memories' principal components.
+    - axis_bit_cosines: (min(M, N, B + 1), B) cosines between each principal axis and each
+      bit's mean edge direction.
     """
 
     codes: np.ndarray
@@ -38,6 +47,7 @@ class MemoryGeometry:
     bit_lengths: np.ndarray
     bit_cosines: np.ndarray
     explained_variance_ratio: np.ndarray
+    axis_bit_cosines: np.ndarray
 
     @property
     def anisotropy(self) -> float:
@@ -56,8 +66,22 @@ class MemoryGeometry:
         off = self.bit_cosines[~np.eye(len(self.bit_cosines), dtype=bool)]
         return float(np.max(np.abs(off))) if off.size else 0.0
 
+    @property
+    def projection_bits(self) -> float | None:
+        """How many bits the 3-D picture on the top three principal components mixes: the
+        participation number 1 / sum(c_b^4) of the fourth principal axis over the bits, c its
+        cosines with the bits' edge directions scaled to sum(c_b^2) = 1. 1 for a tesseract
+        projected cell-first (a cube), 2 face-first (a cuboid), 3 edge-first (a hexagonal
+        prism), 4 vertex-first; None with fewer than 4 bits (the picture keeps every bit)."""
+        if self.codes.shape[1] < 4 or len(self.axis_bit_cosines) < 4:
+            return None
+        cosines = self.axis_bit_cosines[3]
+        weights = cosines**2 / np.sum(cosines**2)
+        return float(1 / np.sum(weights**2))
+
     def as_dict(self) -> dict[str, Any]:
         """The measures, JSON-ready."""
+        bits = self.projection_bits
         return {
             "memories": len(self.codes),
             "edges": len(self.edges),
@@ -67,6 +91,7 @@ class MemoryGeometry:
             "bit_cosines": np.round(self.bit_cosines, 4).tolist(),
             "skew": round(self.skew, 4),
             "explained_variance_ratio": np.round(self.explained_variance_ratio, 4).tolist(),
+            "projection_bits": None if bits is None else round(bits, 4),
         }
 
 
@@ -106,4 +131,5 @@ def memory_geometry(points: ArrayLike, outputs: ArrayLike) -> MemoryGeometry:
         bit_lengths,
         unit @ unit.T,
         pca.explained_variance_ratio_,
+        pca.components_ @ unit.T,
     )

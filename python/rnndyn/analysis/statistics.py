@@ -1,6 +1,8 @@
 """Statistics over networks (README, "Claims over networks"): a claim about a kind of
 network is measured on K seeded networks, summarised by a statistic over them with a 90 %
-interval from a percentile bootstrap over networks, and judged by one rule.
+interval, and judged by one rule. A number per network (an error, a difference) is summarised
+by its median with a percentile bootstrap over networks (`Bootstrap`); a yes/no per network
+by the fraction of networks with an exact binomial interval (`Proportion`).
 
 The bootstrap: draw `resamples` samples of K networks with replacement (from a generator
 seeded by `seed`, so the interval is the same on every run), take the statistic of each, and
@@ -8,6 +10,22 @@ return the (1 - level)/2 and (1 + level)/2 quantiles of those statistics, each r
 to one of them (no interpolation: the interval's ends are statistics of resamples, and an
 infinite value, a test error where the noisy network diverged, stays usable). The networks are
 the unit resampled: trials within a network are summarised first, by the caller.
+
+With K = 3 the median's bootstrap interval is the range of the three networks (a resample's
+median is the smallest network's with probability 7/27 > 5 %), so a median claim is supported
+only when all three networks are on its side; that interval covers the median of the kind of
+network with probability 1 - 2/2^3 = 75 %, not 90 %: at K = 3 read it as a rough check.
+
+The fraction: the bootstrap suits a yes/no per network badly (with K networks a resampled
+fraction takes only K + 1 values, and with every network agreeing every resample agrees, so
+3 yes out of 3 gave the interval [1, 1], as if the fraction were known exactly). `Proportion`
+gives the Clopper-Pearson interval instead: the fractions p that the count of yes would not
+reject at (1 - level)/2 on either side, from the binomial distribution itself, so it covers
+the true fraction with probability at least `level` for every K and every p. It is wide at
+small K, and that is the honest answer: with 3 networks, 3 yes out of 3 gives [0.37, 1] (a
+fair coin gives 3 out of 3 one time in 8), so a "most networks" claim (a fraction above 1/2)
+cannot be decided at 90 % from 3 networks; from 10 it is supported at 9 or 10 yes, not
+supported at 0 or 1.
 
 The verdict: a claim says that a statistic lies on one side ("above" or "below") of a
 threshold. It is "supported" when the whole interval lies strictly on that side, "not
@@ -23,12 +41,14 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy.special import betaincinv
 
 from .._validation import as_int
 
 LEVEL = 0.90
 RESAMPLES = 10_000
 Statistic = Literal["median", "mean"]
+Summary = Literal["median", "mean", "fraction"]
 Side = Literal["above", "below"]
 Verdict = Literal["supported", "not supported", "inconclusive"]
 _STATISTICS: dict[str, Callable[..., np.ndarray]] = {"median": np.median, "mean": np.mean}
@@ -39,7 +59,7 @@ class OverNetworks:
     """A statistic over K networks: its `estimate` on the networks measured and its bootstrap
     interval (lo, hi) at `level`."""
 
-    statistic: Statistic
+    statistic: Summary
     estimate: float
     interval: tuple[float, float]
     networks: int
@@ -85,6 +105,32 @@ class Bootstrap:
         lo = np.quantile(resampled, (1 - self.level) / 2, axis=0, method="lower")
         hi = np.quantile(resampled, (1 + self.level) / 2, axis=0, method="higher")
         return reduce(values, axis=0), lo, hi
+
+
+@dataclass(frozen=True)
+class Proportion:
+    """The fraction of networks for which a yes/no measurement holds, with its Clopper-Pearson
+    interval at `level` (see the module docstring)."""
+
+    level: float = LEVEL
+
+    def __post_init__(self) -> None:
+        if not 0 < self.level < 1:
+            raise ValueError(f"level must lie in (0, 1), got {self.level!r}")
+
+    def of(self, values: ArrayLike) -> OverNetworks:
+        """The fraction of `values` (K,), each 0 or 1 (or a bool), that are 1, and its
+        interval."""
+        column = _values(values, "values", 1)
+        if not np.all((column == 0) | (column == 1)):
+            raise ValueError(f"values must be 0 or 1 (no or yes per network), got {column!r}")
+        yes, networks = int(column.sum()), len(column)
+        tail = (1 - self.level) / 2
+        # the exact binomial bounds, as quantiles of the beta distribution (Clopper & Pearson,
+        # Biometrika 1934): no lower bound below 0 yes, no upper bound above K yes
+        lo = 0.0 if yes == 0 else float(betaincinv(yes, networks - yes + 1, tail))
+        hi = 1.0 if yes == networks else float(betaincinv(yes + 1, networks - yes, 1 - tail))
+        return OverNetworks("fraction", yes / networks, (lo, hi), networks, self.level)
 
 
 def verdict(interval: tuple[float, float], threshold: float, side: Side) -> Verdict:

@@ -17,7 +17,7 @@ import numpy as np
 
 from .._store import NOT_IN_KEY
 from ..analysis.geometry import memory_geometry
-from ..dynamics.hypercube import hypercube
+from ..dynamics.hypercube import at_corner, hypercube
 from .claims import GEOMETRY_NETWORKS, NOISE_ORDER
 
 if TYPE_CHECKING:
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from .study import Scale, Study
 
 MEASURED = (6, 7, 8, 9)  # the figures whose claims are judged over networks
-CORNER_TOLERANCE = 0.1  # max-norm distance of a memory's readout from its corner
 
 
 @dataclass(frozen=True)
@@ -60,43 +59,40 @@ def measure(study: Study, figures: tuple[int, ...]) -> dict[str, Any]:
 
 def _figure6(study: Study) -> dict[str, Any]:
     """The 3-bit network's corners held by a stable point, and the cube's edges a 1-saddle
-    joins (as a fraction of its 12)."""
+    joins (as a fraction of its 12); a stable point holds a corner as the skeleton's memories
+    do (`at_corner`), so both claims count the same memories."""
     net = study.trained(3).net
     sk = study.skeleton("claims 3", net)
     stable = sk.fixed_points.stable.points
     outputs = net.output_of(stable) if len(stable) else np.zeros((0, 3))
-    near = np.abs(np.abs(outputs) - 1).max(axis=1) <= CORNER_TOLERANCE
-    corners = {tuple(np.sign(z).astype(int)) for z in outputs[near]}
+    corners = {tuple(np.sign(z).astype(int)) for z in outputs[at_corner(outputs)]}
     cube = hypercube(sk, net.output_of(sk.attractor_states))
     edges = len(cube["edges_with_saddle"]) + len(cube["edges_without_saddle"])
     return {"corners_held": len(corners), "edges_joined": len(cube["edges_with_saddle"]) / edges}
 
 
 def _figure7(study: Study) -> dict[str, Any]:
-    """Figure 7's counts over training, and whether they follow the paper's sequence: one
-    fixed point at the first snapshot, a saddle (an unstable point) at a snapshot before the
-    stable count reaches 8, and at least 8 stable points at the last."""
+    """Figure 7's counts over training: stable points and saddles (unstable points) at each
+    snapshot; `claims.memories_form_in_sequence` judges them."""
     evolution = study.evolution()
-    stable = evolution.stable_counts
-    saddles = np.array([np.sum(f.unstable_dims > 0) for f in evolution.fixed_points])
-    formed = np.flatnonzero(stable >= 8)
-    saddle_first = formed.size > 0 and bool(np.any(saddles[: formed[0]] > 0))
-    held = bool(evolution.counts[0] == 1 and saddle_first and stable[-1] >= 8)
-    return {"stable": stable.tolist(), "saddles": saddles.tolist(), "sequence_held": held}
+    saddles = [int(np.sum(f.unstable_dims > 0)) for f in evolution.fixed_points]
+    return {"stable": evolution.stable_counts.tolist(), "saddles": saddles}
 
 
 def _figure8(study: Study) -> dict[str, Any]:
-    """Each 4-bit network's anisotropy (None where its memories make no hypercube)."""
-    anisotropy: dict[str, float | None] = {}
+    """Each 4-bit network's projection bits and anisotropy (None where its memories make no
+    hypercube)."""
+    measures: dict[str, dict[str, float | None]] = {"projection_bits": {}, "anisotropy": {}}
     for name, run in zip(GEOMETRY_NETWORKS, (study.trained(4), study.transferred()), strict=True):
         stable = study.fixed_points(name, run.net).stable
         try:
             geometry = memory_geometry(stable.points, run.net.output_of(stable.points))
         except ValueError:  # fewer memories than corners
-            anisotropy[name] = None
+            measures["projection_bits"][name] = measures["anisotropy"][name] = None
             continue
-        anisotropy[name] = geometry.anisotropy
-    return {"anisotropy": anisotropy}
+        measures["projection_bits"][name] = geometry.projection_bits
+        measures["anisotropy"][name] = geometry.anisotropy
+    return measures
 
 
 def _figure9(study: Study) -> dict[str, Any]:
