@@ -144,6 +144,13 @@ def test_executor_gives_the_serial_result(kind: str):
         _assert_same(serial, _robustness(**options, executor=executor))
 
 
+def test_threads_in_each_copy_give_the_one_thread_result():
+    options = {"eta": [1e-4, 1e-1], "stable_points": True, "n_states": 8}
+    _assert_same(_robustness(**options, n_jobs=1), _robustness(**options, n_jobs=2))
+    with pytest.raises(ValueError, match="n_jobs"):
+        _robustness(n_jobs=0)
+
+
 def test_stable_points_at_small_noise_are_those_of_the_network():
     result = _robustness(eta=[1e-5], stable_points=True, n_states=16)
     assert result.stable_counts.shape == (1, 2)

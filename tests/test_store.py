@@ -344,6 +344,13 @@ def test_a_key_does_not_depend_on_n_jobs():
     assert key(replace(job, readout=history.readouts[2])) != key(job)
     assert key(replace(job, find_options={"max_iter": 5})) != key(job)
 
+    level = robustness._Level(
+        net, *[np.zeros((3, 2))] * 2, "recurrent", 0.1, 0, 2, 0, None, {}, True
+    )
+    key = functools.partial(_store.job_key, robustness._run_level)
+    assert key(replace(level, n_jobs=2)) == key(level)
+    assert key(replace(level, sigma=0.2)) != key(level)
+
 
 def test_what_cannot_be_keyed_is_refused():
     with pytest.raises(TypeError, match="a job's key cannot hold a object"):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -15,8 +15,8 @@ from numpy.typing import ArrayLike
 
 from .._executor import check_executor, map_jobs
 from .._io import SavedResult
-from .._store import as_store
-from .._validation import as_array, as_choice, as_int
+from .._store import NOT_IN_KEY, as_store
+from .._validation import as_array, as_choice, as_int, as_jobs
 from ..errors import DivergenceError
 from ..fixedpoints.search import find_fixed_points
 from ..fixedpoints.starts import sample_states
@@ -98,6 +98,7 @@ def noise_robustness(
     fixed_point_options: dict[str, Any] | None = None,
     progress: bool = False,
     out: str | os.PathLike[str] | None = None,
+    n_jobs: int | None = None,
 ) -> RobustnessResult:
     """Add Gaussian noise N(0, σ²) to one weight matrix of copies of `net` and test each copy.
 
@@ -137,6 +138,9 @@ def noise_robustness(
       as it finishes: an interrupted sweep resumes where it stopped, with the result an
       uninterrupted one gives, bit for bit. The files are pickles: use a folder you trust.
       None (default): nothing is kept.
+    - n_jobs: threads for each copy's test run and fixed-point search (None: the cores this
+      process may use, as `ESN.run`; 1 when an executor runs the levels, which are then the
+      parallel work). Results do not depend on it.
     """
     _check_network_and_task(net, task)
     levels = as_array("eta", eta, (None,)).copy()  # the result must not share the default
@@ -150,13 +154,14 @@ def noise_robustness(
     n_states = as_int("n_states", n_states, minimum=1)
     seed = as_int("seed", seed, minimum=0)
     executor = check_executor(executor)
+    n_jobs = as_jobs("n_jobs", 1 if n_jobs is None and executor is not None else n_jobs, net.size)
     store = as_store("out", out)
     fixed_point_options = dict(fixed_point_options or {})
     inputs, targets = _test_sequence(net, task, steps)
     bits = isinstance(task, FlipFlop)
     noise_scale = _spread(getattr(net, matrix), matrix) if relative else 1.0
 
-    baseline = net.copy().run(inputs, targets)
+    baseline = net.copy().run(inputs, targets, n_jobs=n_jobs)
     baseline_bits_held = _baseline_bits_held(baseline.outputs, targets) if bits else None
     starts, baseline_stable_count = (
         _stable_baseline(net, baseline.states, n_states, seed, fixed_point_options)
@@ -176,6 +181,7 @@ def noise_robustness(
             starts,
             fixed_point_options,
             bits,
+            n_jobs,
         )
         for level, sigma in enumerate(levels * noise_scale)
     ]
@@ -261,6 +267,7 @@ class _Level:
     starts: np.ndarray | None
     fixed_point_options: dict[str, Any]
     bits: bool  # the targets are a FlipFlop's: measure the bits held
+    n_jobs: int = field(default=1, metadata=NOT_IN_KEY)  # threads; the outcome is the same
 
 
 def _run_level(job: _Level) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -275,8 +282,7 @@ def _run_level(job: _Level) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         weights = getattr(perturbed, job.matrix)
         setattr(perturbed, job.matrix, weights + job.sigma * rng.standard_normal(weights.shape))
         try:
-            # one thread: the levels are the parallel work (an executor's jobs)
-            outputs = perturbed.run(job.inputs, n_jobs=1).outputs
+            outputs = perturbed.run(job.inputs, n_jobs=job.n_jobs).outputs
         except DivergenceError:
             mse[trial] = np.inf
         else:
@@ -284,7 +290,8 @@ def _run_level(job: _Level) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             if job.bits:
                 held[trial] = FlipFlop.bits_held(outputs, job.targets)
         if job.starts is not None:
-            counts[trial] = _stable_count(perturbed, job.starts, job.fixed_point_options)
+            options = {"n_jobs": job.n_jobs, **job.fixed_point_options}
+            counts[trial] = _stable_count(perturbed, job.starts, options)
     return mse, counts, held
 
 
@@ -293,7 +300,7 @@ def _test_mse(outputs: np.ndarray, targets: np.ndarray) -> float:
 
 
 def _stable_count(net: ESN, starts: np.ndarray, options: dict[str, Any]) -> int:
-    return len(find_fixed_points(net, starts, **{"n_jobs": 1, **options}).stable)
+    return len(find_fixed_points(net, starts, **options).stable)
 
 
 def _spread(weights: np.ndarray, matrix: str) -> float:

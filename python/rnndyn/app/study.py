@@ -242,6 +242,7 @@ class Study:
                     seed=self.seed,
                     progress=self.progress,
                     out=self.jobs,
+                    n_jobs=self.n_jobs,
                 )
                 for name, run in networks.items()
             }
