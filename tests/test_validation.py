@@ -253,7 +253,7 @@ BAD_CALLS = [
         "system",
         lambda: rd.find_fixed_points("net", _states()),
         TypeError,
-        "system must be an ESN, an RNN, GRU or LSTM, or",
+        "system must be an ESN, an RNN, StackedRNN, GRU or LSTM, or",
     ),
     (
         "max_iter<0",

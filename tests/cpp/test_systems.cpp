@@ -23,9 +23,12 @@ constexpr Activation kActivations[] = {Activation::Tanh, Activation::Logistic, A
 
 const char* name(Activation activation) {
     switch (activation) {
-        case Activation::Tanh: return "tanh";
-        case Activation::Logistic: return "logistic";
-        case Activation::Relu: return "relu";
+        case Activation::Tanh:
+            return "tanh";
+        case Activation::Logistic:
+            return "logistic";
+        case Activation::Relu:
+            return "relu";
     }
     return "?";
 }

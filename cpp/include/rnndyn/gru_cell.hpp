@@ -20,8 +20,8 @@ public:
     using Matrix = RowMatrix<Scalar>;
     using Saved = Eigen::Ref<const Matrix>;
     template <typename Other>
-    using Rebind = GRUCell<Other>;  // the same cell in another precision
-    static constexpr Eigen::Index kGates = 3;      // r, z, n
+    using Rebind = GRUCell<Other>;                  // the same cell in another precision
+    static constexpr Eigen::Index kGates = 3;       // r, z, n
     static constexpr Eigen::Index kStateWidth = 1;  // h: H per unit
     static constexpr Eigen::Index kSaved = 5;       // r, z, n, a_n, h: H each
 
@@ -38,7 +38,8 @@ public:
         auto r = saved.middleCols(0, H), z = saved.middleCols(H, H), n = saved.middleCols(2 * H, H);
         apply_activation(Activation::Logistic, D.middleCols(0, H) + a.middleCols(0, H), r);
         apply_activation(Activation::Logistic, D.middleCols(H, H) + a.middleCols(H, H), z);
-        const Matrix pre_n = D.middleCols(2 * H, H) + Matrix(r.cwiseProduct(a.middleCols(2 * H, H)));
+        const Matrix pre_n =
+            D.middleCols(2 * H, H) + Matrix(r.cwiseProduct(a.middleCols(2 * H, H)));
         apply_activation(Activation::Tanh, pre_n, n);
         saved.middleCols(3 * H, H) = a.middleCols(2 * H, H);
         saved.middleCols(4 * H, H) = S;
@@ -94,13 +95,13 @@ public:
         const auto dr = t.dr.array(), dz = t.dz.array(), dn = t.dn.array();
         const Matrix g_pre_n = (w * (one - z) * (one - n.square())).matrix();
         const Matrix d_pre_n =
-                (-w * dz * (one - n.square()) - two * w * (one - z) * n * dn).matrix();
+            (-w * dz * (one - n.square()) - two * w * (one - z) * n * dn).matrix();
         const auto g_r = g_pre_n.array() * a_n;
         const auto d_r = d_pre_n.array() * a_n + g_pre_n.array() * t.da_n.array();
         hD.resize(W.rows(), kGates * H);
         hD.middleCols(0, H) = (d_r * r * (one - r) + g_r * (one - two * r) * dr).matrix();
         hD.middleCols(H, H) =
-                (w * (dS.array() - dn) * z * (one - z) + w * (h - n) * (one - two * z) * dz).matrix();
+            (w * (dS.array() - dn) * z * (one - z) + w * (h - n) * (one - two * z) * dz).matrix();
         hD.middleCols(2 * H, H) = d_pre_n;
         Matrix h_a = hD;
         h_a.middleCols(2 * H, H) = (d_pre_n.array() * r + g_pre_n.array() * dr).matrix();

@@ -20,8 +20,8 @@ public:
     using Matrix = RowMatrix<Scalar>;
     using Saved = Eigen::Ref<const Matrix>;
     template <typename Other>
-    using Rebind = LSTMCell<Other>;  // the same cell in another precision
-    static constexpr Eigen::Index kGates = 4;      // i, f, g, o
+    using Rebind = LSTMCell<Other>;                 // the same cell in another precision
+    static constexpr Eigen::Index kGates = 4;       // i, f, g, o
     static constexpr Eigen::Index kStateWidth = 2;  // (h, c): 2H per unit
     static constexpr Eigen::Index kSaved = 6;       // i, f, g, o, c, tanh(c'): H each
 
@@ -36,7 +36,8 @@ public:
         Matrix a = S.leftCols(H) * this->W_.transpose() + D;
         a.rowwise() += this->b_.transpose();
         for (Eigen::Index k : {0, 1, 3})
-            apply_activation(Activation::Logistic, a.middleCols(k * H, H), saved.middleCols(k * H, H));
+            apply_activation(Activation::Logistic, a.middleCols(k * H, H),
+                             saved.middleCols(k * H, H));
         apply_activation(Activation::Tanh, a.middleCols(2 * H, H), saved.middleCols(2 * H, H));
         const auto gate = [&](Eigen::Index k) { return saved.middleCols(k * H, H).array(); };
         saved.middleCols(4 * H, H) = S.rightCols(H);
@@ -64,8 +65,8 @@ public:
         d.dg = ((one - g.square()) * da.middleCols(2 * H, H).array()).matrix();
         d.do_ = (o * (one - o) * da.middleCols(3 * H, H).array()).matrix();
         d.dc = dS.rightCols(H);
-        const Matrix dc_next = (d.df.array() * c + f * d.dc.array() + d.di.array() * g +
-                                i * d.dg.array()).matrix();
+        const Matrix dc_next =
+            (d.df.array() * c + f * d.dc.array() + d.di.array() * g + i * d.dg.array()).matrix();
         d.dt = ((one - t.square()) * dc_next.array()).matrix();
         d.next.resize(dS.rows(), 2 * H);
         d.next.leftCols(H) = (d.do_.array() * t + o * d.dt.array()).matrix();
@@ -107,13 +108,13 @@ public:
         const auto gc = g_c.array(), dgc = dg_c.array();
         hD.resize(W.rows(), kGates * H);
         hD.middleCols(0, H) =
-                ((dgc * g + gc * dg) * i * (one - i) + gc * g * (one - two * i) * di).matrix();
+            ((dgc * g + gc * dg) * i * (one - i) + gc * g * (one - two * i) * di).matrix();
         hD.middleCols(H, H) =
-                ((dgc * c + gc * dc) * f * (one - f) + gc * c * (one - two * f) * df).matrix();
+            ((dgc * c + gc * dc) * f * (one - f) + gc * c * (one - two * f) * df).matrix();
         hD.middleCols(2 * H, H) =
-                ((dgc * i + gc * di) * (one - g.square()) - two * gc * i * g * dg).matrix();
+            ((dgc * i + gc * di) * (one - g.square()) - two * gc * i * g * dg).matrix();
         hD.middleCols(3 * H, H) =
-                (w_h * dt * o * (one - o) + w_h * t * (one - two * o) * do_).matrix();
+            (w_h * dt * o * (one - o) + w_h * t * (one - two * o) * do_).matrix();
         hS.resize(W.rows(), 2 * H);
         hS.leftCols(H) = hD * this->W_;
         hS.rightCols(H) = (dgc * f + gc * df).matrix();

@@ -38,7 +38,7 @@ def lyapunov_exponents(
     """The k leading Lyapunov exponents of the trajectory `system` follows under `inputs`.
 
     - system: an ESN (simulated closed loop, its outputs fed back, from `net.state`; the
-      network is not changed), an RNN, a GRU or an LSTM (from the zero state).
+      network is not changed), an RNN, a StackedRNN, a GRU or an LSTM (from the zero state).
     - inputs: (warmup + steps, I) inputs, or None for zero input (then `steps` is required).
     - k: how many exponents (1 <= k <= N; default min(N, 10)).
     - steps: steps averaged over, after `warmup` steps that are simulated (and along which
@@ -51,7 +51,8 @@ def lyapunov_exponents(
     """
     if not isinstance(system, ESN | RNN | GatedNetwork):
         raise TypeError(
-            f"system must be an ESN, an RNN, a GRU or an LSTM, got {type(system).__name__}"
+            "system must be an ESN, an RNN, a StackedRNN, a GRU or an LSTM, got "
+            f"{type(system).__name__}"
         )
     n = system.size
     warmup = as_int("warmup", warmup, minimum=0)

@@ -69,8 +69,8 @@ def find_fixed_points(
     """Minimise q(x) = ½|F(x)|² from each initial state and classify what it finds.
 
     - system: an ESN (its closed loop at the constant `inputs` (I,), zeros if None), a map
-      network (an RNN, GRU or LSTM: its fixed-point residual G(s) = f(s, u) - s), or any
-      object with `velocity(x)` (N,) → (N,) and `jacobian(x)` → (N, N) (e.g. a
+      network (an RNN, StackedRNN, GRU or LSTM: its fixed-point residual G(s) = f(s, u) - s),
+      or any object with `velocity(x)` (N,) → (N,) and `jacobian(x)` → (N, N) (e.g. a
       FunctionSystem), minimised in Python.
     - initial_states: (K, N) starting states, e.g. from `sample_states` (a state given more
       than once is searched once, and counts once for each time it is given).
@@ -290,8 +290,8 @@ def resolve_system(
         discrete = bool(getattr(system, "discrete_time", False))
         return (int(probe) if isinstance(probe, int) else None), None, discrete
     raise TypeError(
-        "system must be an ESN, an RNN, GRU or LSTM, or an object with velocity(x) and "
-        f"jacobian(x), got {type(system).__name__}"
+        "system must be an ESN, an RNN, StackedRNN, GRU or LSTM, or an object with velocity(x) "
+        f"and jacobian(x), got {type(system).__name__}"
     )
 
 
