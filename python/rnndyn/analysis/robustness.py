@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -156,7 +156,7 @@ def noise_robustness(
     executor = check_executor(executor)
     n_jobs = as_jobs("n_jobs", 1 if n_jobs is None and executor is not None else n_jobs, net.size)
     store = as_store("out", out)
-    fixed_point_options = dict(fixed_point_options or {})
+    options = dict(fixed_point_options or {})
     inputs, targets = _test_sequence(net, task, steps)
     bits = isinstance(task, FlipFlop)
     noise_scale = _spread(getattr(net, matrix), matrix) if relative else 1.0
@@ -164,27 +164,14 @@ def noise_robustness(
     baseline = net.copy().run(inputs, targets, n_jobs=n_jobs)
     baseline_bits_held = _baseline_bits_held(baseline.outputs, targets) if bits else None
     starts, baseline_stable_count = (
-        _stable_baseline(net, baseline.states, n_states, seed, fixed_point_options)
+        _stable_baseline(net, baseline.states, n_states, seed, options)
         if stable_points
         else (None, None)
     )
-    jobs = [
-        _Level(
-            net,
-            inputs,
-            targets,
-            matrix,
-            float(sigma),
-            level,
-            trials,
-            seed,
-            starts,
-            fixed_point_options,
-            bits,
-            n_jobs,
-        )
-        for level, sigma in enumerate(levels * noise_scale)
-    ]
+    first = _Level(
+        net, inputs, targets, matrix, 0.0, 0, trials, seed, starts, options, bits, n_jobs
+    )
+    jobs = [replace(first, sigma=float(s), level=k) for k, s in enumerate(levels * noise_scale)]
     outcomes = map_jobs(
         _run_level,
         jobs,
