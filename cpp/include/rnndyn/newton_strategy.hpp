@@ -7,6 +7,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <type_traits>
@@ -21,10 +22,14 @@
 
 namespace rnndyn {
 
-// Up to this N, the points Newton leaves go on by Levenberg-Marquardt (dense JᵀJ, one point
-// per task: ~45 Cholesky steps reach a slow point where trust-ncg takes 150+ steps of hundreds
-// of products each); above it by trust-ncg, in blocks gathered from every first-pass block.
-constexpr Eigen::Index kDenseFallbackLimit = 2000;
+// Up to this N, the second pass shares dense LUs and the points Newton leaves go on by
+// Levenberg-Marquardt (dense JᵀJ, one point per task: ~45 Cholesky steps reach a slow point
+// where trust-ncg takes 150+ steps of hundreds of products each); above it, one Newton pass
+// without a preconditioner, then trust-ncg in blocks. At N = 4000 (a briefly trained 3-bit
+// ESN, 32 test-run starts, 2 threads) the dense route converged every start in 84 s, the
+// other had not finished after 13.5 min. Each thread holds 3 N x N matrices in double
+// (the model, its damped copy, a cluster's LU in float): 1.6 GB on 2 threads at the limit.
+constexpr Eigen::Index kDenseFallbackLimit = 8192;
 
 // The first of the two Newton passes only has to bring q under cluster_q, far from where
 // GMRES needs its 100 products; capping it here took the flip-flop benchmark's first pass
@@ -188,6 +193,10 @@ Rows second_pass(const System& system, const Rows& rows, const Rows& stragglers,
     // kBlockRows members has several)
     std::vector<std::unique_ptr<const DenseLuPreconditioner<Scalar>>> factors(clusters.size());
     std::vector<std::once_flag> factored(clusters.size());
+    // a cluster's LU is freed by its last task (N² floats each: at large N, all of them at
+    // once would not fit in memory)
+    std::vector<std::atomic<std::size_t>> waiting(clusters.size());
+    for (const ClusterTask& task : tasks) ++waiting[task.cluster];
     std::vector<Rows> unfinished(tasks.size());  // by task, each written by one thread
     auto newton = [&](std::size_t t) {
         const std::size_t c = tasks[t].cluster;
@@ -198,6 +207,7 @@ Rows second_pass(const System& system, const Rows& rows, const Rows& stragglers,
         unfinished[t] = minimize_block(system, tasks[t].members, result, [&](Block<Scalar>& b) {
             return newton_afresh(system, b, options, *factors[c]);
         });
+        if (--waiting[c] == 0) factors[c].reset();
     };
     const std::vector<Cluster> leftovers =
         cluster_rows(result.points, result.q, stragglers, options.cluster_radius);

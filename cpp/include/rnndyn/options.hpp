@@ -88,7 +88,7 @@ struct MinimizeOptions {
     double learning_rate = 1.0;   // adam
     int max_krylov = 100;         // newton: GMRES iterations per step
     int newton_iter = 30;  // newton: steps before the fallback (newton_strategy.hpp) takes over
-    // newton, N <= 2000: states with q below `cluster_q` finish with a dense LU preconditioner
+    // newton, N <= 8192: states with q below `cluster_q` finish with a dense LU preconditioner
     // shared by those within `cluster_radius` (1 + |x|) of each other (0 turns this off)
     double cluster_q = 1e-2;
     double cluster_radius = 0.1;

@@ -75,10 +75,10 @@ def find_fixed_points(
     - initial_states: (K, N) starting states, e.g. from `sample_states` (a state given more
       than once is searched once, and counts once for each time it is given).
     - method: "newton" (the default: Newton on F with GMRES steps and a dogleg trust region;
-      for N <= 2000 the steps down to q <= 1e-2 run in float32, and the states finish in
+      for N <= 8192 the steps down to q <= 1e-2 run in float32, and the states finish in
       float64 with GMRES preconditioned by the LU of J at a nearby state, one factorisation
       per group of states; what it leaves after 30 steps
-      goes on by Levenberg-Marquardt (N <= 2000, one group of nearby states per thread:
+      goes on by Levenberg-Marquardt (N <= 8192, one group of nearby states per thread:
       each state after the first takes a minimum its group has reached when q falls all
       along the straight path to it) or trust-ncg, which also find slow points),
       "trust-ncg" (trust-region Newton-CG on q with exact Hessian products),
