@@ -56,6 +56,7 @@ class Settings:
     suite_generator: bool = True  # Sussillo & Abbott's (N = 1000 even in --quick: left out there)
     suite_repeats: int = 3
     suite_large: tuple[int, ...] = (2000, 4000)  # ESNs of these sizes, briefly trained
+    suite_large_repeats: int = 1  # their searches take minutes: timed once
     suite_brief_steps: int = 3_000
     suite_scipy_states: int = 4
     suite_fpf_states: int = 8

@@ -49,6 +49,7 @@ class Network:
     system: rd.ESN | rd.RNN
     inputs: np.ndarray | None
     starts: dict[str, np.ndarray]
+    large: bool = False  # one of the briefly trained ESNs of settings.suite_large
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ def flipflop(bits: int, seed: int, settings: Settings, n: int | None = None) -> 
     tour = rd.flipflop_starts(net, settings.suite_states, seed=0)[0]
     label = f"{bits} bits, seed {seed}" + ("" if n is None else " (brief training)")
     starts = {"test run": sampled, "test run + noise": with_noise(sampled, 1), "tour": tour}
-    return Network(label, net, None, starts)
+    return Network(label, net, None, starts, large=n is not None)
 
 
 def generator(settings: Settings) -> Network:
@@ -169,7 +170,7 @@ def search(network: Network, name: str, settings: Settings) -> Case:
     starts = network.starts[name]
     timing, found = measure(
         lambda: rd.find_fixed_points(network.system, starts, network.inputs, n_jobs=THREADS),
-        settings.suite_repeats,
+        settings.suite_large_repeats if network.large else settings.suite_repeats,
     )
     scipy = fpf = None
     if isinstance(network.system, rd.ESN):
@@ -188,6 +189,10 @@ class SuiteResult:
     def standard(self) -> list[Case]:
         """The cases whose network has N = 1000 (the targets' family)."""
         return [c for c in self.cases if c.size == 1000]
+
+    def large(self) -> list[Case]:
+        """The cases of the briefly trained ESNs of settings.suite_large."""
+        return [c for c in self.cases if c.network.large]
 
     def markdown(self) -> str:
         """The section of RESULTS.md."""

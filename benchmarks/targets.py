@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 from dataclasses import dataclass
 
@@ -236,7 +237,9 @@ def suite_targets(result: suite.SuiteResult) -> list[Target]:
     start fixed or slow."""
     cases = result.standard()
     if not cases:
-        return [Target("Suite, N = 1000 (issue 21)", NOT_MEASURED, NOT_MEASURED)]
+        return [Target("Suite, N = 1000 (issue 21)", NOT_MEASURED, NOT_MEASURED)] + (
+            _growth_targets(result)
+        )
     times = [c.timing.median for c in cases]
     worst = max(cases, key=lambda c: c.timing.median)
     unconverged = sum(suite.searches.state_counts(c.found)[2] for c in cases)
@@ -258,7 +261,50 @@ def suite_targets(result: suite.SuiteResult) -> list[Target]:
             f"{unconverged} unconverged",
             "met" if unconverged == 0 else f"missed: {unconverged} unconverged",
         ),
+        _ratio_target(cases, "scipy", "SciPy's trust-ncg", 50.0),
+        _ratio_target(cases, "fpf", "FixedPointFinder", 100.0),
+        *_growth_targets(result),
     ]
+
+
+def _ratio_target(cases: list[suite.Case], baseline: str, name: str, limit: float) -> Target:
+    """Issue 21: each N = 1000 search at least `limit` times the baseline (the least ratio)."""
+    goal = f"Suite, N = 1000: each search ≥ {limit:g}× {name} (issue 21)"
+    ratios = [
+        (run.total.median / case.timing.median, case)
+        for case in cases
+        if (run := getattr(case, baseline)) is not None and run.total is not None
+    ]
+    if not ratios:
+        return Target(goal, NOT_MEASURED, NOT_MEASURED)
+    least, case = min(ratios, key=lambda pair: pair[0])
+    note = f"least of {len(ratios)}: {case.network.name}, from {case.starts}"
+    return Target(goal, f"{least:.0f}×", at_least(least, limit), note)
+
+
+def _growth_targets(result: suite.SuiteResult) -> list[Target]:
+    """Issue 21: the larger ESNs converge every start; their time per start and its growth
+    from N = 1000 (the same start set's median over the N = 1000 flip-flops)."""
+    targets = []
+    for case in result.large():
+        size, starts = case.size, len(case.network.starts[case.starts])
+        unconverged = suite.searches.state_counts(case.found)[2]
+        per_start = case.timing.median / starts
+        base = [c.timing.median / starts for c in result.standard() if c.starts == case.starts]
+        growth = ""
+        if base:
+            ratio = per_start / statistics.median(base)
+            power = math.log(ratio) / math.log(size / 1000)
+            growth = f"; {ratio:.0f}× the N = 1000 flip-flops' median (N^{power:.1f})"
+        targets.append(
+            Target(
+                f"Suite, N = {size}, from {case.starts}: every start converged (issue 21)",
+                f"{unconverged} unconverged; {seconds(case.timing.median)}, "
+                f"{1e3 * per_start:.0f} ms a start{growth}",
+                "met" if unconverged == 0 else f"missed: {unconverged} unconverged",
+            )
+        )
+    return targets
 
 
 def scaling_targets(result: ScalingResult) -> list[Target]:
