@@ -6,6 +6,8 @@
 #include <random>
 #include <string>
 
+#include <Eigen/QR>
+
 #include <rnndyn/minimizers.hpp>
 
 #include "check.hpp"
@@ -262,4 +264,45 @@ TEST(newton_leftovers_near_each_other_share_their_slow_point) {
     }
     CHECK(shared > 0);
     check_same(one, rnndyn::minimize<double>(system, starts, rnndyn::Method::Newton, options, 2));
+}
+
+// Levenberg-Marquardt's damped model A + λI, factorised in float and refined in double: on a
+// well-conditioned A the solution has double's relative residual (1e-12); on one too
+// ill-conditioned for float (eigenvalues from 1 down to 1e-12) it falls back to double's
+// factorisation, backward stable; an indefinite A is refused, as double's LLT refuses it.
+TEST(levenberg_marquardt_damped_cholesky_in_float_solves_as_double) {
+    const Index n = 60;
+    std::mt19937_64 rng(7);
+    std::normal_distribution<double> normal;
+    Matrix random(n, n);
+    for (Index i = 0; i < n; ++i)
+        for (Index j = 0; j < n; ++j) random(i, j) = normal(rng);
+    const Eigen::HouseholderQR<Matrix> qr(random);
+    const Matrix Q = qr.householderQ();
+    Vector b(n);
+    for (Index i = 0; i < n; ++i) b(i) = normal(rng);
+    auto with_spectrum = [&](const Vector& eigenvalues) {
+        return rnndyn::ColMatrix<double>(Q * eigenvalues.asDiagonal() * Q.transpose());
+    };
+    rnndyn::detail::DampedCholesky<double> cholesky;
+    const double damping = 1e-3;
+    const auto well = with_spectrum(Vector::LinSpaced(n, 1.0, 100.0));
+    CHECK(cholesky.compute(well, damping));
+    Matrix damped = well;
+    damped.diagonal().array() += damping;
+    const Vector x = cholesky.solve(b);
+    CHECK((damped * x - b).norm() <= 1e-12 * b.norm());
+    CHECK(cholesky.in_float());
+    Vector exponents = Vector::LinSpaced(n, 0.0, -12.0);
+    const auto ill = with_spectrum(exponents.unaryExpr([](double e) { return std::pow(10.0, e); }));
+    CHECK(cholesky.compute(ill, 1e-14));
+    Matrix ill_damped = ill;
+    ill_damped.diagonal().array() += 1e-14;
+    const Vector y = cholesky.solve(b);  // backward stable: |A| = 1, the residual ~ eps |y|
+    CHECK((ill_damped * y - b).norm() <= 1e-12 * y.norm());
+    CHECK(y.norm() > 1e6 * b.norm());  // it does see the small eigenvalues
+    CHECK(!cholesky.in_float());
+    Vector indefinite = Vector::LinSpaced(n, 1.0, 100.0);
+    indefinite(n / 2) = -1.0;
+    CHECK(!cholesky.compute(with_spectrum(indefinite), damping));
 }
