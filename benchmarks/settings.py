@@ -57,6 +57,7 @@ class Settings:
     suite_repeats: int = 3
     suite_large: tuple[int, ...] = (2000, 4000)  # ESNs of these sizes, briefly trained
     suite_large_repeats: int = 1  # their searches take minutes: timed once
+    suite_large_baseline_states: int = 1  # SciPy and FixedPointFinder: at N = 2000, 2 min a state
     suite_brief_steps: int = 3_000
     suite_scipy_states: int = 4
     suite_fpf_states: int = 8

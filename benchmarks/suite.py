@@ -174,9 +174,11 @@ def search(network: Network, name: str, settings: Settings) -> Case:
     )
     scipy = fpf = None
     if isinstance(network.system, rd.ESN):
-        scipy = searches.run_scipy(network.system, starts, settings.suite_scipy_states)
+        few = settings.suite_large_baseline_states if network.large else None
+        scipy = searches.run_scipy(network.system, starts, few or settings.suite_scipy_states)
         if name == "test run" and fixedpointfinder.available():
-            fpf = searches.run_fixed_point_finder(network.system, starts, settings.suite_fpf_states)
+            sample = few or settings.suite_fpf_states
+            fpf = searches.run_fixed_point_finder(network.system, starts, sample)
     return Case(network, name, timing, found, scipy, fpf)
 
 

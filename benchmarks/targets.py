@@ -372,6 +372,27 @@ WHY_MISSED = {
         "compares rnndyn against a search that found no fixed point; meeting 80× on this "
         "measurement needs rnndyn's search itself to get faster (the time target above)."
     ),
+    "Suite, N = 1000, 2 threads": (
+        "Where the time goes (sessions 13-15, by profile and by counting factorisations): "
+        "Levenberg-Marquardt for the starts Newton leaves, on their way to slow points: a "
+        "dense Cholesky per step, ~27 steps a run (most of them following a narrow curved "
+        "valley before q settles, ~15 % polishing the last digits), 5,100 factorisations "
+        "over the 18 flip-flop searches and ~3,000 for one start set of Sussillo & Abbott's "
+        "generator, where half of the starts end at one of 24-37 slow points. On the worst "
+        "flip-flop search LM is 56 % of the CPU time, the float first pass 8 %, the second "
+        "pass 6 %, the linearisation 8 %. Measured and dropped: joining runs by straight-line "
+        "descent (no change), grouping run leaders (+19 % factorisations), a factorisation "
+        "kept across steps as CG's preconditioner (its stale factor leaves a relative "
+        "residual of ~70: 15-40 products a solve, slower), smaller Krylov bases in the "
+        "linearisation (slower). Closing it "
+        "needs fewer LM steps per slow point, or fewer runs reaching the same one."
+    ),
+    "Suite, N = 1000: each search ≥ 100× FixedPointFinder": (
+        "FixedPointFinder's time per state is bounded by its own iteration limits and does "
+        "not grow with the slow points: on networks where rnndyn spends most of its time "
+        "bringing starts to certified slow points (q minimal, |∇q| ≤ 1e-14), the ratio "
+        "falls with rnndyn's time (the suite-time target above)."
+    ),
     "FORCE step cost grows as N²": (
         "Within one cache level the step grows as N²; the fit over all sizes is steeper "
         "because of the jump where W_r + P outgrow the 32 MiB L3 (between N = 1000 and 2000) "
