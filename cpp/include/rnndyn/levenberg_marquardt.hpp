@@ -121,8 +121,10 @@ public:
     // x with (A + λI) x = b (not finite where A + λI proved singular).
     Vector<Scalar> solve(const Vector<Scalar>& b) {
         Vector<Scalar> x;
-        if (!fine_ready_ && coarse_ready_ && refined(b, x)) return x;
-        float_serves_ = false;
+        if (!fine_ready_ && coarse_ready_) {
+            if (refined(b, x)) return x;
+            float_serves_ = false;  // stalled: double's from here on (new_point)
+        }
         if (!fine_ready_ && !factorise_finely())
             return Vector<Scalar>::Constant(b.size(), std::numeric_limits<Scalar>::quiet_NaN());
         x = b;
