@@ -284,7 +284,7 @@ def _ratio_target(cases: list[suite.Case], baseline: str, name: str, limit: floa
 
 def _growth_targets(result: suite.SuiteResult) -> list[Target]:
     """Issue 21: the larger ESNs converge every start; their time per start and its growth
-    from N = 1000 (the same start set's median over the N = 1000 flip-flops)."""
+    from N = 1000 (the same start set's median over the suite's N = 1000 networks)."""
     targets = []
     for case in result.large():
         size, starts = case.size, len(case.network.starts[case.starts])
@@ -295,7 +295,7 @@ def _growth_targets(result: suite.SuiteResult) -> list[Target]:
         if base:
             ratio = per_start / statistics.median(base)
             power = math.log(ratio) / math.log(size / 1000)
-            growth = f"; {ratio:.0f}× the N = 1000 flip-flops' median (N^{power:.1f})"
+            growth = f"; {ratio:.0f}× the N = 1000 networks' median (N^{power:.1f})"
         targets.append(
             Target(
                 f"Suite, N = {size}, from {case.starts}: every start converged (issue 21)",

@@ -27,8 +27,8 @@ namespace rnndyn {
 // where trust-ncg takes 150+ steps of hundreds of products each); above it, one Newton pass
 // without a preconditioner, then trust-ncg in blocks. At N = 4000 (a briefly trained 3-bit
 // ESN, 32 test-run starts, 2 threads) the dense route converged every start in 84 s, the
-// other had not finished after 13.5 min. Each thread holds 3 N x N matrices in double
-// (the model, its damped copy, a cluster's LU in float): 1.6 GB on 2 threads at the limit.
+// other had not finished after 13.5 min. Each thread holds about 24 N² bytes (LM's model and
+// its factorisations in float and double, a cluster's LU in float), 1.6 GB at the limit.
 constexpr Eigen::Index kDenseFallbackLimit = 8192;
 
 // The first of the two Newton passes only has to bring q under cluster_q, far from where
