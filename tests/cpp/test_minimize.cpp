@@ -220,9 +220,9 @@ rnndyn::ClosedLoopSystem<double> slow_point_system(Index n) {
             Activation::Tanh};
 }
 
-// descends_to: q falls along the path from inside the slow point's basin, not from beyond the
+// descends: q falls along the path from inside the slow point's basin, not from beyond the
 // maximum of F at x = +0.88 (the path climbs over it), nor towards a point of higher q.
-TEST(descends_to_follows_q_along_the_straight_path) {
+TEST(descends_follows_q_along_the_straight_path) {
     const auto system = slow_point_system(3);
     Matrix points(4, 3);
     points.row(0).setConstant(kSlowPoint);
@@ -230,14 +230,14 @@ TEST(descends_to_follows_q_along_the_straight_path) {
     points.row(2).setConstant(2.0);
     points.row(3) << -0.5, -1.2, -0.9;
     const Vector q = rnndyn::half_squared_norms(system.velocity(points));
-    const rnndyn::MinimizeResult<double> result{points, q, Vector::Zero(4),
-                                                Eigen::VectorXi::Zero(4), Eigen::VectorXi::Zero(4)};
-    using rnndyn::detail::descends_to;
-    CHECK(descends_to(system, result, 1, 0));
-    CHECK(descends_to(system, result, 3, 0));
-    CHECK(!descends_to(system, result, 2, 0));
-    CHECK(!descends_to(system, result, 0, 1));  // uphill
-    CHECK(!descends_to(system, result, 0, 0));  // q must fall: not to itself
+    auto descends_to = [&](Index from, Index to) {
+        return rnndyn::detail::descends(system, points.row(from), q(from), points.row(to), q(to));
+    };
+    CHECK(descends_to(1, 0));
+    CHECK(descends_to(3, 0));
+    CHECK(!descends_to(2, 0));
+    CHECK(!descends_to(0, 1));  // uphill
+    CHECK(!descends_to(0, 0));  // q must fall: not to itself
 }
 
 // Starts in the slow point's basin: Newton's first pass cannot finish them, so they go on by

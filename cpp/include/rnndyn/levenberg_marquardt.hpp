@@ -20,6 +20,7 @@
 #include <cmath>
 #include <limits>
 #include <type_traits>
+#include <utility>
 
 #include <Eigen/Cholesky>
 
@@ -188,9 +189,18 @@ private:
 
 }  // namespace detail
 
-template <typename Scalar, class System>
-void levenberg_marquardt(const System& system, Block<Scalar>& block,
-                         const MinimizeOptions& options) {
+// Levenberg-Marquardt's hook after each accepted step of row i: true ends the row there (its
+// caller takes another end for it). This one never does.
+struct NeverJoins {
+    template <class Block>
+    bool operator()(const Block&, Eigen::Index) const {
+        return false;
+    }
+};
+
+template <typename Scalar, class System, class Joins = NeverJoins>
+void levenberg_marquardt(const System& system, Block<Scalar>& block, const MinimizeOptions& options,
+                         Joins&& joins = {}) {
     block.retire_converged(options);
     const Rows points = block.active;
     constexpr Scalar kStall = Scalar(0.9);  // q_new > kStall q: q stalls
@@ -238,6 +248,10 @@ void levenberg_marquardt(const System& system, Block<Scalar>& block,
                 const Scalar t = Scalar(2) * trial.rho - Scalar(1);
                 damping *= retried ? Scalar(2) : std::max(Scalar(1) / Scalar(3), 1 - t * t * t);
                 growth = 2;
+                if (joins(std::as_const(block), i)) {
+                    block.retire(i, StopReason::StepTolerance);
+                    continue;
+                }
             } else {
                 // no decrease left that q's rounding would show (the full step's prediction)
                 const Scalar predicted =

@@ -92,52 +92,65 @@ Rows coarse_first_pass(const System& system, const Rows& all, const MinimizeOpti
     }
 }
 
-// Whether q falls strictly from row `from` of `result` through kSamples - 1 evenly spaced points
-// of the straight path to row `to`, and on to `to` itself.
-template <typename Scalar, class System>
-bool descends_to(const System& system, const MinimizeResult<Scalar>& result, Eigen::Index from,
-                 Eigen::Index to) {
+// Whether q falls strictly from `start` (where q is q_start) through kSamples - 1 evenly
+// spaced points of the straight path to `end`, and on to `end` itself (q_end).
+template <typename Scalar, class System, class Start, class End>
+bool descends(const System& system, const Start& start, Scalar q_start, const End& end,
+              Scalar q_end) {
     constexpr int kSamples = 8;
-    const auto start = result.points.row(from), end = result.points.row(to);
+    if (!(q_end < q_start)) return false;
     RowMatrix<Scalar> path(kSamples - 1, start.size());
     for (int k = 1; k < kSamples; ++k)
         path.row(k - 1) = start + (Scalar(k) / Scalar(kSamples)) * (end - start);
     const Vector<Scalar> q = half_squared_norms(system.velocity(path));
-    Scalar previous = result.q(from);
+    Scalar previous = q_start;
     for (Eigen::Index k = 0; k < q.size(); ++k) {
         if (!(q(k) < previous)) return false;
         previous = q(k);
     }
-    return result.q(to) < previous;
+    return q_end < previous;
 }
 
 // Levenberg-Marquardt for a cluster of the first pass's leftovers, a row at a time: the centre
-// first; then each other member takes a minimum of q that its cluster has reached if q falls
-// all along the straight path to it (descends_to), else runs on its own. Leftovers near each
-// other mostly head for the same slow point, where each would need tens of Cholesky steps.
+// first; then each other member takes a minimum of q that its cluster has reached as soon as q
+// falls all along the straight path to it (descends), at its start or after any step, else
+// runs on to its own end. Leftovers near each other mostly head for the same slow point, where
+// each would need tens of Cholesky steps.
 template <typename Scalar, class System>
 void levenberg_marquardt_cluster(const System& system, const Cluster& cluster,
                                  const MinimizeOptions& options, MinimizeResult<Scalar>& result) {
     Rows reached;  // members that ended at a fixed point or a minimum of q
-    auto run = [&](Eigen::Index row) {
-        minimize_block(system, {row}, result,
-                       [&](Block<Scalar>& block) { levenberg_marquardt(system, block, options); });
-        if (result.reason(row) <= int(StopReason::StepTolerance)) reached.push_back(row);
-    };
-    run(cluster.center);
-    for (const Eigen::Index row : cluster.members) {
-        if (row == cluster.center) continue;
-        const auto joined = std::find_if(reached.begin(), reached.end(), [&](Eigen::Index to) {
-            return descends_to(system, result, row, to);
+    auto joinable = [&](const auto& x, Scalar q) {
+        return std::find_if(reached.begin(), reached.end(), [&](Eigen::Index to) {
+            return descends(system, x, q, result.points.row(to), result.q(to));
         });
-        if (joined == reached.end()) {
-            run(row);
+    };
+    auto take = [&](Eigen::Index row, Eigen::Index to) {
+        result.points.row(row) = result.points.row(to);
+        result.q(row) = result.q(to);
+        result.gradient_norm(row) = result.gradient_norm(to);
+        result.reason(row) = result.reason(to);
+    };
+    Rows order{cluster.center};
+    for (const Eigen::Index row : cluster.members)
+        if (row != cluster.center) order.push_back(row);
+    for (const Eigen::Index row : order) {
+        auto joined = joinable(result.points.row(row), result.q(row));
+        if (joined != reached.end()) {
+            take(row, *joined);
             continue;
         }
-        result.points.row(row) = result.points.row(*joined);
-        result.q(row) = result.q(*joined);
-        result.gradient_norm(row) = result.gradient_norm(*joined);
-        result.reason(row) = result.reason(*joined);
+        auto joins = [&](const Block<Scalar>& block, Eigen::Index i) {
+            joined = joinable(block.X.row(i), block.q(i));
+            return joined != reached.end();
+        };
+        minimize_block(system, {row}, result, [&](Block<Scalar>& block) {
+            levenberg_marquardt(system, block, options, joins);
+        });
+        if (joined != reached.end())
+            take(row, *joined);
+        else if (result.reason(row) <= int(StopReason::StepTolerance))
+            reached.push_back(row);
     }
 }
 

@@ -79,8 +79,9 @@ def find_fixed_points(
       float64 with GMRES preconditioned by the LU of J at a nearby state, one factorisation
       per group of states; what it leaves after 30 steps
       goes on by Levenberg-Marquardt (N <= 8192, one group of nearby states per thread:
-      each state after the first takes a minimum its group has reached when q falls all
-      along the straight path to it) or trust-ncg, which also find slow points),
+      each state after the first takes a minimum its group has reached once q falls all
+      along the straight path to it, at its start or after a step) or trust-ncg, which also
+      find slow points),
       "trust-ncg" (trust-region Newton-CG on q with exact Hessian products),
       "lm" (Levenberg-Marquardt, dense JᵀJ: N up to a few thousand), "cg" (nonlinear CG with
       a strong-Wolfe line search: the paper's) or "adam" (FixedPointFinder's scheme).
