@@ -186,6 +186,23 @@ def _check_unstable_vectors(jacobian, fps: rd.FixedPoints) -> int:
     return pairs
 
 
+def test_auto_widens_by_krylov_until_a_stable_eigenvalue():
+    # the origin at g = 1.4 (N = 300) has 23 unstable directions: "auto" doubles its 10
+    # leading eigenvalues by Krylov-Schur until a stable one is among them (not LAPACK's
+    # whole spectrum), and agrees with that spectrum
+    net = rd.ESN(300, 1, 2, g=1.4, seed=1)
+    origin = np.zeros((1, 300))
+    auto = rd.find_fixed_points(net, origin, tol_unique=1e-6)
+    full = rd.find_fixed_points(net, origin, eigenvalues="full", tol_unique=1e-6)
+    assert full.unstable_dims[0] == 23
+    np.testing.assert_array_equal(auto.unstable_dims, full.unstable_dims)
+    found = auto.eigenvalues[0][np.isfinite(auto.eigenvalues[0])]
+    assert found.size == 40  # 10, 20, then 40
+    gaps = np.abs(found[:, None] - full.eigenvalues[0][None, :]).min(axis=1)
+    assert gaps.max() < 1e-8
+    assert _check_unstable_vectors(net.jacobian, auto) >= 1
+
+
 def test_unstable_vectors_of_complex_pairs():
     # saddles of a network at g = 1.5 (the origin has 45 unstable directions), mostly complex
     # pairs: the second vector of a pair is the conjugate of the first, not found anew

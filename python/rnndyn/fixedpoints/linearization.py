@@ -23,7 +23,11 @@ from .._validation import as_int
 # ≈ 0.08 s from 400-700 products against 0.3 s for LAPACK's full eig; all points in step with
 # batched products, the core's krylov_schur.hpp, less)
 _DENSE_EIGEN_LIMIT = 256
-# "auto" takes LAPACK's whole spectrum instead of widening by ARPACK up to this N
+# "auto" widens by the core's batched Krylov-Schur up to this many eigenvalues (at N = 1000,
+# 10 points of Sussillo & Abbott's generator with 10-38 unstable took 1.5 s where LAPACK's
+# whole spectrum and inverse iteration took 5.5 s; a trained network's origin has 100+)
+_KRYLOV_WIDEN_LIMIT = 40
+# beyond that, "auto" takes LAPACK's whole spectrum instead of widening by ARPACK up to this N
 _DENSE_WIDEN_LIMIT = 2000
 # ARPACK's products (widening, fallback) use the dense J (one GEMV each) up to this N, the
 # core's products beyond
@@ -200,6 +204,8 @@ def linearize_points(
         if lin.core is not None and _uses_krylov(points.shape[1], eigenvalues):
             k = 10 if eigenvalues == "auto" else int(eigenvalues)
             known = _leading_together(points[distinct], lin.core, lin.scale, lin.time, k, n_jobs)
+            if eigenvalues == "auto":
+                known = _widened(points[distinct], known, lin.core, lin, k, n_jobs)
             left = _left_together(points[distinct], known, lin, eigenvalues, max_vectors, n_jobs)
         if lin.core is None or n_jobs == 1 or len(distinct) < 2:
             found = list(map(linearize, points[distinct], known, left))
@@ -315,6 +321,34 @@ def _leading_together(
         order = time.order(value)
         leading.append((value[order], vector[:, order]) if done else None)
     return leading
+
+
+def _widened(
+    points: FloatArray,
+    known: list[Leading | None],
+    core: CoreSystem,
+    lin: Linearizer,
+    k: int,
+    n_jobs: int,
+) -> list[Leading | None]:
+    """`known` (the k leading eigenvalues at each of `points`), with k doubled up to
+    _KRYLOV_WIDEN_LIMIT at the points where every one is unstable, by the core's batched
+    Krylov-Schur ("auto" wants a stable one among them). A point still without one goes to
+    _linearize's widening (LAPACK's whole spectrum up to _DENSE_WIDEN_LIMIT)."""
+    known = list(known)
+    while k < _KRYLOV_WIDEN_LIMIT:
+        k = min(2 * k, _KRYLOV_WIDEN_LIMIT)
+        wanted = [
+            i
+            for i, found in enumerate(known)
+            if found is not None and lin.time.count_unstable(found[0]) >= len(found[0])
+        ]
+        if not wanted:
+            break
+        wider = _leading_together(points[wanted], core, lin.scale, lin.time, k, n_jobs)
+        for i, found in zip(wanted, wider, strict=True):
+            known[i] = found if found is not None else known[i]
+    return known
 
 
 def _known_unstable(
