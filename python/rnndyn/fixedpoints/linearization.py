@@ -24,7 +24,7 @@ from .._validation import as_int
 # batched products, the core's krylov_schur.hpp, less)
 _DENSE_EIGEN_LIMIT = 256
 # "auto" widens by the core's batched Krylov-Schur up to this many eigenvalues (at N = 1000,
-# 10 points of Sussillo & Abbott's generator with 10-38 unstable took 1.5 s where LAPACK's
+# 10 points of Sussillo & Abbott's generator with 10-38 unstable took 1.8 s where LAPACK's
 # whole spectrum and inverse iteration took 5.5 s; a trained network's origin has 100+)
 _KRYLOV_WIDEN_LIMIT = 40
 # beyond that, "auto" takes LAPACK's whole spectrum instead of widening by ARPACK up to this N
