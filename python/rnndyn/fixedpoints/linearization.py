@@ -84,6 +84,10 @@ class TimeKind:
         """How many eigenvalues grow beyond the edge of stability."""
         return int(np.sum(self.growth(values) > self.edge + _EDGE_TOL))
 
+    def all_unstable(self, values: np.ndarray) -> bool:
+        """Whether every one of `values` (leading eigenvalues) is unstable: "auto" widens."""
+        return self.count_unstable(values) >= len(values)
+
     def label(self, values: np.ndarray, unstable: int, size: int) -> str:
         """A readable name for the linearisation with `values` least stable first."""
         if unstable == size:
@@ -341,7 +345,7 @@ def _widened(
         wanted = [
             i
             for i, found in enumerate(known)
-            if found is not None and lin.time.count_unstable(found[0]) >= len(found[0])
+            if found is not None and lin.time.all_unstable(found[0])
         ]
         if not wanted:
             break
@@ -361,10 +365,9 @@ def _known_unstable(
     where there are none, or where "auto" widens (every known one unstable)."""
     if known is None:
         return 0
-    unstable = time.count_unstable(known[0])
-    if eigenvalues == "auto" and unstable >= len(known[0]):
+    if eigenvalues == "auto" and time.all_unstable(known[0]):
         return 0
-    return min(unstable, max_vectors)
+    return min(time.count_unstable(known[0]), max_vectors)
 
 
 def _left_together(
@@ -441,9 +444,7 @@ def _linearize(
     ):
         k = 10 if eigenvalues == "auto" else as_int("eigenvalues", eigenvalues, minimum=1)
         try:
-            if known is not None and not (
-                eigenvalues == "auto" and time.count_unstable(known[0]) >= len(known[0])
-            ):
+            if known is not None and not (eigenvalues == "auto" and time.all_unstable(known[0])):
                 values, right = known  # no products needed here: with dense ones, no J
             else:
                 values, right = _least_stable(products(x)[0], size, k, time, eigenvalues == "auto")
@@ -509,7 +510,7 @@ def _dense_widening(
         known is not None
         and eigenvalues == "auto"
         and size <= _DENSE_WIDEN_LIMIT
-        and time.count_unstable(known[0]) >= len(known[0])
+        and time.all_unstable(known[0])
     )
 
 
