@@ -97,3 +97,36 @@ def test_ctrl_c_stops_a_long_run_within_a_second(work: str):
             child.kill()
     assert answer[0] == "interrupted"
     assert float(answer[1]) - sent < 1.0
+
+
+def test_one_blas_thread_holds_until_the_last_overlapping_thread_leaves():
+    """Two threads overlap as sweeps on a thread pool do: the first leaves while the second
+    still runs LAPACK. threadpoolctl alone would give the second two BLAS threads from then
+    on (and leave one behind); the counted limit keeps one until the last leaves."""
+    from threading import Event, Thread
+
+    import threadpoolctl
+    from rnndyn._blas import one_blas_thread
+
+    def blas_threads() -> list[int]:
+        return [pool["num_threads"] for pool in threadpoolctl.threadpool_info()]
+
+    with threadpoolctl.threadpool_limits(limits=2):
+        before = blas_threads()
+        assert max(before) == 2
+        entered, first_left, seen = Event(), Event(), []
+
+        def second() -> None:
+            with one_blas_thread():
+                entered.set()
+                first_left.wait(10)
+                seen.append(blas_threads())
+
+        with one_blas_thread():
+            thread = Thread(target=second)
+            thread.start()
+            assert entered.wait(10)
+        first_left.set()
+        thread.join(10)
+        assert seen == [[1] * len(before)]
+        assert blas_threads() == before

@@ -20,10 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import threadpoolctl
 from numpy.typing import ArrayLike, NDArray
 from scipy.integrate import solve_ivp
 
+from .._blas import one_blas_thread
 from .._validation import as_float
 from ..fixedpoints.search import resolve_system
 from ..fixedpoints.systems import VelocitySystem
@@ -153,7 +153,7 @@ def flow_cycles(
     flow = Flow.of(system, core, n_jobs)
     candidates = returning_ends(flow, starts, time_step, settle, window)
     # BLAS on one thread: the parts of each product are this module's threads
-    with threadpoolctl.threadpool_limits(limits=1):
+    with one_blas_thread():
         shot = [shoot(field, state, period, tolerance, max_iter) for state, period in candidates]
     for orbit in shot:
         if orbit is not None and not any(_same_orbit(orbit, o, tol_unique) for o in orbits):

@@ -13,10 +13,10 @@ from typing import Literal
 import numpy as np
 import scipy.linalg
 import scipy.sparse.linalg
-import threadpoolctl
 from numpy.typing import NDArray
 
 from .. import _core
+from .._blas import one_blas_thread
 from .._validation import as_int
 
 # "auto" takes full spectra up to this N; above it the least stable few by Arnoldi (at N = 1000:
@@ -200,7 +200,7 @@ def linearize_points(
     # LAPACK on one thread: NumPy's and SciPy's separate BLAS pools, two threads each, thrash
     # on two cores (docs/mathematics.md, Threads and BLAS), here 3x slower than one; instead
     # the points go to n_jobs threads (LAPACK releases the GIL). Python systems stay serial.
-    with threadpoolctl.threadpool_limits(limits=1):
+    with one_blas_thread():
         owner = _same_jacobian(points, lin.core, lin.jacobian)
         distinct = np.unique(owner)
         known: list[Leading | None] = [None] * len(distinct)
