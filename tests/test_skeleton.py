@@ -236,14 +236,21 @@ def test_trained_3_bit_flipflop_memories_and_edges(seed: int, unjoined: int) -> 
 
 
 def test_edges_name_their_saddles_after_branches_find_new_points() -> None:
-    # a barely trained network (as the quick benchmark trains it): the branches of its
+    # barely trained networks (as the quick benchmark trains them): the branches of their
     # saddles come to rest at points the search had not found, which reorders the points;
-    # each edge must still name the row of its 1-saddle
-    task = rd.tasks.FlipFlop(3, seed=0)
-    net = rd.ESN(100, 3, 3, seed=0)
-    rd.train_force(net, task.sample(400))
-    starts, _ = rd.flipflop_starts(net, 8, seed=0)
-    sk = rd.skeleton(net, starts, n_jobs=1)
-    assert len(sk.edges) and np.all(sk.fixed_points.unstable_dims[sk.edges[:, 0]] == 1)
-    for path in rd.skeleton_branches(net, sk):
-        assert path.shape[0] >= 1 and np.all(np.isfinite(path))
+    # each edge must still name the row of its 1-saddle. Three networks: whether one of them
+    # has 1-saddles at all turns on rounding, which differs between machines (seed 0 after
+    # 400 steps has none on some)
+    adopted = 0
+    for seed, steps in [(0, 600), (1, 400), (2, 400)]:
+        task = rd.tasks.FlipFlop(3, seed=seed)
+        net = rd.ESN(100, 3, 3, seed=seed)
+        rd.train_force(net, task.sample(steps))
+        starts, _ = rd.flipflop_starts(net, 8, seed=0)
+        searched = rd.find_fixed_points(net, starts, n_jobs=1)
+        sk = rd.skeleton(net, starts, n_jobs=1)
+        assert np.all(sk.fixed_points.unstable_dims[sk.edges[:, 0]] == 1)
+        adopted += len(sk.edges) > 0 and len(sk.fixed_points) > np.sum(searched.kind == "fixed")
+        for path in rd.skeleton_branches(net, sk):
+            assert path.shape[0] >= 1 and np.all(np.isfinite(path))
+    assert adopted >= 2

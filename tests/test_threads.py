@@ -109,7 +109,9 @@ def test_one_blas_thread_holds_until_the_last_overlapping_thread_leaves():
     from rnndyn._blas import one_blas_thread
 
     def blas_threads() -> list[int]:
-        return [pool["num_threads"] for pool in threadpoolctl.threadpool_info()]
+        # the BLAS pools: OpenMP's limits (torch's, where imported) are per thread
+        info = threadpoolctl.threadpool_info()
+        return [pool["num_threads"] for pool in info if pool["user_api"] == "blas"]
 
     with threadpoolctl.threadpool_limits(limits=2):
         before = blas_threads()

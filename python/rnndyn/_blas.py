@@ -7,7 +7,9 @@ leave restores two BLAS threads under the other, whose LAPACK calls then round d
 from the serial run's. threadpoolctl 3.8 adds that only one thread, the first to set
 OpenBLAS's limit, may change it until it is done; the others are ignored without a word. Here
 the limit is counted instead: set by the first holder, restored by the last, each taking
-OpenBLAS's control for that moment, whichever threads they are.
+OpenBLAS's control for that moment, whichever threads they are. BLAS pools only: OpenMP's
+limits (torch's, say) are per thread, and a restore from another thread would not reach
+them.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ def one_blas_thread() -> Iterator[None]:
     with _lock:
         if _holders == 0:
             _release_openblas()
-            _limiter = threadpoolctl.threadpool_limits(limits=1)
+            _limiter = threadpoolctl.threadpool_limits(limits=1, user_api="blas")
         _holders += 1
     try:
         yield
