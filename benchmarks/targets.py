@@ -387,8 +387,14 @@ WHY_MISSED = {
         "joins saved), grouping run leaders (+19 % factorisations), a factorisation kept "
         "across steps as CG's preconditioner (its stale factor leaves a relative residual of "
         "~70: 15-40 products a solve, slower), a smaller initial damping (a fixed point "
-        "lost), smaller Krylov bases in the linearisation (slower). Closing it needs fewer "
-        "LM steps per slow point, or fewer runs reaching the same one."
+        "lost), smaller Krylov bases in the linearisation (slower). Session 17 counted the "
+        "runs: a quarter of the generator's LM runs (a third of its LM steps, and a quarter "
+        "of the worst flip-flop search's) were group centres ending where another group's "
+        "run had; LM's groups 4x wider, the largest first, cut the flip-flop median and "
+        "worst by 3 % and 6 %. The duplicates left could each have joined the other run's "
+        "trail (its accepted steps), not only its end, if joins could cross groups without "
+        "making results depend on the threads. Closing it needs fewer LM steps per slow "
+        "point, or fewer runs reaching the same one."
     ),
     "Suite, N = 1000: each search ≥ 100× FixedPointFinder": (
         "FixedPointFinder's time per state is bounded by its own iteration limits and does "
