@@ -39,7 +39,7 @@ constexpr int kFirstPassKrylov = 20;
 // Levenberg-Marquardt's leftovers are grouped this many times as widely as the second pass's
 // states (cluster_radius). Within a group each run may take a minimum an earlier run reached
 // (levenberg_marquardt_cluster); across groups runs are independent, and in the generator's
-// search 32 of its 120 runs were group centres that ended where another group's centre had
+// search 32 of its 120 runs were group centres that ended where a run of another group had
 // (10 with groups 4x wider, the same points found). With the largest groups first (else the
 // fewer, larger groups left one thread idle at the end): A/B in one session, 2 threads, the
 // suite's flip-flop median 3.68 -> 3.58 s, worst 10.04 -> 9.48 s, the generator 0.93-0.98x.
