@@ -102,8 +102,9 @@ def flipflop(bits: int, seed: int, settings: Settings, n: int | None = None) -> 
 
     name = f"flipflop-{bits}bit-seed{seed}-n{table1.n}-t{table1.train_steps}"
     net, states = cached_esn(name, build)
-    sampled = rd.sample_states(states, settings.suite_states, seed=0)
-    tour = rd.flipflop_starts(net, settings.suite_states, seed=0)[0]
+    count = settings.suite_states if n is None else settings.suite_large_states
+    sampled = rd.sample_states(states, count, seed=0)
+    tour = rd.flipflop_starts(net, count, seed=0)[0]
     label = f"{bits} bits, seed {seed}" + ("" if n is None else " (brief training)")
     starts = {"test run": sampled, "test run + noise": with_noise(sampled, 1), "tour": tour}
     return Network(label, net, None, starts, large=n is not None)
@@ -203,11 +204,10 @@ class SuiteResult:
         headers += ["iterations (median, max)", "× trust-ncg", "× FixedPointFinder"]
         times = [c.timing.median for c in self.standard()]
         lines = [
-            f"`rd.find_fixed_points(net, starts, n_jobs={THREADS})` from "
-            f"{len(next(iter(self.cases[0].network.starts.values())))} starts per set "
-            "(median of the repeats); a start ends fixed (q ≤ 1e-20), at a slow point or "
-            "unconverged. Ratios: the baseline's time (extrapolated from a few states) over "
-            "rnndyn's.",
+            f"`rd.find_fixed_points(net, starts, n_jobs={THREADS})` from each set of starts "
+            "(how many in brackets; median of the repeats); a start ends fixed (q ≤ 1e-20), "
+            "at a slow point or unconverged. Ratios: the baseline's time (extrapolated from a "
+            "few states) over rnndyn's.",
             "",
             table(headers, rows),
             "",
@@ -232,7 +232,7 @@ def _row(case: Case) -> list[str]:
     return [
         case.network.name,
         str(case.size),
-        case.starts,
+        f"{case.starts} ({len(case.network.starts[case.starts])})",
         seconds(case.timing.median),
         f"{fixed} / {slow} / {unconverged}",
         searches.unique_counts(found),

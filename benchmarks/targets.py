@@ -290,7 +290,11 @@ def _growth_targets(result: suite.SuiteResult) -> list[Target]:
         size, starts = case.size, len(case.network.starts[case.starts])
         unconverged = suite.searches.state_counts(case.found)[2]
         per_start = case.timing.median / starts
-        base = [c.timing.median / starts for c in result.standard() if c.starts == case.starts]
+        base = [
+            c.timing.median / len(c.network.starts[c.starts])
+            for c in result.standard()
+            if c.starts == case.starts
+        ]
         growth = ""
         if base:
             ratio = per_start / statistics.median(base)
@@ -344,6 +348,10 @@ WHY_MISSED = {
         "bound by streaming W_r (8 MB, every step) and P's lower triangle (4 MB, every update) "
         "from the L3 cache: float32 halves that and runs about twice as fast."
     ),
+    "FORCE float64, default arguments ≥ 15×": (
+        "With n_jobs=None the core runs on this machine's two cores, so the ratio misses for "
+        "the 2-thread row's reason (above)."
+    ),
     "Fixed points, ": (
         "Profile of session 5 (2 threads): Newton-GMRES's first pass, which brings each state "
         "to q ≤ 1e-2 with at most 20 Krylov vectors a step, ~1.2 s; the second pass, GMRES "
@@ -391,10 +399,12 @@ WHY_MISSED = {
         "runs: a quarter of the generator's LM runs (a third of its LM steps, and a quarter "
         "of the worst flip-flop search's) were group centres ending where another group's "
         "run had; LM's groups 4x wider, the largest first, cut the flip-flop median and "
-        "worst by 3 % and 6 %. The duplicates left could each have joined the other run's "
-        "trail (its accepted steps), not only its end, if joins could cross groups without "
-        "making results depend on the threads. Closing it needs fewer LM steps per slow "
-        "point, or fewer runs reaching the same one."
+        "worst by 3 % and 6 %. Session 18 checked joins against earlier runs' trails (their "
+        "accepted steps), not only their ends, offline on the generator: a straight path "
+        "to a nearby point of a trail almost always descends, so nearly every run would join "
+        "at its start, and 9 of the 32 distinct points would be lost; joins need the end "
+        "(a minimum of q) as their evidence. Closing it needs fewer LM steps per slow "
+        "point, or cheaper ones."
     ),
     "Suite, N = 1000: each search ≥ 100× FixedPointFinder": (
         "FixedPointFinder's time per state is bounded by its own iteration limits and does "

@@ -197,7 +197,8 @@ def run_fixed_point_finder(net: rd.ESN, starts: np.ndarray, sample: int) -> Sear
             len(starts),
             note=f"not installed ({fixedpointfinder.INSTALL_HINT})",
         )
-    subset = fixedpointfinder.evenly_spaced(starts, sample)
+    # at least two: FixedPointFinder's joint loss squeezes a batch of one away
+    subset = fixedpointfinder.evenly_spaced(starts, max(sample, 2))
     result = fixedpointfinder.find_fixed_points(net, subset)
     count = len(subset)
     fixed = int(np.sum(result.q <= TOL_Q))

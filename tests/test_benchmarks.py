@@ -116,9 +116,12 @@ def test_quick_run_reports_numbers(quick_results: tuple[str, Path]) -> None:
     family = section(text, "6. The suite")
     # the quick suite: a small flip-flop from three start sets, a briefly trained ESN, and
     # (with torch) a small PyTorch RNN; every start ends fixed or slow
-    assert re.search(r"\| 3 bits, seed 0 \| 100 \| test run \| " + DURATION, family)
-    assert re.search(r"\| 3 bits, seed 0 \| 100 \| tour \| " + DURATION, family)
-    assert re.search(r"\| PyTorch tanh RNN, 16 units \| 16 \| hidden states \| ", family)
+    # (how many starts in brackets: fewer for the briefly trained ESNs)
+    assert re.search(r"\| 3 bits, seed 0 \| 100 \| test run \(8\) \| " + DURATION, family)
+    assert re.search(r"\| 3 bits, seed 0 \| 100 \| tour \(8\) \| " + DURATION, family)
+    brief = r"\| 3 bits, seed 0 \(brief training\) \| 200 \| test run \+ noise \(4\) \| "
+    assert re.search(brief + DURATION, family)
+    assert re.search(r"\| PyTorch tanh RNN, 16 units \| 16 \| hidden states \(8\) \| ", family)
     assert not re.search(r"\| [0-9]+ / [0-9]+ / [1-9][0-9]* \|", family)
 
     targets = section(text, "Targets (issues 5, 19, 20, 21)")
