@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+import types
+import warnings
 
 import numpy as np
 import pytest
@@ -125,3 +127,29 @@ def test_auto_uses_the_fastest_build_this_cpu_runs_and_bad_choices_fail():
     assert _results("auto")["set"] == expected
     bad = _run_with("sse9")
     assert bad.returncode != 0 and "RNNDYN_SIMD must be one of" in bad.stderr
+
+
+def _load_where_avx2(monkeypatch: pytest.MonkeyPatch, error: ImportError):
+    """`_core._load()` on a CPU with AVX2 where importing the AVX2 build raises `error`."""
+
+    def import_module(name: str):
+        raise error
+
+    monkeypatch.setenv("RNNDYN_SIMD", "auto")
+    monkeypatch.setattr(_core._core_portable, "cpu_has_avx2_fma", lambda: True)
+    monkeypatch.setattr(_core, "importlib", types.SimpleNamespace(import_module=import_module))
+    return _core._load()
+
+
+def test_a_broken_avx2_build_warns_and_a_missing_one_does_not(monkeypatch):
+    broken = ImportError("_core_avx2.so: file too short")
+    with pytest.warns(RuntimeWarning, match="AVX2 build failed to load.*file too short"):
+        assert _load_where_avx2(monkeypatch, broken) is _core._core_portable
+    missing = ModuleNotFoundError("no _core_avx2", name="rnndyn._core_avx2")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _load_where_avx2(monkeypatch, missing) is _core._core_portable
+    # another module missing inside the AVX2 build is a broken build, not a missing one
+    inner = ModuleNotFoundError("no numpy.core", name="numpy.core")
+    with pytest.warns(RuntimeWarning, match="AVX2 build failed to load"):
+        assert _load_where_avx2(monkeypatch, inner) is _core._core_portable

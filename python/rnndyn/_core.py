@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import warnings
 from types import ModuleType
 
 from . import _core_portable
@@ -25,11 +26,21 @@ def _load() -> ModuleType:
     if requested == "avx2" and not usable:
         raise ImportError("RNNDYN_SIMD=avx2, but this CPU lacks AVX2 or FMA")
     if requested != "portable" and usable:
+        name = f"{__package__}._core_avx2"
         try:
-            return importlib.import_module("._core_avx2", __package__)
-        except ImportError:  # built without it (RNNDYN_AVX2=OFF)
+            return importlib.import_module(name)
+        except ImportError as error:
             if requested == "avx2":
                 raise
+            # built without it (RNNDYN_AVX2=OFF) is silent; a module there that fails to load
+            # (a truncated file, a missing symbol) would otherwise halve the speed unseen
+            if not (isinstance(error, ModuleNotFoundError) and error.name == name):
+                warnings.warn(
+                    f"rnndyn: the AVX2 build failed to load ({error}); using the portable "
+                    "build, about half as fast (reinstall rnndyn to repair it)",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
     return _core_portable
 
 
