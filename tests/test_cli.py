@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import rnndyn as rd
 from rnndyn.app.cli import main
+from rnndyn.app.reports import json_text
 
 
 def test_flipflop_command_writes_results(tmp_path, capsys):
@@ -183,3 +184,21 @@ def test_reproduce_takes_k_networks_per_condition(tmp_path, capsys, monkeypatch,
     monkeypatch.setattr(Study, "run", lambda self, figures: {"networks": self.networks})
     assert main(["reproduce", *options, "--out", str(tmp_path)]) == 0
     assert json.loads(capsys.readouterr().out) == {"networks": networks}
+
+
+def test_reports_are_strict_json_with_null_for_non_finite_numbers():
+    """Python's json writes Infinity and NaN, which JSON has not; a diverged run's error
+    (+inf) is written as null, and the text parses where constants are refused."""
+    value = {"mse": [0.5, np.inf, float("nan")], "pair": (2, -np.inf), "name": "x", "n": 3}
+    text = json_text(value)
+
+    def refuse(constant: str):
+        raise ValueError(f"non-standard JSON constant {constant}")
+
+    assert text.endswith("\n")
+    assert json.loads(text, parse_constant=refuse) == {
+        "mse": [0.5, None, None],
+        "pair": [2, None],
+        "name": "x",
+        "n": 3,
+    }

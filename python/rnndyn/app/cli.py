@@ -11,7 +11,6 @@ flipflop and fixed-points also find the network's skeleton from the same starts 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -30,7 +29,7 @@ from ..networks.activations import RATE_ACTIVATIONS
 from ..networks.esn import ESN, RunResult
 from ..tasks import FlipFlop
 from .recipes import TABLE1, Table1, train_flipflop
-from .reports import describe_skeleton
+from .reports import describe_skeleton, json_text
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure, SubFigure
@@ -259,7 +258,7 @@ def _folder(path: str) -> Path:
 
 
 def _write(out: Path, summary: dict[str, Any]) -> dict[str, Any]:
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (out / "summary.json").write_text(json_text(summary))
     return summary
 
 
@@ -357,7 +356,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, TypeError, FileNotFoundError) as exc:
         print(f"rnndyn: error: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps(result, indent=2))
+    print(json_text(result), end="")
     return 0
 
 

@@ -1,8 +1,11 @@
 """What the command line and the study write about a skeleton: JSON-ready descriptions, so
-that `summary.json` and the study's `results.json` say the same things in the same words."""
+that `summary.json` and the study's `results.json` say the same things in the same words,
+written as strict JSON (`json_text`)."""
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Any
 
 import numpy as np
@@ -11,6 +14,23 @@ from ..dynamics.cycles import Cycles
 from ..dynamics.graph import Skeleton
 from ..dynamics.hypercube import hypercube
 from ..networks.esn import ESN
+
+
+def json_text(value: Any) -> str:
+    """`value` as indented, strict JSON text ending in a newline. JSON has no infinity or NaN
+    (Python's `json` would write `Infinity`, which other readers refuse): a non-finite float,
+    such as the error of a run that diverged, is written as null."""
+    return json.dumps(_finite_or_null(value), indent=2, allow_nan=False) + "\n"
+
+
+def _finite_or_null(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite_or_null(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_null(item) for item in value]
+    return value
 
 
 def describe_skeleton(sk: Skeleton, net: ESN) -> dict[str, Any]:

@@ -6,7 +6,6 @@ results.json (see claims.py)."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, replace
@@ -35,7 +34,7 @@ from ..tasks import FlipFlop
 from .claims import claims, over_networks
 from .networks import MEASURED, NetworkJob, measure, measure_network
 from .recipes import TABLE1, Table1, TrainedFlipFlop, train_flipflop
-from .reports import describe_skeleton
+from .reports import describe_skeleton, json_text
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure, SubFigure
@@ -445,7 +444,7 @@ class Study:
         self._write()
 
     def _write(self) -> None:
-        (self.out / "results.json").write_text(json.dumps(self.results, indent=2) + "\n")
+        (self.out / "results.json").write_text(json_text(self.results))
 
     def _save(self, fig: Figure | SubFigure, name: str) -> None:
         root = fig.figure  # fig itself (an Axes' figure is typed as possibly a subfigure)
