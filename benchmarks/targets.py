@@ -403,8 +403,10 @@ WHY_MISSED = {
         "accepted steps), not only their ends, offline on the generator: a straight path "
         "to a nearby point of a trail almost always descends, so nearly every run would join "
         "at its start, and 9 of the 32 distinct points would be lost; joins need the end "
-        "(a minimum of q) as their evidence. Closing it needs fewer LM steps per slow "
-        "point, or cheaper ones."
+        "(a minimum of q) as their evidence. Also dropped in session 18: trying float's "
+        "factorisation again after it failed (1, 2, 4, ... steps later; today a point goes "
+        "on in double): flip-flop median 3.50 -> 3.56 s, worst 9.19 -> 9.61 s. Closing it "
+        "needs fewer LM steps per slow point, or cheaper ones."
     ),
     "Suite, N = 1000: each search ≥ 100× FixedPointFinder": (
         "FixedPointFinder's time per state is bounded by its own iteration limits and does "
