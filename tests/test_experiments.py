@@ -21,6 +21,7 @@ from rnndyn.analysis.statistics import verdict  # noqa: E402
 from rnndyn.app.claims import claims  # noqa: E402
 from rnndyn.app.cli import main  # noqa: E402
 from rnndyn.app.networks import NetworkJob, measure_network  # noqa: E402
+from rnndyn.app.reports import json_text  # noqa: E402
 from rnndyn.app.study import (  # noqa: E402
     FIGURES,
     QUICK,
@@ -68,7 +69,7 @@ def test_every_figure_is_written_with_its_timing(study: Study):
     with Image.open(study.out / "fig7_evolution.gif") as gif:
         assert gif.n_frames == len(TINY.evolution_steps)
     saved = json.loads((study.out / "results.json").read_text())
-    assert saved == json.loads(json.dumps(study.results))
+    assert saved == json.loads(json_text(study.results))  # strict JSON: null for ±inf
     assert list(saved["figures"]) == [str(n) for n in FIGURES]
     assert all(saved["figures"][str(n)]["seconds"] >= 0 for n in FIGURES)
 
@@ -184,7 +185,7 @@ CLAIM_KEYS = {
 
 def test_results_hold_the_claims_of_figures_6_to_9(study: Study):
     saved = json.loads((study.out / "results.json").read_text())
-    assert saved["claims"] == json.loads(json.dumps(study.results["claims"]))
+    assert saved["claims"] == json.loads(json_text(study.results["claims"]))
     assert [entry["figure"] for entry in saved["claims"]] == [6, 6, 7, 8, 9]
     for entry in saved["claims"]:
         assert set(entry) == CLAIM_KEYS and entry["networks_per_condition"] == 2
