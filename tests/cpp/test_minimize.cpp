@@ -266,27 +266,39 @@ TEST(newton_leftovers_near_each_other_share_their_slow_point) {
     check_same(one, rnndyn::minimize<double>(system, starts, rnndyn::Method::Newton, options, 2));
 }
 
-// Levenberg-Marquardt's damped model A + λI, factorised in float and refined in double: on a
+// A symmetric matrix of chosen eigenvalues on random eigenvectors, and a random right-hand side
+// b, drawn in that order from `seed`.
+struct Spectral {
+    Matrix Q;
+    Vector b;
+
+    Spectral(Index n, unsigned seed) {
+        std::mt19937_64 rng(seed);
+        std::normal_distribution<double> normal;
+        Matrix random(n, n);
+        for (Index i = 0; i < n; ++i)
+            for (Index j = 0; j < n; ++j) random(i, j) = normal(rng);
+        Q = Eigen::HouseholderQR<Matrix>(random).householderQ();
+        b.resize(n);
+        for (Index i = 0; i < n; ++i) b(i) = normal(rng);
+    }
+
+    rnndyn::ColMatrix<double> with_spectrum(const Vector& eigenvalues) const {
+        return rnndyn::ColMatrix<double>(Q * eigenvalues.asDiagonal() * Q.transpose());
+    }
+};
+
+// Levenberg-Marquardt's damped model A + λI, factorised in float and finished in double: on a
 // well-conditioned A the solution has double's relative residual (1e-12); on one too
 // ill-conditioned for float (eigenvalues from 1 down to 1e-12) it falls back to double's
 // factorisation, backward stable; an indefinite A is refused, as double's LLT refuses it.
 TEST(levenberg_marquardt_damped_cholesky_in_float_solves_as_double) {
     const Index n = 60;
-    std::mt19937_64 rng(7);
-    std::normal_distribution<double> normal;
-    Matrix random(n, n);
-    for (Index i = 0; i < n; ++i)
-        for (Index j = 0; j < n; ++j) random(i, j) = normal(rng);
-    const Eigen::HouseholderQR<Matrix> qr(random);
-    const Matrix Q = qr.householderQ();
-    Vector b(n);
-    for (Index i = 0; i < n; ++i) b(i) = normal(rng);
-    auto with_spectrum = [&](const Vector& eigenvalues) {
-        return rnndyn::ColMatrix<double>(Q * eigenvalues.asDiagonal() * Q.transpose());
-    };
+    const Spectral problem(n, 7);
+    const Vector& b = problem.b;
     rnndyn::detail::DampedCholesky<double> cholesky;
     const double damping = 1e-3;
-    const auto well = with_spectrum(Vector::LinSpaced(n, 1.0, 100.0));
+    const auto well = problem.with_spectrum(Vector::LinSpaced(n, 1.0, 100.0));
     CHECK(cholesky.compute(well, damping));
     Matrix damped = well;
     damped.diagonal().array() += damping;
@@ -294,7 +306,8 @@ TEST(levenberg_marquardt_damped_cholesky_in_float_solves_as_double) {
     CHECK((damped * x - b).norm() <= 1e-12 * b.norm());
     CHECK(cholesky.in_float());
     Vector exponents = Vector::LinSpaced(n, 0.0, -12.0);
-    const auto ill = with_spectrum(exponents.unaryExpr([](double e) { return std::pow(10.0, e); }));
+    const auto ill =
+        problem.with_spectrum(exponents.unaryExpr([](double e) { return std::pow(10.0, e); }));
     CHECK(cholesky.compute(ill, 1e-14));
     Matrix ill_damped = ill;
     ill_damped.diagonal().array() += 1e-14;
@@ -304,5 +317,37 @@ TEST(levenberg_marquardt_damped_cholesky_in_float_solves_as_double) {
     CHECK(!cholesky.in_float());
     Vector indefinite = Vector::LinSpaced(n, 1.0, 100.0);
     indefinite(n / 2) = -1.0;
-    CHECK(!cholesky.compute(with_spectrum(indefinite), damping));
+    CHECK(!cholesky.compute(problem.with_spectrum(indefinite), damping));
+}
+
+// Near a slow point J has a few tiny singular values and A = JᵀJ as many tiny eigenvalues:
+// float's factor of A + λI is then off by order one along them, and plain refinement
+// (x += M⁻¹r) stalls far above what double's own factorisation reaches, which sent the state to
+// double. Conjugate gradients preconditioned by that factor resolve the few directions and reach
+// double's residual in float; a solve asked for a looser residual (the geodesic acceleration's)
+// gets it.
+TEST(levenberg_marquardt_damped_cholesky_finishes_by_cg_where_refinement_stalls) {
+    const Index n = 100;
+    const Spectral problem(n, 11);
+    const Vector& b = problem.b;
+    Vector eigenvalues = Vector::LinSpaced(n, 1.0, 100.0);
+    eigenvalues.head(2) << 3e-6, 1e-5;
+    const rnndyn::ColMatrix<double> A = problem.with_spectrum(eigenvalues);
+    const double damping = 3e-7;
+    Matrix damped = A;
+    damped.diagonal().array() += damping;
+    auto residual = [&](const Vector& x) { return (damped * x - b).norm() / b.norm(); };
+    const double doubles = residual(damped.llt().solve(b));
+    const Eigen::LLT<Eigen::MatrixXf> coarse(damped.cast<float>());
+    CHECK(coarse.info() == Eigen::Success);
+    Vector refined = coarse.solve(b.cast<float>()).cast<double>();
+    for (int round = 0; round < 6; ++round)
+        refined += coarse.solve(Vector(b - damped * refined).cast<float>()).cast<double>();
+    CHECK(residual(refined) > 1e3 * doubles);  // stalled
+    rnndyn::detail::DampedCholesky<double> cholesky;
+    CHECK(cholesky.compute(A, damping));
+    CHECK(residual(cholesky.solve(b)) <= 2 * doubles);
+    CHECK(cholesky.in_float());
+    CHECK(residual(cholesky.solve(b, 1e-4)) <= 1e-4);
+    CHECK(cholesky.in_float());
 }

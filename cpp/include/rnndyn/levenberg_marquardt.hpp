@@ -40,6 +40,9 @@ constexpr double kGeodesicProbe = 0.1;
 // A step is refused when 2|a| > kGeodesicRatio |v| (their α): the valley bends too much
 // within it for the model to hold.
 constexpr double kGeodesicRatio = 0.75;
+// The acceleration is a correction to the step: its solve stops at this relative residual
+// (float's refined solves), where the step's own goes on to the rounding of double's.
+constexpr double kGeodesicResidual = 1e-4;
 
 template <typename Scalar, class System, class Factor>
 Vector<Scalar> geodesic_acceleration(const System& system, const Block<Scalar>& block,
@@ -52,7 +55,7 @@ Vector<Scalar> geodesic_acceleration(const System& system, const Block<Scalar>& 
         (Scalar(2) / h) *
         ((system.velocity(probe) - block.F.row(i)) / h - system.jacobian_product(at, step));
     const RowMatrix<Scalar> pulled = system.jacobian_transpose_product(at, F_vv);
-    return -factor.solve(Vector<Scalar>(pulled.row(0).transpose()));
+    return -factor.solve(Vector<Scalar>(pulled.row(0).transpose()), kGeodesicResidual);
 }
 
 // A trial point of Levenberg-Marquardt: x + α v + ½ α² a (v the step, a its geodesic
@@ -89,16 +92,28 @@ Scalar shortened(const Vector<Scalar>& v, const Vector<Scalar>& a) {
     return std::min(Scalar(0.5), Scalar(0.45 * kGeodesicRatio) * v.norm() / a_norm);
 }
 
+// How far q = ½|F|² is uncertain where it is evaluated: F sums terms the size of x (-x,
+// W_c φ(x), ...), so F is off by about ε|x| and q by about ε|F||x|, far above ε q when F is
+// small. A step whose predicted decrease is below this could not show it: the run has gone as
+// far as q's rounding lets it (docs/mathematics.md, Finding the points: slow points).
+template <typename Scalar>
+Scalar rounding_of_q(const Block<Scalar>& block, Eigen::Index i) {
+    const Scalar scale = 8 * block.q(i) + block.F.row(i).norm() * block.X.row(i).norm();
+    return std::numeric_limits<Scalar>::epsilon() * scale;
+}
+
 // The Cholesky factorisation of the damped model A + λI, for Levenberg-Marquardt's two solves
 // a step. For double it factorises in float (at N = 1000, 4.2 ms against double's 7.5 ms) and
-// refines each solution against A + λI in double (a symmetric product and two float triangular
-// solves a round, ~0.2 ms); where float's factorisation fails or the refinement stalls (A + λI
-// too ill-conditioned for float's rounding) it factorises in double, and goes on in double
-// for the rest of that point's run. The solutions are those of A + λI to a relative residual
-// of kRefined, as double's own factorisation gives (docs/mathematics.md, Finding the points:
-// slow points). Tried at every step, float's refined solve served 43 % of the steps of the
-// worst flip-flop search (near slow points the damping falls that low), 99 % of the
-// generator's.
+// finishes each solution by conjugate gradients on A + λI in double, preconditioned by float's
+// factor (a symmetric product and two float triangular solves an iteration, ~0.2 ms; 1-3 of
+// them a solve on the suite's worst flip-flop search). Plain iterative refinement stalled once
+// float's factor was off by order one along the few near-null directions of J (near slow points,
+// λ small) and sent 70 % of that search's steps to double; with CG float serves over 80 % of them
+// (docs/mathematics.md, Finding the points: slow points). Where float's factorisation fails
+// (λ below about 5e-6 of A's largest diagonal entry there) or CG does not converge, it
+// factorises in double and goes on in double for the rest of that point's run. The step's
+// solutions are those of A + λI to a relative residual of kRefined, as double's own
+// factorisation gives.
 template <typename Scalar>
 class DampedCholesky {
 public:
@@ -123,10 +138,10 @@ public:
     }
 
     // x with (A + λI) x = b (not finite where A + λI proved singular).
-    Vector<Scalar> solve(const Vector<Scalar>& b) {
+    Vector<Scalar> solve(const Vector<Scalar>& b, double residual = kRefined) {
         Vector<Scalar> x;
         if (!fine_ready_ && coarse_ready_) {
-            if (refined(b, x)) return x;
+            if (refined(b, residual, x)) return x;
             float_serves_ = false;  // stalled: double's from here on (new_point)
         }
         if (!fine_ready_ && !factorise_finely())
@@ -165,22 +180,38 @@ private:
         return y.template cast<Scalar>();
     }
 
-    // Iterative refinement from float's solution; false where it stalls short of kAccepted.
-    bool refined(const Vector<Scalar>& b, Vector<Scalar>& x) const {
-        constexpr int kMostRounds = 6;
-        const Scalar scale = b.norm();
-        Scalar previous = std::numeric_limits<Scalar>::infinity();
+    // (A + λI) v, in Scalar.
+    Vector<Scalar> damped_product(const Vector<Scalar>& v) const {
+        Vector<Scalar> out = model_->template selfadjointView<Eigen::Lower>() * v;
+        out += damping_ * v;
+        return out;
+    }
+
+    // Conjugate gradients on A + λI in Scalar, preconditioned by float's factor, from float's
+    // solution, until the relative residual is `residual` or kMostIterations have run; false
+    // where the residual then (recomputed, not CG's running one) is above kAccepted (or
+    // `residual`, if looser) or CG broke down.
+    bool refined(const Vector<Scalar>& b, double residual, Vector<Scalar>& x) const {
+        constexpr int kMostIterations = 10;
+        const Scalar target = Scalar(residual) * b.norm();
         x = coarse_solve(b);
-        for (int round = 0; round < kMostRounds && x.allFinite(); ++round) {
-            const Vector<Scalar> r =
-                b - model_->template selfadjointView<Eigen::Lower>() * x - damping_ * x;
-            const Scalar size = r.norm();
-            if (!(size > Scalar(kRefined) * scale)) return true;
-            if (!(size < Scalar(0.25) * previous)) return size <= Scalar(kAccepted) * scale;
-            previous = size;
-            x += coarse_solve(r);
+        Vector<Scalar> r = b - damped_product(x);
+        Vector<Scalar> z = coarse_solve(r), p = z;
+        Scalar rz = r.dot(z);
+        for (int k = 0; k < kMostIterations && r.norm() > target; ++k) {
+            const Vector<Scalar> Ap = damped_product(p);
+            const Scalar curvature = p.dot(Ap);
+            if (!(curvature > 0 && rz > 0)) return false;
+            const Scalar alpha = rz / curvature;
+            x += alpha * p;
+            r -= alpha * Ap;
+            z = coarse_solve(r);
+            const Scalar rz_next = r.dot(z);
+            p = z + (rz_next / rz) * p;
+            rz = rz_next;
         }
-        return false;
+        const Scalar accepted = Scalar(std::max(residual, kAccepted)) * b.norm();
+        return x.allFinite() && (b - damped_product(x)).norm() <= accepted;
     }
 
     const ColMatrix<Scalar>* model_ = nullptr;
@@ -208,7 +239,6 @@ void levenberg_marquardt(const System& system, Block<Scalar>& block, const Minim
     const Rows points = block.active;
     constexpr Scalar kStall = Scalar(0.9);  // q_new > kStall q: q stalls
     constexpr double kNewtonRegion = 0.9;   // ρ above which the exact model's damping falls 10x
-    const Scalar round_off = 8 * std::numeric_limits<Scalar>::epsilon();
     // the model and the factorisations' storage: allocated once (fresh pages for every trial
     // cost as much as the model itself)
     ColMatrix<Scalar> normal;
@@ -232,6 +262,14 @@ void levenberg_marquardt(const System& system, Block<Scalar>& block, const Minim
             Vector<Scalar> step, accel;
             if (factored) step = -cholesky.solve(Vector<Scalar>(block.gradient.row(i).transpose()));
             const bool solved = factored && step.allFinite();
+            // the decrease the damped model predicts for the full step, ½ sᵀ(λ s - ∇q)
+            const Scalar predicted =
+                solved ? Scalar(0.5) * step.dot(damping * step - block.gradient.row(i).transpose())
+                       : Scalar(0);
+            if (solved && predicted <= detail::rounding_of_q(block, i)) {
+                block.retire(i, StopReason::StepTolerance);
+                break;
+            }
             detail::Trial<Scalar> trial;
             bool retried = false;
             if (solved) {
@@ -260,15 +298,9 @@ void levenberg_marquardt(const System& system, Block<Scalar>& block, const Minim
                     continue;
                 }
             } else {
-                // no decrease left that q's rounding would show (the full step's prediction)
-                const Scalar predicted =
-                    solved
-                        ? Scalar(0.5) * step.dot(damping * step - block.gradient.row(i).transpose())
-                        : Scalar(0);
                 damping *= growth;
                 growth *= 2;
-                const bool unmeasurable = solved && predicted <= round_off * block.q(i);
-                if (!std::isfinite(damping) || unmeasurable ||
+                if (!std::isfinite(damping) ||
                     (solved && block.step_too_small(i, step.norm(), options))) {
                     block.retire(i, StopReason::StepTolerance);
                 }
