@@ -105,15 +105,14 @@ Scalar rounding_of_q(const Block<Scalar>& block, Eigen::Index i) {
 // The Cholesky factorisation of the damped model A + λI, for Levenberg-Marquardt's two solves
 // a step. For double it factorises in float (at N = 1000, 4.2 ms against double's 7.5 ms) and
 // finishes each solution by conjugate gradients on A + λI in double, preconditioned by float's
-// factor (a symmetric product and two float triangular solves an iteration, ~0.2 ms; 1-3 of
-// them a solve on the suite's worst flip-flop search). Plain iterative refinement stalled once
-// float's factor was off by order one along the few near-null directions of J (near slow points,
-// λ small) and sent 70 % of that search's steps to double; with CG float serves over 80 % of them
+// factor (a symmetric product and two float triangular solves an iteration, ~0.2 ms; on the
+// suite's worst flip-flop search 1-3 of them reached a relative residual of 1e-8; the step's
+// solves ask for kRefined and take more). Plain iterative refinement stalled once float's factor
+// was off by order one along the few near-null directions of J (near slow points, λ small) and
+// sent 70 % of that search's steps to double; with CG float serves over 80 % of them
 // (docs/mathematics.md, Finding the points: slow points). Where float's factorisation fails
-// (λ below about 5e-6 of A's largest diagonal entry there) or CG does not converge, it
-// factorises in double and goes on in double for the rest of that point's run. The step's
-// solutions are those of A + λI to a relative residual of kRefined, as double's own
-// factorisation gives.
+// (λ below about 5e-6 of A's largest diagonal entry there) or CG does not reach kAccepted, it
+// factorises in double and goes on in double for the rest of that point's run.
 template <typename Scalar>
 class DampedCholesky {
 public:
