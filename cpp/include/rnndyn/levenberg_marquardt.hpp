@@ -188,29 +188,31 @@ private:
 
     // Conjugate gradients on A + λI in Scalar, preconditioned by float's factor, from float's
     // solution, until the relative residual is `residual` or kMostIterations have run; false
-    // where the residual then (recomputed, not CG's running one) is above kAccepted (or
-    // `residual`, if looser) or CG broke down.
+    // where the residual then (recomputed after any iteration, not CG's running one) is above
+    // kAccepted, or `residual` if looser, or where CG broke down.
     bool refined(const Vector<Scalar>& b, double residual, Vector<Scalar>& x) const {
         constexpr int kMostIterations = 10;
         const Scalar target = Scalar(residual) * b.norm();
         x = coarse_solve(b);
-        Vector<Scalar> r = b - damped_product(x);
-        Vector<Scalar> z = coarse_solve(r), p = z;
-        Scalar rz = r.dot(z);
-        for (int k = 0; k < kMostIterations && r.norm() > target; ++k) {
+        Vector<Scalar> r = b - damped_product(x), p;
+        Scalar rz = 0;
+        int iterations = 0;
+        for (; iterations < kMostIterations && r.norm() > target; ++iterations) {
+            const Vector<Scalar> z = coarse_solve(r);
+            const Scalar rz_next = r.dot(z);
+            p = iterations == 0 ? z : Vector<Scalar>(z + (rz_next / rz) * p);
+            rz = rz_next;
             const Vector<Scalar> Ap = damped_product(p);
             const Scalar curvature = p.dot(Ap);
             if (!(curvature > 0 && rz > 0)) return false;
             const Scalar alpha = rz / curvature;
             x += alpha * p;
             r -= alpha * Ap;
-            z = coarse_solve(r);
-            const Scalar rz_next = r.dot(z);
-            p = z + (rz_next / rz) * p;
-            rz = rz_next;
         }
         const Scalar accepted = Scalar(std::max(residual, kAccepted)) * b.norm();
-        return x.allFinite() && (b - damped_product(x)).norm() <= accepted;
+        // without an iteration r is the residual of x as computed: no second product
+        const Scalar size = iterations == 0 ? r.norm() : (b - damped_product(x)).norm();
+        return x.allFinite() && size <= accepted;
     }
 
     const ColMatrix<Scalar>* model_ = nullptr;
