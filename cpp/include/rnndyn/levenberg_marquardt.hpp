@@ -112,13 +112,16 @@ Scalar rounding_of_q(const Block<Scalar>& block, Eigen::Index i) {
 // sent 70 % of that search's steps to double; with CG float serves over 80 % of them
 // (docs/mathematics.md, Finding the points: slow points). Where float's factorisation fails
 // (λ below about 5e-6 of A's largest diagonal entry there) or CG does not reach kAccepted, it
-// factorises in double and goes on in double for the rest of that point's run.
+// factorises in double and goes on in double for the rest of that point's run; but the caller
+// may take float's failure as the model's own (an exact Hessian outside Newton's region, where
+// double's factorisation, twice float's cost, succeeded in none of the suite's searches but one).
 template <typename Scalar>
 class DampedCholesky {
 public:
     // Factorises `model` (its lower triangle) + damping I; false if that is not positive
-    // definite. `model` must outlive the solves.
-    bool compute(const ColMatrix<Scalar>& model, Scalar damping) {
+    // definite. Where float's factorisation fails, double's is tried only if `finely`: false
+    // takes float's failure as the model's own. `model` must outlive the solves.
+    bool compute(const ColMatrix<Scalar>& model, Scalar damping, bool finely = true) {
         model_ = &model;
         damping_ = damping;
         fine_ready_ = coarse_ready_ = false;
@@ -129,7 +132,7 @@ public:
             coarse_.diagonal().array() += float(damping);
             const Eigen::LLT<Eigen::Ref<ColMatrix<float>>> cholesky(coarse_);
             coarse_ready_ = cholesky.info() == Eigen::Success;
-            if (coarse_ready_) return true;
+            if (coarse_ready_ || !finely) return coarse_ready_;
         }
         const bool factored = factorise_finely();
         if (factored) float_serves_ = false;  // positive definite, but not in float's rounding
@@ -239,7 +242,9 @@ void levenberg_marquardt(const System& system, Block<Scalar>& block, const Minim
     block.retire_converged(options);
     const Rows points = block.active;
     constexpr Scalar kStall = Scalar(0.9);  // q_new > kStall q: q stalls
-    constexpr double kNewtonRegion = 0.9;   // ρ above which the exact model's damping falls 10x
+    // ρ above which an exact step's damping falls 10x, and the next exact model may need
+    // double's factorisation
+    constexpr double kNewtonRegion = 0.9;
     // the model and the factorisations' storage: allocated once (fresh pages for every trial
     // cost as much as the model itself)
     ColMatrix<Scalar> normal;
@@ -247,6 +252,7 @@ void levenberg_marquardt(const System& system, Block<Scalar>& block, const Minim
     for (const Eigen::Index i : points) {
         cholesky.new_point();
         bool exact = false;
+        bool newton = false;  // the last step taken was exact, with ρ > kNewtonRegion
         auto model = [&] { dense_hessian(system, block.lin, i, exact, normal); };
         model();
         Scalar damping = Scalar(1e-3) * std::max(normal.diagonal().cwiseAbs().maxCoeff(),
@@ -254,7 +260,9 @@ void levenberg_marquardt(const System& system, Block<Scalar>& block, const Minim
         Scalar growth = 2;
         while (block.reason[i] < 0) {
             ++block.iterations[i];
-            bool factored = cholesky.compute(normal, damping);
+            // An exact model that float cannot factorise is indefinite but in Newton's region,
+            // where the damping falls below float's reach (docs/mathematics.md, slow points)
+            bool factored = cholesky.compute(normal, damping, !exact || newton);
             if (exact && !factored) {  // indefinite: Gauss-Newton again
                 exact = false;
                 model();
@@ -289,9 +297,9 @@ void levenberg_marquardt(const System& system, Block<Scalar>& block, const Minim
                 // a shortened step: the full one was too long, so the damping grows as
                 // after a refusal, once
                 const Scalar t = Scalar(2) * trial.rho - Scalar(1);
-                const Scalar fall = exact && trial.rho > Scalar(kNewtonRegion)
-                                        ? Scalar(0.1)
-                                        : std::max(Scalar(1) / Scalar(3), 1 - t * t * t);
+                newton = exact && trial.rho > Scalar(kNewtonRegion);
+                const Scalar fall =
+                    newton ? Scalar(0.1) : std::max(Scalar(1) / Scalar(3), 1 - t * t * t);
                 damping *= retried ? Scalar(2) : fall;
                 growth = 2;
                 if (joins(std::as_const(block), i)) {
