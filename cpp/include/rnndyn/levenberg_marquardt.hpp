@@ -260,8 +260,9 @@ void levenberg_marquardt(const System& system, Block<Scalar>& block, const Minim
         Scalar growth = 2;
         while (block.reason[i] < 0) {
             ++block.iterations[i];
-            // An exact model that float cannot factorise is indefinite but in Newton's region,
-            // where the damping falls below float's reach (docs/mathematics.md, slow points)
+            // An exact model that float cannot factorise is taken as indefinite, except in
+            // Newton's region, where the damping falls below float's reach (docs/mathematics.md,
+            // Finding the points: slow points)
             bool factored = cholesky.compute(normal, damping, !exact || newton);
             if (exact && !factored) {  // indefinite: Gauss-Newton again
                 exact = false;
