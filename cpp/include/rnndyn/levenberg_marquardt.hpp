@@ -5,13 +5,17 @@
 // definite with the damping added. (The exact Hessian from the start took more steps on
 // flip-flop networks: it is indefinite away from the minima.) Damping by Nielsen's rule
 // (Madsen, Nielsen & Tingleff, "Methods for non-linear least squares problems", 2004,
-// Algorithm 3.16), except that with the exact Hessian and ρ > 0.9 (Newton's region near a slow
-// point) it falls tenfold, not threefold: the suite's flip-flop searches took 7 % less time
-// (median; the generator's the same). Each step carries a geodesic acceleration (Transtrum &
-// Sethna 2012): on the narrow curved valleys that lead to slow points, it let steps follow the
-// valley where plain steps were refused, taking a flip-flop network's leftovers from 2,226
-// steps to 673
-// (docs/mathematics.md, Finding the points: slow points). A refused step is tried once more,
+// Algorithm 3.16), except that in Newton's region near a slow point (an exact step with
+// ρ > 0.9 that took less than 1 % of q: q is settling) it falls tenfold, not threefold: the
+// suite's flip-flop searches took 7 % less time (median; the generator's the same). An exact
+// step with ρ ≈ 1 that takes more of q is mostly a short step across a narrow valley: a tenth
+// of its damping sent the next step far along the valley, refused with ρ down to -100, two or
+// three times for each step taken; without the tenfold fall there, the suite's median search
+// took 4 % less time, its worst flip-flop search 8 % less and the generator's 7-8 % less
+// (docs/mathematics.md, Finding the points: slow points). Each step carries a geodesic
+// acceleration (Transtrum & Sethna 2012): on the narrow curved valleys that lead to slow
+// points, it let steps follow the valley where plain steps were refused, taking a flip-flop
+// network's leftovers from 2,226 steps to 673. A refused step is tried once more,
 // shortened along the same curve, before the damping grows: one F instead of a factorisation;
 // on the suite's 18 flip-flop searches it took the refused steps from 1,050 to 390 and all
 // steps from 5,640 to 5,100. The factorisations are in float where that serves
@@ -242,9 +246,10 @@ void levenberg_marquardt(const System& system, Block<Scalar>& block, const Minim
     block.retire_converged(options);
     const Rows points = block.active;
     constexpr Scalar kStall = Scalar(0.9);  // q_new > kStall q: q stalls
-    // ρ above which an exact step's damping falls 10x, and the next exact model may need
-    // double's factorisation
+    // Newton's region: an exact step with ρ above kNewtonRegion that took less than kSettling
+    // of q. There the damping falls 10x, and the next exact model may need double's factorisation
     constexpr double kNewtonRegion = 0.9;
+    constexpr double kSettling = 0.01;
     // the model and the factorisations' storage: allocated once (fresh pages for every trial
     // cost as much as the model itself)
     ColMatrix<Scalar> normal;
@@ -252,7 +257,7 @@ void levenberg_marquardt(const System& system, Block<Scalar>& block, const Minim
     for (const Eigen::Index i : points) {
         cholesky.new_point();
         bool exact = false;
-        bool newton = false;  // the last step taken was exact, with ρ > kNewtonRegion
+        bool newton = false;  // the last step taken was in Newton's region
         auto model = [&] { dense_hessian(system, block.lin, i, exact, normal); };
         model();
         Scalar damping = Scalar(1e-3) * std::max(normal.diagonal().cwiseAbs().maxCoeff(),
@@ -292,13 +297,14 @@ void levenberg_marquardt(const System& system, Block<Scalar>& block, const Minim
             }
             if (trial.rho > 0) {
                 if (trial.q > kStall * block.q(i)) exact = true;
+                newton = exact && trial.rho > Scalar(kNewtonRegion) &&
+                         trial.q >= Scalar(1 - kSettling) * block.q(i);
                 block.X.row(i) = trial.x.row(0);
                 block.refresh(system, {i}, trial.F);
                 model();
                 // a shortened step: the full one was too long, so the damping grows as
                 // after a refusal, once
                 const Scalar t = Scalar(2) * trial.rho - Scalar(1);
-                newton = exact && trial.rho > Scalar(kNewtonRegion);
                 const Scalar fall =
                     newton ? Scalar(0.1) : std::max(Scalar(1) / Scalar(3), 1 - t * t * t);
                 damping *= retried ? Scalar(2) : fall;
