@@ -1,26 +1,25 @@
-// Levenberg-Marquardt on F(x) = 0 with the dense Gauss-Newton matrix JᵀJ, one point at a time:
-// a Cholesky factorisation (N³/3 flops) per trial step, for N up to a few thousand. Once q
-// stalls above zero (a slow point ahead, where Gauss-Newton converges only linearly because
-// F ≠ 0) the model switches to the exact Hessian of q, and back whenever that is not positive
-// definite with the damping added. (The exact Hessian from the start took more steps on
-// flip-flop networks: it is indefinite away from the minima.) Damping by Nielsen's rule
-// (Madsen, Nielsen & Tingleff, "Methods for non-linear least squares problems", 2004,
-// Algorithm 3.16), except that in Newton's region near a slow point (an exact step with
-// ρ > 0.9 that took less than 1 % of q: q is settling) it falls tenfold, not threefold: the
-// suite's flip-flop searches took 7 % less time (median; the generator's the same). An exact
-// step with ρ ≈ 1 that takes more of q is mostly a short step across a narrow valley: a tenth
-// of its damping sent the next step far along the valley, refused with ρ down to -100, two or
-// three times for each step taken; without the tenfold fall there, the suite's median search
-// took 4 % less time, its worst flip-flop search 8 % less and the generator's 7-8 % less
-// (docs/mathematics.md, Finding the points: slow points). Each step carries a geodesic
-// acceleration (Transtrum & Sethna 2012): on the narrow curved valleys that lead to slow
-// points, it let steps follow the valley where plain steps were refused, taking a flip-flop
-// network's leftovers from 2,226 steps to 673. A refused step is tried once more,
-// shortened along the same curve, before the damping grows: one F instead of a factorisation;
-// on the suite's 18 flip-flop searches it took the refused steps from 1,050 to 390 and all
-// steps from 5,640 to 5,100. The factorisations are in float where that serves
-// (DampedCholesky): on the suite's 18 flip-flop searches and the generator's test-run starts,
-// A/B in one session, 2 threads, the median search took 7 % less, the generator's 10 % less.
+// Levenberg-Marquardt on F(x) = 0 with the dense Gauss-Newton matrix JᵀJ, one point at a time: a
+// Cholesky factorisation (N³/3 flops) per trial step, for N up to a few thousand. Once q stalls
+// above zero (a slow point ahead, where Gauss-Newton converges only linearly because F ≠ 0) the
+// model switches to the exact Hessian of q if F is nearly in J's left near-null space, and back
+// whenever that is not positive definite with the damping added. (The exact Hessian from the start
+// took more steps on flip-flop networks: it is indefinite away from the minima.) Damping by
+// Nielsen's rule (Madsen, Nielsen & Tingleff, "Methods for non-linear least squares problems",
+// 2004, Algorithm 3.16), except that in Newton's region near a slow point (an exact step with
+// ρ > 0.9 that took less than 1 % of q: q is settling) it falls tenfold, not threefold: the suite's
+// flip-flop searches took 7 % less time (median; the generator's the same). An exact step with
+// ρ ≈ 1 that takes more of q is mostly a short step across a narrow valley: a tenth of its damping
+// sent the next step far along the valley, refused with ρ down to -100, two or three times for each
+// step taken; without the tenfold fall there, the suite's median search took 4 % less time, its
+// worst flip-flop search 8 % less and the generator's 7-8 % less (docs/mathematics.md, Finding the
+// points: slow points). Each step carries a geodesic acceleration (Transtrum & Sethna 2012): on the
+// narrow curved valleys that lead to slow points, it let steps follow the valley where plain steps
+// were refused, taking a flip-flop network's leftovers from 2,226 steps to 673. A refused step is
+// tried once more, shortened along the same curve, before the damping grows: one F instead of a
+// factorisation; on the suite's 18 flip-flop searches it took the refused steps from 1,050 to 390
+// and all steps from 5,640 to 5,100. The factorisations are in float where that serves
+// (DampedCholesky): on the suite's 18 flip-flop searches and the generator's test-run starts, A/B
+// in one session, 2 threads, the median search took 7 % less, the generator's 10 % less.
 #pragma once
 
 #include <algorithm>
@@ -246,6 +245,12 @@ void levenberg_marquardt(const System& system, Block<Scalar>& block, const Minim
     block.retire_converged(options);
     const Rows points = block.active;
     constexpr Scalar kStall = Scalar(0.9);  // q_new > kStall q: q stalls
+    // A stall switches to the exact model only where |∇q| = |JᵀF| <= kAligned |F|: F nearly in
+    // J's left near-null space, as at a slow point (JᵀF = 0 with F ≠ 0). Elsewhere the exact
+    // Hessian was mostly indefinite: in traces of flip-flop searches, float's factorisation of
+    // it after a Gauss-Newton step failed where |∇q|/√q was ~12 (median) and succeeded where
+    // it was 0.5-1.7 (|F| = √(2q); docs/mathematics.md, Finding the points: slow points)
+    constexpr Scalar kAligned = Scalar(2);
     // Newton's region: an exact step with ρ above kNewtonRegion that took less than kSettling
     // of q. There the damping falls 10x, and the next exact model may need double's factorisation
     constexpr double kNewtonRegion = 0.9;
@@ -296,11 +301,14 @@ void levenberg_marquardt(const System& system, Block<Scalar>& block, const Minim
                     trial = detail::trial_step(system, block, i, step, accel, damping, alpha);
             }
             if (trial.rho > 0) {
-                if (trial.q > kStall * block.q(i)) exact = true;
-                newton = exact && trial.rho > Scalar(kNewtonRegion) &&
-                         trial.q >= Scalar(1 - kSettling) * block.q(i);
+                const Scalar q_before = block.q(i);
                 block.X.row(i) = trial.x.row(0);
                 block.refresh(system, {i}, trial.F);
+                if (trial.q > kStall * q_before &&
+                    block.gradient.row(i).norm() <= kAligned * block.F.row(i).norm())
+                    exact = true;
+                newton = exact && trial.rho > Scalar(kNewtonRegion) &&
+                         trial.q >= Scalar(1 - kSettling) * q_before;
                 model();
                 // a shortened step: the full one was too long, so the damping grows as
                 // after a refusal, once
