@@ -44,8 +44,12 @@ constexpr double kGeodesicProbe = 0.1;
 // within it for the model to hold.
 constexpr double kGeodesicRatio = 0.75;
 // The acceleration is a correction to the step: its solve stops at this relative residual
-// (float's refined solves), where the step's own goes on to the rounding of double's.
+// (float's refined solves), where the step's own goes on to kLooseResidual while q is above
+// kLooseAbove, far from the rounding of q where a run ends, and to double's rounding below it
+// (docs/mathematics.md, Finding the points: slow points).
 constexpr double kGeodesicResidual = 1e-4;
+constexpr double kLooseAbove = 1e-8;
+constexpr double kLooseResidual = 1e-6;
 
 template <typename Scalar, class System, class Factor>
 Vector<Scalar> geodesic_acceleration(const System& system, const Block<Scalar>& block,
@@ -280,7 +284,12 @@ void levenberg_marquardt(const System& system, Block<Scalar>& block, const Minim
                 factored = cholesky.compute(normal, damping);
             }
             Vector<Scalar> step, accel;
-            if (factored) step = -cholesky.solve(Vector<Scalar>(block.gradient.row(i).transpose()));
+            if (factored) {
+                const Vector<Scalar> gradient = block.gradient.row(i).transpose();
+                step = block.q(i) > Scalar(detail::kLooseAbove)
+                           ? -cholesky.solve(gradient, detail::kLooseResidual)
+                           : -cholesky.solve(gradient);
+            }
             const bool solved = factored && step.allFinite();
             // the decrease the damped model predicts for the full step, ½ sᵀ(λ s - ∇q)
             const Scalar predicted =
