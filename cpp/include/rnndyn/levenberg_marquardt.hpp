@@ -44,12 +44,13 @@ constexpr double kGeodesicProbe = 0.1;
 // within it for the model to hold.
 constexpr double kGeodesicRatio = 0.75;
 // The acceleration is a correction to the step: its solve stops at this relative residual
-// (float's refined solves), where the step's own goes on to kLooseResidual while q is above
-// kLooseAbove, far from the rounding of q where a run ends, and to double's rounding below it
-// (docs/mathematics.md, Finding the points: slow points).
+// (float's refined solves). The step's own stops at kLooseResidual while q is above
+// kLooseAbove, where the step is only the model's guess, far from the rounding of q where a run
+// ends, and goes on to double's rounding below it (docs/mathematics.md, Finding the points:
+// slow points).
 constexpr double kGeodesicResidual = 1e-4;
 constexpr double kLooseAbove = 1e-8;
-constexpr double kLooseResidual = 1e-6;
+constexpr double kLooseResidual = 1e-3;
 
 template <typename Scalar, class System, class Factor>
 Vector<Scalar> geodesic_acceleration(const System& system, const Block<Scalar>& block,
