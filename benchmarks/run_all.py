@@ -26,6 +26,7 @@ from datetime import datetime, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
+import fixedpointfinder  # noqa: E402
 import suite  # noqa: E402
 import targets  # noqa: E402
 import workload_cycles  # noqa: E402
@@ -92,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     command = shlex.join(["python", *(sys.argv if argv is None else [sys.argv[0], *argv])])
     started = datetime.now(timezone.utc)
     log = Log()
+    if not fixedpointfinder.available():  # its rows would read "not installed" after the run
+        log(f"FixedPointFinder not found, its rows are skipped: {fixedpointfinder.INSTALL_HINT}")
     machine = describe_machine()
 
     def scaling_with_plot() -> workload_scaling.ScalingResult:

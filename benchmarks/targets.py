@@ -486,7 +486,24 @@ WHY_MISSED = {
         "float factor kept as CG's preconditioner for the next Gauss-Newton model (10 "
         "iterations, a fresh factorisation where they do not reach the residual): it served "
         "14 % of 98 attempts on 3-bit seed 1's test run and 11 % of 298 on 4-bit seed 1 + "
-        "noise: 3.23 -> 3.46 s and 8.07 -> 8.02 s (single runs)."
+        "noise: 3.23 -> 3.46 s and 8.07 -> 8.02 s (single runs). Session 24, by perf on "
+        "4-bit seed 1 + noise: LM 40 % of the CPU (its float Cholesky 17 %, the model 5 %, "
+        "the geodesic acceleration 6 %, CG 4 %), the linearisation 14 %, the float first pass "
+        "12 %, the second pass's preconditioned GMRES 5 %. A run's LM steps (3-bit seed 1): "
+        "5-7 opening steps with ρ within 1 % of 1 while the damping falls threefold from 1e-3 "
+        "of JᵀJ's largest diagonal entry, 10-15 along the valley (a shortened retry every "
+        "other step), ~5 polishing. Measured and dropped in session 24 (the 20 searches; "
+        "points by distance against the base): a tenfold fall after a Gauss-Newton step with "
+        "|ρ - 1| < 0.01 (A/B, 2 rounds: flip-flop median 3.11 -> 2.83 s), the same only until "
+        "a run's first step off that, refused or retried, and an initial damping of 1e-4 "
+        "(3.11 -> 3.04 s): each loses the saddle (1 unstable) that one start of 3-bit seed 1 "
+        "+ noise finds and a slow point of 4-bit seed 1's tour; a hundredfold fall in "
+        "Newton's region (one round: no fewer steps); the rows Newton's second pass leaves "
+        "run by LM in its pool as soon as their task ends, not after the pass (bit-identical "
+        "points; that wait is 0.1-0.3 s in 9 of the 20 searches, yet the flip-flop median "
+        "came out 2.93 -> 3.09 s over 2 rounds, in the noise); Krylov-Schur groups of 2 or 3 "
+        "points (no faster, more CPU). The first pass keeps both threads busy (1.8-2.0 of 2, "
+        "0-0.13 s idle at its end)."
     ),
     "Suite, N = 1000: each search ≥ 100× FixedPointFinder": (
         "FixedPointFinder's time per state is bounded by its own iteration limits and does "
@@ -520,13 +537,16 @@ def markdown(targets: list[Target], quick: bool) -> str:
             "**A --quick run: tiny sizes, so the targets (set for N = 1000) do not "
             "apply.**\n\n" + text
         )
-    reasons = [
-        f"- **{t.goal}**: {why}"
-        for t in targets
-        if t.status.startswith("missed")
-        for start, why in WHY_MISSED.items()
-        if t.goal.startswith(start)
-    ]
+    reasons, first_goal = [], {}  # each reason once: later goals it explains refer to it
+    for t in targets:
+        if not t.status.startswith("missed"):
+            continue
+        for start, why in WHY_MISSED.items():
+            if t.goal.startswith(start):
+                said = first_goal.setdefault(start, t.goal) != t.goal
+                reasons.append(
+                    f"- **{t.goal}**: " + (f"as for **{first_goal[start]}**." if said else why)
+                )
     if reasons:
         text += "\n\nWhy the missed targets are missed:\n\n" + "\n".join(reasons)
     return text

@@ -161,3 +161,15 @@ def test_numpy_newton_converges_to_the_origin(benchmark_module) -> None:
     assert np.all(result.q <= 1e-20)
     np.testing.assert_allclose(result.points, 0.0, atol=1e-9)
     assert np.all(result.iterations >= 1)
+
+
+def test_missed_targets_give_each_reason_once(benchmark_module) -> None:
+    targets = benchmark_module("targets")
+    median, worst = (
+        targets.Target(f"Suite, N = 1000, 2 threads: {what} (issue 21)", "9 s", "missed by 7 s")
+        for what in ("median ≤ 2 s", "worst ≤ 4 s")
+    )
+    text = targets.markdown([median, worst], quick=False)
+    why = targets.WHY_MISSED["Suite, N = 1000, 2 threads"]
+    assert text.count(why) == 1
+    assert f"- **{worst.goal}**: as for **{median.goal}**." in text
