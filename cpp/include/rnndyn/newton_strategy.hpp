@@ -28,7 +28,9 @@ namespace rnndyn {
 // without a preconditioner, then trust-ncg in blocks. At N = 4000 (a briefly trained 3-bit
 // ESN, 32 test-run starts, 2 threads) the dense route converged every start in 84 s, the
 // other had not finished after 13.5 min. Each thread holds about 24 N² bytes (LM's model and
-// its factorisations in float and double, a cluster's LU in float), 1.6 GB at the limit.
+// its factorisations in float and double, a cluster's LU in float), 1.6 GB at the limit, and
+// the system about 40 N² bytes shared (W_c, its two packed copies for the batched products,
+// LM's Gram matrix W_cᵀW_c and column-major copy of W_c), 2.7 GB.
 constexpr Eigen::Index kDenseFallbackLimit = 8192;
 
 // The first of the two Newton passes only has to bring q under cluster_q, far from where
