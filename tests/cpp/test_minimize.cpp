@@ -240,6 +240,35 @@ TEST(descends_follows_q_along_the_straight_path) {
     CHECK(!descends_to(0, 0));  // q must fall: not to itself
 }
 
+// follows: a run takes an earlier run's end where it moves that run's way along its trail, here
+// the diagonal from x = -1.6 down towards the slow point; not where it moves the other way, is
+// off the trail, or is already below the trail's remaining points.
+TEST(follows_takes_a_trail_only_along_it_and_downhill) {
+    const Index n = 3;
+    const auto system = slow_point_system(n);
+    rnndyn::detail::Trail<double> trail;
+    for (int k = 0; k < 5; ++k) {
+        const Vector x = Vector::Constant(n, -1.6 + 0.1 * k);
+        trail.points.push_back(x);
+        trail.q.push_back(rnndyn::half_squared_norms(system.velocity(Matrix(x.transpose())))(0));
+    }
+    trail.end = 0;
+    CHECK(trail.q[0] > trail.q[4]);  // the trail goes downhill
+    const Vector down = Vector::Constant(n, 0.05), across = (Vector(n) << 1, -1, 0).finished();
+    auto follows = [&](const Vector& x, const Vector& step) {
+        const Matrix at = x.transpose();
+        const double q = rnndyn::half_squared_norms(system.velocity(at))(0);
+        return rnndyn::detail::follows(system, at.row(0), q, step, trail);
+    };
+    const Vector on = Vector::Constant(n, -1.45);
+    CHECK(follows(on, down));
+    CHECK(follows(on + 0.015 * across, down));          // off by 0.12 of a step: near enough
+    CHECK(!follows(on + 0.05 * across, down));          // off by 0.41 of a step
+    CHECK(!follows(on, -down));                         // moving back up the trail
+    CHECK(!follows(on, down + 0.2 * across));           // moving across it (cosine 0.29)
+    CHECK(!follows(Vector::Constant(n, -1.15), down));  // past the trail's last point, lower q
+}
+
 // Starts in the slow point's basin: Newton's first pass cannot finish them, so they go on by
 // Levenberg-Marquardt in clusters; every one ends at the slow point, the members that took the
 // centre's minimum bit for bit (the path to it descends), and the same on one thread or two.

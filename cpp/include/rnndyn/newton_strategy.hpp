@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <memory>
 #include <mutex>
 #include <type_traits>
@@ -46,6 +47,17 @@ constexpr int kFirstPassKrylov = 20;
 // fewer, larger groups left one thread idle at the end): A/B in one session, 2 threads, the
 // suite's flip-flop median 3.68 -> 3.58 s, worst 10.04 -> 9.48 s, the generator 0.93-0.98x.
 constexpr double kLeftoverReach = 4;
+
+// A run of a group also takes the minimum an earlier run of its group reached where it is
+// following that run's way there (follows): within kTrailWidth of one of that run's steps, as a
+// fraction of the step's length, moving within arccos(kTrailAlignment) of its direction. In
+// the generator's test-run search half of the LM steps were taken by runs walking the same
+// valley (its limit cycle) as an earlier run, 16 steps each (median) before the straight path
+// to its end descended: its steps 2,193 -> 1,592; A/B in one session, 2 rounds, 2 threads: the
+// generator's searches 0.78x and 0.83x, the flip-flop median 2.96 -> 2.78 s, the same points in
+// all 20 searches at N = 1000 (docs/mathematics.md, Finding the points: slow points).
+constexpr double kTrailWidth = 0.25;
+constexpr double kTrailAlignment = 0.8;
 
 namespace detail {
 
@@ -126,19 +138,57 @@ bool descends(const System& system, const Start& start, Scalar q_start, const En
     return q_end < previous;
 }
 
+// The way a Levenberg-Marquardt run went: its start and the points of its accepted steps, q at
+// each, and the row holding the minimum it ended at (its own, or one it took from its group).
+// A group keeps its runs' ways until it is done: 8 N bytes a step, ~11 MB for the largest group
+// of the generator's search (67 runs).
+template <typename Scalar>
+struct Trail {
+    std::vector<Vector<Scalar>> points;
+    std::vector<Scalar> q;
+    Eigen::Index end = -1;
+};
+
+// Whether a run now at `x` (q there `q`), whose last step was `step`, is following `trail`:
+// near one of its steps (within kTrailWidth of that step's length from the segment), moving
+// its way (the cosine between the two steps at least kTrailAlignment), and q falling all along
+// the straight path to that step's end (descends).
+template <typename Scalar, class System, class Point>
+bool follows(const System& system, const Point& x, Scalar q, const Vector<Scalar>& step,
+             const Trail<Scalar>& trail) {
+    const Scalar step_norm = step.norm();
+    for (std::size_t k = 0; k + 1 < trail.points.size(); ++k) {
+        const Vector<Scalar>& from = trail.points[k];
+        const Vector<Scalar>& to = trail.points[k + 1];
+        const Scalar length2 = (to - from).squaredNorm();
+        if (!(trail.q[k + 1] < q && length2 > 0)) continue;
+        if (step.dot(to - from) < Scalar(kTrailAlignment) * step_norm * std::sqrt(length2))
+            continue;
+        // the squared distance from x to the segment from `from` to `to`
+        const Scalar along = (x.transpose() - from).dot(to - from);
+        const Scalar t = std::clamp(along / length2, Scalar(0), Scalar(1));
+        const Scalar off2 = (x.transpose() - from).squaredNorm() - 2 * t * along + t * t * length2;
+        if (off2 > Scalar(kTrailWidth * kTrailWidth) * length2) continue;
+        if (descends(system, x, q, to.transpose(), trail.q[k + 1])) return true;
+    }
+    return false;
+}
+
 // Levenberg-Marquardt for a cluster of the first pass's leftovers, a row at a time: the centre
 // first; then each other member takes a minimum of q that its cluster has reached as soon as q
-// falls all along the straight path to it (descends), at its start or after any step, else
+// falls all along the straight path to it (descends), at its start or after any step, or as
+// soon as it follows the way an earlier run of the cluster took to its end (follows), else
 // runs on to its own end. Leftovers near each other mostly head for the same slow point, where
 // each would need tens of Cholesky steps.
 template <typename Scalar, class System>
 void levenberg_marquardt_cluster(const System& system, const Cluster& cluster,
                                  const MinimizeOptions& options, MinimizeResult<Scalar>& result) {
-    Rows reached;  // members that ended at a fixed point or a minimum of q
-    auto joinable = [&](const auto& x, Scalar q) {
-        return std::find_if(reached.begin(), reached.end(), [&](Eigen::Index to) {
-            return descends(system, x, q, result.points.row(to), result.q(to));
-        });
+    Rows reached;                       // members that ended at a fixed point or a minimum of q
+    std::vector<Trail<Scalar>> trails;  // the ways of the runs that ended at one
+    auto joinable = [&](const auto& x, Scalar q) -> Eigen::Index {
+        for (const Eigen::Index to : reached)
+            if (descends(system, x, q, result.points.row(to), result.q(to))) return to;
+        return -1;
     };
     auto take = [&](Eigen::Index row, Eigen::Index to) {
         result.points.row(row) = result.points.row(to);
@@ -150,22 +200,33 @@ void levenberg_marquardt_cluster(const System& system, const Cluster& cluster,
     for (const Eigen::Index row : cluster.members)
         if (row != cluster.center) order.push_back(row);
     for (const Eigen::Index row : order) {
-        auto joined = joinable(result.points.row(row), result.q(row));
-        if (joined != reached.end()) {
-            take(row, *joined);
+        Trail<Scalar> way{{result.points.row(row).transpose()}, {result.q(row)}};
+        way.end = joinable(result.points.row(row), result.q(row));
+        if (way.end >= 0) {
+            take(row, way.end);
             continue;
         }
         auto joins = [&](const Block<Scalar>& block, Eigen::Index i) {
-            joined = joinable(block.X.row(i), block.q(i));
-            return joined != reached.end();
+            way.end = joinable(block.X.row(i), block.q(i));
+            const Vector<Scalar> step = block.X.row(i).transpose() - way.points.back();
+            for (std::size_t t = 0; way.end < 0 && t < trails.size(); ++t)
+                if (follows(system, block.X.row(i), block.q(i), step, trails[t]))
+                    way.end = trails[t].end;
+            if (way.end >= 0) return true;
+            way.points.push_back(block.X.row(i).transpose());
+            way.q.push_back(block.q(i));
+            return false;
         };
         minimize_block(system, {row}, result, [&](Block<Scalar>& block) {
             levenberg_marquardt(system, block, options, joins);
         });
-        if (joined != reached.end())
-            take(row, *joined);
-        else if (result.reason(row) <= int(StopReason::StepTolerance))
+        if (way.end >= 0) {
+            take(row, way.end);
+        } else if (result.reason(row) <= int(StopReason::StepTolerance)) {
             reached.push_back(row);
+            way.end = row;
+        }
+        if (way.end >= 0) trails.push_back(std::move(way));
     }
 }
 
