@@ -399,7 +399,7 @@ WHY_MISSED = {
         "float first pass ~9 %, the Gauss-Newton model ~6 %. Since session 13 every lever "
         "measured on LM's damping, joins, solves and precision and on the passes' budgets "
         "moved the median by a few percent or lost points (benchmarks/SEARCH_LOG.md, session "
-        "by session); session 25's joins along earlier runs' ways took a fifth off the "
+        "by session); session 25's joins along earlier runs' ways took 14-22 % off the "
         "generator's searches, whose runs walk its limit cycle. These timings also move with "
         "the machine's load: 378264f's run read a median of 3.44 s with a load average of 1.5 "
         "at its start, the same build 2.45-3.10 s on a quiet machine, where runs of one build "

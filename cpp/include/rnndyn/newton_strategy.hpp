@@ -53,9 +53,10 @@ constexpr double kLeftoverReach = 4;
 // fraction of the step's length, moving within arccos(kTrailAlignment) of its direction. In
 // the generator's test-run search half of the LM steps were taken by runs walking the same
 // valley (its limit cycle) as an earlier run, 16 steps each (median) before the straight path
-// to its end descended: its steps 2,193 -> 1,592; A/B in one session, 2 rounds, 2 threads: the
-// generator's searches 0.78x and 0.83x, the flip-flop median 2.96 -> 2.78 s, the same points in
-// all 20 searches at N = 1000 (docs/mathematics.md, Finding the points: slow points).
+// to its end descended: its steps 2,193 -> 1,592; two A/Bs of 2 rounds each, 2 threads: the
+// generator's searches 0.78-0.86x, the flip-flop searches the same within the noise (median
+// -6 % and +4 %), the same points, bit for bit, in all 20 searches at N = 1000 and at
+// N = 2000, 4000 and the PyTorch RNN (docs/mathematics.md, Finding the points: slow points).
 constexpr double kTrailWidth = 0.25;
 constexpr double kTrailAlignment = 0.8;
 
