@@ -350,8 +350,10 @@ WHY_MISSED = {
         "session 20 (2 threads): reading 8 MB takes 58 µs here, a step of `net.run` (W_r's "
         "product alone) 70-78 µs, a training step 104-114 µs on average; P's update sweep "
         "takes 100 µs on one thread, 86 µs when it only reads P, so a deferred (rank-k) update "
-        "of P would save ~7 µs a step. 15× needs the run at ~3.2 s, ~17 % less: near the "
-        "float64 bound (~2.9 s), with no single saving that large in sight."
+        "of P would save ~7 µs a step. Both timings move with the machine's load: c29115f's "
+        "run on a quiet machine took 3.06 s against the reference's 43.0 s (14.1×), so 15× "
+        "needs 2.87 s, 6 % less, at the float64 bound (~2.9 s); 378264f's, under a load of "
+        "1.5, 4.61 s against 53.2 s (11.5×)."
     ),
     "FORCE float64, default arguments ≥ 15×": (
         "With n_jobs=None the core runs on this machine's two cores, so the ratio misses for "
@@ -392,7 +394,7 @@ WHY_MISSED = {
         "falls, 10-15 along a narrow curved valley, ~5 polishing), each a dense N x N "
         "Cholesky factorisation (in float, ~4.2 ms at N = 1000: near this core's peak, as "
         "fast as OpenBLAS's spotrf) and ~4 ms of products and solves. The searches with 0-1 "
-        "such starts take 1.1-1.8 s; 4 bits seed 1 + noise has 32 and takes 6-7 s, the "
+        "such starts take 1.0-1.8 s; 4 bits seed 1 + noise has 32 and takes 5.4-7 s, the "
         "generator ~170 and 13-19 s. By perf (session 25, 4 bits seed 1 + noise, one "
         "thread): float's Cholesky ~20 % of the CPU, products with W_c in double ~25 % (LM's "
         "trial points and acceleration, the second pass's GMRES, the linearisation), the "
@@ -401,11 +403,11 @@ WHY_MISSED = {
         "moved the median by a few percent or lost points (benchmarks/SEARCH_LOG.md, session "
         "by session); session 25's joins along earlier runs' ways took 14-22 % off the "
         "generator's searches, whose runs walk its limit cycle. These timings also move with "
-        "the machine's load: 378264f's run read a median of 3.44 s with a load average of 1.5 "
-        "at its start, the same build 2.45-3.10 s on a quiet machine, where runs of one build "
-        "differ by about ±8 %. Closing the gap "
-        "needs a way to slow points with several times fewer factorisations a run, not "
-        "tuning."
+        "the machine's load: c29115f's run on a quiet machine read a median of 2.50 s, the "
+        "worst flip-flop search 5.41 s and the generator 12.4 and 16.9 s; 378264f's, under a "
+        "load of 1.5, 3.44 s and the generator 25 s; runs of one build differ by about ±8 %. "
+        "Closing the gap needs a way to slow points with several times fewer factorisations "
+        "a run, not tuning."
     ),
     "Suite, N = 1000: each search ≥ 100× FixedPointFinder": (
         "FixedPointFinder's time per state is bounded by its own iteration limits and does "
