@@ -159,16 +159,18 @@ bool follows(const System& system, const Point& x, Scalar q, const Vector<Scalar
              const Trail<Scalar>& trail) {
     const Scalar step_norm = step.norm();
     for (std::size_t k = 0; k + 1 < trail.points.size(); ++k) {
+        if (!(trail.q[k + 1] < q)) continue;
         const Vector<Scalar>& from = trail.points[k];
         const Vector<Scalar>& to = trail.points[k + 1];
-        const Scalar length2 = (to - from).squaredNorm();
-        if (!(trail.q[k + 1] < q && length2 > 0)) continue;
-        if (step.dot(to - from) < Scalar(kTrailAlignment) * step_norm * std::sqrt(length2))
-            continue;
+        const Vector<Scalar> segment = to - from;
+        const Scalar length2 = segment.squaredNorm();
+        if (!(length2 > 0)) continue;
+        if (step.dot(segment) < Scalar(kTrailAlignment) * step_norm * std::sqrt(length2)) continue;
         // the squared distance from x to the segment from `from` to `to`
-        const Scalar along = (x.transpose() - from).dot(to - from);
+        const Vector<Scalar> offset = x.transpose() - from;
+        const Scalar along = offset.dot(segment);
         const Scalar t = std::clamp(along / length2, Scalar(0), Scalar(1));
-        const Scalar off2 = (x.transpose() - from).squaredNorm() - 2 * t * along + t * t * length2;
+        const Scalar off2 = offset.squaredNorm() - 2 * t * along + t * t * length2;
         if (off2 > Scalar(kTrailWidth * kTrailWidth) * length2) continue;
         if (descends(system, x, q, to.transpose(), trail.q[k + 1])) return true;
     }
@@ -209,6 +211,7 @@ void levenberg_marquardt_cluster(const System& system, const Cluster& cluster,
         }
         auto joins = [&](const Block<Scalar>& block, Eigen::Index i) {
             way.end = joinable(block.X.row(i), block.q(i));
+            if (way.end >= 0) return true;
             const Vector<Scalar> step = block.X.row(i).transpose() - way.points.back();
             for (std::size_t t = 0; way.end < 0 && t < trails.size(); ++t)
                 if (follows(system, block.X.row(i), block.q(i), step, trails[t]))
