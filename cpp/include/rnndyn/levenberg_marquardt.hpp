@@ -1,25 +1,21 @@
 // Levenberg-Marquardt on F(x) = 0 with the dense Gauss-Newton matrix JᵀJ, one point at a time: a
-// Cholesky factorisation (N³/3 flops) per trial step, for N up to a few thousand. Once q stalls
-// above zero (a slow point ahead, where Gauss-Newton converges only linearly because F ≠ 0) the
-// model switches to the exact Hessian of q if F is nearly in J's left near-null space, and back
-// whenever that is not positive definite with the damping added. (The exact Hessian from the start
-// took more steps on flip-flop networks: it is indefinite away from the minima.) Damping by
-// Nielsen's rule (Madsen, Nielsen & Tingleff, "Methods for non-linear least squares problems",
-// 2004, Algorithm 3.16), except that in Newton's region near a slow point (an exact step with
-// ρ > 0.9 that took less than 1 % of q: q is settling) it falls tenfold, not threefold: the suite's
-// flip-flop searches took 7 % less time (median; the generator's the same). An exact step with
-// ρ ≈ 1 that takes more of q is mostly a short step across a narrow valley: a tenth of its damping
-// sent the next step far along the valley, refused with ρ down to -100, two or three times for each
-// step taken; without the tenfold fall there, the suite's median search took 4 % less time, its
-// worst flip-flop search 8 % less and the generator's 7-8 % less (docs/mathematics.md, Finding the
-// points: slow points). Each step carries a geodesic acceleration (Transtrum & Sethna 2012): on the
-// narrow curved valleys that lead to slow points, it let steps follow the valley where plain steps
-// were refused, taking a flip-flop network's leftovers from 2,226 steps to 673. A refused step is
-// tried once more, shortened along the same curve, before the damping grows: one F instead of a
-// factorisation; on the suite's 18 flip-flop searches it took the refused steps from 1,050 to 390
-// and all steps from 5,640 to 5,100. The factorisations are in float where that serves
-// (DampedCholesky): on the suite's 18 flip-flop searches and the generator's test-run starts, A/B
-// in one session, 2 threads, the median search took 7 % less, the generator's 10 % less.
+// Cholesky factorisation (N³/3 flops) per trial step, for N up to a few thousand
+// (docs/mathematics.md, Finding the points: slow points). Its parts, and why:
+// - the model: Gauss-Newton until q stalls above zero (a slow point ahead, where Gauss-Newton
+//   converges only linearly because F ≠ 0), then the exact Hessian of q if F is nearly in J's left
+//   near-null space, back whenever that is not positive definite with the damping added (the
+//   exact Hessian from the start took more steps: it is indefinite away from the minima);
+// - the damping: Nielsen's rule (Madsen, Nielsen & Tingleff, "Methods for non-linear least
+//   squares problems", 2004, Algorithm 3.16), except that in Newton's region near a slow point (an
+//   exact step with ρ > 0.9 that took less than 1 % of q: q is settling) it falls tenfold, not
+//   threefold; an exact step with ρ ≈ 1 that takes more of q is mostly a short step across a
+//   narrow valley, and a tenth of its damping would send the next step far along it, refused;
+// - each step carries a geodesic acceleration (Transtrum & Sethna 2012), which lets steps follow
+//   the narrow curved valleys that lead to slow points where plain steps were refused; a refused
+//   step is tried once more, shortened along the same curve (one F instead of a factorisation),
+//   before the damping grows;
+// - the factorisations are in float where that serves (DampedCholesky).
+// What each choice measured on the suite: benchmarks/SEARCH_LOG.md, "levenberg_marquardt.hpp".
 #pragma once
 
 #include <algorithm>
