@@ -158,16 +158,17 @@ template <typename Scalar, class System, class Point>
 bool follows(const System& system, const Point& x, Scalar q, const Vector<Scalar>& step,
              const Trail<Scalar>& trail) {
     const Scalar step_norm = step.norm();
+    Vector<Scalar> segment, offset;  // reused: no allocation a segment
     for (std::size_t k = 0; k + 1 < trail.points.size(); ++k) {
         if (!(trail.q[k + 1] < q)) continue;
         const Vector<Scalar>& from = trail.points[k];
         const Vector<Scalar>& to = trail.points[k + 1];
-        const Vector<Scalar> segment = to - from;
+        segment = to - from;
         const Scalar length2 = segment.squaredNorm();
         if (!(length2 > 0)) continue;
         if (step.dot(segment) < Scalar(kTrailAlignment) * step_norm * std::sqrt(length2)) continue;
         // the squared distance from x to the segment from `from` to `to`
-        const Vector<Scalar> offset = x.transpose() - from;
+        offset = x.transpose() - from;
         const Scalar along = offset.dot(segment);
         const Scalar t = std::clamp(along / length2, Scalar(0), Scalar(1));
         const Scalar off2 = offset.squaredNorm() - 2 * t * along + t * t * length2;
