@@ -86,6 +86,39 @@ def test_a_trained_flipflop_network_matches_lapack():
     _check(net.core_system(), states, 10, "real")
 
 
+def test_widening_goes_on_until_a_stable_eigenvalue_is_among_them():
+    # J = -I + W D: at the origin a cap of W's disk (radius 1.3) lies beyond Re = 1, and fewer
+    # eigenvalues are unstable as D shrinks away from it: 18, 10, 5 and none here
+    system = _closed_loop(_weights(N, 13))
+    states = _states(1, N, 14) * np.array([[0.0], [0.45], [0.6], [0.8]])
+    k, limit = 4, 32
+    values, vectors, converged, found = system.least_stable(
+        states, k, widen_to=limit, widen_above=0.0
+    )
+    assert values.shape == (4, limit) and vectors.shape == (4, N, limit) and np.all(converged)
+    counts = []
+    for p, x in enumerate(states):
+        exact = scipy.linalg.eigvals(system.jacobian(x))
+        unstable = int(np.sum(exact.real > 0))
+        counts.append(unstable)
+        # doubled from k while every one found was unstable
+        expected = k
+        while expected <= unstable and expected < limit:
+            expected = min(2 * expected, limit)
+        assert found[p] == expected
+        exact = exact[np.argsort(-exact.real, kind="stable")][: found[p]]
+        got = values[p, : found[p]]
+        np.testing.assert_allclose(np.sort(got.real)[::-1], exact.real, atol=1e-9)
+        for value in exact[: found[p] - 1]:
+            assert np.min(np.abs(got - value)) < 1e-8
+        assert not np.any(values[p, found[p] :]) and not np.any(vectors[p, :, found[p] :])
+        v = vectors[p, :, : found[p]]
+        residual = np.linalg.norm(system.jacobian(x) @ v - v * got, axis=0)
+        assert np.all(residual <= 1e-8 * np.maximum(1, np.abs(got)))
+    # every stage is reached, the last (32) with a basis larger than ncv = 60
+    assert counts == [18, 10, 5, 0] and found.tolist() == [32, 16, 8, 4]
+
+
 def test_results_are_bit_identical_for_any_threads_and_call():
     system = _closed_loop(_weights(200, 9))
     states = np.random.default_rng(10).normal(0, 0.8, (19, 200))
@@ -99,8 +132,11 @@ def test_results_are_bit_identical_for_any_threads_and_call():
 
 def test_a_breakdown_or_no_convergence_is_reported():
     # W = 0: J = -I, and the first product closes the Krylov space (a breakdown)
-    values, vectors, converged = _closed_loop(np.zeros((50, 50))).least_stable(np.zeros((2, 50)), 3)
+    values, vectors, converged, found = _closed_loop(np.zeros((50, 50))).least_stable(
+        np.zeros((2, 50)), 3
+    )
     assert not np.any(converged) and not np.any(values) and not np.any(vectors)
+    assert not np.any(found)
     # too few restarts to converge
     system = _closed_loop(_weights(N, 11))
     assert not system.least_stable(_states(1, N, 12), 10, max_restarts=0)[2][0]
@@ -118,6 +154,7 @@ def test_a_breakdown_or_no_convergence_is_reported():
         ({"max_restarts": -1}, "max_restarts must be"),
         ({"counts": [1, 4]}, "counts must be"),
         ({"counts": [1]}, "counts must have one entry per state"),
+        ({"widen_to": -1}, "widen_to must be"),
     ],
 )
 def test_bad_arguments_are_refused(arguments, message):

@@ -61,16 +61,20 @@ rnndyn::Growth growth_from_name(const std::string& name) {
 }
 
 using Complex = std::complex<double>;
-using Leading = std::tuple<rnndyn::RowMatrix<Complex>, py::array_t<Complex>, py::array_t<bool>>;
+using Leading = std::tuple<rnndyn::RowMatrix<Complex>, py::array_t<Complex>, py::array_t<bool>,
+                           py::array_t<Eigen::Index>>;
 
-// least_stable's result as NumPy arrays: values (M, k), vectors (M, N, k), converged (M,).
+// least_stable's result as NumPy arrays: values (M, width), vectors (M, N, width), converged
+// (M,), found (M,).
 Leading leading_to_arrays(rnndyn::LeadingEigenpairs& found, Eigen::Index n) {
-    const auto count = found.values.rows(), k = found.values.cols();
-    py::array_t<Complex> vectors({count, n, k});
+    const auto count = found.values.rows(), width = found.values.cols();
+    py::array_t<Complex> vectors({count, n, width});
     std::copy_n(found.vectors.data(), found.vectors.size(), vectors.mutable_data());
     py::array_t<bool> converged(count);
     std::copy(found.converged.begin(), found.converged.end(), converged.mutable_data());
-    return {std::move(found.values), vectors, converged};
+    py::array_t<Eigen::Index> pairs(count);
+    std::copy(found.found.begin(), found.found.end(), pairs.mutable_data());
+    return {std::move(found.values), vectors, converged, pairs};
 }
 
 // The k least stable eigenpairs at each state (krylov_schur.hpp), the GIL released meanwhile.
@@ -78,7 +82,8 @@ template <class System>
 Leading least_stable(const System& s, const ConstMatrix& states, Eigen::Index k, bool transpose,
                      const std::string& growth, const std::optional<rnndyn::Vector<Scalar>>& scale,
                      double shift, double tol, Eigen::Index ncv, int max_restarts, int n_jobs,
-                     const std::optional<rnndyn::Vector<Eigen::Index>>& counts) {
+                     const std::optional<rnndyn::Vector<Eigen::Index>>& counts,
+                     Eigen::Index widen_to, double widen_above) {
     rnndyn::KrylovSchurOptions options;
     options.k = k;
     options.transpose = transpose;
@@ -87,6 +92,8 @@ Leading least_stable(const System& s, const ConstMatrix& states, Eigen::Index k,
     options.tol = tol;
     options.ncv = ncv;
     options.max_restarts = max_restarts;
+    options.widen_to = widen_to;
+    options.widen_above = widen_above;
     options.interrupted = signal_poll();
     std::vector<Eigen::Index> wanted;
     if (counts) wanted.assign(counts->begin(), counts->end());
@@ -175,11 +182,14 @@ void bind_system_methods(Class& cls) {
         .def("least_stable", &least_stable<System>, "states"_a, "k"_a, "transpose"_a = false,
              "growth"_a = "real", "scale"_a = py::none(), "shift"_a = 0.0, "tol"_a = 1e-10,
              "ncv"_a = 60, "max_restarts"_a = 300, "n_jobs"_a = 1, "counts"_a = py::none(),
+             "widen_to"_a = 0, "widen_above"_a = 0.0,
              "The k eigenvalues of diag(scale) J + shift I (transpose: of its transpose) with "
              "the largest growth ('real' part or 'modulus') at each state (M x N), by batched "
-             "Krylov-Schur, or counts[p] (<= k) of them at state p; returns (values (M, k), "
-             "unit right eigenvectors (M, N, k), converged (M,)), zeros where a point did not "
-             "converge and beyond its count.");
+             "Krylov-Schur, or counts[p] (<= k) of them at state p; a state whose pairs all "
+             "grow faster than widen_above goes on for twice as many, up to widen_to. Returns "
+             "(values (M, w), unit right eigenvectors (M, N, w), converged (M,), found (M,)), "
+             "w = max(k, widen_to), found[p] the pairs at state p, zeros beyond them and where "
+             "a state did not converge.");
 }
 
 // A stack of gated layers at a constant input: PyTorch's weights, one list entry per layer.

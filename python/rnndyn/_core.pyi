@@ -232,7 +232,11 @@ class _BoundSystem(metaclass=_pybind11_type):
         max_restarts: int = 300,
         n_jobs: int = 1,
         counts: ArrayLike | None = None,
-    ) -> tuple[NDArray[np.complex128], NDArray[np.complex128], NDArray[np.bool_]]: ...
+        widen_to: int = 0,
+        widen_above: float = 0.0,
+    ) -> tuple[
+        NDArray[np.complex128], NDArray[np.complex128], NDArray[np.bool_], NDArray[np.int64]
+    ]: ...
 
 class ClosedLoopSystem(_BoundSystem):
     """F(x) = -x + W_c phi(x) + c: an ESN's closed loop at a constant input."""

@@ -147,6 +147,48 @@ TEST(krylov_schur_takes_a_count_per_point) {
                      std::invalid_argument);
 }
 
+TEST(krylov_schur_widens_until_a_stable_eigenvalue_is_among_them) {
+    // J = -I + W D: at the origin a cap of W's disk (radius 2.2) lies beyond Re = 1, fewer
+    // eigenvalues are unstable as D shrinks away from it (the points end with 24, 12, 6 and 3
+    // pairs here); ncv = 20 makes the basis grow at k = 12
+    const rnndyn::ClosedLoopSystem<double> system{random_weights(63, 2.2), Vector::Zero(kN),
+                                                  rnndyn::Activation::Tanh};
+    Matrix X = fixtures::uniform(4, kN, 64, -1, 1);
+    const double reach[4] = {0, 1.5, 2, 3};
+    for (Index p = 0; p < 4; ++p) X.row(p) *= reach[p];
+    KrylovSchurOptions o;
+    o.k = 3;
+    o.ncv = 20;
+    o.widen_to = 24;
+    o.widen_above = 0;
+    const rnndyn::LeadingEigenpairs found = rnndyn::least_stable(system, X, Vector(), o, 2);
+    CHECK(found.values.cols() == 24);
+    std::vector<Index> widths;
+    for (Index p = 0; p < 4; ++p) {
+        check::Context context("state " + std::to_string(p));
+        CHECK(found.converged[p]);
+        const Matrix A = dense_operator(system, X, p, Vector(), o);
+        std::vector<double> exact(kN);
+        const Eigen::VectorXcd all = Eigen::EigenSolver<Matrix>(A, false).eigenvalues();
+        for (Index i = 0; i < kN; ++i) exact[i] = all(i).real();
+        std::sort(exact.rbegin(), exact.rend());
+        const Index unstable =
+            std::count_if(exact.begin(), exact.end(), [](double g) { return g > 0; });
+        Index expected = o.k;  // doubled while every one found is unstable
+        while (expected <= unstable && expected < o.widen_to)
+            expected = std::min(2 * expected, o.widen_to);
+        CHECK(found.found[p] == expected);
+        widths.push_back(found.found[p]);
+        for (Index j = 0; j < found.found[p]; ++j) {
+            const Complex value = found.values(p, j);
+            CHECK((all.array() - value).abs().minCoeff() < 1e-8);
+            CHECK(value.real() >= exact[found.found[p] - 1] - 1e-9);
+        }
+        CHECK((found.values.row(p).tail(24 - found.found[p]).array() == Complex(0)).all());
+    }
+    CHECK((widths == std::vector<Index>{24, 12, 6, 3}));  // every stage reached
+}
+
 TEST(krylov_schur_reports_breakdowns_and_bad_arguments) {
     // W = 0: J = -I, and the first product closes the Krylov space
     const rnndyn::ClosedLoopSystem<double> identity(Matrix::Zero(kN, kN), Vector::Zero(kN),

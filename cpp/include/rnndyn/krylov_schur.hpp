@@ -59,18 +59,25 @@ struct KrylovSchurOptions {
     double tol = 1e-10;
     Eigen::Index ncv = 60;  // the largest basis
     int max_restarts = 300;
+    // A point whose k eigenvalues have all converged with growths above widen_above goes on for
+    // twice as many, up to widen_to (at most k: never), from the decomposition it has, not
+    // afresh; its output is that of its last converged stage.
+    Eigen::Index widen_to = 0;
+    double widen_above = 0;
     // Asked before every batched product, from every thread; true ends the call by
     // Interrupted (options.hpp). Empty: never.
     std::function<bool()> interrupted;
 };
 
-// Per point p: values row p (k), vectors row p (the N x k matrix, row-major, unit columns),
-// converged[p]; a point that did not converge (or broke down) has zeros, and so have the
-// columns beyond a point's own count.
+// Per point p: values row p (width max(k, widen_to)), vectors row p (the N x width matrix,
+// row-major, unit columns), converged[p], found[p] (how many pairs: its count, or more where it
+// widened); a point that did not converge (or broke down) has zeros, and so have the columns
+// beyond found[p].
 struct LeadingEigenpairs {
     RowMatrix<std::complex<double>> values;
     RowMatrix<std::complex<double>> vectors;
     std::vector<char> converged;  // char, not a packed vector<bool>: threads write neighbours
+    std::vector<Eigen::Index> found;
 };
 
 namespace krylov_detail {
@@ -110,17 +117,41 @@ struct Process {
     int restarts = 0;
     enum class State { Running, Converged, Failed } state = State::Running;
 
-    // At most m - 1 kept (a pair may add one); keeping a third of the unwanted part took fewer
-    // restarts than a half for a few more products (measured with the former Python version)
     Process(Index wanted, Index ncv, const Vector<double>& start)
             : k(wanted),
-              m(std::min(start.size() - 1, std::max(ncv, 2 * wanted + 1))),
-              keep(std::min(m - 2, k + (m - k) / 3)),
+              m(basis_size(wanted, ncv, start.size())),
+              keep(kept_at_restart(k, m)),
               basis(RowMatrix<double>::Zero(m + 1, start.size())),
               projected(Real::Zero(m + 1, m)) {
         basis.row(0) = start.transpose();
     }
     bool running() const { return state == State::Running; }
+
+    // From a converged (and truncated) decomposition, on for `wanted` (> k) pairs: the basis
+    // grows where 2 wanted + 1 needs it.
+    void widen(Index wanted, Index ncv) {
+        const Index larger = basis_size(wanted, ncv, basis.cols());
+        if (larger > m) {
+            basis.conservativeResize(larger + 1, Eigen::NoChange);
+            Real grown = Real::Zero(larger + 1, larger);
+            grown.topLeftCorner(size + 1, size) = projected.topLeftCorner(size + 1, size);
+            projected = std::move(grown);
+            m = larger;
+        }
+        k = wanted;
+        keep = kept_at_restart(k, m);
+        state = State::Running;
+    }
+
+private:
+    static Index basis_size(Index wanted, Index ncv, Index n) {
+        return std::min(n - 1, std::max(ncv, 2 * wanted + 1));
+    }
+    // At most m - 1 kept (a pair may add one); keeping a third of the unwanted part took fewer
+    // restarts than a half for a few more products (measured with the former Python version)
+    static Index kept_at_restart(Index wanted, Index m) {
+        return std::min(m - 2, wanted + (m - wanted) / 3);
+    }
 };
 
 // Adds w = A v_j: two passes of classical Gram-Schmidt (orthogonal to working precision), then
@@ -250,7 +281,8 @@ inline void truncate(Process& p, const Real& Q, const Real& projected, const Vec
 
 // At a full basis: the wanted invariant subspace of H (the `keep` best Ritz values, conjugate
 // pairs whole) leads. The point has converged when the k best Ritz pairs pass the residual test
-// (values and unit vectors (N x k) then out), else the decomposition is truncated to it.
+// (values and unit vectors (N x k) then out); either way the decomposition is truncated to it
+// (a converged point may widen from there).
 inline void restart(Process& p, const KrylovSchurOptions& o, Eigen::VectorXcd& values,
                     ComplexMatrix& vectors) {
     const Index m = p.size;
@@ -280,9 +312,9 @@ inline void restart(Process& p, const KrylovSchurOptions& o, Eigen::VectorXcd& v
         vectors = (V * u.real()).cast<Complex>() + Complex(0, 1) * (V * u.imag()).cast<Complex>();
         vectors.colwise().normalize();
         p.state = Process::State::Converged;
-        return;
+    } else if (++p.restarts > o.max_restarts) {
+        return fail(p);
     }
-    if (++p.restarts > o.max_restarts) return fail(p);
     truncate(p, Q, projected, b);
 }
 
@@ -303,21 +335,34 @@ RowMatrix<double> apply_operator(const System& system, const Linearization<doubl
     return W;
 }
 
+// How many pairs a point that has converged with `values` goes on for: 0 for none (see
+// KrylovSchurOptions::widen_to).
+inline Index wider(const Process& p, const Eigen::VectorXcd& values, const KrylovSchurOptions& o) {
+    const Index limit = std::min(o.widen_to, p.basis.cols() - 2);
+    if (p.k >= limit) return 0;
+    for (const Complex& value : values)
+        if (!(growth_of(o.growth, value) > o.widen_above)) return 0;
+    return std::min(2 * p.k, limit);
+}
+
 // One Arnoldi step of a point (with a restart at a full basis); a converged point's pairs go to
-// row `row` of `out`, and its basis is freed.
+// row `row` of `out`, and its basis is freed unless it widens.
 inline void step(Process& p, Vector<double> w, const KrylovSchurOptions& o, LeadingEigenpairs& out,
                  Index row) {
     if (!expand(p, std::move(w))) return fail(p);
     if (p.size < p.m) return;
-    const Index n = p.basis.cols();
+    const Index n = p.basis.cols(), width = out.values.cols();
     Eigen::VectorXcd values;
     ComplexMatrix vectors;
     restart(p, o, values, vectors);
     if (p.running()) return;
     if (p.state == Process::State::Converged) {
         out.values.row(row).head(p.k) = values.transpose();
-        Eigen::Map<RowMatrix<Complex>>(out.vectors.row(row).data(), n, o.k).leftCols(p.k) = vectors;
+        Eigen::Map<RowMatrix<Complex>>(out.vectors.row(row).data(), n, width).leftCols(p.k) =
+            vectors;
         out.converged[row] = 1;
+        out.found[std::size_t(row)] = p.k;
+        if (const Index wanted = wider(p, values, o)) return p.widen(wanted, o.ncv);
     }
     p.basis.resize(0, 0);
 }
@@ -367,14 +412,15 @@ inline void check_arguments(Index n, const RowMatrix<double>& states, const Vect
     if (!(o.tol > 0)) throw std::invalid_argument("tol must be > 0");
     if (o.ncv < 1) throw std::invalid_argument("ncv must be >= 1");
     if (o.max_restarts < 0) throw std::invalid_argument("max_restarts must be >= 0");
+    if (o.widen_to < 0) throw std::invalid_argument("widen_to must be >= 0");
 }
 
 }  // namespace krylov_detail
 
 // The k least stable eigenpairs of A_p (see the top of this file) at each row of `states`
-// (M x N); `scale` (N) is s, empty for none; `counts` (M), if given, how many each point wants
-// (at most k: fewer converge sooner). Groups of about kGroupSize points share products and go
-// to n_jobs threads.
+// (M x N), or more where options.widen_to asks; `scale` (N) is s, empty for none; `counts` (M),
+// if given, how many each point wants (at most k: fewer converge sooner). Groups of about
+// kGroupSize points share products and go to n_jobs threads.
 template <class System>
 LeadingEigenpairs least_stable(const System& system, const RowMatrix<double>& states,
                                const Vector<double>& scale, const KrylovSchurOptions& options,
@@ -383,9 +429,10 @@ LeadingEigenpairs least_stable(const System& system, const RowMatrix<double>& st
     using krylov_detail::Index;
     krylov_detail::check_arguments(system.size(), states, scale, counts, options);
     const Index count = states.rows();
-    LeadingEigenpairs out{RowMatrix<std::complex<double>>::Zero(count, options.k),
-                          RowMatrix<std::complex<double>>::Zero(count, system.size() * options.k),
-                          std::vector<char>(count, 0)};
+    const Index width = std::max(options.k, options.widen_to);
+    LeadingEigenpairs out{RowMatrix<std::complex<double>>::Zero(count, width),
+                          RowMatrix<std::complex<double>>::Zero(count, system.size() * width),
+                          std::vector<char>(count, 0), std::vector<Index>(count, 0)};
     // products for 4 states run at about the speed per state of many more (beyond a few states
     // the batched products are bound by arithmetic, not by streaming W), and more groups balance
     // threads better: on 14-25 points of a suite network, 2 threads, groups of 4 took 0.36-0.64 s,

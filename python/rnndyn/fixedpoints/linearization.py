@@ -207,9 +207,10 @@ def linearize_points(
         left: list[np.ndarray | None] = [None] * len(distinct)
         if lin.core is not None and _uses_krylov(points.shape[1], eigenvalues):
             k = 10 if eigenvalues == "auto" else int(eigenvalues)
-            known = _leading_together(points[distinct], lin.core, lin.scale, lin.time, k, n_jobs)
-            if eigenvalues == "auto":
-                known = _widened(points[distinct], known, lin.core, lin, k, n_jobs)
+            wider = _KRYLOV_WIDEN_LIMIT if eigenvalues == "auto" else 0
+            known = _leading_together(
+                points[distinct], lin.core, lin.scale, lin.time, k, n_jobs, widen_to=wider
+            )
             left = _left_together(points[distinct], known, lin, eigenvalues, max_vectors, n_jobs)
         if lin.core is None or n_jobs == 1 or len(distinct) < 2:
             found = list(map(linearize, points[distinct], known, left))
@@ -300,16 +301,19 @@ def _leading_together(
     n_jobs: int,
     transpose: bool = False,
     counts: NDArray[np.int_] | None = None,
+    widen_to: int = 0,
 ) -> list[Leading | None]:
     """The k least stable eigenvalues and right vectors (with `transpose`: of Jᵀ) at every
     point, or counts[p] (<= k) of them at point p, by the core's Krylov-Schur (krylov_schur.hpp:
     one batched product per step for a group of points, the GIL released, the groups on n_jobs
-    threads; docs/mathematics.md, Stability). None where it did not converge (_linearize then
-    runs ARPACK, then LAPACK)."""
+    threads; docs/mathematics.md, Stability). Where every one is unstable, k doubles up to
+    `widen_to`, each point's iteration going on from where it was ("auto" wants a stable one
+    among them; a point still without one goes to _linearize's widening). None where it did
+    not converge (_linearize then runs ARPACK, then LAPACK)."""
     size = points.shape[1]
     k = min(k, size - 2)
     wanted = np.full(len(points), k) if counts is None else np.minimum(counts, size - 2)
-    values, vectors, converged = core.least_stable(
+    values, vectors, converged, found = core.least_stable(
         points,
         k,
         transpose=transpose,
@@ -318,41 +322,15 @@ def _leading_together(
         shift=time.shift,
         n_jobs=n_jobs,
         counts=wanted,
+        widen_to=min(widen_to, size - 2),
+        widen_above=time.edge + _EDGE_TOL,
     )
     leading: list[Leading | None] = []
-    for value, vector, done, count in zip(values, vectors, converged, wanted, strict=True):
+    for value, vector, done, count in zip(values, vectors, converged, found, strict=True):
         value = value[:count] - time.shift
         order = time.order(value)
         leading.append((value[order], vector[:, order]) if done else None)
     return leading
-
-
-def _widened(
-    points: FloatArray,
-    known: list[Leading | None],
-    core: CoreSystem,
-    lin: Linearizer,
-    k: int,
-    n_jobs: int,
-) -> list[Leading | None]:
-    """`known` (the k leading eigenvalues at each of `points`), with k doubled up to
-    _KRYLOV_WIDEN_LIMIT at the points where every one is unstable, by the core's batched
-    Krylov-Schur ("auto" wants a stable one among them). A point still without one goes to
-    _linearize's widening (LAPACK's whole spectrum up to _DENSE_WIDEN_LIMIT)."""
-    known = list(known)
-    while k < _KRYLOV_WIDEN_LIMIT:
-        k = min(2 * k, _KRYLOV_WIDEN_LIMIT)
-        wanted = [
-            i
-            for i, found in enumerate(known)
-            if found is not None and lin.time.all_unstable(found[0])
-        ]
-        if not wanted:
-            break
-        wider = _leading_together(points[wanted], core, lin.scale, lin.time, k, n_jobs)
-        for i, found in zip(wanted, wider, strict=True):
-            known[i] = found if found is not None else known[i]
-    return known
 
 
 def _known_unstable(
