@@ -188,8 +188,8 @@ void bind_system_methods(Class& cls) {
              "Krylov-Schur, or counts[p] (<= k) of them at state p; a state whose pairs all "
              "grow faster than widen_above goes on for twice as many, up to widen_to. Returns "
              "(values (M, w), unit right eigenvectors (M, N, w), converged (M,), found (M,)), "
-             "w = max(k, widen_to), found[p] the pairs at state p, zeros beyond them and where "
-             "a state did not converge.");
+             "w the most pairs a state found (at least k), found[p] those of state p, zeros "
+             "beyond them and where a state did not converge.");
 }
 
 // A stack of gated layers at a constant input: PyTorch's weights, one list entry per layer.

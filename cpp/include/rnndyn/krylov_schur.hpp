@@ -69,10 +69,10 @@ struct KrylovSchurOptions {
     std::function<bool()> interrupted;
 };
 
-// Per point p: values row p (width max(k, widen_to)), vectors row p (the N x width matrix,
-// row-major, unit columns), converged[p], found[p] (how many pairs: its count, or more where it
-// widened); a point that did not converge (or broke down) has zeros, and so have the columns
-// beyond found[p].
+// Per point p: values row p, vectors row p (the N x width matrix, row-major, unit columns; width
+// k, or the most pairs a point found where some widened), converged[p], found[p] (how many pairs:
+// its count, or more where it widened); a point that did not converge (or broke down) has
+// zeros, and so have the columns beyond found[p].
 struct LeadingEigenpairs {
     RowMatrix<std::complex<double>> values;
     RowMatrix<std::complex<double>> vectors;
@@ -345,33 +345,55 @@ inline Index wider(const Process& p, const Eigen::VectorXcd& values, const Krylo
     return std::min(2 * p.k, limit);
 }
 
+// A point's pairs from its last converged stage: values and unit vectors (N x found); none if
+// it never converged.
+struct Pairs {
+    Eigen::VectorXcd values;
+    ComplexMatrix vectors;
+};
+
 // One Arnoldi step of a point (with a restart at a full basis); a converged point's pairs go to
-// row `row` of `out`, and its basis is freed unless it widens.
-inline void step(Process& p, Vector<double> w, const KrylovSchurOptions& o, LeadingEigenpairs& out,
-                 Index row) {
+// `out`, and its basis is freed unless it widens.
+inline void step(Process& p, Vector<double> w, const KrylovSchurOptions& o, Pairs& out) {
     if (!expand(p, std::move(w))) return fail(p);
     if (p.size < p.m) return;
-    const Index n = p.basis.cols(), width = out.values.cols();
     Eigen::VectorXcd values;
     ComplexMatrix vectors;
     restart(p, o, values, vectors);
     if (p.running()) return;
     if (p.state == Process::State::Converged) {
-        out.values.row(row).head(p.k) = values.transpose();
-        Eigen::Map<RowMatrix<Complex>>(out.vectors.row(row).data(), n, width).leftCols(p.k) =
-            vectors;
-        out.converged[row] = 1;
-        out.found[std::size_t(row)] = p.k;
-        if (const Index wanted = wider(p, values, o)) return p.widen(wanted, o.ncv);
+        out = {std::move(values), std::move(vectors)};
+        if (const Index wanted = wider(p, out.values, o)) return p.widen(wanted, o.ncv);
     }
     p.basis.resize(0, 0);
+}
+
+// The points' pairs side by side, as many columns as the most any point found (at least k).
+inline LeadingEigenpairs gather(const std::vector<Pairs>& pairs, Index k, Index n) {
+    const Index count = Index(pairs.size());
+    Index width = k;
+    for (const Pairs& p : pairs) width = std::max(width, Index(p.values.size()));
+    LeadingEigenpairs out{RowMatrix<Complex>::Zero(count, width),
+                          RowMatrix<Complex>::Zero(count, n * width), std::vector<char>(count, 0),
+                          std::vector<Index>(count, 0)};
+    for (Index p = 0; p < count; ++p) {
+        const Pairs& found = pairs[std::size_t(p)];
+        const Index size = found.values.size();
+        if (size == 0) continue;
+        out.values.row(p).head(size) = found.values.transpose();
+        Eigen::Map<RowMatrix<Complex>>(out.vectors.row(p).data(), n, width).leftCols(size) =
+            found.vectors;
+        out.converged[std::size_t(p)] = 1;
+        out.found[std::size_t(p)] = size;
+    }
+    return out;
 }
 
 // The points first .. first + count - 1 in lockstep: one product per step for those running.
 template <class System>
 void run_group(const System& system, const RowMatrix<double>& states, Index first, Index count,
                const Vector<double>& scale, const std::vector<Index>& counts,
-               const KrylovSchurOptions& o, LeadingEigenpairs& out) {
+               const KrylovSchurOptions& o, std::vector<Pairs>& out) {
     const Index n = system.size();
     const Linearization<double> all = system.first_order(states.middleRows(first, count));
     const Vector<double> start = start_vector(n);
@@ -395,7 +417,8 @@ void run_group(const System& system, const RowMatrix<double>& states, Index firs
             V.row(r) = processes[active[r]].basis.row(processes[active[r]].size);
         const RowMatrix<double> W = apply_operator(system, lin, V, scale, o);
         for (std::size_t r = 0; r < active.size(); ++r)
-            step(processes[active[r]], W.row(r).transpose(), o, out, first + active[r]);
+            step(processes[active[r]], W.row(r).transpose(), o,
+                 out[std::size_t(first + active[r])]);
     }
 }
 
@@ -429,10 +452,7 @@ LeadingEigenpairs least_stable(const System& system, const RowMatrix<double>& st
     using krylov_detail::Index;
     krylov_detail::check_arguments(system.size(), states, scale, counts, options);
     const Index count = states.rows();
-    const Index width = std::max(options.k, options.widen_to);
-    LeadingEigenpairs out{RowMatrix<std::complex<double>>::Zero(count, width),
-                          RowMatrix<std::complex<double>>::Zero(count, system.size() * width),
-                          std::vector<char>(count, 0), std::vector<Index>(count, 0)};
+    std::vector<krylov_detail::Pairs> found(std::size_t(count), krylov_detail::Pairs{});
     // products for 4 states run at about the speed per state of many more (beyond a few states
     // the batched products are bound by arithmetic, not by streaming W), and more groups balance
     // threads better: on 14-25 points of a suite network, 2 threads, groups of 4 took 0.36-0.64 s,
@@ -442,9 +462,10 @@ LeadingEigenpairs least_stable(const System& system, const RowMatrix<double>& st
     const Index groups = (count + kGroupSize - 1) / kGroupSize;
     parallel_for(std::size_t(groups), n_jobs, [&](std::size_t g) {
         const Index first = Index(g) * count / groups, last = (Index(g) + 1) * count / groups;
-        krylov_detail::run_group(system, states, first, last - first, scale, counts, options, out);
+        krylov_detail::run_group(system, states, first, last - first, scale, counts, options,
+                                 found);
     });
-    return out;
+    return krylov_detail::gather(found, options.k, system.size());
 }
 
 }  // namespace rnndyn
