@@ -5,8 +5,9 @@ on the one network it was tuned on. Workload 6 of run_all.py; alone:
 
 The family (seeded, trained once and cached in benchmarks/.suite-cache/): Table 1 flip-flops
 of 3 bits (seeds 0-3) and 4 bits (seeds 0-1), Sussillo & Abbott's generator, ESNs of
-N = 2000 and 4000 (3 bits, briefly trained) and, where torch is installed, a 128-unit tanh RNN
-trained with PyTorch on the 3-bit flip-flop (FixedPointFinder's example, wider). Starting
+N = 1000, 2000 and 4000 (3 bits, briefly trained alike: the time per start's growth with N is
+read against that N = 1000 one) and, where torch is installed, a 128-unit tanh RNN trained with
+PyTorch on the 3-bit flip-flop (FixedPointFinder's example, wider). Starting
 states as people give them: states sampled from a test run, the same plus Gaussian noise
 (sigma 0.5, as FixedPointFinder's sample_states), and `flipflop_starts`' tour. Each search runs
 `find_fixed_points` on 2 threads; SciPy's trust-ncg (a few states, extrapolated) and, where
@@ -190,8 +191,8 @@ class SuiteResult:
     cases: list[Case]
 
     def standard(self) -> list[Case]:
-        """The cases whose network has N = 1000 (the targets' family)."""
-        return [c for c in self.cases if c.size == 1000]
+        """The cases whose network has N = 1000 and full training (the targets' family)."""
+        return [c for c in self.cases if c.size == 1000 and not c.network.large]
 
     def large(self) -> list[Case]:
         """The cases of the briefly trained ESNs of settings.suite_large."""

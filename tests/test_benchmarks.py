@@ -131,6 +131,9 @@ def test_quick_run_reports_numbers(quick_results: tuple[str, Path]) -> None:
     assert re.fullmatch(DURATION, row(force, "rnndyn C++ core, float64", "default")[2])
     goal = r"\| Sussillo-Abbott cycle, N = 1000, 2 threads ≤ 30 s \(issue 20\) \| "
     assert re.search(goal + DURATION, targets)
+    # the briefly trained ESNs' time per start: N = 200's against the N = 100 one trained alike
+    growth = r"\| Suite, N = 200 \(brief training\), from tour: every start converged .* a start; "
+    assert re.search(growth + NUMBER + r"× N = 100's \(N\^-?[0-9.]+\) \|", targets)
 
 
 def test_numpy_force_follows_the_reference(benchmark_module) -> None:
