@@ -57,10 +57,10 @@ class Settings:
     suite_repeats: int = 3
     # ESNs of these sizes, briefly trained; the first is the baseline of the time per start's
     # growth with N (the same training, start sets and number of starts)
-    suite_large: tuple[int, ...] = (1000, 2000, 4000)
-    suite_large_repeats: int = 1  # their searches take minutes: timed once
-    suite_large_states: int = 32  # starts per set there (256 at N = 4000: ~7 min a set)
-    suite_large_baseline_states: int = 1  # SciPy (FixedPointFinder: 2): at N = 2000, 2 min a state
+    suite_brief_sizes: tuple[int, ...] = (1000, 2000, 4000)
+    suite_brief_repeats: int = 1  # their searches take minutes: timed once
+    suite_brief_states: int = 32  # starts per set there (256 at N = 4000: ~7 min a set)
+    suite_brief_baseline_states: int = 1  # SciPy (FixedPointFinder: 2): at N = 2000, 2 min a state
     suite_brief_steps: int = 3_000
     suite_scipy_states: int = 4
     suite_fpf_states: int = 8
@@ -107,8 +107,8 @@ QUICK = Settings(
     suite_states=8,
     suite_generator=False,
     suite_repeats=1,
-    suite_large=(100, 200),
-    suite_large_states=4,
+    suite_brief_sizes=(100, 200),
+    suite_brief_states=4,
     suite_brief_steps=300,
     suite_scipy_states=1,
     suite_fpf_states=1,

@@ -50,7 +50,7 @@ class Network:
     system: rd.ESN | rd.RNN
     inputs: np.ndarray | None
     starts: dict[str, np.ndarray]
-    large: bool = False  # one of the briefly trained ESNs of settings.suite_large
+    brief: bool = False  # one of the briefly trained ESNs of settings.suite_brief_sizes
 
 
 @dataclass(frozen=True)
@@ -103,12 +103,12 @@ def flipflop(bits: int, seed: int, settings: Settings, n: int | None = None) -> 
 
     name = f"flipflop-{bits}bit-seed{seed}-n{table1.n}-t{table1.train_steps}"
     net, states = cached_esn(name, build)
-    count = settings.suite_states if n is None else settings.suite_large_states
+    count = settings.suite_states if n is None else settings.suite_brief_states
     sampled = rd.sample_states(states, count, seed=0)
     tour = rd.flipflop_starts(net, count, seed=0)[0]
     label = f"{bits} bits, seed {seed}" + ("" if n is None else " (brief training)")
     starts = {"test run": sampled, "test run + noise": with_noise(sampled, 1), "tour": tour}
-    return Network(label, net, None, starts, large=n is not None)
+    return Network(label, net, None, starts, brief=n is not None)
 
 
 def generator(settings: Settings) -> Network:
@@ -159,7 +159,7 @@ def family(settings: Settings, log: Callable[[str], None]) -> list[Network]:
     if settings.suite_generator:
         log("suite: Sussillo & Abbott's generator")
         networks.append(generator(settings))
-    for n in settings.suite_large:
+    for n in settings.suite_brief_sizes:
         log(f"suite: ESN of N = {n}, briefly trained")
         networks.append(flipflop(3, 0, settings, n=n))
     log("suite: a tanh RNN trained with PyTorch")
@@ -172,11 +172,11 @@ def search(network: Network, name: str, settings: Settings) -> Case:
     starts = network.starts[name]
     timing, found = measure(
         lambda: rd.find_fixed_points(network.system, starts, network.inputs, n_jobs=THREADS),
-        settings.suite_large_repeats if network.large else settings.suite_repeats,
+        settings.suite_brief_repeats if network.brief else settings.suite_repeats,
     )
     scipy = fpf = None
     if isinstance(network.system, rd.ESN):
-        few = settings.suite_large_baseline_states if network.large else None
+        few = settings.suite_brief_baseline_states if network.brief else None
         scipy = searches.run_scipy(network.system, starts, few or settings.suite_scipy_states)
         if name == "test run" and fixedpointfinder.available():
             sample = few or settings.suite_fpf_states
@@ -192,11 +192,11 @@ class SuiteResult:
 
     def standard(self) -> list[Case]:
         """The cases whose network has N = 1000 and full training (the targets' family)."""
-        return [c for c in self.cases if c.size == 1000 and not c.network.large]
+        return [c for c in self.cases if c.size == 1000 and not c.network.brief]
 
-    def large(self) -> list[Case]:
-        """The cases of the briefly trained ESNs of settings.suite_large."""
-        return [c for c in self.cases if c.network.large]
+    def brief(self) -> list[Case]:
+        """The cases of the briefly trained ESNs of settings.suite_brief_sizes."""
+        return [c for c in self.cases if c.network.brief]
 
     def markdown(self) -> str:
         """The section of RESULTS.md."""
@@ -258,14 +258,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test")
     parser.add_argument("--repeats", type=int, help="timed repeats of each search")
     parser.add_argument(
-        "--large", type=int, nargs="*", help="sizes of the briefly trained ESNs (none: skip them)"
+        "--brief", type=int, nargs="*", help="sizes of the briefly trained ESNs (none: skip them)"
     )
     args = parser.parse_args()
     settings = QUICK if args.quick else FULL
     if args.repeats is not None:
         settings = replace(settings, suite_repeats=args.repeats)
-    if args.large is not None:
-        settings = replace(settings, suite_large=tuple(args.large))
+    if args.brief is not None:
+        settings = replace(settings, suite_brief_sizes=tuple(args.brief))
     print(run(settings, lambda m: print(m, file=sys.stderr, flush=True)).markdown())
 
 

@@ -287,7 +287,7 @@ def _growth_targets(result: suite.SuiteResult) -> list[Target]:
     growth from the smallest of them, trained alike and searched from as many starts of the
     set (the Table 1 networks, trained ten times as long, end far fewer of their starts at slow
     points, and 256 starts spread the linearisation over eight times as many)."""
-    brief = result.large()
+    brief = result.brief()
     smallest = min((case.size for case in brief), default=0)
     per_start = {
         (c.size, c.starts): c.timing.median / len(c.network.starts[c.starts]) for c in brief
