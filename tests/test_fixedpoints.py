@@ -471,6 +471,32 @@ def test_shared_preconditioners_end_where_plain_newton_does():
         search(cluster_q=-1.0)
 
 
+def test_a_sparse_reservoir_ends_where_its_dense_closed_loop_does():
+    # A 2-bit flip-flop of 300 units with connection probability 0.1: its core system takes
+    # W_c's products through W_r's nonzeros; the same W_c given alone takes them dense. Every
+    # start must end at the same point (to the search's tolerances) with the same stop reason.
+    task = rd.tasks.FlipFlop(2, seed=5)
+    net = rd.ESN(300, 2, 2, g=1.5, p=0.1, seed=5)
+    rd.train_force(net, task.sample(4000), train_every=2)
+    test = net.run(task.sample(1500))
+    sparse = net.core_system()
+    dense = _core.ClosedLoopSystem(
+        net.closed_loop_matrix(), net.offset(), net.activation, net.feedback, net.readout
+    )
+    assert sparse.sparse and not dense.sparse
+    states = rd.sample_states(test.states, 64, seed=7)
+    options = _core.MinimizeOptions()
+    points, q, _, _, reason = sparse.minimize(states, "newton", options, 2)
+    dense_points, _, _, _, dense_reason = dense.minimize(states, "newton", options, 2)
+    np.testing.assert_array_equal(reason, dense_reason)
+    assert np.all((q <= options.tol_q) | np.isin(reason, (1, 2)))  # fixed or slow, every start
+    np.testing.assert_allclose(points, dense_points, atol=1e-6)
+    # the public search builds the sparse system and finds the memories, stable fixed points
+    found = rd.find_fixed_points(net, states)
+    stable = found[(found.kind == "fixed") & (found.unstable_dims == 0)]
+    assert len(stable) >= 3 and np.all(stable.q <= 1e-20)
+
+
 @pytest.mark.parametrize("python_path", [True, False])
 def test_starts_meeting_a_non_finite_value_are_reported_and_the_rest_go_on(tmp_path, python_path):
     if python_path:  # the toy system, with F undefined (NaN) beyond x = 5

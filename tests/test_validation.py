@@ -621,6 +621,12 @@ CALLS = {
                                                     none_out),
     "factor shapes": lambda: _core.ClosedLoopSystem(W, c, "tanh", np.zeros((n, 2)),
                                                     np.zeros((1, n))),
+    "recurrent shape": lambda: _core.ClosedLoopSystem(W, c, "tanh", none_in, none_out,
+                                                      np.eye(n + 1)),
+    "recurrent not W_c": lambda: _core.ClosedLoopSystem(W, c, "tanh", none_in, none_out,
+                                                        np.eye(n)),
+    "recurrent without W_fb W_o": lambda: _core.ClosedLoopSystem(
+        W + 1.0, c, "tanh", none_in, none_out, W),
     "discrete not square": lambda: _core.DiscreteSystem(np.ones((2, 3)), np.zeros(2), "tanh"),
     "velocity width": lambda: closed.velocity(np.ones((3, n + 1))),
     "gradient width": lambda: discrete.gradient(np.ones((3, n - 1))),
@@ -663,7 +669,7 @@ def test_wrong_core_calls_raise_in_a_subprocess():
     )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()
-    assert len(lines) == 25
+    assert len(lines) == 28
     for line in lines:
         name, kind, *_ = line.split(" | ") + [""]
         assert kind in ("ValueError", "TypeError"), line

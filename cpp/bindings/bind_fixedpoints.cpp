@@ -238,13 +238,17 @@ void bind_fixedpoints(py::module_& m) {
         "F(x) = -x + W_c φ(x) + c: an ESN's closed loop at a constant input.");
     closed_loop.def(py::init([](const ConstMatrix& weights, const ConstVector& offset,
                                 const std::string& activation, const ConstMatrix& feedback,
-                                const ConstMatrix& readout) {
+                                const ConstMatrix& readout, const ConstMatrix& recurrent) {
                         return ClosedLoop(weights, offset, rnndyn::activation_from_name(activation),
-                                          feedback, readout);
+                                          feedback, readout, recurrent);
                     }),
                     "weights"_a, "offset"_a, "activation"_a, "feedback"_a, "readout"_a,
+                    "recurrent"_a = Matrix(0, 0),
                     "W_c (N x N), c (N), activation, and the factors W_fb (N x O), W_o (O x N) "
-                    "of its rank-O part (each N x 0 / 0 x N for none).");
+                    "of its rank-O part (each N x 0 / 0 x N for none); W_r = W_c - W_fb W_o "
+                    "(N x N, or 0 x 0 for none) makes the products sparse where it is.");
+    closed_loop.def_property_readonly("sparse", &ClosedLoop::sparse,
+                                      "Whether W_c's products go through W_r's nonzeros.");
     bind_system_methods<ClosedLoop>(closed_loop);
     using Discrete = rnndyn::DiscreteSystem<Scalar>;
     py::class_<Discrete> discrete(

@@ -249,7 +249,10 @@ class ClosedLoopSystem(_BoundSystem):
         activation: str,
         feedback: ArrayLike,  # W_fb (N, O), or (N, 0)
         readout: ArrayLike,  # W_o (O, N), or (0, N)
+        recurrent: ArrayLike = ...,  # W_r = W_c - W_fb W_o (N, N), or (0, 0)
     ) -> None: ...
+    @property
+    def sparse(self) -> bool: ...
 
 class DiscreteSystem(_BoundSystem):
     """G(h) = phi(W h + c) - h: a discrete-time RNN's fixed-point residual."""

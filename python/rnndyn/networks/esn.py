@@ -350,13 +350,15 @@ class ESN:
 
     def core_system(self, inputs: ArrayLike | None = None) -> _core.ClosedLoopSystem:
         """The C++ closed-loop system F(x) = -x + W_c φ(x) + B u + b at a constant input u,
-        in float64 whatever the network's dtype."""
+        in float64 whatever the network's dtype. Given W_r as well, it takes W_c's products
+        through W_r's nonzeros where W_r is sparse (p ≤ 1/4)."""
         return _core.ClosedLoopSystem(
             self.closed_loop_matrix(),
             self.offset(inputs),
             self.activation,
             _f64(self.feedback),
             _f64(self.readout),
+            _f64(self.recurrent),
         )
 
     def velocity(self, states: ArrayLike, inputs: ArrayLike | None = None) -> NDArray[np.float64]:
