@@ -351,7 +351,7 @@ class ESN:
     def core_system(self, inputs: ArrayLike | None = None) -> _core.ClosedLoopSystem:
         """The C++ closed-loop system F(x) = -x + W_c φ(x) + B u + b at a constant input u,
         in float64 whatever the network's dtype. Given W_r as well, it takes W_c's products
-        through W_r's nonzeros where W_r is sparse (p ≤ 1/4)."""
+        through W_r's nonzeros where W_r is sparse (at most 15 % nonzero)."""
         return _core.ClosedLoopSystem(
             self.closed_loop_matrix(),
             self.offset(inputs),
