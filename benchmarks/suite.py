@@ -37,6 +37,9 @@ from settings import FULL, QUICK, Settings  # noqa: E402
 from timing import Timing, measure, seconds  # noqa: E402
 
 CACHE = Path(__file__).resolve().parent / ".suite-cache"
+# part of the cached files' names, raised when the networks a seed gives change (2: W_r drawn at
+# float32 resolution), so that a cache kept from before is not used for them
+CACHE_FORMAT = 2
 THREADS = 2
 NOISE = 0.5
 
@@ -82,7 +85,8 @@ Built = tuple[rd.ESN, np.ndarray]
 def cached_esn(name: str, build: Callable[[], Built]) -> Built:
     """The network and its test-run states, built once and kept in CACHE under `name`."""
     CACHE.mkdir(exist_ok=True)
-    net_file, states_file = CACHE / f"{name}.npz", CACHE / f"{name}.states.npy"
+    stem = f"{name}-f{CACHE_FORMAT}"
+    net_file, states_file = CACHE / f"{stem}.npz", CACHE / f"{stem}.states.npy"
     if net_file.exists() and states_file.exists():
         return rd.ESN.load(net_file), np.load(states_file)
     net, states = build()

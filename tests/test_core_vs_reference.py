@@ -11,8 +11,16 @@ from rnndyn import reference
 STEPS = 1000
 
 
-def _problem(activation: str, seed: int = 3) -> tuple[rd.ESN, np.ndarray, np.ndarray]:
+def _problem(
+    activation: str, seed: int = 3, floats: bool = True
+) -> tuple[rd.ESN, np.ndarray, np.ndarray]:
+    """A network, inputs and targets; with `floats` False, W_r's entries are made doubles that
+    are not floats (an ESN's draws are floats, which the core's steps read as such)."""
     net = rd.ESN(200, 3, 3, g=1.5, bias=True, activation=activation, seed=seed)
+    assert np.array_equal(net.recurrent.astype(np.float32), net.recurrent)
+    if not floats:
+        net.recurrent = net.recurrent * (1 + 1e-9)
+    assert net.core_network().compact == floats
     inputs, targets = rd.tasks.FlipFlop(3, pulse_rate=0.02, min_interval=30, seed=seed).sample(
         STEPS
     )
@@ -38,8 +46,11 @@ def _reference_run(net: rd.ESN, inputs, targets, **options) -> dict[str, np.ndar
 @pytest.mark.parametrize("activation", ["tanh", "logistic"])
 @pytest.mark.parametrize("train_every", [1, 2])
 @pytest.mark.parametrize("teacher_forcing", [False, True])
-def test_force_matches_reference(activation: str, train_every: int, teacher_forcing: bool):
-    net, inputs, targets = _problem(activation)
+@pytest.mark.parametrize("floats", [True, False])
+def test_force_matches_reference(
+    activation: str, train_every: int, teacher_forcing: bool, floats: bool
+):
+    net, inputs, targets = _problem(activation, floats=floats)
     expected = _reference_run(
         net, inputs, targets, teacher_forcing=teacher_forcing, train_every=train_every
     )
@@ -61,8 +72,9 @@ def test_force_matches_reference(activation: str, train_every: int, teacher_forc
 
 @pytest.mark.parametrize("activation", ["tanh", "logistic"])
 @pytest.mark.parametrize("teacher_forcing", [False, True])
-def test_run_matches_reference(activation: str, teacher_forcing: bool):
-    net, inputs, targets = _problem(activation)
+@pytest.mark.parametrize("floats", [True, False])
+def test_run_matches_reference(activation: str, teacher_forcing: bool, floats: bool):
+    net, inputs, targets = _problem(activation, floats=floats)
     net.readout = np.random.default_rng(0).normal(0, 0.05, size=net.readout.shape)
     expected = _reference_run(net, inputs, targets, teacher_forcing=teacher_forcing)
     result = net.run(inputs, targets, teacher_forcing=teacher_forcing)

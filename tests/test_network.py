@@ -23,6 +23,11 @@ def test_initialisation_follows_design():
     assert np.all(net.readout == 0) and net.readout.shape == (2, n)
     assert net.bias is None
     assert net.state.shape == (n,) and 0.4 < net.state.std() < 0.6
+    # W_r's draws rounded to float32 (docs/mathematics.md, Initial weights): the float32
+    # network of the seed has the same W_r, and the core's steps read it as floats
+    assert np.array_equal(w.astype(np.float32), w)
+    np.testing.assert_array_equal(rd.ESN(n, 3, 2, g=g, p=p, seed=0, dtype=np.float32).recurrent, w)
+    assert net.core_network().compact
 
 
 def test_dense_initialisation_has_bulk_radius_g():

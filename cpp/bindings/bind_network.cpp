@@ -2,8 +2,10 @@
 // An ESN's fixed weights are bound once per run or training call, as a Network (float64) or a
 // NetworkF32 (float32); simulate and train_force take it, and pybind11 picks the overload of
 // its class (the in-place arguments are noconvert, so they must match its dtype).
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include <pybind11/eigen.h>
@@ -20,7 +22,8 @@ namespace {
 // An ESN's fixed weights (recurrent N x N, feedback N x O, input N x I, bias N or 0, leak N)
 // and activation, seen by the core as one rnndyn::Network. It holds the arrays, so they live as
 // long as it does: arrays of its dtype in C order are held as they are, without a copy (W_r is
-// the big one); others are converted once, here. Shapes are checked here, once.
+// the big one); others are converted once, here. Shapes are checked here, once. A float64 W_r
+// whose entries are all floats is also held in float (rnndyn::CompactRows), for the steps.
 template <typename Scalar>
 class BoundNetwork {
 public:
@@ -36,6 +39,10 @@ public:
               network_{matrix(recurrent_, "recurrent"), matrix(feedback_, "feedback"),
                        matrix(input_, "input"),         vector(bias_, "bias"),
                        vector(leak_, "leak"),           rnndyn::activation_from_name(activation)} {
+        if constexpr (std::is_same_v<Scalar, double>) {
+            compact_ = rnndyn::CompactRows::of(network_.recurrent);
+            if (compact_) network_.compact = &*compact_;
+        }
         network_.check_weights();
     }
 
@@ -68,6 +75,7 @@ private:
 
     Array recurrent_, feedback_, input_, bias_, leak_;
     rnndyn::Network<Scalar> network_;  // after the arrays: it is built from them
+    std::optional<rnndyn::CompactRows> compact_;
 };
 
 template <typename Scalar>
@@ -123,7 +131,10 @@ struct Bound {
             .def_property_readonly("n_inputs",
                                    [](const Network& self) { return self.network().inputs(); })
             .def_property_readonly("n_outputs",
-                                   [](const Network& self) { return self.network().outputs(); });
+                                   [](const Network& self) { return self.network().outputs(); })
+            .def_property_readonly(
+                "compact", [](const Network& self) { return self.network().compact != nullptr; },
+                "Whether the steps read W_r as floats (float64 W_r whose entries are floats).");
 
         const auto release = py::call_guard<py::gil_scoped_release>();
         m.def("simulate", &simulate, release, "network"_a, py::kw_only(), "readout"_a.noconvert(),

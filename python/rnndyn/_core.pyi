@@ -48,6 +48,8 @@ class _BoundNetwork(metaclass=_pybind11_type):
     def n_inputs(self) -> int: ...
     @property
     def n_outputs(self) -> int: ...
+    @property
+    def compact(self) -> bool: ...  # the steps read W_r as floats (always False in float32)
 
 class Network(_BoundNetwork):
     """An ESN's fixed weights, bound once for simulate and train_force (float64)."""

@@ -11,6 +11,7 @@ import json
 import os
 import tempfile
 import zipfile
+import zlib
 from dataclasses import Field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -67,7 +68,7 @@ def load_archive(
         # our own handle: np.load leaves its own open when the file is not a valid archive
         with open(source, "rb") as handle, np.load(handle, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as exc:
+    except (OSError, ValueError, zipfile.BadZipFile, zlib.error, EOFError, KeyError) as exc:
         raise ValueError(f"{source} is not a readable rnndyn archive: {exc}") from None
     if _META not in arrays:
         raise ValueError(f"{source} is not an rnndyn archive (no metadata)")

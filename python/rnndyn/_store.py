@@ -5,8 +5,10 @@ A job's key is the SHA-256 of a canonical encoding of
 - STORE_FORMAT and rnndyn's version: another layout of these files, or another release whose
   code might compute differently, never hands back an outcome it did not make. Within a
   release, STORE_FORMAT is also raised when a job function's outcome changes shape (format 2:
-  noise_robustness's levels and the study's networks also give the bits held), so a folder
-  kept from before computes such jobs again rather than unpickle an outcome of the old shape;
+  noise_robustness's levels and the study's networks also give the bits held) or what a job
+  computes changes (format 3: an ESN's W_r drawn at float32 resolution, so a seed's network
+  changes), so a folder kept from before computes such jobs again rather than hand back an
+  outcome of the old shape or of the old networks;
 - the job function's module and qualified name: two sweeps sharing a folder do not collide;
 - the job, a frozen dataclass: its class's name and every field, by name, recursively.
   Arrays count by dtype, shape and bytes (so float32 and float64 zeros, or a (2, 3) and a
@@ -43,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-STORE_FORMAT = 2  # see the module docstring: raised with the outcomes' shape
+STORE_FORMAT = 3  # see the module docstring: raised when the outcomes change
 MAGIC = b"rnndyn-job\n"
 # the metadata of a job's field that does not change its outcome (see the module docstring)
 NOT_IN_KEY = {"job_key": False}

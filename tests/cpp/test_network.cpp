@@ -1,6 +1,8 @@
 // Simulation (network.hpp): run() is the forward-Euler step of docs/mathematics.md (The
 // network), written out here by hand, and its results do not depend on the number of threads.
+#include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
 
 #include <rnndyn/network.hpp>
@@ -130,5 +132,73 @@ TEST(simulation_does_not_depend_on_threads) {
             simulate(w, Activation::Tanh, inputs, Matrix(0, 3), false, Vector::Zero(3), n_jobs);
         CHECK(many.states == one.states);
         CHECK(many.outputs == one.outputs);
+    }
+}
+
+// W_r in float (compact_rows.hpp): only a matrix whose every entry is a float is copied, and
+// its rows times x are the double sums, each row the same whatever rows it is taken with.
+TEST(compact_rows_hold_only_floats) {
+    Matrix floats = fixtures::uniform(9, 9, 21).cast<float>().cast<double>();
+    const auto compact = rnndyn::CompactRows::of(floats);
+    CHECK(compact.has_value() == rnndyn::CompactRows::kVectorized);
+    if (compact) CHECK(compact->rows() == 9 && compact->cols() == 9);
+    floats(8, 8) += 1e-12;  // one entry that is not a float
+    CHECK(!rnndyn::CompactRows::of(floats).has_value());
+}
+
+TEST(compact_rows_products_are_double_sums) {
+    if (!rnndyn::CompactRows::kVectorized) return;
+    const Index shapes[][2] = {{37, 37}, {5, 13}, {3, 7}, {64, 1003}};
+    for (const auto& shape : shapes) {
+        const Index rows = shape[0], cols = shape[1];
+        check::Context context(std::to_string(rows) + " x " + std::to_string(cols));
+        const Matrix W = fixtures::uniform(rows, cols, 22).cast<float>().cast<double>();
+        const Vector x = fixtures::uniform_vector(cols, 23);
+        const auto compact = rnndyn::CompactRows::of(W);
+        Vector all(rows);
+        compact->times(0, rows, x.data(), all.data());
+        for (Index i = 0; i < rows; ++i) {
+            long double sum = 0, size = 0;
+            for (Index j = 0; j < cols; ++j) {
+                sum += (long double)W(i, j) * x(j);
+                size += std::abs((long double)W(i, j) * x(j));
+            }
+            // the classic bound of a double sum of `cols` terms; float's rounding is 1e-8
+            CHECK(std::abs(all(i) - double(sum)) <= double(cols) * 1.2e-16 * double(size));
+        }
+        for (Index first = 0; first < rows; first += 3) {  // rows 3 at a time, then one by one
+            const Index count = std::min<Index>(3, rows - first);
+            Vector part(count);
+            compact->times(first, count, x.data(), part.data());
+            CHECK(part == all.segment(first, count));
+            compact->times(first, 1, x.data(), part.data());
+            CHECK(part(0) == all(first));
+        }
+    }
+}
+
+TEST(simulation_with_recurrent_as_floats_is_forward_euler_by_hand) {
+    Weights w = make_weights(37, 2, 3, true, 7);
+    w.recurrent = w.recurrent.cast<float>().cast<double>();
+    const auto compact = rnndyn::CompactRows::of(w.recurrent);
+    const Matrix inputs = fixtures::uniform(5, 3, 8), targets(0, 2);
+    const Vector previous_target = Vector::Zero(2);
+    Matrix states, outputs;
+    euler_by_hand(w, Activation::Tanh, inputs, targets, false, previous_target, states, outputs);
+    rnndyn::Network<double> net = w.network(Activation::Tanh);
+    net.compact = compact ? &*compact : nullptr;
+    for (int n_jobs : {1, 2}) {
+        check::Context context("n_jobs " + std::to_string(n_jobs));
+        Matrix got_states(5, 37), got_outputs(5, 2), readout = w.readout, no_errors(0, 0);
+        Vector x = w.state;
+        rnndyn::run<double>(net, readout, x, inputs, targets, false, previous_target, nullptr,
+                            {got_states, got_outputs, no_errors}, n_jobs);
+        CHECK_CLOSE(got_states, states, 1e-13);
+        CHECK_CLOSE(got_outputs, outputs, 1e-13);
+    }
+    const auto other = rnndyn::CompactRows::of(Matrix::Zero(9, 9));
+    if (other) {
+        net.compact = &*other;
+        CHECK_THROWS(net.check_weights(), std::invalid_argument);
     }
 }

@@ -3,6 +3,7 @@
 // run() is the textbook algorithm step by step, for any number of threads.
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <string>
 
 #include <rnndyn/network.hpp>
@@ -112,10 +113,14 @@ Force force_by_hand(const Matrix& recurrent, const Matrix& feedback, const Matri
 
 }  // namespace
 
+// W_r's entries floats (as an ESN's draws), so that the steps may read them in float
 TEST(force_training_is_the_textbook_algorithm) {
     const Index n = 37, n_out = 2, n_in = 2, steps = 9, train_every = 2, step_offset = 1;
     const double scale = 1.5 / std::sqrt(double(n));
-    const Matrix recurrent = fixtures::uniform(n, n, 30, -scale, scale);
+    const Matrix recurrent =
+        fixtures::uniform(n, n, 30, -scale, scale).cast<float>().cast<double>();
+    const std::optional<rnndyn::CompactRows> compact = rnndyn::CompactRows::of(recurrent);
+    CHECK(compact.has_value() == rnndyn::CompactRows::kVectorized);
     const Matrix feedback = fixtures::uniform(n, n_out, 31);
     const Matrix input = fixtures::uniform(n, n_in, 32);
     const Matrix readout = fixtures::uniform(n_out, n, 33, -0.1, 0.1);
@@ -126,27 +131,30 @@ TEST(force_training_is_the_textbook_algorithm) {
     const Matrix targets = fixtures::uniform(steps, n_out, 37);
     const Force expected = force_by_hand(recurrent, feedback, input, leak, readout, state, P,
                                          inputs, targets, train_every, step_offset);
-    const rnndyn::Network<double> net{recurrent, feedback, input,
-                                      bias,      leak,     rnndyn::Activation::Tanh};
+    rnndyn::Network<double> net{recurrent, feedback, input, bias, leak, rnndyn::Activation::Tanh};
     Force first;
-    for (int n_jobs : {1, 2, 4}) {
-        check::Context context("n_jobs " + std::to_string(n_jobs));
-        Force got{Matrix(steps, n), Matrix(steps, n_out), Matrix(steps, n_out), readout,
-                  lower_only(P)};
-        Vector x = state;
-        rnndyn::Rls<double> rls(got.P, train_every, step_offset);
-        rnndyn::run<double>(net, got.readout, x, inputs, targets, false, Vector::Zero(n_out), &rls,
-                            {got.states, got.outputs, got.errors}, n_jobs);
-        CHECK_CLOSE(got.states, expected.states, 1e-12);
-        CHECK_CLOSE(got.outputs, expected.outputs, 1e-12);
-        CHECK_CLOSE(got.errors, expected.errors, 1e-12);
-        CHECK_CLOSE(got.readout, expected.readout, 1e-12);
-        CHECK_CLOSE(lower_of(got.P), lower_of(expected.P), 1e-12);
-        if (n_jobs == 1) {
-            first = got;
-        } else {  // the same numbers, bit for bit
-            CHECK(got.states == first.states && got.outputs == first.outputs);
-            CHECK(got.readout == first.readout && lower_of(got.P) == lower_of(first.P));
+    for (const bool floats : {false, true}) {
+        net.compact = floats && compact ? &*compact : nullptr;
+        for (int n_jobs : {1, 2, 4}) {
+            check::Context context("n_jobs " + std::to_string(n_jobs) +
+                                   (floats ? ", W_r as floats" : ""));
+            Force got{Matrix(steps, n), Matrix(steps, n_out), Matrix(steps, n_out), readout,
+                      lower_only(P)};
+            Vector x = state;
+            rnndyn::Rls<double> rls(got.P, train_every, step_offset);
+            rnndyn::run<double>(net, got.readout, x, inputs, targets, false, Vector::Zero(n_out),
+                                &rls, {got.states, got.outputs, got.errors}, n_jobs);
+            CHECK_CLOSE(got.states, expected.states, 1e-12);
+            CHECK_CLOSE(got.outputs, expected.outputs, 1e-12);
+            CHECK_CLOSE(got.errors, expected.errors, 1e-12);
+            CHECK_CLOSE(got.readout, expected.readout, 1e-12);
+            CHECK_CLOSE(lower_of(got.P), lower_of(expected.P), 1e-12);
+            if (n_jobs == 1) {
+                first = got;
+            } else {  // the same numbers, bit for bit
+                CHECK(got.states == first.states && got.outputs == first.outputs);
+                CHECK(got.readout == first.readout && lower_of(got.P) == lower_of(first.P));
+            }
         }
     }
 }

@@ -7,8 +7,10 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "activation.hpp"
+#include "compact_rows.hpp"
 #include "rls.hpp"
 #include "team.hpp"
 #include "types.hpp"
@@ -17,7 +19,8 @@ namespace rnndyn {
 
 // Read-only view of a network's fixed weights; the readout is passed apart because FORCE
 // changes it.  Sizes: recurrent N x N, feedback N x O, input N x I, bias N or empty,
-// leak N (dt / tau per unit).
+// leak N (dt / tau per unit). `compact`, if set, holds `recurrent` in float, exactly
+// (CompactRows::of; double networks only), and the steps' products read it instead.
 template <typename Scalar>
 struct Network {
     ConstMatrixRef<Scalar> recurrent;
@@ -26,6 +29,7 @@ struct Network {
     ConstVectorRef<Scalar> bias;
     ConstVectorRef<Scalar> leak;
     Activation activation;
+    const CompactRows* compact = nullptr;
 
     Eigen::Index size() const { return recurrent.rows(); }
     Eigen::Index outputs() const { return feedback.cols(); }
@@ -43,6 +47,21 @@ struct Network {
                 "bias must have length N or 0" + units + std::to_string(bias.size()));
         require(leak.size() == n,
                 "leak (dt / tau) must have length N" + units + std::to_string(leak.size()));
+        require(compact == nullptr || (compact->rows() == n && compact->cols() == n),
+                "the compact copy of recurrent must be N x N");
+    }
+
+    // Rows [first, first + count) of W_r r, into `out`.
+    template <class Out>
+    void recurrent_rows(Eigen::Index first, Eigen::Index count, const Vector<Scalar>& rates,
+                        Out&& out) const {
+        if constexpr (std::is_same_v<Scalar, double>) {
+            if (compact != nullptr) {
+                compact->times(first, count, rates.data(), out.data());
+                return;
+            }
+        }
+        out.noalias() = recurrent.middleRows(first, count) * rates;
     }
 
     void check(const ConstMatrixRef<Scalar>& readout) const {
@@ -144,7 +163,7 @@ Eigen::Index run(const Network<Scalar>& net, MatrixRef<Scalar> readout, VectorRe
                 // 1. x <- x + (dt / tau) (-x + W_r r + W_fb z + B u_t + b)
                 auto x = state.segment(a, m);
                 auto d = drive.segment(a, m);
-                d.noalias() = net.recurrent.middleRows(a, m) * rates;
+                net.recurrent_rows(a, m, rates, d);
                 d.noalias() += net.feedback.middleRows(a, m) * fed_back;
                 if (net.inputs() > 0)
                     d.noalias() += net.input.middleRows(a, m) * inputs.row(t).transpose();

@@ -158,7 +158,9 @@ class ESN:
     n, inputs, outputs:
         Numbers of units N, input channels I (0 for autonomous generators) and outputs O.
     g:
-        Gain: W_r has entries N(0, g²/(pN)), each kept with probability `p`.
+        Gain: W_r has entries N(0, g²/(pN)), each kept with probability `p`, rounded to the
+        nearest float32 (unless `spectral_radius` rescales them): the values of a float64
+        network are those of a float32 one, and its steps read them at half the bytes.
     p:
         Connection probability of W_r, in (0, 1].
     tau, dt:
@@ -220,7 +222,11 @@ class ESN:
         recurrent = rng.normal(0.0, g / np.sqrt(p * n), size=(n, n))
         if p < 1:
             recurrent *= rng.random((n, n)) < p
-        if spectral_radius is not None:
+        if spectral_radius is None:
+            # float32 resolution: the core then streams W_r in 4 bytes an entry, the arithmetic
+            # still float64 (docs/mathematics.md, The network)
+            recurrent = recurrent.astype(np.float32).astype(np.float64)
+        else:
             radius = _spectral_radius(recurrent)
             if radius == 0:
                 raise ValueError("spectral_radius: the drawn W_r is zero; raise p or n")
