@@ -54,7 +54,8 @@ private:
     CompactRows() = default;
 
     // Rows i .. i+R-1: two accumulators of four (AVX) or two (SSE2) lanes a row, then the
-    // columns left over one by one.
+    // columns left over one by one. Intrinsics, not Eigen's packets: Eigen 3.4 has no
+    // float-to-double packet cast for AVX.
     template <int R>
     void block(Eigen::Index i, const double* x, double* y) const {
         const Eigen::Index n = cols();
