@@ -15,9 +15,12 @@ VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def hold_to_one_thread() -> None:
-    """Set OPENBLAS/OMP/MKL_NUM_THREADS=1 (call before the first `import numpy`)."""
+    """Set OPENBLAS/OMP/MKL_NUM_THREADS=1 (call before the first `import numpy`), and MKL's
+    AVX branch for PyTorch's networks, as tests/conftest.py sets it: the same weights on
+    every machine."""
     for name in VARIABLES:
         os.environ[name] = "1"
+    os.environ.setdefault("MKL_CBWR", "AVX")
 
 
 def describe() -> str:

@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 import functools
+import os
+
+# PyTorch's CPU products (MKL) choose their code by the processor, and so round differently on
+# different machines: FixedPointFinder's example, trained from torch seed 0, kept its memories
+# on 2-cycles on an AMD machine and at fixed points on an Intel one with AVX-512. MKL's
+# conditional numerical reproducibility on its AVX branch gives every x86-64 machine the same
+# sums (on the Intel one, the AMD machine's 2-cycles). Read at MKL's first call: set before any
+# test imports torch.
+os.environ.setdefault("MKL_CBWR", "AVX")
 
 import numpy as np
 import pytest

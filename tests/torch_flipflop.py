@@ -103,8 +103,8 @@ def train(model: FlipFlopNet, data: dict, ex: Training) -> tuple[int, float]:
 
 def train_on_one_thread(ex: Training) -> tuple[FlipFlopNet, dict, float]:
     """The example's data, and a model trained on it from torch seed `ex.seed` on one thread
-    (the same sums, so the same weights, on any machine): (model, validation trials, the last
-    epoch's mean loss)."""
+    (the same sums, so the same weights, on any machine where MKL_CBWR is set as conftest.py
+    sets it): (model, validation trials, the last epoch's mean loss)."""
     rng = np.random.RandomState(ex.data_seed)
     data = flipflop_trials(rng, ex.train_trials, ex)
     valid = flipflop_trials(rng, ex.valid_trials, ex)
