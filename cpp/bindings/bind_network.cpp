@@ -12,6 +12,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <rnndyn/free_run.hpp>
 #include <rnndyn/network.hpp>
 
 namespace py = pybind11;
@@ -119,6 +120,13 @@ struct Bound {
                                    continued(net, previous_output));
     }
 
+    static void free_run(const BoundNetwork<Scalar>& network, const ConstMatrix& readout,
+                         const ConstVector& drive, Matrix states, Matrix previous, Matrix velocity,
+                         Eigen::Index steps, int n_jobs) {
+        rnndyn::free_run<Scalar>(network.network(), readout, drive, states, previous, velocity,
+                                 steps, n_jobs);
+    }
+
     static void bind(py::module_& m, const char* network_class) {
         using Network = BoundNetwork<Scalar>;
         using Array = typename Network::Array;
@@ -152,6 +160,12 @@ struct Bound {
               "n_jobs"_a = 1, "previous_output"_a.noconvert() = rnndyn::Vector<Scalar>(),
               "FORCE-trains the readout in place; P's lower triangle is updated in place. Returns "
               "-1, or the step where it diverged and stopped.");
+        m.def("free_run", &free_run, release, "network"_a, py::kw_only(), "readout"_a, "drive"_a,
+              "states"_a.noconvert(), "previous"_a.noconvert(), "velocity"_a.noconvert(), "steps"_a,
+              "n_jobs"_a = 1,
+              "Advances each row of states (K x N) `steps` Euler steps in place at a constant "
+              "input (drive: B u + b, N), the readout fed back; writes the states before the "
+              "last step into previous and F there into velocity (K x N).");
     }
 };
 

@@ -125,6 +125,30 @@ def train_force(
     n_jobs: int = 1,
     previous_output: NDArray[np.float32] = ...,
 ) -> int: ...
+@overload
+def free_run(
+    network: Network,
+    *,
+    readout: NDArray[np.float64],  # (O, N)
+    drive: NDArray[np.float64],  # (N,) B u + b at the constant input
+    states: NDArray[np.float64],  # (K, N), advanced in place
+    previous: NDArray[np.float64],  # (K, N), written: the states before the last step
+    velocity: NDArray[np.float64],  # (K, N), written: F there
+    steps: int,
+    n_jobs: int = 1,
+) -> None: ...
+@overload
+def free_run(
+    network: NetworkF32,
+    *,
+    readout: NDArray[np.float32],
+    drive: NDArray[np.float32],
+    states: NDArray[np.float32],
+    previous: NDArray[np.float32],
+    velocity: NDArray[np.float32],
+    steps: int,
+    n_jobs: int = 1,
+) -> None: ...
 
 # -- settings, methods and stop reasons (bind_options.cpp, from options.hpp) --------------------
 

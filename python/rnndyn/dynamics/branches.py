@@ -65,7 +65,7 @@ def skeleton_branches(
     if size is not None and size != width:
         raise ValueError(f"skeleton must have width N = {size} like the system, got {width}")
     share = as_float("radius", radius, positive=True)
-    flow = Flow.of(system, core, as_jobs("n_jobs", n_jobs), step)
+    flow = Flow.of(system, core, as_jobs("n_jobs", n_jobs), step, inputs)
     rows = skeleton.edges[:, 0].astype(np.intp)
     if rows.size == 0:
         return []

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .. import _core
 from .._validation import as_float
 from ..fixedpoints.linearization import CoreSystem
 from ..fixedpoints.systems import VelocitySystem
@@ -32,13 +33,20 @@ DEFAULT_STEP = 0.1
 REST_SPEED = 1e-5
 
 
+# (states (K, N), steps) -> the states `steps` steps on, the states before the last step and
+# F there (each (K, N))
+Advance = Callable[[FloatArray, int], tuple[FloatArray, FloatArray, FloatArray]]
+
+
 @dataclass(frozen=True)
 class Flow:
-    """One step of a system's own dynamics for a batch of states (K, N): x ← x + step ⊙ F(x)."""
+    """Steps of a system's own dynamics for a batch of states (K, N): x ← x + step ⊙ F(x).
+    An ESN's runs go through the core's free runs (`advance_rows`), many steps a call."""
 
     velocity_rows: Callable[[FloatArray], FloatArray]
     step_size: FloatArray | float
     n_jobs: int = 1
+    advance_rows: Advance | None = None
 
     @classmethod
     def of(
@@ -47,10 +55,11 @@ class Flow:
         core: CoreSystem | None,
         n_jobs: int = 1,
         step: float | None = None,
+        inputs: ArrayLike | None = None,
     ) -> Flow:
-        """The flow of `system` (with its C++ system `core` where it has one): an ESN's Euler
-        step (dt/τ per unit), a map's own step (1), or `step` (default DEFAULT_STEP) for a
-        continuous-time Python system."""
+        """The flow of `system` (with its C++ system `core` where it has one, at the constant
+        `inputs` of an ESN): an ESN's Euler step (dt/τ per unit), a map's own step (1), or
+        `step` (default DEFAULT_STEP) for a continuous-time Python system."""
         velocity: Callable[[FloatArray], FloatArray]
         if core is not None:
             velocity = core.velocity
@@ -65,6 +74,7 @@ class Flow:
             size: FloatArray | float = as_float("step", step, positive=True)
         elif isinstance(system, ESN):
             size = system.leak
+            return cls(velocity, size, n_jobs, _free_runs(system, inputs, n_jobs))
         elif isinstance(system, MapNetwork) or getattr(system, "discrete_time", False):
             size = 1.0
         else:
@@ -83,8 +93,46 @@ class Flow:
 
     def step(self, states: FloatArray) -> tuple[FloatArray, FloatArray]:
         """The states one step on, and F where they were."""
-        velocity = self.velocity(states)
-        return states + self.step_size * velocity, velocity
+        after, _, velocity = self.advance(states, 1)
+        return after, velocity
+
+    def advance(self, states: FloatArray, steps: int) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """The states (K, N) `steps` >= 1 steps on, the states before the last step, and F
+        there."""
+        if self.advance_rows is not None:
+            return self.advance_rows(states, steps)
+        after = states
+        for _ in range(steps):
+            before, velocity = after, self.velocity(after)
+            after = before + self.step_size * velocity
+        return after, before, velocity
+
+
+def _free_runs(system: ESN, inputs: ArrayLike | None, n_jobs: int) -> Advance:
+    """An ESN's free runs at the constant `inputs` by the core (free_run.hpp): its Euler
+    steps with the readout fed back, W_r read as the network's own runs read it, in float64
+    whatever the network's dtype."""
+    network = system.core_network(float64=True)
+    assert isinstance(network, _core.Network)  # float64
+    readout = np.ascontiguousarray(system.readout, dtype=np.float64)
+    drive = system.offset(inputs)
+
+    def advance(states: FloatArray, steps: int) -> tuple[FloatArray, FloatArray, FloatArray]:
+        after = np.array(states, dtype=np.float64, order="C")  # a copy, advanced in place
+        previous, velocity = np.empty_like(after), np.empty_like(after)
+        _core.free_run(
+            network,
+            readout=readout,
+            drive=drive,
+            states=after,
+            previous=previous,
+            velocity=velocity,
+            steps=steps,
+            n_jobs=n_jobs,
+        )
+        return after, previous, velocity
+
+    return advance
 
 
 @functools.cache
@@ -133,14 +181,13 @@ def settle(
     steps = np.zeros(count, dtype=np.intp)
     slowest, least = x.copy(), np.full(count, np.inf)
     active = np.arange(count)
-    for step in range(1, max_steps + 1):
-        if active.size == 0:
-            break
-        before = x[active]
-        x[active], velocity = flow.step(before)
+    step = 0
+    while active.size and step < max_steps:
+        # check_every steps a call (the last call up to max_steps); checked after each
+        chunk = min(check_every, max_steps - step)
+        x[active], before, velocity = flow.advance(x[active], chunk)
+        step += chunk
         steps[active] = step
-        if step % check_every and step < max_steps:
-            continue
         speed[active] = np.linalg.norm(velocity, axis=1)  # at `before`
         slower = speed[active] < least[active]
         least[active[slower]] = speed[active[slower]]

@@ -150,7 +150,7 @@ def flow_cycles(
     settle = math.ceil(2 * longest / time_step) if settle_steps is None else settle_steps
     window = math.ceil(_WINDOW * longest / time_step)
     orbits: list[Orbit] = []
-    flow = Flow.of(system, core, n_jobs)
+    flow = Flow.of(system, core, n_jobs, inputs=inputs)
     candidates = returning_ends(flow, starts, time_step, settle, window)
     # BLAS on one thread: the parts of each product are this module's threads
     with one_blas_thread():
@@ -177,9 +177,7 @@ def returning_ends(
     """(state, period estimate) for each free run (Euler steps of `time_step` time units)
     that, after `steps` steps, comes back near its end within the next `window` steps; runs
     at rest are left out. Runs that come back to one another's paths count once."""
-    x = starts.copy()
-    for _ in range(steps):
-        x = flow.step(x)[0]
+    x = flow.advance(starts, steps)[0] if steps else starts.copy()
     rng = np.random.default_rng(seed)
     basis = np.linalg.qr(rng.standard_normal((x.shape[1], min(_PROJECTED, x.shape[1]))))[0]
     path = np.empty((window + 1, x.shape[0], basis.shape[1]))

@@ -202,7 +202,7 @@ def skeleton(
         boundary_starts,
         boundary_spread,
     )
-    flow = Flow.of(system, core, options.n_jobs, step)
+    flow = Flow.of(system, core, options.n_jobs, step, inputs)
     empty = FixedPoints.empty(starts.shape[1])
     work = _Work(system, inputs, core, flow, options, empty, starts[:0])
     work.add(starts)
@@ -346,9 +346,7 @@ def _euler_orbit(work: _Work, samples: FloatArray) -> FloatArray:
     """The states (at most SAMPLES) along the cycle of the free runs' own (Euler) steps that
     lies by a flow's periodic orbit (samples (S, N) over one period): free runs settle on
     that one, O(dt/τ) from the ODE's."""
-    x = work.flow.step(samples[:1])[0]
-    for _ in range(work.options.max_steps):
-        x = work.flow.step(x)[0]
+    x = work.flow.advance(samples[:1], work.options.max_steps + 1)[0]
     path = [x]
     # once around, whatever the Euler cycle's period: back near the start (within a share
     # of the spread, and a step) after having gone halfway across

@@ -409,13 +409,20 @@ class ESN:
     # mutable: weights and state change in place (object's __hash__ is a method: hence the ignore)
     __hash__ = None  # type: ignore[assignment]
 
-    def core_network(self) -> _core.Network | _core.NetworkF32:
+    def core_network(self, float64: bool = False) -> _core.Network | _core.NetworkF32:
         """The C++ core's view of the weights fixed during a run (those of WEIGHTS marked
-        `fixed`), with the leak and activation, in the network's dtype; it holds the arrays
-        without copying them. Build it once per run: a weight assigned later is not seen."""
-        network = _core.Network if self._dtype == np.float64 else _core.NetworkF32
-        fixed = {weight.name: weight.core_value(self) for weight in WEIGHTS if weight.fixed}
-        return network(**fixed, leak=self.leak.astype(self._dtype), activation=self.activation)
+        `fixed`), with the leak and activation, in the network's dtype (float64 with
+        `float64`: a float32 network's weights widened, as free runs take them); it holds the
+        arrays of its dtype without copying them. Build it once per run: a weight assigned
+        later is not seen."""
+        dtype = np.float64 if float64 else self._dtype
+        network = _core.Network if dtype == np.float64 else _core.NetworkF32
+        fixed = {
+            weight.name: weight.core_value(self).astype(dtype, copy=False)
+            for weight in WEIGHTS
+            if weight.fixed
+        }
+        return network(**fixed, leak=self.leak.astype(dtype), activation=self.activation)
 
     # -- simulation ----------------------------------------------------------------------------
     def run(
