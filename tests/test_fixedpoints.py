@@ -471,22 +471,33 @@ def test_shared_preconditioners_end_where_plain_newton_does():
         search(cluster_q=-1.0)
 
 
-def test_a_sparse_reservoir_ends_where_its_dense_closed_loop_does():
-    # A 2-bit flip-flop of 300 units with connection probability 0.1: its core system takes
-    # W_c's products through W_r's nonzeros; the same W_c given alone takes them dense. Every
-    # start must end at the same point (to the search's tolerances) with the same stop reason.
+@pytest.mark.parametrize("p", [0.1, 1.0])
+def test_a_reservoir_s_own_products_end_where_its_closed_loop_s_do(p):
+    # A 2-bit flip-flop of 300 units: with connection probability 0.1 its core system takes
+    # W_c's products through W_r's nonzeros; with p = 1 through W_r stored in float (its entries
+    # are floats) plus the rank-O loop; W_c given alone takes them in double. Their products
+    # agree to rounding, and every start must end at the same point (to the search's
+    # tolerances) with the same stop reason.
     task = rd.tasks.FlipFlop(2, seed=5)
-    net = rd.ESN(300, 2, 2, g=1.5, p=0.1, seed=5)
+    net = rd.ESN(300, 2, 2, g=1.5, p=p, seed=5)
     rd.train_force(net, task.sample(4000), train_every=2)
     test = net.run(task.sample(1500))
-    sparse = net.core_system()
+    own = net.core_system()
     dense = _core.ClosedLoopSystem(
         net.closed_loop_matrix(), net.offset(), net.activation, net.feedback, net.readout
     )
-    assert sparse.sparse and not dense.sparse
+    assert (own.sparse, own.compact) == (p < 0.15, p >= 0.15)
+    assert not dense.sparse and not dense.compact
     states = rd.sample_states(test.states, 64, seed=7)
+    expected = -states + np.tanh(states) @ net.closed_loop_matrix().T + net.offset()
+    for system in (own, dense):
+        np.testing.assert_allclose(system.velocity(states), expected, rtol=0, atol=1e-12)
+    for k in (1, 2, 3, 5, 9):  # a state's products the same alone or in any block
+        np.testing.assert_array_equal(
+            own.velocity(states[:k])[-1], own.velocity(states[k - 1 : k])[0]
+        )
     options = _core.MinimizeOptions()
-    points, q, _, _, reason = sparse.minimize(states, "newton", options, 2)
+    points, q, _, _, reason = own.minimize(states, "newton", options, 2)
     dense_points, _, _, _, dense_reason = dense.minimize(states, "newton", options, 2)
     np.testing.assert_array_equal(reason, dense_reason)
     assert np.all((q <= options.tol_q) | np.isin(reason, (1, 2)))  # fixed or slow, every start

@@ -246,9 +246,13 @@ void bind_fixedpoints(py::module_& m) {
                     "recurrent"_a = Matrix(0, 0),
                     "W_c (N x N), c (N), activation, and the factors W_fb (N x O), W_o (O x N) "
                     "of its rank-O part (each N x 0 / 0 x N for none); W_r = W_c - W_fb W_o "
-                    "(N x N, or 0 x 0 for none) makes the products sparse where it is.");
+                    "(N x N, or 0 x 0 for none) makes the products sparse where it is, and "
+                    "reads it as floats where it is dense and its entries are floats.");
     closed_loop.def_property_readonly("sparse", &ClosedLoop::sparse,
                                       "Whether W_c's products go through W_r's nonzeros.");
+    closed_loop.def_property_readonly(
+        "compact", &ClosedLoop::compact,
+        "Whether W_c's products read W_r as floats (dense, its entries floats) plus W_fb W_o.");
     bind_system_methods<ClosedLoop>(closed_loop);
     using Discrete = rnndyn::DiscreteSystem<Scalar>;
     py::class_<Discrete> discrete(

@@ -34,6 +34,26 @@ TEST(packed_products_match_eigen) {
     }
 }
 
+TEST(packed_products_of_a_matrix_of_floats_stored_as_floats_are_the_double_ones) {
+    // A's entries are floats (as an ESN's W_r): stored as floats and widened, the products
+    // must be the double matrix's bit for bit, in every shape and group of states (50 rows:
+    // batches of 4 panels and a panel left over)
+    using Packed = rnndyn::PackedMatrix<double>;
+    for (const Index rows : {Index(1), Index(50)}) {
+        const Matrix A =
+            fixtures::uniform(rows, Packed::kDepth + 7, 17).cast<float>().cast<double>();
+        const Packed wide(A);
+        const rnndyn::PackedMatrix<double, float> compact(A);
+        for (const Index states : {1, 2, 3, 5, 9}) {
+            const check::Context context(std::to_string(rows) + " rows, " + std::to_string(states) +
+                                         " states");
+            const Matrix V = fixtures::uniform(states, A.cols(), 18);
+            CHECK((compact.apply(V).array() == wide.apply(V).array()).all());
+            CHECK_CLOSE(compact.apply(V), Matrix(V * A.transpose()), 1e-14);
+        }
+    }
+}
+
 TEST(packed_products_of_float_match_eigen) {
     const rnndyn::RowMatrix<float> A = fixtures::uniform(37, 300, 13).cast<float>();
     const rnndyn::RowMatrix<float> V = fixtures::uniform(5, 300, 14).cast<float>();

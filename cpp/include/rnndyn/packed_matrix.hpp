@@ -2,22 +2,52 @@
 // W_c (and W_cᵀ) to blocks of 1 to 32 states thousands of times (systems.hpp). A general matrix
 // product repacks the big matrix on every call, which for a few states costs more than the
 // arithmetic; here it is packed once, in panels of kPanelRows rows interleaved column by column
-// (the order the kernel reads them), and each product only streams it.
+// (the order the kernel reads them), and each product only streams it: once, whatever the number
+// of states, each slice of a panel read from L1 by every group of states in turn (read once per
+// group, the products of 32 states took half again as long).
 #pragma once
 
 #include <algorithm>
 #include <memory>
 #include <mutex>
+#include <type_traits>
 #include <vector>
 
 #include "types.hpp"
 
 namespace rnndyn {
 
-template <typename Scalar>
+namespace detail {
+
+// A packet of doubles from as many floats at `from`, each widened exactly.
+inline Eigen::internal::packet_traits<double>::type widen(const float* from) {
+#if defined(EIGEN_VECTORIZE_AVX512)
+    return _mm512_cvtps_pd(_mm256_loadu_ps(from));
+#elif defined(EIGEN_VECTORIZE_AVX)
+    return _mm256_cvtps_pd(_mm_loadu_ps(from));
+#elif defined(EIGEN_VECTORIZE_SSE2)
+    return _mm_cvtps_pd(_mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(from))));
+#else
+    using Packet = Eigen::internal::packet_traits<double>::type;
+    constexpr int width = Eigen::internal::packet_traits<double>::size;
+    double values[width];
+    for (int i = 0; i < width; ++i) values[i] = double(from[i]);
+    return Eigen::internal::ploadu<Packet>(values);
+#endif
+}
+
+}  // namespace detail
+
+// Stored = float holds a double matrix whose entries are all floats (an ESN's W_r: compact_rows.hpp)
+// in half the bytes, widened exactly as the kernel loads it: the products are those of the double
+// matrix, bit for bit, and a product of one or two states, bound by the bytes it streams, takes
+// half the time (N = 1000: 296 -> 148 us; 32 states, where the widening adds to the arithmetic,
+// 1.34 -> 1.53 ms).
+template <typename Scalar, typename Stored = Scalar>
 class PackedMatrix {
     using Packet = typename Eigen::internal::packet_traits<Scalar>::type;
     static constexpr int kWidth = Eigen::internal::packet_traits<Scalar>::size;
+    static constexpr bool kWidened = !std::is_same_v<Scalar, Stored>;
 
 public:
     // Rows of A per panel: three packets, so that a kernel of 3 x 4 packet accumulators, three
@@ -31,14 +61,14 @@ public:
 
     explicit PackedMatrix(const Eigen::Ref<const RowMatrix<Scalar>>& A)
             : rows_(A.rows()), cols_(A.cols()), panels_((A.rows() + kPanelRows - 1) / kPanelRows) {
-        data_.assign(std::size_t(panels_ * kPanelRows * cols_), Scalar(0));  // zero padding rows
+        data_.assign(std::size_t(panels_ * kPanelRows * cols_), Stored(0));  // zero padding rows
         for (Eigen::Index p = 0; p < panels_; ++p) {
             const Eigen::Index first = p * kPanelRows;
             const Eigen::Index count = std::min<Eigen::Index>(kPanelRows, rows_ - first);
-            Scalar* panel = panel_data(p);
+            Stored* panel = panel_data(p);
             for (Eigen::Index r = 0; r < count; ++r)
                 for (Eigen::Index j = 0; j < cols_; ++j)
-                    panel[j * kPanelRows + r] = A(first + r, j);
+                    panel[j * kPanelRows + r] = Stored(A(first + r, j));
         }
     }
 
@@ -46,7 +76,8 @@ public:
     Eigen::Index cols() const { return cols_; }
 
     // A applied to each row of V (K x cols): the K x rows matrix V Aᵀ. Each row's result is
-    // the same, bit for bit, whatever the other rows (one accumulation order per row).
+    // the same, bit for bit, whatever the other rows: each (row, depth block) is one chain of
+    // multiply-adds in column order, added to the result in depth order.
     template <class Derived>
     RowMatrix<Scalar> apply(const Eigen::MatrixBase<Derived>& V) const {
         const Eigen::Index count = V.rows();
@@ -56,65 +87,117 @@ public:
         std::vector<Scalar> slice(std::size_t(count * std::min(kDepth, cols_)));
         for (Eigen::Index d = 0; d < cols_; d += kDepth) {
             const Eigen::Index depth = std::min(kDepth, cols_ - d);
-            Eigen::Index k = 0;
-            for (; k + 4 <= count; k += 4) block<4>(V, out, slice.data(), k, d, depth);
-            if (k + 2 <= count) {
-                block<2>(V, out, slice.data(), k, d, depth);
-                k += 2;
+            for_groups(count, [&](auto group, Eigen::Index k) {
+                pack<decltype(group)::value>(V, slice.data(), k, d, depth);
+            });
+            for (Eigen::Index p = 0; p < panels_; p += kBatch) {
+                const int batch = int(std::min<Eigen::Index>(kBatch, panels_ - p));
+                const Stored* a[kBatch];
+                for (int q = 0; q < batch; ++q) a[q] = panel_data(p + q) + d * kPanelRows;
+                for_groups(count, [&](auto group, Eigen::Index k) {
+                    panels<decltype(group)::value>(a, p, batch, slice.data() + k * depth, depth, k,
+                                                   out);
+                });
             }
-            if (k < count) block<1>(V, out, slice.data(), k, d, depth);
         }
         return out;
     }
 
 private:
-    Scalar* panel_data(Eigen::Index p) { return data_.data() + p * kPanelRows * cols_; }
-    const Scalar* panel_data(Eigen::Index p) const { return data_.data() + p * kPanelRows * cols_; }
+    // Panels per pass over a depth block: enough that a group of one state has 12 chains of
+    // multiply-adds in flight (one panel holds 3), not the latency of one chain per 3 packets.
+    static constexpr int kBatch = 4;
 
-    // Rows k .. k+G-1 of V over columns d .. d+depth: packs them, then runs every panel.
+    Stored* panel_data(Eigen::Index p) { return data_.data() + p * kPanelRows * cols_; }
+    const Stored* panel_data(Eigen::Index p) const { return data_.data() + p * kPanelRows * cols_; }
+
+    // kWidth of A's entries from `from`, as Scalars.
+    static Packet load(const Stored* from) {
+        if constexpr (!kWidened) {
+            return Eigen::internal::ploadu<Packet>(from);
+        } else {
+            return detail::widen(from);
+        }
+    }
+
+    // f(G, k) for V's rows in groups of G = 4, then 2, then 1 (G an integral constant).
+    template <class F>
+    static void for_groups(Eigen::Index count, F&& f) {
+        Eigen::Index k = 0;
+        for (; k + 4 <= count; k += 4) f(std::integral_constant<int, 4>(), k);
+        if (k + 2 <= count) {
+            f(std::integral_constant<int, 2>(), k);
+            k += 2;
+        }
+        if (k < count) f(std::integral_constant<int, 1>(), k);
+    }
+
+    // Rows k .. k+G-1 of V over columns d .. d+depth, interleaved into the slice.
     template <int G, class Derived>
-    void block(const Eigen::MatrixBase<Derived>& V, RowMatrix<Scalar>& out, Scalar* slice,
-               Eigen::Index k, Eigen::Index d, Eigen::Index depth) const {
+    static void pack(const Eigen::MatrixBase<Derived>& V, Scalar* slice, Eigen::Index k,
+                     Eigen::Index d, Eigen::Index depth) {
         Scalar* b = slice + k * depth;
         for (Eigen::Index j = 0; j < depth; ++j)
             for (int s = 0; s < G; ++s) b[j * G + s] = V(k + s, d + j);
-        for (Eigen::Index p = 0; p < panels_; ++p) {
-            Scalar tile[G][kPanelRows];
-            kernel<G>(panel_data(p) + d * kPanelRows, b, depth, tile);
-            const Eigen::Index first = p * kPanelRows;
+    }
+
+    // A group of G states (b) times `batch` panels from panel p (slices a[0..batch)), into
+    // out's rows k .. k+G-1: 4 / G panels at a time, so that every group runs 12 chains.
+    template <int G>
+    void panels(const Stored* const* a, Eigen::Index p, int batch, const Scalar* b,
+                Eigen::Index depth, Eigen::Index k, RowMatrix<Scalar>& out) const {
+        constexpr int P = 4 / G;
+        int q = 0;
+        for (; q + P <= batch; q += P) run<G, P>(a + q, p + q, b, depth, k, out);
+        for (; q < batch; ++q) run<G, 1>(a + q, p + q, b, depth, k, out);
+    }
+
+    // P panels from panel p for one group: the kernel, then its tiles added to out.
+    template <int G, int P>
+    void run(const Stored* const* a, Eigen::Index p, const Scalar* b, Eigen::Index depth,
+             Eigen::Index k, RowMatrix<Scalar>& out) const {
+        Scalar tile[P][G][kPanelRows];
+        kernel<G, P>(a, b, depth, tile);
+        for (int q = 0; q < P; ++q) {
+            const Eigen::Index first = (p + q) * kPanelRows;
             const Eigen::Index count = std::min<Eigen::Index>(kPanelRows, rows_ - first);
             for (int s = 0; s < G; ++s) {
                 Scalar* row = &out(k + s, first);
-                for (Eigen::Index r = 0; r < count; ++r) row[r] += tile[s][r];
+                for (Eigen::Index r = 0; r < count; ++r) row[r] += tile[q][s][r];
             }
         }
     }
 
-    // tile[s] = the panel's slice (kPanelRows x depth) times column s of b (depth x G).
-    template <int G>
-    static void kernel(const Scalar* a, const Scalar* b, Eigen::Index depth,
-                       Scalar (&tile)[G][kPanelRows]) {
+    // tile[q][s] = panel slice a[q] (kPanelRows x depth) times column s of b (depth x G).
+    template <int G, int P>
+    static void kernel(const Stored* const* a, const Scalar* b, Eigen::Index depth,
+                       Scalar (&tile)[P][G][kPanelRows]) {
         namespace ei = Eigen::internal;
-        Packet acc[G][3];
-        for (int s = 0; s < G; ++s)
-            for (int u = 0; u < 3; ++u) acc[s][u] = ei::pset1<Packet>(Scalar(0));
-        for (Eigen::Index j = 0; j < depth; ++j, a += kPanelRows, b += G) {
-            const Packet a0 = ei::ploadu<Packet>(a);
-            const Packet a1 = ei::ploadu<Packet>(a + kWidth);
-            const Packet a2 = ei::ploadu<Packet>(a + 2 * kWidth);
-            for (int s = 0; s < G; ++s) {
-                const Packet v = ei::pset1<Packet>(b[s]);
-                acc[s][0] = ei::pmadd(a0, v, acc[s][0]);
-                acc[s][1] = ei::pmadd(a1, v, acc[s][1]);
-                acc[s][2] = ei::pmadd(a2, v, acc[s][2]);
+        Packet acc[P][G][3];
+        for (int q = 0; q < P; ++q)
+            for (int s = 0; s < G; ++s)
+                for (int u = 0; u < 3; ++u) acc[q][s][u] = ei::pset1<Packet>(Scalar(0));
+        for (Eigen::Index j = 0; j < depth; ++j, b += G) {
+            for (int q = 0; q < P; ++q) {
+                const Stored* column = a[q] + j * kPanelRows;
+                const Packet a0 = load(column);
+                const Packet a1 = load(column + kWidth);
+                const Packet a2 = load(column + 2 * kWidth);
+                for (int s = 0; s < G; ++s) {
+                    const Packet v = ei::pset1<Packet>(b[s]);
+                    acc[q][s][0] = ei::pmadd(a0, v, acc[q][s][0]);
+                    acc[q][s][1] = ei::pmadd(a1, v, acc[q][s][1]);
+                    acc[q][s][2] = ei::pmadd(a2, v, acc[q][s][2]);
+                }
             }
         }
-        for (int s = 0; s < G; ++s)
-            for (int u = 0; u < 3; ++u) ei::pstoreu(tile[s] + u * kWidth, acc[s][u]);
+        for (int q = 0; q < P; ++q)
+            for (int s = 0; s < G; ++s)
+                for (int u = 0; u < 3; ++u) ei::pstoreu(tile[q][s] + u * kWidth, acc[q][s][u]);
     }
 
     Eigen::Index rows_ = 0, cols_ = 0, panels_ = 0;
-    std::vector<Scalar> data_;  // panel p, column j, row r at (p * cols_ + j) * kPanelRows + r
+    std::vector<Stored> data_;  // panel p, column j, row r at (p * cols_ + j) * kPanelRows + r
 };
 
 // A system's W and Wᵀ, each packed on its first product (by whichever thread comes first) and

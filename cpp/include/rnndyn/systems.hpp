@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <type_traits>
 #include <vector>
 
 #include <Eigen/Cholesky>
@@ -90,7 +91,8 @@ public:
     // `feedback` (N x O) and `readout` (O x N), when given, are the factors of the rank-O part
     // W_fb W_o of W_c; they make the preconditioner (an empty pair: none). `recurrent`, when
     // given, is W_r = W_c - W_fb W_o; if at most kSparseBelow of its entries are nonzero, the
-    // products with W_c go through its nonzeros and the two factors (sparse_products.hpp).
+    // products with W_c go through its nonzeros and the two factors (sparse_products.hpp), else,
+    // in double, if its entries are floats, through W_r stored as floats and the two factors.
     ClosedLoopSystem(Matrix closed_loop, Vector<Scalar> offset, Activation activation,
                      const Matrix& feedback = Matrix(), const Matrix& readout = Matrix(),
                      const Matrix& recurrent = Matrix())
@@ -117,6 +119,10 @@ public:
     // Whether products go through W_r's nonzeros.
     bool sparse() const { return sparse_ != nullptr; }
 
+    // Whether products read W_r as floats plus the rank-O loop (dense W_r of float entries, in
+    // double: a product of one or two states, bound by the bytes it reads, in half the time).
+    bool compact() const { return compact_ != nullptr; }
+
     // The same system in another precision (rounded weights; the preconditioner kept).
     template <typename Other>
     ClosedLoopSystem<Other> cast() const {
@@ -128,6 +134,7 @@ public:
                 typename ClosedLoopSystem<Other>::SparseParts{
                     sparse_->forward.template cast<Other>(),
                     sparse_->backward.template cast<Other>()});
+        if constexpr (std::is_same_v<Other, Scalar>) copy.compact_ = compact_;
         return copy;
     }
 
@@ -263,13 +270,17 @@ private:
     // V W_cᵀ: W_c applied to each row of V.
     template <class Derived>
     Matrix times_transpose(const Eigen::MatrixBase<Derived>& V) const {
-        return sparse_ ? sparse_->forward.apply(V) : packed_.times_transpose(W_, V);
+        if (sparse_) return sparse_->forward.apply(V);
+        if (compact_) return compact_->times_transpose(V);
+        return packed_.times_transpose(W_, V);
     }
 
     // U W_c: W_cᵀ applied to each row of U.
     template <class Derived>
     Matrix times(const Eigen::MatrixBase<Derived>& U) const {
-        return sparse_ ? sparse_->backward.apply(U) : packed_.times(W_, U);
+        if (sparse_) return sparse_->backward.apply(U);
+        if (compact_) return compact_->times(U);
+        return packed_.times(W_, U);
     }
 
     // Checks `recurrent` against W_c and the factors; keeps its nonzeros if they are few.
@@ -283,7 +294,12 @@ private:
             throw std::invalid_argument(
                 "closed_loop must equal recurrent + feedback readout (W_c = W_r + W_fb W_o)");
         using Sparse = SparsePlusLowRank<Scalar>;
-        if (Sparse::density(recurrent) > kSparseBelow) return;
+        if (Sparse::density(recurrent) > kSparseBelow) {
+            if constexpr (std::is_same_v<Scalar, double>)
+                if (floats_exactly(recurrent))
+                    compact_ = std::make_shared<const CompactParts>(recurrent, feedback, readout);
+            return;
+        }
         const Eigen::Index n = W_.rows();
         Sparse forward = feedback.size() != 0 ? Sparse(recurrent, feedback, readout)
                                               : Sparse(recurrent, Matrix(n, 0), Matrix(0, n));
@@ -291,6 +307,52 @@ private:
         sparse_ = std::make_shared<const SparseParts>(
             SparseParts{std::move(forward), std::move(backward)});
     }
+
+    static bool floats_exactly(const Matrix& A) {
+        for (Eigen::Index i = 0; i < A.size(); ++i)
+            if (Scalar(float(A.data()[i])) != A.data()[i]) return false;
+        return true;
+    }
+
+    // W_c and W_cᵀ as W_r stored in float plus the rank-O loop W_fb W_o, shared by copies.
+    struct CompactParts {
+        CompactParts(const Matrix& recurrent, const Matrix& feedback, const Matrix& readout)
+                : forward(recurrent),
+                  backward(recurrent.transpose()),
+                  left(feedback),
+                  right(readout) {}
+
+        // V W_cᵀ = V W_rᵀ + (V W_oᵀ) W_fbᵀ
+        template <class Derived>
+        Matrix times_transpose(const Eigen::MatrixBase<Derived>& V) const {
+            Matrix out = forward.apply(V);
+            add_loop(V, right, left, out);
+            return out;
+        }
+
+        // U W_c = U W_r + (U W_fb) W_o
+        template <class Derived>
+        Matrix times(const Eigen::MatrixBase<Derived>& U) const {
+            Matrix out = backward.apply(U);
+            add_loop(U, left.transpose(), right.transpose(), out);
+            return out;
+        }
+
+        // out's row k += outer (inner v_k), row by row so that a state's numbers do not depend
+        // on the others (a product of several rows may take another order).
+        template <class Derived, class Inner, class Outer>
+        static void add_loop(const Eigen::MatrixBase<Derived>& V, const Inner& inner,
+                             const Outer& outer, Matrix& out) {
+            if (outer.size() == 0) return;
+            for (Eigen::Index k = 0; k < V.rows(); ++k) {
+                const Vector<Scalar> coefficients = inner * V.row(k).transpose();
+                out.row(k).noalias() += (outer * coefficients).transpose();
+            }
+        }
+
+        PackedMatrix<Scalar, float> forward, backward;
+        Matrix left, right;
+    };
 
     // W_c and W_cᵀ as W_r's nonzeros plus the rank-O loop, shared by copies.
     struct SparseParts {
@@ -321,7 +383,8 @@ private:
     Activation activation_;
     Matrix factor_;  // A = W_oᵀ L (N x O), empty without a preconditioner
     std::shared_ptr<NormalParts> parts_ = std::make_shared<NormalParts>();
-    std::shared_ptr<const SparseParts> sparse_;  // null: W_c's products are dense
+    std::shared_ptr<const SparseParts> sparse_;    // null: W_c's products are dense
+    std::shared_ptr<const CompactParts> compact_;  // W_r in float, where it is dense and floats
 
     template <typename>
     friend class ClosedLoopSystem;  // cast
