@@ -319,14 +319,14 @@ private:
         CompactParts(const Matrix& recurrent, const Matrix& feedback, const Matrix& readout)
                 : forward(recurrent),
                   backward(recurrent.transpose()),
-                  left(feedback),
-                  right(readout) {}
+                  readout(readout),
+                  feedback_t(feedback.transpose()) {}
 
         // V W_cᵀ = V W_rᵀ + (V W_oᵀ) W_fbᵀ
         template <class Derived>
         Matrix times_transpose(const Eigen::MatrixBase<Derived>& V) const {
             Matrix out = forward.apply(V);
-            add_loop(V, right, left, out);
+            add_loop(V, readout, feedback_t, out);
             return out;
         }
 
@@ -334,24 +334,45 @@ private:
         template <class Derived>
         Matrix times(const Eigen::MatrixBase<Derived>& U) const {
             Matrix out = backward.apply(U);
-            add_loop(U, left.transpose(), right.transpose(), out);
+            add_loop(U, feedback_t, readout, out);
             return out;
         }
 
-        // out's row k += outer (inner v_k), row by row so that a state's numbers do not depend
-        // on the others (a product of several rows may take another order).
-        template <class Derived, class Inner, class Outer>
-        static void add_loop(const Eigen::MatrixBase<Derived>& V, const Inner& inner,
-                             const Outer& outer, Matrix& out) {
-            if (outer.size() == 0) return;
+        // out's row k += Σ_o (inner_o · v_k) outer_o over the rows of `inner` and `outer`
+        // (O x N), in loops whose order depends on nothing but N: Eigen's own products may
+        // split a row by its address's alignment, and a state's numbers would then depend on
+        // where it sits in the block.
+        template <class Derived>
+        static void add_loop(const Eigen::MatrixBase<Derived>& V, const Matrix& inner,
+                             const Matrix& outer, Matrix& out) {
+            const Eigen::Index n = V.cols();
+            Vector<Scalar> v(n);
             for (Eigen::Index k = 0; k < V.rows(); ++k) {
-                const Vector<Scalar> coefficients = inner * V.row(k).transpose();
-                out.row(k).noalias() += (outer * coefficients).transpose();
+                v = V.row(k).transpose();
+                Scalar* row = &out(k, 0);
+                for (Eigen::Index o = 0; o < inner.rows(); ++o) {
+                    const Scalar c = dot(&inner(o, 0), v.data(), n);
+                    const Scalar* add = &outer(o, 0);
+                    for (Eigen::Index i = 0; i < n; ++i) row[i] += c * add[i];
+                }
             }
         }
 
+        static Scalar dot(const Scalar* a, const Scalar* b, Eigen::Index n) {
+            namespace ei = Eigen::internal;
+            using Packet = typename ei::packet_traits<Scalar>::type;
+            constexpr Eigen::Index width = ei::packet_traits<Scalar>::size;
+            Packet acc = ei::pset1<Packet>(Scalar(0));
+            Eigen::Index j = 0;
+            for (; j + width <= n; j += width)
+                acc = ei::pmadd(ei::ploadu<Packet>(a + j), ei::ploadu<Packet>(b + j), acc);
+            Scalar sum = ei::predux(acc);
+            for (; j < n; ++j) sum += a[j] * b[j];
+            return sum;
+        }
+
         PackedMatrix<Scalar, float> forward, backward;
-        Matrix left, right;
+        Matrix readout, feedback_t;  // W_o (O x N), W_fbᵀ (O x N)
     };
 
     // W_c and W_cᵀ as W_r's nonzeros plus the rank-O loop, shared by copies.
