@@ -91,9 +91,12 @@ net = rd.ESN(150, 3, 3, seed=1)
 history = rd.train_force(net, rd.tasks.FlipFlop(3, seed=1).sample(800))
 system = net.core_system()
 x = np.random.default_rng(0).normal(size=(4, 150))
+F = system.velocity(x)
+alone = all(np.array_equal(F[k], system.velocity(x[k : k + 1])[0]) for k in range(4))
 print(json.dumps({"set": _core.instruction_set, "readout": net.readout.tolist(),
+                  "compact": system.compact, "alone": alone,
                   "P": history.inverse_correlation.tolist(),
-                  "F": system.velocity(x).tolist(),
+                  "F": F.tolist(),
                   "Hv": system.hessian_product(x, x[::-1].copy()).tolist()}))
 """
 
@@ -116,8 +119,10 @@ def test_portable_and_avx2_builds_agree_to_rounding():
     if not _core.cpu_has_avx2_fma():
         assert "lacks AVX2 or FMA" in _run_with("avx2").stderr
         return
+    # W_r read as floats (its entries are), and a state's F the same alone as in a block
+    assert portable["compact"] and portable["alone"]
     avx2 = _results("avx2")
-    assert avx2["set"] == "avx2"
+    assert avx2["set"] == "avx2" and avx2["compact"] and avx2["alone"]
     for key in ("readout", "P", "F", "Hv"):
         assert relative_error(np.array(avx2[key]), np.array(portable[key])) <= 1e-9, key
 

@@ -339,9 +339,8 @@ private:
         }
 
         // out's row k += Σ_o (inner_o · v_k) outer_o over the rows of `inner` and `outer`
-        // (O x N), in loops whose order depends on nothing but N: Eigen's own products may
-        // split a row by its address's alignment, and a state's numbers would then depend on
-        // where it sits in the block.
+        // (O x N), in loops whose order is fixed by N alone, so that a state's numbers cannot
+        // depend on the block it is in, whatever kernels Eigen's products would choose.
         template <class Derived>
         static void add_loop(const Eigen::MatrixBase<Derived>& V, const Matrix& inner,
                              const Matrix& outer, Matrix& out) {
