@@ -28,13 +28,18 @@ public:
     // stops at the first such entry, so a matrix of arbitrary doubles costs next to nothing)
     // or where the products would not be vectorized.
     static std::optional<CompactRows> of(const ConstMatrixRef<double>& matrix) {
-        if (!kVectorized) return std::nullopt;
-        for (Eigen::Index i = 0; i < matrix.rows(); ++i)
-            for (Eigen::Index j = 0; j < matrix.cols(); ++j)
-                if (double(float(matrix(i, j))) != matrix(i, j)) return std::nullopt;
+        if (!kVectorized || !holds_floats(matrix)) return std::nullopt;
         CompactRows rows;
         rows.values_ = matrix.cast<float>();
         return rows;
+    }
+
+    // Whether every entry of `matrix` is a float exactly (stops at the first that is not).
+    static bool holds_floats(const ConstMatrixRef<double>& matrix) {
+        for (Eigen::Index i = 0; i < matrix.rows(); ++i)
+            for (Eigen::Index j = 0; j < matrix.cols(); ++j)
+                if (double(float(matrix(i, j))) != matrix(i, j)) return false;
+        return true;
     }
 
     Eigen::Index rows() const { return values_.rows(); }

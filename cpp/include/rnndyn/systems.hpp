@@ -18,6 +18,7 @@
 #include <Eigen/Cholesky>
 
 #include "activation.hpp"
+#include "compact_rows.hpp"
 #include "packed_matrix.hpp"
 #include "sparse_products.hpp"
 #include "types.hpp"
@@ -296,7 +297,7 @@ private:
         using Sparse = SparsePlusLowRank<Scalar>;
         if (Sparse::density(recurrent) > kSparseBelow) {
             if constexpr (std::is_same_v<Scalar, double>)
-                if (floats_exactly(recurrent))
+                if (CompactRows::holds_floats(recurrent))
                     compact_ = std::make_shared<const CompactParts>(recurrent, feedback, readout);
             return;
         }
@@ -306,12 +307,6 @@ private:
         Sparse backward = forward.transposed();
         sparse_ = std::make_shared<const SparseParts>(
             SparseParts{std::move(forward), std::move(backward)});
-    }
-
-    static bool floats_exactly(const Matrix& A) {
-        for (Eigen::Index i = 0; i < A.size(); ++i)
-            if (Scalar(float(A.data()[i])) != A.data()[i]) return false;
-        return true;
     }
 
     // W_c and W_cᵀ as W_r stored in float plus the rank-O loop W_fb W_o, shared by copies.
