@@ -133,14 +133,35 @@ def test_a_start_given_twice_is_searched_once():
     calls = []
     search = rd.fixedpoints.search._minimize_batch
 
-    def counting(batch, progress=False):
+    def counting(batch, progress=False, core=None):
         calls.append(batch.starts.shape[0])
-        return search(batch, progress)
+        return search(batch, progress, core)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(rd.fixedpoints.search, "_minimize_batch", counting)
         rd.find_fixed_points(net, repeated)
     assert calls == [len(starts)]
+
+
+def test_a_search_builds_its_core_system_once():
+    # the minimisation and the linearisation share one C++ system (~20 ms to build at N = 1000)
+    net = rd.ESN(60, 1, 2, seed=4)
+    net.readout = np.random.default_rng(1).normal(0, 0.3, (2, 60))
+    starts = rd.sample_states(net.run(np.zeros((500, 1))).states, 12, seed=0)
+    built = []
+    build = rd.ESN.core_system
+
+    def counting(self, inputs=None):
+        built.append(inputs)
+        return build(self, inputs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rd.ESN, "core_system", counting)
+        fps = rd.find_fixed_points(net, starts, inputs=[0.5])
+    assert len(built) == 1 and len(fps) >= 1
+    np.testing.assert_array_equal(
+        fps.points, rd.find_fixed_points(net, starts, inputs=[0.5]).points
+    )
 
 
 def test_slow_point_is_a_local_minimum_of_q():
@@ -201,6 +222,26 @@ def test_auto_widens_by_krylov_until_a_stable_eigenvalue():
     gaps = np.abs(found[:, None] - full.eigenvalues[0][None, :]).min(axis=1)
     assert gaps.max() < 1e-8
     assert _check_unstable_vectors(net.jacobian, auto) >= 1
+
+
+def test_auto_takes_lapack_where_forty_leading_eigenvalues_are_unstable():
+    # the origin at g = 1.5 (N = 400) has 45 unstable directions: past Krylov-Schur's 40,
+    # "auto" takes LAPACK's whole spectrum, beside the other points' run on Jᵀ; the same
+    # for one thread or two, and the same as "full"
+    net = rd.ESN(400, 1, 2, g=1.5, seed=1)
+    net.readout = np.random.default_rng(0).normal(0, 0.05, (2, 400))
+    states = net.run(np.zeros((500, 1))).states
+    starts = np.vstack([rd.fastest_states(net, states, 4), np.zeros((1, 400))])
+    one, two = (rd.find_fixed_points(net, starts, n_jobs=n, tol_unique=1e-6) for n in (1, 2))
+    full = rd.find_fixed_points(net, starts, eigenvalues="full", tol_unique=1e-6)
+    for name in ("points", "eigenvalues", "unstable_dims", "unstable_right", "unstable_left"):
+        np.testing.assert_array_equal(getattr(two, name), getattr(one, name))
+    np.testing.assert_array_equal(two.unstable_dims, full.unstable_dims)
+    origin = int(np.argmin(np.linalg.norm(two.points, axis=1)))
+    assert two.unstable_dims[origin] == 45 and np.linalg.norm(two.points[origin]) < 1e-12
+    np.testing.assert_allclose(two.eigenvalues[origin], full.eigenvalues[origin], atol=1e-10)
+    assert np.sum(two.unstable_dims > 0) >= 2
+    assert _check_unstable_vectors(net.jacobian, two) >= 10
 
 
 def test_unstable_vectors_of_complex_pairs():

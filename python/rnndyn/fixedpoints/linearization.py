@@ -6,7 +6,7 @@ read, which one TimeKind object answers."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
@@ -200,24 +200,38 @@ def linearize_points(
     # LAPACK on one thread: NumPy's and SciPy's separate BLAS pools, two threads each, thrash
     # on two cores (docs/mathematics.md, Threads and BLAS), here 3x slower than one; instead
     # the points go to n_jobs threads (LAPACK releases the GIL). Python systems stay serial.
-    with one_blas_thread():
+    spread = lin.core is not None and n_jobs > 1
+    with one_blas_thread(), ThreadPoolExecutor(max_workers=n_jobs) as pool:
         owner = _same_jacobian(points, lin.core, lin.jacobian)
         distinct = np.unique(owner)
+        X = points[distinct]
         known: list[Leading | None] = [None] * len(distinct)
         left: list[np.ndarray | None] = [None] * len(distinct)
+        early: dict[int, Future[Spectrum]] = {}
         if lin.core is not None and _uses_krylov(points.shape[1], eigenvalues):
             k = 10 if eigenvalues == "auto" else int(eigenvalues)
             wider = _KRYLOV_WIDEN_LIMIT if eigenvalues == "auto" else 0
-            known = _leading_together(
-                points[distinct], lin.core, lin.scale, lin.time, k, n_jobs, widen_to=wider
-            )
-            left = _left_together(points[distinct], known, lin, eigenvalues, max_vectors, n_jobs)
-        if lin.core is None or n_jobs == 1 or len(distinct) < 2:
-            found = list(map(linearize, points[distinct], known, left))
-        else:
-            with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-                found = list(pool.map(linearize, points[distinct], known, left))
-    return _stack([found[i] for i in np.searchsorted(distinct, owner)], points.shape[1], lin.time)
+            known = _leading_together(X, lin.core, lin.scale, lin.time, k, n_jobs, widen_to=wider)
+            # a point "auto" takes to LAPACK needs nothing from the run on Jᵀ: its whole spectrum
+            # (~0.6 s at N = 1000, one thread) is taken beside that run, not after it
+            for i, leading in enumerate(known):
+                if spread and _dense_widening(leading, eigenvalues, lin.time, X.shape[1]):
+                    early[i] = pool.submit(linearize, X[i], leading, None)
+            left = _left_together(X, known, lin, eigenvalues, max_vectors, n_jobs)
+        rest = [i for i in range(len(X)) if i not in early]
+        each = pool.map if spread else map
+        found = dict(zip(rest, each(linearize, X[rest], *_pick(rest, known, left)), strict=True))
+        found.update({i: spectrum.result() for i, spectrum in early.items()})
+    return _stack(
+        [found[int(i)] for i in np.searchsorted(distinct, owner)], points.shape[1], lin.time
+    )
+
+
+def _pick(
+    rows: list[int], known: list[Leading | None], left: list[np.ndarray | None]
+) -> tuple[list[Leading | None], list[np.ndarray | None]]:
+    """known's and left's entries at `rows`."""
+    return [known[i] for i in rows], [left[i] for i in rows]
 
 
 def _stack(spectra: list[Spectrum], size: int, time: TimeKind) -> Linearization:
