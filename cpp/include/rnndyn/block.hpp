@@ -159,44 +159,38 @@ Rows minimize_block(const System& system, const Rows& mine, MinimizeResult<Scala
     return unfinished;
 }
 
-// The order in which the blocks of `block_rows` consecutive entries of `rows` are handed out:
-// without `effort`, in turn; with it (one value per row of the result), in decreasing order of
-// their largest effort, so that a slow block does not start last and leave one thread at work.
+// `rows` in decreasing order of `effort` (one value per row of the result; NaN counts as the
+// largest), ties in their given order; as given without `effort`. Cut into blocks, the sorted
+// rows make blocks of like effort: a block's rows finish together (its products stay batched)
+// and the slowest blocks are handed out first, the short ones last. A row's steps do not depend
+// on the other rows of its block, so the order changes only the time.
 template <typename Scalar>
-std::vector<std::size_t> block_order(const Rows& rows, Eigen::Index block_rows,
-                                     const Vector<Scalar>* effort) {
-    const Eigen::Index count = Eigen::Index(rows.size());
-    const std::size_t blocks = std::size_t((count + block_rows - 1) / block_rows);
-    std::vector<std::size_t> order(blocks);
-    std::vector<Scalar> largest(blocks, Scalar(0));
-    for (std::size_t b = 0; b < blocks; ++b) {
-        order[b] = b;
-        if (effort == nullptr) continue;
-        const Eigen::Index first = Eigen::Index(b) * block_rows;
-        for (Eigen::Index k = first; k < std::min(count, first + block_rows); ++k) {
-            const Scalar e = (*effort)(rows[std::size_t(k)]);  // NaN counts as largest
-            if (!(e <= largest[b]))
-                largest[b] = std::isnan(e) ? std::numeric_limits<Scalar>::infinity() : e;
-        }
-    }
-    std::stable_sort(order.begin(), order.end(),
-                     [&](std::size_t a, std::size_t b) { return largest[a] > largest[b]; });
-    return order;
+Rows by_effort(const Rows& rows, const Vector<Scalar>* effort) {
+    Rows sorted = rows;
+    if (effort == nullptr) return sorted;
+    auto key = [&](Eigen::Index i) {
+        const Scalar e = (*effort)(i);
+        return std::isnan(e) ? std::numeric_limits<Scalar>::infinity() : e;
+    };
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [&](Eigen::Index a, Eigen::Index b) { return key(a) > key(b); });
+    return sorted;
 }
 
-// Minimises the rows `rows` of `result`, `block_rows` at a time (blocks go to threads, in
-// block_order); returns the rows the minimizer left unfinished, ascending.
+// Minimises the rows `rows` of `result`, `block_rows` at a time (blocks go to threads, cut from
+// the rows in by_effort's order); returns the rows the minimizer left unfinished, ascending.
 template <typename Scalar, class System, class Minimizer>
 Rows minimize_rows(const System& system, const Rows& rows, Eigen::Index block_rows, int n_jobs,
                    MinimizeResult<Scalar>& result, Minimizer&& minimizer,
                    const Vector<Scalar>* effort = nullptr) {
     const Eigen::Index count = Eigen::Index(rows.size());
-    const std::vector<std::size_t> order = block_order(rows, block_rows, effort);
-    std::vector<Rows> unfinished(order.size());  // by block, each written by one thread
-    parallel_for(order.size(), n_jobs, [&](std::size_t turn) {
-        const std::size_t b = order[turn];
+    const Rows ordered = by_effort(rows, effort);
+    const std::size_t blocks = std::size_t((count + block_rows - 1) / block_rows);
+    std::vector<Rows> unfinished(blocks);  // by block, each written by one thread
+    parallel_for(blocks, n_jobs, [&](std::size_t b) {
         const Eigen::Index first = Eigen::Index(b) * block_rows;
-        const Rows mine(rows.begin() + first, rows.begin() + std::min(count, first + block_rows));
+        const Rows mine(ordered.begin() + first,
+                        ordered.begin() + std::min(count, first + block_rows));
         unfinished[b] = minimize_block(system, mine, result, minimizer);
     });
     return sorted_union(unfinished);

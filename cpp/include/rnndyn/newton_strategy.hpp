@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <limits>
 #include <memory>
 #include <mutex>
 #include <type_traits>
@@ -64,26 +63,20 @@ constexpr double kTrailAlignment = 0.8;
 namespace detail {
 
 // Newton's first pass for `rows` of `into`, on the system `on`, in blocks of rows of like
-// effort: q at their starts, the largest first (far from every fixed point, the most Newton
-// steps; Spearman's correlation 0.7-0.9 with the steps from test-run starts, ~0 with noisy
-// ones). A block's rows then finish at about the same time, so its products stay batched, and
-// the blocks handed out last are short. A row's steps do not depend on its block's other rows,
-// so neither do the results. The suite's 20 searches, two alternating rounds: median 2.85 ->
-// 2.74 s, their sum 74.0 -> 71.9 s, the points bit for bit the same (benchmarks/SEARCH_LOG.md).
+// effort (by_effort): q at their starts, the largest first (far from every fixed point, the
+// most Newton steps; Spearman's correlation 0.7-0.9 with the steps from test-run starts, ~0
+// with noisy ones). The suite's 20 searches against blocks of consecutive rows: median 2.85 ->
+// 2.65 s, the points bit for bit the same (benchmarks/SEARCH_LOG.md, session 36).
 template <class System, class Result>
 Rows first_pass_newton(const System& on, const Rows& rows, const MinimizeOptions& options,
                        int n_jobs, Result& into) {
     if (rows.empty()) return {};
     using Coarse = typename decltype(into.points)::Scalar;
-    // q at the starts of `rows` only (the rerun in double has only a few); NaN as the largest
+    // q at the starts of `rows` only (the rerun in double has only a few)
     Vector<Coarse> effort = Vector<Coarse>::Zero(into.points.rows());
     effort(rows) = half_squared_norms(on.velocity(into.points(rows, Eigen::all)));
-    effort = effort.array().isNaN().select(std::numeric_limits<Coarse>::infinity(), effort);
-    Rows by_effort = rows;
-    std::stable_sort(by_effort.begin(), by_effort.end(),
-                     [&](Eigen::Index a, Eigen::Index b) { return effort(a) > effort(b); });
     return minimize_rows(
-        on, by_effort, kBlockRows, n_jobs, into,
+        on, rows, kBlockRows, n_jobs, into,
         [&](Block<Coarse>& block) { return newton_krylov(on, block, options); }, &effort);
 }
 
