@@ -8,6 +8,7 @@ import subprocess
 import sys
 import types
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -132,6 +133,39 @@ def test_auto_uses_the_fastest_build_this_cpu_runs_and_bad_choices_fail():
     assert _results("auto")["set"] == expected
     bad = _run_with("sse9")
     assert bad.returncode != 0 and "RNNDYN_SIMD must be one of" in bad.stderr
+
+
+def _batched_results(on: bool) -> list[np.ndarray]:
+    """Products of J for 1-21 states (groups of 8, 4, 2 and 1; at N = 130 pairs of panels and a
+    panel left over) of an ESN (W_r read as floats), a user's W_r in double and an RNN (a map),
+    and an ESN's search (its float first pass): with the AVX-512 kernels `on` or off."""
+    _core.set_avx512_kernels(on)
+    rng = np.random.default_rng(5)
+    X, V = rng.normal(0, 1, (2, 21, 130))
+    net = rd.ESN(130, 1, 2, seed=4)
+    net.readout = rng.normal(0, 0.3, (2, 130))
+    user = net.copy()
+    user.recurrent = rng.normal(0, 1.5 / np.sqrt(130), (130, 130))
+    rnn = rd.RNN(rng.normal(0, 1.2 / np.sqrt(130), (130, 130)), bias=rng.normal(0, 0.1, 130))
+    systems = [net.core_system(), user.core_system(), rnn.core_system()]
+    out = [s.jacobian_product(X[:k], V[:k]) for s in systems for k in (1, 2, 3, 5, 8, 13, 21)]
+    starts = rd.sample_states(net.run(np.zeros((400, 1))).states, 24, seed=0)
+    return [*out, rd.find_fixed_points(net, starts).points]
+
+
+def test_avx512_kernels_change_no_bit():
+    # on a CPU with AVX-512F the AVX2 build's batched products take 512-bit kernels (each row's
+    # chain of multiply-adds the same): the numbers must be the AVX2 kernels' bit for bit
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():  # Linux says what the CPU has
+        has = _core.instruction_set == "avx2" and " avx512f" in cpuinfo.read_text()
+        assert _core.set_avx512_kernels(True) is has
+    try:
+        wide, narrow = _batched_results(True), _batched_results(False)
+    finally:
+        _core.set_avx512_kernels(os.environ.get("RNNDYN_SIMD", "auto").lower() in ("auto", ""))
+    for a, b in zip(wide, narrow, strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 def _load_where_avx2(monkeypatch: pytest.MonkeyPatch, error: ImportError):

@@ -3,6 +3,8 @@
 // file only calls them and says what the CPU offers.
 #include <pybind11/pybind11.h>
 
+#include "rnndyn/packed_matrix.hpp"
+
 #if defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
 #include <intrin.h>  // __cpuid, __cpuidex, _xgetbv
 #endif
@@ -40,6 +42,19 @@ bool cpu_has_avx2_fma() {
 #endif
 }
 
+// Switches packed_matrix.hpp's AVX-512 kernels on (where built and the CPU has AVX-512F) or
+// off; returns whether they now run.
+bool set_avx512_kernels(bool on) {
+#if defined(RNNDYN_AVX512_KERNELS)
+    const bool usable = on && rnndyn::detail::cpu_has_avx512f();
+    rnndyn::detail::avx512_kernels().store(usable);
+    return usable;
+#else
+    (void)on;
+    return false;
+#endif
+}
+
 }  // namespace
 
 PYBIND11_MODULE(RNNDYN_MODULE, m) {
@@ -52,6 +67,9 @@ PYBIND11_MODULE(RNNDYN_MODULE, m) {
 #endif
     m.def("cpu_has_avx2_fma", &cpu_has_avx2_fma,
           "Whether this CPU runs AVX2 and FMA (the _core_avx2 build).");
+    m.def("set_avx512_kernels", &set_avx512_kernels, py::arg("on"),
+          "Whether the AVX2 build's products take its AVX-512 kernels (where the CPU has "
+          "AVX-512F; the same numbers bit for bit); returns whether they now do.");
     bind_network(m);
     bind_options(m);
     bind_fixedpoints(m);

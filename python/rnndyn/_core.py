@@ -1,9 +1,11 @@
 """The compiled core, chosen at import.
 
 The core is built twice: `_core_avx2` (AVX2 and FMA, x86-64 only) and `_core_portable` (any
-CPU). The AVX2 build is used where the CPU has both. The environment variable RNNDYN_SIMD
-overrides the choice: "portable" or "avx2" ("auto" is the default). The two builds agree to
-rounding, not bit for bit (FMA rounds once where the portable build rounds twice).
+CPU). The AVX2 build is used where the CPU has both; on a CPU with AVX-512F its batched
+products take AVX-512 kernels, which give the same numbers bit for bit. The environment
+variable RNNDYN_SIMD overrides the choice: "portable", or "avx2" (AVX2 only, no AVX-512
+kernels); "auto" is the default. The two builds agree to rounding, not bit for bit (FMA rounds
+once where the portable build rounds twice).
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ def _load() -> ModuleType:
     if requested != "portable" and usable:
         name = f"{__package__}._core_avx2"
         try:
-            return importlib.import_module(name)
+            module = importlib.import_module(name)
+            module.set_avx512_kernels(requested == "auto")
+            return module
         except ImportError as error:
             if requested == "avx2":
                 raise

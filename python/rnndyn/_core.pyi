@@ -24,6 +24,10 @@ instruction_set: Final[Literal["portable", "avx2"]]
 
 def cpu_has_avx2_fma() -> bool: ...
 
+# whether the AVX2 build's batched products take its AVX-512 kernels (the same numbers bit for
+# bit): on only where asked and the CPU has AVX-512F; returns whether they now do
+def set_avx512_kernels(on: bool) -> bool: ...
+
 # -- simulation and FORCE (bind_network.cpp) ----------------------------------------------------
 # An ESN's fixed weights are bound once per run, as a Network (float64) or a NetworkF32
 # (float32); it holds the arrays (without a copy when they have its dtype and C order) and

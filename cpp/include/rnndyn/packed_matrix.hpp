@@ -8,6 +8,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <type_traits>
@@ -35,6 +36,74 @@ inline Eigen::internal::packet_traits<double>::type widen(const float* from) {
     return Eigen::internal::ploadu<Packet>(values);
 #endif
 }
+
+// The AVX2 build carries AVX-512 kernels for PackedMatrix, taken at run time where the CPU has
+// AVX-512F: a 512-bit multiply-add does twice a 256-bit one's work on such cores (a batched
+// product at N = 1000 is bound by them, not by its bytes, from 4 states on).
+#if defined(EIGEN_VECTORIZE_AVX2) && defined(EIGEN_VECTORIZE_FMA) &&                 \
+    !defined(EIGEN_VECTORIZE_AVX512) && (defined(__GNUC__) || defined(__clang__)) && \
+    defined(__x86_64__)
+#define RNNDYN_AVX512_KERNELS 1
+#define RNNDYN_AVX512 __attribute__((target("avx512f")))
+
+inline bool cpu_has_avx512f() {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+}
+
+// Whether products take the AVX-512 kernels: the CPU's answer, until the module's
+// set_avx512_kernels says otherwise.
+inline std::atomic<bool>& avx512_kernels() {
+    static std::atomic<bool> on{cpu_has_avx512f()};
+    return on;
+}
+
+// 512-bit operations on Scalars for the kernel of two panels of 3 AVX2 packets each (width
+// w): a register holds 2w of one panel's rows, or w of each panel's last packet.
+template <typename Scalar>
+struct Wide;
+
+template <>
+struct Wide<double> {
+    using V = __m512d;
+    RNNDYN_AVX512 static V set1(double x) { return _mm512_set1_pd(x); }
+    RNNDYN_AVX512 static V madd(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
+    RNNDYN_AVX512 static V rows(const double* a) { return _mm512_loadu_pd(a); }
+    RNNDYN_AVX512 static V rows(const float* a) { return _mm512_cvtps_pd(_mm256_loadu_ps(a)); }
+    RNNDYN_AVX512 static V halves(const double* a, const double* b) {
+        return _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_loadu_pd(a)), _mm256_loadu_pd(b),
+                                  1);
+    }
+    RNNDYN_AVX512 static V halves(const float* a, const float* b) {
+        const __m256 both =
+            _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(a)), _mm_loadu_ps(b), 1);
+        return _mm512_cvtps_pd(both);
+    }
+    RNNDYN_AVX512 static void store(double* to, V v) { _mm512_storeu_pd(to, v); }
+    RNNDYN_AVX512 static void store_halves(double* a, double* b, V v) {
+        _mm256_storeu_pd(a, _mm512_castpd512_pd256(v));
+        _mm256_storeu_pd(b, _mm512_extractf64x4_pd(v, 1));
+    }
+};
+
+// Floats: 8 of a panel's and 8 of the other's move as 4 doubles' bits each.
+template <>
+struct Wide<float> {
+    using V = __m512;
+    RNNDYN_AVX512 static V set1(float x) { return _mm512_set1_ps(x); }
+    RNNDYN_AVX512 static V madd(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+    RNNDYN_AVX512 static V rows(const float* a) { return _mm512_loadu_ps(a); }
+    RNNDYN_AVX512 static V halves(const float* a, const float* b) {
+        return _mm512_castpd_ps(Wide<double>::halves(reinterpret_cast<const double*>(a),
+                                                     reinterpret_cast<const double*>(b)));
+    }
+    RNNDYN_AVX512 static void store(float* to, V v) { _mm512_storeu_ps(to, v); }
+    RNNDYN_AVX512 static void store_halves(float* a, float* b, V v) {
+        Wide<double>::store_halves(reinterpret_cast<double*>(a), reinterpret_cast<double*>(b),
+                                   _mm512_castps_pd(v));
+    }
+};
+#endif
 
 }  // namespace detail
 
@@ -85,16 +154,17 @@ public:
         RowMatrix<Scalar> out = RowMatrix<Scalar>::Zero(count, rows_);
         // V's slice for one depth block, interleaved by groups of up to 4 states
         std::vector<Scalar> slice(std::size_t(count * std::min(kDepth, cols_)));
+        const bool wide = wide_kernels();
         for (Eigen::Index d = 0; d < cols_; d += kDepth) {
             const Eigen::Index depth = std::min(kDepth, cols_ - d);
-            for_groups(count, [&](auto group, Eigen::Index k) {
+            for_groups(count, wide, [&](auto group, Eigen::Index k) {
                 pack<decltype(group)::value>(V, slice.data(), k, d, depth);
             });
             for (Eigen::Index p = 0; p < panels_; p += kBatch) {
                 const int batch = int(std::min<Eigen::Index>(kBatch, panels_ - p));
                 const Stored* a[kBatch];
                 for (int q = 0; q < batch; ++q) a[q] = panel_data(p + q) + d * kPanelRows;
-                for_groups(count, [&](auto group, Eigen::Index k) {
+                for_groups(count, wide, [&](auto group, Eigen::Index k) {
                     panels<decltype(group)::value>(a, p, batch, slice.data() + k * depth, depth, k,
                                                    out);
                 });
@@ -120,10 +190,22 @@ private:
         }
     }
 
-    // f(G, k) for V's rows in groups of G = 4, then 2, then 1 (G an integral constant).
+    // Whether the AVX-512 kernels run (detail::avx512_kernels).
+    static bool wide_kernels() {
+#if defined(RNNDYN_AVX512_KERNELS)
+        return detail::avx512_kernels().load(std::memory_order_relaxed);
+#else
+        return false;
+#endif
+    }
+
+    // f(G, k) for V's rows in groups of G = 8 (`wide` only: 32 registers), 4, then 2, then 1 (G
+    // an integral constant).
     template <class F>
-    static void for_groups(Eigen::Index count, F&& f) {
+    static void for_groups(Eigen::Index count, bool wide, F&& f) {
         Eigen::Index k = 0;
+        if (wide)
+            for (; k + 8 <= count; k += 8) f(std::integral_constant<int, 8>(), k);
         for (; k + 4 <= count; k += 4) f(std::integral_constant<int, 4>(), k);
         if (k + 2 <= count) {
             f(std::integral_constant<int, 2>(), k);
@@ -146,18 +228,37 @@ private:
     template <int G>
     void panels(const Stored* const* a, Eigen::Index p, int batch, const Scalar* b,
                 Eigen::Index depth, Eigen::Index k, RowMatrix<Scalar>& out) const {
-        constexpr int P = 4 / G;
         int q = 0;
-        for (; q + P <= batch; q += P) run<G, P>(a + q, p + q, b, depth, k, out);
-        for (; q < batch; ++q) run<G, 1>(a + q, p + q, b, depth, k, out);
+#if defined(RNNDYN_AVX512_KERNELS)
+        if (wide_kernels()) {
+            constexpr int Pairs = G >= 8 ? 1 : 2;  // 24, 24, 12 or 6 chains
+            for (; q + 2 * Pairs <= batch; q += 2 * Pairs)
+                run<G, 2 * Pairs, true>(a + q, p + q, b, depth, k, out);
+        }
+#endif
+        if constexpr (G <= 4) {
+            constexpr int P = 4 / G;
+            for (; q + P <= batch; q += P) run<G, P>(a + q, p + q, b, depth, k, out);
+            for (; q < batch; ++q) run<G, 1>(a + q, p + q, b, depth, k, out);
+        } else {
+            for (; q < batch; ++q) run<G, 1>(a + q, p + q, b, depth, k, out);
+        }
     }
 
     // P panels from panel p for one group: the kernel, then its tiles added to out.
-    template <int G, int P>
+    template <int G, int P, bool Wide = false>
     void run(const Stored* const* a, Eigen::Index p, const Scalar* b, Eigen::Index depth,
              Eigen::Index k, RowMatrix<Scalar>& out) const {
         Scalar tile[P][G][kPanelRows];
+#if defined(RNNDYN_AVX512_KERNELS)
+        if constexpr (Wide) {
+            wide_kernel<G, P / 2>(a, b, depth, tile);
+        } else {
+            kernel<G, P>(a, b, depth, tile);
+        }
+#else
         kernel<G, P>(a, b, depth, tile);
+#endif
         for (int q = 0; q < P; ++q) {
             const Eigen::Index first = (p + q) * kPanelRows;
             const Eigen::Index count = std::min<Eigen::Index>(kPanelRows, rows_ - first);
@@ -195,6 +296,44 @@ private:
             for (int s = 0; s < G; ++s)
                 for (int u = 0; u < 3; ++u) ei::pstoreu(tile[q][s] + u * kWidth, acc[q][s][u]);
     }
+
+#if defined(RNNDYN_AVX512_KERNELS)
+    // kernel's sums, bit for bit, for Pairs pairs of panels: per column a pair's rows fill three
+    // 512-bit registers (2w rows of each panel, then the last w of both), each row's chain the
+    // same multiply-adds in the same order.
+    template <int G, int Pairs>
+    RNNDYN_AVX512 static void wide_kernel(const Stored* const* a, const Scalar* b,
+                                          Eigen::Index depth,
+                                          Scalar (&tile)[2 * Pairs][G][kPanelRows]) {
+        using W = detail::Wide<Scalar>;
+        typename W::V acc[Pairs][G][3];
+        for (int q = 0; q < Pairs; ++q)
+            for (int s = 0; s < G; ++s)
+                for (int u = 0; u < 3; ++u) acc[q][s][u] = W::set1(Scalar(0));
+        for (Eigen::Index j = 0; j < depth; ++j, b += G) {
+            for (int q = 0; q < Pairs; ++q) {
+                const Stored* first = a[2 * q] + j * kPanelRows;
+                const Stored* second = a[2 * q + 1] + j * kPanelRows;
+                const auto a0 = W::rows(first);
+                const auto a1 = W::rows(second);
+                const auto a2 = W::halves(first + 2 * kWidth, second + 2 * kWidth);
+                for (int s = 0; s < G; ++s) {
+                    const auto v = W::set1(b[s]);
+                    acc[q][s][0] = W::madd(a0, v, acc[q][s][0]);
+                    acc[q][s][1] = W::madd(a1, v, acc[q][s][1]);
+                    acc[q][s][2] = W::madd(a2, v, acc[q][s][2]);
+                }
+            }
+        }
+        for (int q = 0; q < Pairs; ++q)
+            for (int s = 0; s < G; ++s) {
+                W::store(tile[2 * q][s], acc[q][s][0]);
+                W::store(tile[2 * q + 1][s], acc[q][s][1]);
+                W::store_halves(tile[2 * q][s] + 2 * kWidth, tile[2 * q + 1][s] + 2 * kWidth,
+                                acc[q][s][2]);
+            }
+    }
+#endif
 
     Eigen::Index rows_ = 0, cols_ = 0, panels_ = 0;
     std::vector<Stored> data_;  // panel p, column j, row r at (p * cols_ + j) * kPanelRows + r
