@@ -38,8 +38,9 @@ inline Eigen::internal::packet_traits<double>::type widen(const float* from) {
 }
 
 // The AVX2 build carries AVX-512 kernels for PackedMatrix, taken at run time where the CPU has
-// AVX-512F: a 512-bit multiply-add does twice a 256-bit one's work on such cores (a batched
-// product at N = 1000 is bound by them, not by its bytes, from 4 states on).
+// AVX-512F: a 512-bit multiply-add does twice a 256-bit one's work on such cores, and a batched
+// product at N = 1000 is bound by them, not by its bytes, from 8 states on (docs/mathematics.md,
+// "The closed loop and its fixed points").
 #if defined(EIGEN_VECTORIZE_AVX2) && defined(EIGEN_VECTORIZE_FMA) &&                 \
     !defined(EIGEN_VECTORIZE_AVX512) && (defined(__GNUC__) || defined(__clang__)) && \
     defined(__x86_64__)
@@ -152,7 +153,7 @@ public:
         const Eigen::Index count = V.rows();
         eigen_assert(V.cols() == cols_);
         RowMatrix<Scalar> out = RowMatrix<Scalar>::Zero(count, rows_);
-        // V's slice for one depth block, interleaved by groups of up to 4 states
+        // V's slice for one depth block, interleaved by groups of up to 4 (AVX-512: 8) states
         std::vector<Scalar> slice(std::size_t(count * std::min(kDepth, cols_)));
         const bool wide = wide_kernels();
         for (Eigen::Index d = 0; d < cols_; d += kDepth) {
@@ -224,7 +225,8 @@ private:
     }
 
     // A group of G states (b) times `batch` panels from panel p (slices a[0..batch)), into
-    // out's rows k .. k+G-1: 4 / G panels at a time, so that every group runs 12 chains.
+    // out's rows k .. k+G-1: 4 / G panels at a time, so that every group runs 12 chains (with
+    // the AVX-512 kernels pairs of panels, 6-24 chains in 32 registers).
     template <int G>
     void panels(const Stored* const* a, Eigen::Index p, int batch, const Scalar* b,
                 Eigen::Index depth, Eigen::Index k, RowMatrix<Scalar>& out) const {
@@ -246,12 +248,12 @@ private:
     }
 
     // P panels from panel p for one group: the kernel, then its tiles added to out.
-    template <int G, int P, bool Wide = false>
+    template <int G, int P, bool Avx512 = false>
     void run(const Stored* const* a, Eigen::Index p, const Scalar* b, Eigen::Index depth,
              Eigen::Index k, RowMatrix<Scalar>& out) const {
         Scalar tile[P][G][kPanelRows];
 #if defined(RNNDYN_AVX512_KERNELS)
-        if constexpr (Wide) {
+        if constexpr (Avx512) {
             wide_kernel<G, P / 2>(a, b, depth, tile);
         } else {
             kernel<G, P>(a, b, depth, tile);
