@@ -167,7 +167,7 @@ public:
                 for (int q = 0; q < batch; ++q) a[q] = panel_data(p + q) + d * kPanelRows;
                 for_groups(count, wide, [&](auto group, Eigen::Index k) {
                     panels<decltype(group)::value>(a, p, batch, slice.data() + k * depth, depth, k,
-                                                   out);
+                                                   wide, out);
                 });
             }
         }
@@ -229,14 +229,16 @@ private:
     // the AVX-512 kernels pairs of panels, 6-24 chains in 32 registers).
     template <int G>
     void panels(const Stored* const* a, Eigen::Index p, int batch, const Scalar* b,
-                Eigen::Index depth, Eigen::Index k, RowMatrix<Scalar>& out) const {
+                Eigen::Index depth, Eigen::Index k, bool wide, RowMatrix<Scalar>& out) const {
         int q = 0;
 #if defined(RNNDYN_AVX512_KERNELS)
-        if (wide_kernels()) {
+        if (wide) {
             constexpr int Pairs = G >= 8 ? 1 : 2;  // 24, 24, 12 or 6 chains
             for (; q + 2 * Pairs <= batch; q += 2 * Pairs)
                 run<G, 2 * Pairs, true>(a + q, p + q, b, depth, k, out);
         }
+#else
+        (void)wide;  // false without the kernels (wide_kernels)
 #endif
         if constexpr (G <= 4) {
             constexpr int P = 4 / G;
