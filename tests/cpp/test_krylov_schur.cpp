@@ -126,6 +126,42 @@ TEST(krylov_schur_results_do_not_depend_on_threads) {
     CHECK((one.vectors.array() == two.vectors.array()).all());
 }
 
+// A system whose rows are independent (RowsIndependent) runs its points in lanes that take
+// points as others end: a point's numbers are then the same alone, among others, and for any
+// number of threads (dense, sparse and map systems).
+template <class System>
+void check_alone_as_among_others(const System& system, const Matrix& X, KrylovSchurOptions o) {
+    static_assert(rnndyn::RowsIndependent<System>::value);
+    o.k = 4;
+    const rnndyn::LeadingEigenpairs all = rnndyn::least_stable(system, X, Vector(), o, 3);
+    for (Index p = 0; p < X.rows(); ++p) {
+        check::Context context("state " + std::to_string(p));
+        const Matrix x = X.row(p);
+        const rnndyn::LeadingEigenpairs one = rnndyn::least_stable(system, x, Vector(), o, 1);
+        CHECK(all.converged[p] && one.converged[0]);
+        CHECK((all.values.row(p).array() == one.values.row(0).array()).all());
+        CHECK((all.vectors.row(p).array() == one.vectors.row(0).array()).all());
+    }
+}
+
+TEST(krylov_schur_gives_a_point_the_same_numbers_alone_or_among_others) {
+    const Matrix X = fixtures::uniform(11, kN, 61, -1.5, 1.5);
+    check_alone_as_among_others(closed_loop(62), X, {});
+    Matrix sparse = random_weights(65, 1.5);
+    sparse = (fixtures::uniform(kN, kN, 66).array().abs() < 0.1).select(sparse, 0.0);
+    const rnndyn::ClosedLoopSystem<double> through_nonzeros(
+        sparse, Vector::Zero(kN), rnndyn::Activation::Tanh, Matrix(), Matrix(), sparse);
+    check_alone_as_among_others(through_nonzeros, X, {});
+    KrylovSchurOptions map;
+    map.growth = Growth::Modulus;
+    map.shift = 1;
+    map.transpose = true;
+    check_alone_as_among_others(
+        rnndyn::DiscreteSystem<double>(random_weights(67, 1.3), fixtures::uniform_vector(kN, 68),
+                                       rnndyn::Activation::Tanh),
+        X, map);
+}
+
 TEST(krylov_schur_takes_a_count_per_point) {
     // a point that wants 3 of k = 6 runs as it would with k = 3; the rest of its row is zero
     const rnndyn::ClosedLoopSystem<double> system = closed_loop(59);

@@ -8,11 +8,13 @@
 // the modulus of θ for a map (σ = 1 turns J_G into the map's Jacobian). The transposed
 // operator's right eigenvectors, conjugated, are the left eigenvectors of diag(s) J + σ I.
 //
-// Each point runs its own restarted Arnoldi process, but the points of a group advance in
-// lockstep, so that each step is one batched product through the system for the group's active
-// points (a K x N block against W costs far less than K matrix-vector products). Groups are
-// fixed by index, never by the number of threads, so results are the same bit for bit for
-// every n_jobs.
+// Each point runs its own restarted Arnoldi process, but points advance in lockstep, so that
+// each step is one batched product through the system for the running points (a K x N block
+// against W costs far less than K matrix-vector products). Where the system's products give a
+// row the same numbers whatever rows it is batched with (RowsIndependent: the closed loop, the
+// vanilla RNN), each thread runs a lane of points and takes the next point as soon as one ends;
+// elsewhere the points run in groups fixed by index, never by the number of threads. Either way
+// results are the same bit for bit for every n_jobs.
 //
 // The restart. Eigen has no Schur reordering (LAPACK's trsen), so the wanted invariant subspace
 // of the projected matrix H (m x m, general after a restart) is found thus: the real Schur form
@@ -27,6 +29,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <complex>
 #include <cstdint>
@@ -389,36 +392,41 @@ inline LeadingEigenpairs gather(const std::vector<Pairs>& pairs, Index k, Index 
     return out;
 }
 
-// The points first .. first + count - 1 in lockstep: one product per step for those running.
-template <class System>
-void run_group(const System& system, const RowMatrix<double>& states, Index first, Index count,
-               const Vector<double>& scale, const std::vector<Index>& counts,
-               const KrylovSchurOptions& o, std::vector<Pairs>& out) {
+// Points in lockstep, one batched product per step for those running: while fewer than `width`
+// run, `take()` gives the next point's index (-1: none left). `all` holds the first-order terms
+// of every row of the states.
+template <class System, class Take>
+void run_lockstep(const System& system, const Linearization<double>& all, Index width, Take&& take,
+                  const Vector<double>& scale, const std::vector<Index>& counts,
+                  const KrylovSchurOptions& o, std::vector<Pairs>& out) {
     const Index n = system.size();
-    const Linearization<double> all = system.first_order(states.middleRows(first, count));
     const Vector<double> start = start_vector(n);
+    std::vector<Index> points;  // the running points
     std::vector<Process> processes;
-    for (Index p = first; p < first + count; ++p)
-        processes.emplace_back(counts.empty() ? o.k : counts[p], o.ncv, start);
     Rows active;
     Linearization<double> lin;
     for (;;) {
-        Rows running;
-        for (Index p = 0; p < count; ++p)
-            if (processes[p].running()) running.push_back(p);
-        if (running.empty()) return;
-        if (running != active) {
-            active = running;
+        for (std::size_t r = processes.size(); r-- > 0;) {
+            if (processes[r].running()) continue;
+            points.erase(points.begin() + std::ptrdiff_t(r));
+            processes.erase(processes.begin() + std::ptrdiff_t(r));
+        }
+        for (Index p; Index(points.size()) < width && (p = take()) >= 0;) {
+            points.push_back(p);
+            processes.emplace_back(counts.empty() ? o.k : counts[p], o.ncv, start);
+        }
+        if (points.empty()) return;
+        if (points != active) {
+            active = points;
             lin = all.select(active);
         }
         if (o.interrupted && o.interrupted()) throw Interrupted();
         RowMatrix<double> V(Index(active.size()), n);
         for (std::size_t r = 0; r < active.size(); ++r)
-            V.row(r) = processes[active[r]].basis.row(processes[active[r]].size);
+            V.row(r) = processes[r].basis.row(processes[r].size);
         const RowMatrix<double> W = apply_operator(system, lin, V, scale, o);
         for (std::size_t r = 0; r < active.size(); ++r)
-            step(processes[active[r]], W.row(r).transpose(), o,
-                 out[std::size_t(first + active[r])]);
+            step(processes[r], W.row(r).transpose(), o, out[std::size_t(active[r])]);
     }
 }
 
@@ -456,15 +464,33 @@ LeadingEigenpairs least_stable(const System& system, const RowMatrix<double>& st
     // products for 4 states run at about the speed per state of many more (beyond a few states
     // the batched products are bound by arithmetic, not by streaming W), and more groups balance
     // threads better: on 14-25 points of a suite network, 2 threads, groups of 4 took 0.36-0.64 s,
-    // of 8 0.37-0.63 s but 0.63 s against 0.51 s for 21 points. Fixed by index, so that results
-    // do not depend on n_jobs
+    // of 8 0.37-0.63 s but 0.63 s against 0.51 s for 21 points
     constexpr Index kGroupSize = 4;
-    const Index groups = (count + kGroupSize - 1) / kGroupSize;
-    parallel_for(std::size_t(groups), n_jobs, [&](std::size_t g) {
-        const Index first = Index(g) * count / groups, last = (Index(g) + 1) * count / groups;
-        krylov_detail::run_group(system, states, first, last - first, scale, counts, options,
-                                 found);
-    });
+    const Linearization<double> all = system.first_order(states);
+    if constexpr (RowsIndependent<System>::value) {
+        // a point's numbers do not depend on the points beside it in the products, so each
+        // thread runs a lane of up to kGroupSize points and takes the next point whenever one
+        // ends: no thread idles while points are left, whatever n_jobs
+        const int lanes = int(std::clamp<Index>(n_jobs, 1, std::max<Index>(count, 1)));
+        const Index width = std::min(kGroupSize, (count + lanes - 1) / lanes);
+        std::atomic<Index> next{0};
+        auto take = [&] {
+            const Index p = next++;
+            return p < count ? p : Index(-1);
+        };
+        parallel_for(std::size_t(lanes), lanes, [&](std::size_t) {
+            krylov_detail::run_lockstep(system, all, width, take, scale, counts, options, found);
+        });
+    } else {
+        // groups fixed by index, so that results do not depend on n_jobs
+        const Index groups = (count + kGroupSize - 1) / kGroupSize;
+        parallel_for(std::size_t(groups), n_jobs, [&](std::size_t g) {
+            Index p = Index(g) * count / groups;
+            const Index last = (Index(g) + 1) * count / groups;
+            auto take = [&] { return p < last ? p++ : Index(-1); };
+            krylov_detail::run_lockstep(system, all, last - p, take, scale, counts, options, found);
+        });
+    }
     return krylov_detail::gather(found, options.k, system.size());
 }
 

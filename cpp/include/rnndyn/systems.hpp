@@ -27,6 +27,16 @@ namespace rnndyn {
 
 using Rows = std::vector<Eigen::Index>;
 
+// Whether a system's batched products (and first_order) give each row the same numbers, bit for
+// bit, whatever the other rows of the batch: System::rows_independent, false where a system does
+// not say. Where they do, work on a row may be batched with any rows (krylov_schur.hpp's lanes)
+// without changing a result.
+template <class System, class = void>
+struct RowsIndependent : std::false_type {};
+template <class System>
+struct RowsIndependent<System, std::void_t<decltype(System::rows_independent)>>
+        : std::bool_constant<System::rows_independent> {};
+
 // What the products at a set of states need, one row per state.
 template <typename Scalar>
 struct Linearization {
@@ -88,6 +98,9 @@ class ClosedLoopSystem {
 public:
     using Matrix = RowMatrix<Scalar>;
     static constexpr bool discrete_time = false;
+    // each row of a batched product is the same bit for bit whatever the other rows
+    // (PackedMatrix, CompactParts and sparse_products.hpp say how): see RowsIndependent
+    static constexpr bool rows_independent = true;
 
     // `feedback` (N x O) and `readout` (O x N), when given, are the factors of the rank-O part
     // W_fb W_o of W_c; they make the preconditioner (an empty pair: none). `recurrent`, when
@@ -411,6 +424,7 @@ class DiscreteSystem : public Unstructured<Scalar> {
 public:
     using Matrix = RowMatrix<Scalar>;
     static constexpr bool discrete_time = true;
+    static constexpr bool rows_independent = true;  // its products are PackedMatrix's
 
     DiscreteSystem(Matrix recurrent, Vector<Scalar> offset, Activation activation)
             : W_(std::move(recurrent)), offset_(std::move(offset)), activation_(activation) {
