@@ -258,7 +258,7 @@ def test_unstable_vectors_of_complex_pairs():
 
 def test_krylov_linearisation_is_the_same_on_every_call_and_for_any_threads():
     # ARPACK draws its start vector from a generator that persists between calls unless given
-    # one; the core's Krylov-Schur groups points by index, whatever n_jobs
+    # one; the core's Krylov-Schur gives a point the same numbers whichever thread runs it
     net = rd.ESN(400, 1, 2, g=1.5, seed=1)
     net.readout = np.random.default_rng(0).normal(0, 0.05, (2, 400))
     starts = rd.fastest_states(net, net.run(np.zeros((500, 1))).states, 8)  # saddles

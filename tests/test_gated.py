@@ -167,6 +167,21 @@ def test_core_products_equal_the_reference(kind: str, layers: int) -> None:
         assert np.max(np.abs(hv - reference_hessian_product(kind, net, s, u, v))) <= 1e-11
 
 
+@pytest.mark.parametrize("kind", ["gru", "lstm"])
+def test_core_linearisation_does_not_depend_on_threads(kind: str) -> None:
+    # a gated system's Krylov-Schur keeps its groups of points fixed by index (its products are
+    # not known to round a state alike whatever states are batched with it): the same numbers
+    # for any n_jobs
+    net = imported(kind, torch_module(kind, num_layers=2))
+    core = net.core_system(np.random.default_rng(7).normal(size=INPUTS))
+    states = np.random.default_rng(8).normal(0, 0.5, (9, net.size))
+    runs = [core.least_stable(states, 3, growth="modulus", shift=1.0, n_jobs=n) for n in (1, 2, 3)]
+    assert np.all(runs[0][2])  # every point converged
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize(("kind", "layers"), CASES)
 def test_products_match_central_differences(kind: str, layers: int) -> None:
     net = imported(kind, torch_module(kind, num_layers=layers))
