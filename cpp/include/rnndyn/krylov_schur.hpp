@@ -401,32 +401,30 @@ void run_lockstep(const System& system, const Linearization<double>& all, Index 
                   const KrylovSchurOptions& o, std::vector<Pairs>& out) {
     const Index n = system.size();
     const Vector<double> start = start_vector(n);
-    std::vector<Index> points;  // the running points
+    Rows points;  // the running points, processes[r] that of points[r]
     std::vector<Process> processes;
-    Rows active;
-    Linearization<double> lin;
+    Linearization<double> lin;  // at `points`
     for (;;) {
+        bool changed = false;
         for (std::size_t r = processes.size(); r-- > 0;) {
             if (processes[r].running()) continue;
             points.erase(points.begin() + std::ptrdiff_t(r));
             processes.erase(processes.begin() + std::ptrdiff_t(r));
+            changed = true;
         }
-        for (Index p; Index(points.size()) < width && (p = take()) >= 0;) {
+        for (Index p; Index(points.size()) < width && (p = take()) >= 0; changed = true) {
             points.push_back(p);
             processes.emplace_back(counts.empty() ? o.k : counts[p], o.ncv, start);
         }
         if (points.empty()) return;
-        if (points != active) {
-            active = points;
-            lin = all.select(active);
-        }
+        if (changed) lin = all.select(points);
         if (o.interrupted && o.interrupted()) throw Interrupted();
-        RowMatrix<double> V(Index(active.size()), n);
-        for (std::size_t r = 0; r < active.size(); ++r)
+        RowMatrix<double> V(Index(points.size()), n);
+        for (std::size_t r = 0; r < points.size(); ++r)
             V.row(r) = processes[r].basis.row(processes[r].size);
         const RowMatrix<double> W = apply_operator(system, lin, V, scale, o);
-        for (std::size_t r = 0; r < active.size(); ++r)
-            step(processes[r], W.row(r).transpose(), o, out[std::size_t(active[r])]);
+        for (std::size_t r = 0; r < points.size(); ++r)
+            step(processes[r], W.row(r).transpose(), o, out[std::size_t(points[r])]);
     }
 }
 
